@@ -1,0 +1,16 @@
+import CProfileModels
+import OutpostCore
+
+/// High-power gateways: a 100-tree forest plus thresholds, large tables, all four windows.
+public enum ProfileHigh: Profile {
+    public typealias Outbox = Ring<1024, OutboxEvent>
+    public static let name: StaticString = "high"
+    public static let sensorSlotCount = 512
+    public static let batchSize = 200
+    public static let windows = WindowSet.all
+    public static var rules: ThresholdRules { ReferenceRules.standard }
+    public static var modelBytes: UnsafeRawBufferPointer? {
+        bakedModel(outpost_model_high_bytes(), outpost_model_high_size())
+    }
+    public static let footprintLimitBytes = 4 * 1024 * 1024
+}

@@ -1,0 +1,16 @@
+import CProfileModels
+import OutpostCore
+
+/// Medium devices (the default build): a 50-tree forest plus thresholds, all four windows.
+public enum ProfileMedium: Profile {
+    public typealias Outbox = Ring<256, OutboxEvent>
+    public static let name: StaticString = "medium"
+    public static let sensorSlotCount = 128
+    public static let batchSize = 50
+    public static let windows = WindowSet.all
+    public static var rules: ThresholdRules { ReferenceRules.standard }
+    public static var modelBytes: UnsafeRawBufferPointer? {
+        bakedModel(outpost_model_medium_bytes(), outpost_model_medium_size())
+    }
+    public static let footprintLimitBytes = 1024 * 1024
+}

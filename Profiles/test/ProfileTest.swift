@@ -1,0 +1,22 @@
+import CProfileModels
+import OutpostCore
+
+/// A tiny profile for tests: capacities small enough that wrap-around and table-full paths run,
+/// a debounce of 2 and a 10-tree forest.
+public enum ProfileTest: Profile {
+    public typealias Outbox = Ring<32, OutboxEvent>
+    public static let name: StaticString = "test"
+    public static let sensorSlotCount = 8
+    public static let batchSize = 4
+    public static let windows = WindowSet.all
+    public static var rules: ThresholdRules {
+        var rules = ReferenceRules.standard
+        rules.debounceCount = 2
+        rules[.temperature].rateMaxPerSecond = 10_000
+        return rules
+    }
+    public static var modelBytes: UnsafeRawBufferPointer? {
+        bakedModel(outpost_model_test_bytes(), outpost_model_test_size())
+    }
+    public static let footprintLimitBytes = 64 * 1024
+}

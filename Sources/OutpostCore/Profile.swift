@@ -1,0 +1,53 @@
+/// A device profile: every capacity and constant of a build, fixed at compile time.
+///
+/// One type per profile lives in `Profiles/<name>/`. The pipeline is generic over its profile, so
+/// the compiler specialises all code for the chosen profile and nothing is looked up at run time.
+/// The firmware is built for exactly one profile (`-D OUTPOST_PROFILE_<NAME>`); host tests use all.
+public protocol Profile {
+    /// The outbox ring type: an inline `Ring` whose capacity holds a tick's worth of events.
+    associatedtype Outbox: OutboxQueue
+
+    /// Short lower-case name: `low`, `medium`, `high`, `test`.
+    static var name: StaticString { get }
+    /// Sensor table capacity (a power of two). The table refuses new sensors at 3/4 of it.
+    static var sensorSlotCount: Int { get }
+    /// Readings taken per loop tick (the receive batch).
+    static var batchSize: Int { get }
+    /// The rolling windows kept per sensor and feature.
+    static var windows: WindowSet { get }
+    /// The threshold detector's rules.
+    static var rules: ThresholdRules { get }
+    /// The baked Isolation Forest model (docs/MODEL_FORMAT.md), or nil for a thresholds-only build.
+    static var modelBytes: UnsafeRawBufferPointer? { get }
+    /// The most static RAM the core state may take (asserted by a test).
+    static var footprintLimitBytes: Int { get }
+}
+
+extension Profile {
+    /// Sensors the table accepts (3/4 of the slots, to keep probe chains short).
+    public static var sensorCapacity: Int { sensorSlotCount / 4 * 3 }
+}
+
+/// The queue between the pipeline and its consumers (log, uplink, replay output).
+public protocol OutboxQueue {
+    /// An empty queue.
+    init()
+    /// Number of queued events.
+    var count: Int { get }
+    /// Most events the queue holds.
+    static var capacityEvents: Int { get }
+    /// Appends `event` if there is room; false (changing nothing) when full.
+    mutating func tryAppend(_ event: OutboxEvent) -> Bool
+    /// Removes and returns the oldest event, or nil.
+    mutating func popFirst() -> OutboxEvent?
+}
+
+extension Ring: OutboxQueue where Element == OutboxEvent {
+    public init() {
+        self.init(filler: .reading(ProcessedReading(
+            sensorSlot: 0, status: .normal, anomaly: false, scoreQ16: 0, timestampMs: 0,
+            features: FeatureVector(), batteryMilliPercent: nil)))
+    }
+
+    public static var capacityEvents: Int { capacity }
+}
