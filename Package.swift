@@ -47,6 +47,14 @@ let package = Package(
         // Host tooling (Foundation allowed): generator, trainer, scorer, evaluator.
         .target(name: "OutpostTools", dependencies: ["OutpostCore", "OutpostProfiles"], path: "Sources/OutpostTools"),
         .executableTarget(name: "outpost-tool", dependencies: ["OutpostTools"], path: "Sources/outpost-tool"),
+        // Benchmarks (`make bench`): a plain C forest evaluator as the baseline, and the harness.
+        .target(name: "CForestBaseline", path: "Sources/CForestBaseline"),
+        .executableTarget(
+            name: "outpost-bench",
+            dependencies: ["OutpostCore", "OutpostProfiles", "CForestBaseline", "CMallocCounter", "CHAL"],
+            path: "Sources/outpost-bench",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .testTarget(
