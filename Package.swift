@@ -52,8 +52,7 @@ let package = Package(
         .executableTarget(
             name: "outpost-bench",
             dependencies: ["OutpostCore", "OutpostProfiles", "CForestBaseline", "CMallocCounter", "CHAL"],
-            path: "Sources/outpost-bench",
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+            path: "Sources/outpost-bench"
         ),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
