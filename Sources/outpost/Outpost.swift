@@ -1,0 +1,96 @@
+import CHAL
+import OutpostCore
+
+/// Version of the daemon (the formats carry their own versions, see docs/).
+let outpostVersion: StaticString = "0.1.0"
+
+/// The `outpost` daemon's entry point. Everything it needs is carved from CHAL's static arena at
+/// start-up; after that nothing is allocated.
+@main
+struct Outpost {
+    static func main() {
+        var arena = Arena(base: UnsafeMutableRawPointer(chal_arena()), sizeBytes: Int(chal_arena_bytes()))
+        var out = Console(fd: 1, buffer: UnsafeMutableRawBufferPointer(arena.carve(16 * 1024, of: UInt8(0))))
+        var err = Console(fd: 2, buffer: UnsafeMutableRawBufferPointer(arena.carve(4 * 1024, of: UInt8(0))))
+        let status = run(arena: &arena, out: &out, err: &err)
+        out.flush()
+        err.flush()
+        chal_exit(status == 0 && out.error != 0 ? 1 : status)
+    }
+
+    static func run(arena: inout Arena, out: inout Console, err: inout Console) -> Int32 {
+        if Arguments.count < 2 || Arguments.matches(1, "--help") || Arguments.matches(1, "-h") {
+            Help.write(&out)
+            return Arguments.count < 2 ? 2 : 0
+        }
+        if Arguments.matches(1, "--version") {
+            VersionInfo.write(&out)
+            return 0
+        }
+        if Arguments.matches(1, "--profile-info") {
+            ProfileInfo.write(&out)
+            return 0
+        }
+        if Arguments.matches(1, "--self-test") {
+            return SelfTest.run(arena: &arena, out: &out)
+        }
+        if Arguments.matches(1, "replay") {
+            guard Arguments.count == 3 else {
+                err.line("outpost: replay needs exactly one FILE.csv argument (or - for standard input)")
+                return 2
+            }
+            return Replay.run(pathIndex: 2, arena: &arena, out: &out, err: &err)
+        }
+        err.reserve(256)
+        err.writer.text("outpost: unknown command or flag '")
+        if let argument = Arguments.bytes(1) { err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: argument.prefix(64))) }
+        err.writer.text("' (see outpost --help)\n")
+        return 2
+    }
+}
+
+/// `outpost --help`.
+enum Help {
+    static func write(_ out: inout Console) {
+        out.line("usage: outpost COMMAND")
+        out.line("")
+        out.line("Outpost edge runtime daemon (this build's profile is shown by --version).")
+        out.line("")
+        out.line("commands:")
+        out.line("  --version          print version, profile and architecture")
+        out.line("  --profile-info     print the profile's constants and static memory footprint")
+        out.line("  --self-test        run the built-in checks (prints 'N passed, M failed')")
+        out.line("  replay FILE.csv    feed recorded readings (outpost-tool gen columns; - for stdin)")
+        out.line("                     through the pipeline; writes alerts and window summaries")
+        out.line("                     as JSON lines to standard output")
+        out.line("  --help             this text")
+        out.line("")
+        out.line("exit status: 0 success, 1 runtime failure, 2 bad usage or bad input")
+    }
+}
+
+/// `outpost --version`.
+enum VersionInfo {
+    static func write(_ out: inout Console) {
+        out.reserve(128)
+        out.writer.text("outpost ")
+        out.writer.text(outpostVersion)
+        out.writer.text(" profile=")
+        out.writer.text(ActiveProfile.name)
+        out.writer.text(" arch=")
+        out.writer.text(architecture)
+        out.writer.byte(0x0A)
+    }
+
+    static var architecture: StaticString {
+        #if arch(arm64)
+        return "aarch64"
+        #elseif arch(arm)
+        return "armv7"
+        #elseif arch(x86_64)
+        return "x86_64"
+        #else
+        return "unknown"
+        #endif
+    }
+}

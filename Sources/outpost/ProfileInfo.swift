@@ -1,0 +1,51 @@
+import OutpostCore
+
+/// `outpost --profile-info`: the profile's constants and static footprint, one `name value` a line.
+enum ProfileInfo {
+    static func write(_ out: inout Console) {
+        typealias P = ActiveProfile
+        pair(&out, "profile", P.name)
+        number(&out, "sensor_slots", P.sensorSlotCount.wide)
+        number(&out, "sensor_capacity", P.sensorCapacity.wide)
+        number(&out, "batch_size", P.batchSize.wide)
+        number(&out, "outbox_events", P.Outbox.capacityEvents.wide)
+        out.reserve(64)
+        out.writer.text("windows")
+        for i in 0..<WindowSpan.count {
+            let span = WindowSpan.at(i)!
+            if P.windows.contains(span) {
+                out.writer.text(" ")
+                out.writer.integer(span.seconds.wide)
+                out.writer.text("s")
+            }
+        }
+        out.writer.byte(0x0A)
+        if let bytes = P.modelBytes {
+            // FOREST-API: trees/features/sample size once ForestModel exposes them.
+            number(&out, "model_bytes", bytes.count.wide)
+        } else {
+            pair(&out, "forest", "none")
+        }
+        number(&out, "debounce_count", P.rules.debounceCount.wide)
+        number(&out, "arena_bytes", Pipeline<P>.arenaBytesRequired.wide)
+        number(&out, "pipeline_struct_bytes", MemoryLayout<Pipeline<P>>.size.wide)
+        number(&out, "footprint_bytes", Pipeline<P>.footprintBytes.wide)
+        number(&out, "footprint_limit_bytes", P.footprintLimitBytes.wide)
+    }
+
+    static func pair(_ out: inout Console, _ name: StaticString, _ value: StaticString) {
+        out.reserve(128)
+        out.writer.text(name)
+        out.writer.byte(0x20)
+        out.writer.text(value)
+        out.writer.byte(0x0A)
+    }
+
+    static func number(_ out: inout Console, _ name: StaticString, _ value: Int64) {
+        out.reserve(128)
+        out.writer.text(name)
+        out.writer.byte(0x20)
+        out.writer.integer(value)
+        out.writer.byte(0x0A)
+    }
+}
