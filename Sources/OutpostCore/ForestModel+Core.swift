@@ -1,0 +1,37 @@
+extension ForestModel {
+    /// Scores a reading's core fixed-point features; nil when a feature the model needs is absent
+    /// or the model reads an input that is not a core feature.
+    ///
+    /// Core values carry 3 decimals of the reference unit (°C, %RH, hPa, m/s², W); each model input
+    /// with d decimals gets `v × 10^(d−3)` saturated to Int32, or `⌊v / 10^(3−d)⌋`.
+    ///
+    /// - Complexity: O(featureCount) for the conversion, plus `score(inputs:)`.
+    public func score(core: FeatureVector) -> ForestScore? {
+        guard allCore, core.presentMask & coreMask == coreMask else { return nil }
+        var inputs = InlineArray<64, Int32>(repeating: 0)
+        for i in 0..<featureCount {
+            let value = core.values[Int(truncatingIfNeeded: coreCode[i])]
+            inputs[i] = ForestModel.scaleCoreValue(value, by: coreScale[i])
+        }
+        return inputs.span.withUnsafeBufferPointer { buffer in
+            score(inputs: buffer.baseAddress!)
+        }
+    }
+
+    /// `value × scale` saturated to Int32 when `scale` > 0, `⌊value / −scale⌋` when `scale` < 0.
+    @inline(__always)
+    static func scaleCoreValue(_ value: Int32, by scale: Int64) -> Int32 {
+        precondition(scale != 0)
+        if scale == 1 { return value }
+        let wide = value.wide
+        if scale > 0 {
+            // |value| < 2^31 and scale ≤ 10^6 < 2^20: the product fits 64 bits.
+            return (wide * scale).saturatingInt32
+        }
+        let divisor = -scale
+        let quotient = wide / divisor
+        // Division truncates toward zero; step down for a negative value with a remainder (floor).
+        let floored = (wide < 0 && quotient * divisor != wide) ? quotient - 1 : quotient
+        return Int32(truncatingIfNeeded: floored)
+    }
+}
