@@ -20,8 +20,10 @@ enum ProfileInfo {
             }
         }
         out.writer.byte(0x0A)
-        if let bytes = P.modelBytes {
-            // FOREST-API: trees/features/sample size once ForestModel exposes them.
+        if let bytes = P.modelBytes, let model = try? ForestModel(bytes: bytes) {
+            number(&out, "forest_trees", model.treeCount.wide)
+            number(&out, "forest_features", model.featureCount.wide)
+            number(&out, "forest_sample_size", model.sampleSize.wide)
             number(&out, "model_bytes", bytes.count.wide)
         } else {
             pair(&out, "forest", "none")

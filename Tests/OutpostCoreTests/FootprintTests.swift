@@ -1,0 +1,20 @@
+import OutpostCore
+import OutpostProfiles
+import XCTest
+
+/// Each profile states its static RAM footprint; these are the limits the design promises.
+final class FootprintTests: XCTestCase {
+    func check<P: Profile>(_ profile: P.Type, limitKiB: Int) {
+        let footprint = Pipeline<P>.footprintBytes
+        print("footprint \(P.name): \(footprint) bytes (arena \(Pipeline<P>.arenaBytesRequired), pipeline value \(MemoryLayout<Pipeline<P>>.size))")
+        XCTAssertLessThanOrEqual(footprint, P.footprintLimitBytes, "\(P.name) over its stated limit")
+        XCTAssertLessThanOrEqual(P.footprintLimitBytes, limitKiB * 1024, "\(P.name) limit above the design's")
+        // The footprint must count the per-sensor tables: at least the sensor names.
+        XCTAssertGreaterThan(footprint, P.sensorCapacity * MemoryLayout<SensorName>.stride)
+    }
+
+    func testLow() { check(ProfileLow.self, limitKiB: 64) }
+    func testMedium() { check(ProfileMedium.self, limitKiB: 1024) }
+    func testHigh() { check(ProfileHigh.self, limitKiB: 4096) }
+    func testTest() { check(ProfileTest.self, limitKiB: 64) }
+}
