@@ -1,1 +1,46 @@
-print("outpost-bench")
+// outpost-bench: the host benchmarks of `make bench` (built -c release). Prints one figure per
+// line (see BenchReport); scripts/bench.sh adds the firmware sizes and writes
+// build/bench/results.json. Progress and notes go to standard error.
+//
+// Options: --readings N (default 100 000), --repetitions N (default 5).
+import OutpostCore
+import OutpostProfiles
+
+/// Reads `--name N` from the command line, or `fallback`.
+func option(_ name: String, _ fallback: Int) -> Int {
+    let arguments = CommandLine.arguments
+    guard let at = arguments.firstIndex(of: name) else { return fallback }
+    guard at + 1 < arguments.count, let value = Int(arguments[at + 1]), value > 0 else {
+        fatalError("outpost-bench: \(name) needs a positive integer")
+    }
+    return value
+}
+
+func note(_ text: String) {
+    var standardError = StandardError()
+    Swift.print(text, to: &standardError)
+}
+
+/// The pipeline figures of profile `P` (readings from as many sensors as the profile accepts).
+func benchPipeline<P: Profile>(_: P.Type, readingCount: Int, repetitions: Int, into report: inout BenchReport) {
+    let name = String(describing: P.name)
+    // A whole number of batches, at least `readingCount` readings.
+    let count = (readingCount + P.batchSize - 1) / P.batchSize * P.batchSize
+    let readings = BenchReadings.make(count: count, sensorCount: P.sensorCapacity, seed: 7)
+    defer { readings.deallocate() }
+    let result = PipelineBench<P>.run(readings: readings, repetitions: repetitions)
+    note("pipeline \(name): \(count) readings from \(P.sensorCapacity) sensors, batch \(P.batchSize), "
+        + "\(result.drained) events drained, forest \(P.modelBytes == nil ? "none" : "baked")")
+    report.add("pipeline_ns_per_reading_" + name, result.nsPerReading)
+    report.add("allocations_per_reading_" + name, result.allocationsPerReading)
+}
+
+let readingCount = option("--readings", 100_000)
+let repetitions = option("--repetitions", 5)
+var report = BenchReport()
+benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+benchPipeline(ProfileHigh.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+benchPipeline(ProfileTest.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+ForestBench.run(repetitions: repetitions, into: &report)
+report.print()

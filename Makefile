@@ -1,0 +1,199 @@
+# Outpost build entry points. `make help` lists the targets.
+#
+# The host build and the tests use SwiftPM. The firmware (Embedded Swift, -no-allocations) is built
+# here with swiftc and the board's gcc, because SwiftPM's link step for a `-none-` triple passes
+# bare-metal flags that a Linux gcc refuses (docs/BUILDING.md).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+SWIFT ?= swift
+SWIFTC ?= swiftc
+# Extra SwiftPM options, e.g. SWIFTPM_FLAGS="--scratch-path /tmp/sp-me" to keep a private build folder.
+SWIFTPM_FLAGS ?=
+ARCH ?= aarch64
+PROFILE ?= medium
+
+ARCHS := aarch64 armv7 x86_64
+PROFILES := low medium high test
+BUILD := build
+FW := $(BUILD)/firmware
+
+# ---- per-architecture settings ----------------------------------------------------------------
+SWIFT_TARGET_aarch64 := -target aarch64-none-none-elf
+SWIFT_TARGET_armv7 := -target armv7-none-none-eabi -Xcc -mfloat-abi=hard -Xcc -mfpu=vfpv3-d16
+SWIFT_TARGET_x86_64 := -target x86_64-unknown-linux-gnu
+CC_aarch64 := aarch64-linux-gnu-gcc
+CC_armv7 := arm-linux-gnueabihf-gcc
+CC_x86_64 := gcc
+# The Swift objects use the VFP register calling convention: the C side must match it.
+CARCH_aarch64 :=
+CARCH_armv7 := -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard
+CARCH_x86_64 :=
+BINUTILS_aarch64 := aarch64-linux-gnu-
+BINUTILS_armv7 := arm-linux-gnueabihf-
+BINUTILS_x86_64 :=
+
+# ---- per-profile settings ---------------------------------------------------------------------
+# Size of CHAL's static arena (.bss); each holds the profile's core state with headroom.
+ARENA_BYTES_low := 65536
+ARENA_BYTES_test := 65536
+ARENA_BYTES_medium := 1048576
+ARENA_BYTES_high := 4194304
+PROFILE_DEFINE_low := -D OUTPOST_PROFILE_LOW
+PROFILE_DEFINE_medium :=
+PROFILE_DEFINE_high := -D OUTPOST_PROFILE_HIGH
+PROFILE_DEFINE_test := -D OUTPOST_PROFILE_TEST
+
+# ---- sources ----------------------------------------------------------------------------------
+CORE_SOURCES := $(sort $(wildcard Sources/OutpostCore/*.swift))
+PROFILE_SOURCES := $(sort $(shell find Profiles -name '*.swift'))
+DAEMON_SOURCES := $(sort $(wildcard Sources/outpost/*.swift))
+HAL_C := $(sort $(wildcard Sources/CHAL/*.c))
+MODELS_C := $(sort $(wildcard Sources/CProfileModels/*.c))
+C_HEADERS := $(wildcard Sources/CHAL/include/*) $(wildcard Sources/CProfileModels/include/*)
+# A main.swift holds top-level code; without one the daemon's entry point is an @main type.
+DAEMON_PARSE := $(if $(wildcard Sources/outpost/main.swift),,-parse-as-library)
+
+EMBEDDED_FLAGS := -enable-experimental-feature Embedded -wmo -Osize -no-allocations -Xcc -fPIC \
+	-Xfrontend -function-sections -Xfrontend -disable-stack-protector
+C_FLAGS := -Os -ffunction-sections -fdata-sections -fPIC -Wall -ISources/CHAL/include -ISources/CProfileModels/include
+# A Swift allocation entry point in a firmware binary means something allocates: fail the build.
+FORBIDDEN_SYMBOLS := swift_allocObject|swift_slowAlloc|swift_allocBox
+
+# The firmware set `make test` builds and `make bench` measures: every arch x low/medium/high,
+# plus the test profile once.
+FIRMWARE_SET := $(foreach a,$(ARCHS),$(foreach p,low medium high,$(FW)/$(a)-$(p)/outpost)) \
+	$(FW)/aarch64-test/outpost
+
+.PHONY: help build test run models firmware firmware-set qemu-test bench fuzz clean tools check-args
+
+help:
+	@echo "Outpost make targets"
+	@echo "  make build                 swift build (host: daemon, outpost-tool, bench, tests' deps)"
+	@echo "  make test                  everything CI runs: tools, build, swift test, firmware, qemu-test"
+	@echo "  make run                   generate 10 sensors x 600 s and replay them through the host daemon"
+	@echo "  make models                retrain and bake the profiles' forests (scripts/make-models.sh)"
+	@echo "  make firmware ARCH=aarch64|armv7|x86_64 PROFILE=low|medium|high|test"
+	@echo "                             -> $(FW)/<arch>-<profile>/outpost (+ outpost.stripped)"
+	@echo "  make firmware-set          the firmware set of make test (all arches x low/medium/high, aarch64-test)"
+	@echo "  make qemu-test             firmware under qemu-user: --self-test, replay byte-identical to host"
+	@echo "  make bench                 benchmarks -> $(BUILD)/bench/results.json"
+	@echo "  make fuzz                  fuzzers (scripts/fuzz.sh)"
+	@echo "  make clean                 remove $(BUILD)/ and SwiftPM's build folder"
+	@echo "Variables: SWIFTPM_FLAGS (e.g. --scratch-path /tmp/sp-me), ARCH, PROFILE. Tool installs: scripts/ensure-tools.sh"
+
+tools:
+	@scripts/ensure-tools.sh cross qemu peers
+
+build:
+	$(SWIFT) build $(SWIFTPM_FLAGS)
+
+test:
+	@SWIFT="$(SWIFT)" SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" MAKE="$(MAKE)" scripts/test-all.sh
+
+run:
+	$(SWIFT) build $(SWIFTPM_FLAGS) --product outpost-tool
+	$(SWIFT) build $(SWIFTPM_FLAGS) --product outpost
+	@mkdir -p $(BUILD)/run
+	bin="$$($(SWIFT) build $(SWIFTPM_FLAGS) --show-bin-path)"; \
+	"$$bin/outpost-tool" gen --sensors 10 --duration 600 > $(BUILD)/run/readings.csv; \
+	"$$bin/outpost" replay $(BUILD)/run/readings.csv
+
+models:
+	@if [ -x scripts/make-models.sh ] || [ -f scripts/make-models.sh ]; then \
+		bash scripts/make-models.sh; \
+	else \
+		echo "make models: scripts/make-models.sh does not exist yet (written by the tools engineer)" >&2; exit 1; \
+	fi
+
+fuzz:
+	@if [ -f scripts/fuzz.sh ]; then \
+		SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" bash scripts/fuzz.sh; \
+	else \
+		echo "make fuzz: scripts/fuzz.sh does not exist yet (the fuzzers are being written); nothing was fuzzed" >&2; exit 1; \
+	fi
+
+clean:
+	rm -rf $(BUILD)
+	$(SWIFT) package $(SWIFTPM_FLAGS) clean
+
+# ---- firmware ---------------------------------------------------------------------------------
+check-args:
+	@case " $(ARCHS) " in *" $(ARCH) "*) ;; *) echo "ARCH must be one of: $(ARCHS) (got '$(ARCH)')" >&2; exit 2;; esac
+	@case " $(PROFILES) " in *" $(PROFILE) "*) ;; *) echo "PROFILE must be one of: $(PROFILES) (got '$(PROFILE)')" >&2; exit 2;; esac
+
+firmware: check-args
+	@scripts/ensure-tools.sh cross
+	@$(MAKE) --no-print-directory $(FW)/$(ARCH)-$(PROFILE)/outpost
+
+firmware-set:
+	@scripts/ensure-tools.sh cross
+	@$(MAKE) --no-print-directory --keep-going $(FIRMWARE_SET)
+
+# swiftc leaves an object file untouched when its contents did not change, so each Swift rule
+# touches its target: otherwise make would see it as out of date forever.
+#
+# The modules a firmware is made of, per architecture (they do not depend on the profile):
+# OutpostCore, then OutpostProfiles (all profiles; imports OutpostCore and CProfileModels).
+define ARCH_RULES
+$(FW)/obj/$(1)/OutpostCore.o: $(CORE_SOURCES)
+	@mkdir -p $$(@D)
+	@echo "swiftc  $(1)  OutpostCore"
+	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) -parse-as-library -module-name OutpostCore \
+		-module-cache-path $(FW)/obj/$(1)/module-cache \
+		-emit-module -emit-module-path $(FW)/obj/$(1)/OutpostCore.swiftmodule \
+		$(CORE_SOURCES) -c -o $$@
+	@touch $$@
+
+$(FW)/obj/$(1)/OutpostProfiles.o: $(PROFILE_SOURCES) $(FW)/obj/$(1)/OutpostCore.o $(C_HEADERS)
+	@echo "swiftc  $(1)  OutpostProfiles"
+	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) -parse-as-library -module-name OutpostProfiles \
+		-module-cache-path $(FW)/obj/$(1)/module-cache \
+		-I $(FW)/obj/$(1) -I Sources/CProfileModels/include \
+		-emit-module -emit-module-path $(FW)/obj/$(1)/OutpostProfiles.swiftmodule \
+		$(PROFILE_SOURCES) -c -o $$@
+	@touch $$@
+endef
+
+# One firmware binary per architecture and profile: the daemon as the main module, the C HAL and
+# the baked models compiled by the board's gcc, linked by that gcc against the board's glibc.
+define FIRMWARE_RULES
+$(FW)/$(1)-$(2)/obj/outpost.o: $(DAEMON_SOURCES) $(FW)/obj/$(1)/OutpostProfiles.o $(C_HEADERS)
+	@mkdir -p $$(@D)
+	@echo "swiftc  $(1)-$(2)  outpost"
+	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) $(DAEMON_PARSE) $(PROFILE_DEFINE_$(2)) -module-name outpost \
+		-module-cache-path $(FW)/$(1)-$(2)/obj/module-cache \
+		-I $(FW)/obj/$(1) -I Sources/CHAL/include -I Sources/CProfileModels/include \
+		$(DAEMON_SOURCES) -c -o $$@
+	@touch $$@
+
+$(FW)/$(1)-$(2)/obj/c/%.o: Sources/%.c $(C_HEADERS)
+	@mkdir -p $$(@D)
+	@$(CC_$(1)) $(CARCH_$(1)) $(C_FLAGS) -DOUTPOST_ARENA_BYTES=$(ARENA_BYTES_$(2)) -c $$< -o $$@
+
+$(FW)/$(1)-$(2)/outpost: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCore.o $(FW)/obj/$(1)/OutpostProfiles.o \
+		$(patsubst Sources/%.c,$(FW)/$(1)-$(2)/obj/c/%.o,$(HAL_C) $(MODELS_C))
+	@echo "link    $(1)-$(2)"
+	@$(CC_$(1)) $(CARCH_$(1)) $$^ -Wl,--gc-sections -lm -o $$@.tmp
+	@if $(BINUTILS_$(1))nm $$@.tmp | grep -E '$(FORBIDDEN_SYMBOLS)'; then \
+		echo "FAIL: $(1)-$(2) firmware references a Swift allocation entry point (above)" >&2; rm -f $$@.tmp; exit 1; \
+	fi
+	@$(BINUTILS_$(1))strip -o $$@.stripped $$@.tmp
+	@mv $$@.tmp $$@
+	@echo "built   $$@  ($$$$(stat -c %s $$@.stripped) bytes stripped, no Swift allocation symbols)"
+endef
+
+$(foreach a,$(ARCHS),$(eval $(call ARCH_RULES,$(a))))
+$(foreach a,$(ARCHS),$(foreach p,$(PROFILES),$(eval $(call FIRMWARE_RULES,$(a),$(p)))))
+
+# ---- qemu and benchmarks ----------------------------------------------------------------------
+qemu-test:
+	@scripts/ensure-tools.sh cross qemu
+	@SWIFT="$(SWIFT)" SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" MAKE="$(MAKE)" scripts/qemu-test.sh
+
+bench:
+	@scripts/ensure-tools.sh cross
+	@SWIFT="$(SWIFT)" SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" MAKE="$(MAKE)" scripts/bench.sh

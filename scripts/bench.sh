@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make bench`: runs the host benchmarks (outpost-bench, -c release), adds the stripped firmware
+# sizes, writes build/bench/results.json (one flat JSON object, name -> number) and prints a table.
+#
+# A figure that could not be measured (no baked model yet, a firmware that did not build) is left
+# out of the JSON and shown as "missing" in the table with the reason; it is never invented.
+# Environment: SWIFT, SWIFTPM_FLAGS, MAKE (set by the Makefile), BENCH_ARGS (passed to
+# outpost-bench, e.g. "--readings 200000 --repetitions 7").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SWIFT=${SWIFT:-swift}
+MAKE=${MAKE:-make}
+read -r -a SWIFTPM <<< "${SWIFTPM_FLAGS:-}"
+read -r -a BENCH <<< "${BENCH_ARGS:-}"
+OUT=build/bench
+mkdir -p "$OUT"
+
+echo "bench: building outpost-bench (release)"
+"$SWIFT" build "${SWIFTPM[@]}" -c release --product outpost-bench
+bench_bin="$("$SWIFT" build "${SWIFTPM[@]}" -c release --show-bin-path)/outpost-bench"
+
+echo "bench: building the firmware set for the size figures"
+firmware_ok=1
+"$MAKE" --no-print-directory -j2 firmware-set || firmware_ok=0
+
+echo "bench: running $bench_bin ${BENCH[*]}"
+"$bench_bin" "${BENCH[@]}" > "$OUT/figures.txt"
+
+for arch in aarch64 armv7 x86_64; do
+    for profile in low medium high; do
+        name="firmware_stripped_bytes_${arch}_${profile}"
+        stripped="build/firmware/$arch-$profile/outpost.stripped"
+        # Only a binary that is up to date (its make rule succeeded) gives a size.
+        if [ -f "$stripped" ] && "$MAKE" --no-print-directory -q "build/firmware/$arch-$profile/outpost" 2>/dev/null; then
+            echo "$name $(stat -c %s "$stripped")" >> "$OUT/figures.txt"
+        else
+            echo "$name missing firmware did not build (make firmware ARCH=$arch PROFILE=$profile)" >> "$OUT/figures.txt"
+        fi
+    done
+done
+
+python3 - "$OUT/figures.txt" "$OUT/results.json" <<'PY'
+import json, sys
+
+figures, missing = {}, {}
+with open(sys.argv[1]) as f:
+    for line in f:
+        parts = line.rstrip("\n").split(" ", 2)
+        if len(parts) >= 2 and parts[1] == "missing":
+            missing[parts[0]] = parts[2] if len(parts) > 2 else ""
+        elif len(parts) == 2:
+            value = float(parts[1])
+            figures[parts[0]] = int(value) if value.is_integer() and "bytes" in parts[0] else value
+        else:
+            sys.exit(f"bench: unreadable figure line: {line!r}")
+with open(sys.argv[2], "w") as f:
+    json.dump(figures, f, indent=2, sort_keys=True)
+    f.write("\n")
+
+width = max(len(n) for n in list(figures) + list(missing))
+print()
+print(f"{'figure':<{width}}  value")
+for name in sorted(set(figures) | set(missing)):
+    if name in figures:
+        value = figures[name]
+        text = f"{value:,}" if isinstance(value, int) else f"{value:,.3f}"
+        print(f"{name:<{width}}  {text}")
+    else:
+        print(f"{name:<{width}}  missing: {missing[name]}")
+print()
+print(f"bench: wrote {sys.argv[2]} ({len(figures)} figures, {len(missing)} missing)")
+PY
+
+[ "$firmware_ok" = 1 ] || { echo "bench: some firmware did not build: its sizes are missing" >&2; exit 1; }

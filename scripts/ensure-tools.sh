@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Makes sure the tools the build and the tests need are installed (Debian 12 package names).
+#
+# Usage: scripts/ensure-tools.sh [GROUP...]
+#   groups: cross (cross gcc + binutils for aarch64 and armv7), qemu (qemu-user), peers (libcoap3-bin,
+#   socat: the real CoAP and serial peers of the integration tests), make. No group = all but make.
+#
+# When a tool is missing and we run as root, the packages are installed with apt-get (CI runs on a
+# fresh Debian 12 machine that has only the Swift toolchain, gcc and python3). Otherwise the script
+# stops and names the packages to install, so a developer machine is never changed behind its
+# owner's back. OUTPOST_NO_INSTALL=1 forces the message path even as root.
+set -euo pipefail
+
+# command:package pairs per group (a "command" starting with / is a file that must exist). The -L sysroots that qemu-user needs (/usr/aarch64-linux-gnu,
+# /usr/arm-linux-gnueabihf) come with the cross gcc packages (libc6-*-cross).
+group_tools() {
+    case "$1" in
+        cross)
+            echo "aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu"
+            echo "aarch64-linux-gnu-nm:binutils-aarch64-linux-gnu"
+            # The C library for linking is only a Recommends of the cross gcc: name it.
+            echo "/usr/aarch64-linux-gnu/lib/libc.so:libc6-dev-arm64-cross"
+            echo "arm-linux-gnueabihf-gcc:gcc-arm-linux-gnueabihf"
+            echo "arm-linux-gnueabihf-nm:binutils-arm-linux-gnueabihf"
+            echo "/usr/arm-linux-gnueabihf/lib/libc.so:libc6-dev-armhf-cross"
+            echo "gcc:gcc"
+            echo "nm:binutils"
+            ;;
+        qemu)
+            echo "qemu-aarch64-static:qemu-user-static"
+            echo "qemu-arm-static:qemu-user-static"
+            ;;
+        peers)
+            echo "coap-client-notls:libcoap3-bin"
+            echo "coap-server-notls:libcoap3-bin"
+            echo "socat:socat"
+            ;;
+        make)
+            echo "make:make"
+            ;;
+    esac
+}
+
+# True when the command is on PATH (or, for an absolute path, the file exists).
+have() {
+    case "$1" in
+        /*) [ -e "$1" ] ;;
+        *) command -v "$1" >/dev/null 2>&1 ;;
+    esac
+}
+
+groups=("$@")
+if [ ${#groups[@]} -eq 0 ]; then
+    groups=(cross qemu peers)
+fi
+
+for group in "${groups[@]}"; do
+    case "$group" in
+        cross | qemu | peers | make) ;;
+        *)
+            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make)" >&2
+            exit 2
+            ;;
+    esac
+done
+
+missing_tools=()
+missing_packages=()
+for group in "${groups[@]}"; do
+    while IFS=: read -r tool package; do
+        if ! have "$tool"; then
+            missing_tools+=("$tool")
+            # Several tools share a package: name each package once.
+            case " ${missing_packages[*]-} " in
+                *" $package "*) ;;
+                *) missing_packages+=("$package") ;;
+            esac
+        fi
+    done < <(group_tools "$group")
+done
+
+if [ ${#missing_tools[@]} -eq 0 ]; then
+    echo "ensure-tools: ok (${groups[*]})"
+    exit 0
+fi
+
+echo "ensure-tools: missing ${missing_tools[*]}" >&2
+if [ "$(id -u)" -ne 0 ] || [ "${OUTPOST_NO_INSTALL:-0}" = "1" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-tools: install them with:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y ${missing_packages[*]}" >&2
+    exit 1
+fi
+
+echo "ensure-tools: installing ${missing_packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing_packages[@]}"
+
+# Trust nothing: the packages must have brought the tools.
+still_missing=()
+for tool in "${missing_tools[@]}"; do
+    have "$tool" || still_missing+=("$tool")
+done
+if [ ${#still_missing[@]} -ne 0 ]; then
+    echo "ensure-tools: still missing after install: ${still_missing[*]}" >&2
+    exit 1
+fi
+echo "ensure-tools: ok (${groups[*]})"

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Runs the firmware of the boards under qemu-user and checks it against the host build.
+#
+# For each profile in QEMU_PROFILES (medium, low) and each firmware in aarch64 and armv7 (under
+# qemu-user) and x86_64 (native):
+#   1. `outpost --self-test` must exit 0 and print "N passed, 0 failed" with N > 0;
+#   2. `outpost replay FIXTURE.csv` must write output byte-identical to the host daemon of the same
+#      profile (SwiftPM build with `--traits <profile>`), which itself must be non-empty JSON lines.
+# The fixture comes from `outpost-tool gen --seed 7 --sensors 10 --duration 900`, so it is the same
+# on every machine. A check that cannot run (a missing binary, an unsupported command) fails: this
+# script never reports success for something it did not see work.
+#
+# Environment: SWIFT, SWIFTPM_FLAGS, MAKE (set by the Makefile), QEMU_PROFILES, QEMU_TIMEOUT_S.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+SWIFT=${SWIFT:-swift}
+MAKE=${MAKE:-make}
+read -r -a SWIFTPM <<< "${SWIFTPM_FLAGS:-}"
+PROFILES=(${QEMU_PROFILES:-medium low})
+TIMEOUT_S=${QEMU_TIMEOUT_S:-600}
+OUT=build/qemu-test
+FIXTURE=build/fixtures/gen-seed7-sensors10-duration900.csv
+
+declare -a RESULT_NAMES=()
+declare -a RESULT_STATES=()
+failures=0
+
+record() { # name, PASS|FAIL, detail
+    RESULT_NAMES+=("$1")
+    RESULT_STATES+=("$2${3:+  ($3)}")
+    if [ "$2" != PASS ]; then failures=$((failures + 1)); fi
+    echo "qemu-test: $2 $1${3:+: $3}"
+}
+
+# The command that runs firmware `arch`'s binary on this machine.
+runner() {
+    case "$1" in
+        aarch64) echo "qemu-aarch64-static -L /usr/aarch64-linux-gnu" ;;
+        armv7) echo "qemu-arm-static -L /usr/arm-linux-gnueabihf" ;;
+        x86_64 | host) echo "" ;;
+    esac
+}
+
+rm -rf "$OUT"
+mkdir -p "$OUT" build/fixtures build/host
+
+# ---- build what is compared -------------------------------------------------------------------
+firmware=()
+for p in "${PROFILES[@]}"; do
+    for a in aarch64 armv7 x86_64; do firmware+=("build/firmware/$a-$p/outpost"); done
+done
+echo "qemu-test: building firmware ${firmware[*]}"
+"$MAKE" --no-print-directory --keep-going -j2 "${firmware[@]}" || echo "qemu-test: some firmware did not build (checks below fail)"
+
+echo "qemu-test: building outpost-tool and the host daemon per profile"
+tool_ok=1
+"$SWIFT" build "${SWIFTPM[@]}" --product outpost-tool || tool_ok=0
+bin_path=$("$SWIFT" build "${SWIFTPM[@]}" --show-bin-path)
+for p in "${PROFILES[@]}"; do
+    traits=()
+    [ "$p" != medium ] && traits=(--traits "$p")
+    rm -f "build/host/$p/outpost"
+    mkdir -p "build/host/$p"
+    if "$SWIFT" build "${SWIFTPM[@]}" --product outpost "${traits[@]}"; then
+        cp "$bin_path/outpost" "build/host/$p/outpost"
+    fi
+done
+# Leave SwiftPM's daemon as the default (medium) build, as `swift build` would.
+if [ "${PROFILES[*]}" != medium ]; then "$SWIFT" build "${SWIFTPM[@]}" --product outpost >/dev/null || true; fi
+
+# ---- the fixture ------------------------------------------------------------------------------
+if [ "$tool_ok" = 1 ] && timeout "$TIMEOUT_S" "$bin_path/outpost-tool" gen --seed 7 --sensors 10 --duration 900 > "$FIXTURE.tmp" \
+    && [ "$(wc -l < "$FIXTURE.tmp")" -gt 1 ]; then
+    mv "$FIXTURE.tmp" "$FIXTURE"
+    record "fixture (outpost-tool gen --seed 7 --sensors 10 --duration 900)" PASS "$(($(wc -l < "$FIXTURE") - 1)) rows"
+else
+    rm -f "$FIXTURE.tmp" "$FIXTURE"
+    record "fixture (outpost-tool gen --seed 7 --sensors 10 --duration 900)" FAIL "outpost-tool gen did not produce a CSV"
+fi
+
+# ---- checks -----------------------------------------------------------------------------------
+# self_test NAME RUNNER BINARY LOG
+self_test() {
+    local name=$1 run=$2 binary=$3 log=$4
+    if [ ! -x "$binary" ]; then record "$name --self-test" FAIL "no binary $binary"; return; fi
+    local status=0
+    timeout "$TIMEOUT_S" $run "$binary" --self-test > "$log" 2>&1 || status=$?
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1 || true)
+    if [ "$status" -ne 0 ]; then
+        record "$name --self-test" FAIL "exit $status, see $log"
+    elif ! [[ "$line" =~ ^([0-9]+)\ passed,\ 0\ failed$ ]] || [ "${BASH_REMATCH[1]}" -eq 0 ]; then
+        record "$name --self-test" FAIL "no 'N passed, 0 failed' line with N > 0, see $log"
+    else
+        record "$name --self-test" PASS "$line"
+    fi
+}
+
+# replay NAME RUNNER BINARY OUTPUT -> 0 when it ran and exited 0
+replay() {
+    local name=$1 run=$2 binary=$3 output=$4
+    if [ ! -x "$binary" ]; then record "$name replay" FAIL "no binary $binary"; return 1; fi
+    if [ ! -f "$FIXTURE" ]; then record "$name replay" FAIL "no fixture"; return 1; fi
+    local status=0
+    timeout "$TIMEOUT_S" $run "$binary" replay "$FIXTURE" > "$output" 2> "$output.stderr" || status=$?
+    if [ "$status" -ne 0 ]; then
+        record "$name replay" FAIL "exit $status, see $output.stderr"
+        return 1
+    fi
+    return 0
+}
+
+for p in "${PROFILES[@]}"; do
+    dir="$OUT/$p"
+    mkdir -p "$dir"
+    self_test "host-$p" "" "build/host/$p/outpost" "$dir/host.selftest.log"
+    host_ok=0
+    if replay "host-$p" "" "build/host/$p/outpost" "$dir/host.jsonl"; then
+        lines=$(wc -l < "$dir/host.jsonl")
+        bad=$(grep -cv '^{.*}$' "$dir/host.jsonl" || true)
+        if [ "$lines" -eq 0 ]; then
+            record "host-$p replay" FAIL "no output"
+        elif [ "$bad" -ne 0 ]; then
+            record "host-$p replay" FAIL "$bad of $lines lines are not JSON objects, see $dir/host.jsonl"
+        else
+            record "host-$p replay" PASS "$lines JSON lines"
+            host_ok=1
+        fi
+    fi
+    for a in x86_64 aarch64 armv7; do
+        binary="build/firmware/$a-$p/outpost"
+        self_test "$a-$p" "$(runner $a)" "$binary" "$dir/$a.selftest.log"
+        if replay "$a-$p" "$(runner $a)" "$binary" "$dir/$a.jsonl"; then
+            if [ "$host_ok" != 1 ]; then
+                record "$a-$p replay = host" FAIL "no valid host output to compare with"
+            elif cmp -s "$dir/host.jsonl" "$dir/$a.jsonl"; then
+                record "$a-$p replay = host" PASS "byte-identical, $(wc -c < "$dir/$a.jsonl") bytes"
+            else
+                first=$(cmp "$dir/host.jsonl" "$dir/$a.jsonl" 2>&1 | head -1)
+                record "$a-$p replay = host" FAIL "differs: $first"
+                diff "$dir/host.jsonl" "$dir/$a.jsonl" | head -6
+            fi
+        fi
+    done
+done
+
+# ---- summary ----------------------------------------------------------------------------------
+echo
+echo "qemu-test summary (logs and outputs in $OUT/)"
+for i in "${!RESULT_NAMES[@]}"; do
+    printf '  %-44s %s\n' "${RESULT_NAMES[$i]}" "${RESULT_STATES[$i]}"
+done
+if [ "$failures" -ne 0 ]; then
+    echo "qemu-test: FAILED ($failures of ${#RESULT_NAMES[@]} checks)"
+    exit 1
+fi
+echo "qemu-test: all ${#RESULT_NAMES[@]} checks passed"
