@@ -1,0 +1,74 @@
+import OutpostCore
+
+/// Writes a trained forest as a model file, format version 1 (docs/MODEL_FORMAT.md).
+public enum ModelEncoder {
+    /// The decision threshold, in the header's two forms.
+    public struct Threshold: Equatable, Sendable {
+        /// round(s_thr × 65536), 0...65536 (display and confidence only).
+        public var scoreQ16: UInt32
+        /// A sample is an anomaly iff its path sum is at most this.
+        public var pathSum: Int64
+
+        public init(scoreQ16: UInt32, pathSum: Int64) {
+            precondition(scoreQ16 <= 65536, "score threshold above 1")
+            self.scoreQ16 = scoreQ16
+            self.pathSum = pathSum
+        }
+
+        /// A placeholder that flags nothing (used before calibration).
+        public static let never = Threshold(scoreQ16: 65536, pathSum: -1)
+    }
+
+    /// The model file's bytes, CRC-32C trailer included.
+    /// - Complexity: O(nodes + trees + features).
+    public static func encode(forest: TrainedForest, features: [ModelFeature], threshold: Threshold) -> [UInt8] {
+        precondition(features.count == forest.featureCount, "one feature entry per input")
+        precondition(forest.roots.count >= 1 && forest.roots.count <= ForestModel.treeLimit, "tree count out of range")
+        precondition(forest.nodes.count <= ForestModel.nodeLimit, "too many nodes")
+        precondition(forest.sampleSize >= 2 && forest.sampleSize <= 0xFFFF, "sample size out of range")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(ForestModel.headerSizeBytes + 20 * features.count + 4 * forest.roots.count + 8 * forest.nodes.count + 4)
+        // Header, 40 bytes.
+        bytes.append(contentsOf: Array("OPIF".utf8))
+        appendLittleEndian(ForestModel.formatVersion, to: &bytes)
+        appendLittleEndian(UInt16(ForestModel.headerSizeBytes), to: &bytes)
+        appendLittleEndian(UInt16(features.count), to: &bytes)
+        appendLittleEndian(UInt16(forest.roots.count), to: &bytes)
+        appendLittleEndian(UInt16(forest.sampleSize), to: &bytes)
+        appendLittleEndian(UInt16(0), to: &bytes)  // flags
+        appendLittleEndian(UInt32(forest.nodes.count), to: &bytes)
+        appendLittleEndian(forest.cPsiQ16, to: &bytes)
+        appendLittleEndian(threshold.scoreQ16, to: &bytes)
+        appendLittleEndian(UInt32(0), to: &bytes)  // reserved
+        appendLittleEndian(UInt64(bitPattern: threshold.pathSum), to: &bytes)
+        precondition(bytes.count == ForestModel.headerSizeBytes, "header must be 40 bytes")
+        // Feature table, 20 bytes each.
+        for feature in features {
+            bytes.append(UInt8(bitPattern: Int8(feature.decimals)))
+            bytes.append(feature.coreCode)
+            bytes.append(contentsOf: [0, 0])
+            bytes.append(contentsOf: feature.nameField)
+        }
+        // Tree table.
+        for root in forest.roots { appendLittleEndian(UInt32(root), to: &bytes) }
+        // Node table.
+        for node in forest.nodes {
+            if let feature = node.feature {
+                appendLittleEndian(UInt16(feature), to: &bytes)
+                appendLittleEndian(UInt16(node.rightOffset), to: &bytes)
+            } else {
+                appendLittleEndian(ForestModel.leafFeature, to: &bytes)
+                appendLittleEndian(UInt16(0), to: &bytes)
+            }
+            appendLittleEndian(UInt32(bitPattern: node.value), to: &bytes)
+        }
+        let crc = bytes.withUnsafeBytes { CRC32C.checksum($0) }
+        appendLittleEndian(crc, to: &bytes)
+        return bytes
+    }
+
+    static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        var little = value.littleEndian
+        withUnsafeBytes(of: &little) { bytes.append(contentsOf: $0) }
+    }
+}
