@@ -1,0 +1,72 @@
+// SenML JSON (RFC 8428 §5): an array of objects whose member names are the labels.
+
+extension SenMLDecoder {
+    /// Decodes a SenML JSON pack into `readings`.
+    /// - Parameters:
+    ///   - payload: the pack's bytes (UTF-8 JSON).
+    ///   - nowMs: the receive time in milliseconds since the epoch, for relative times.
+    ///   - readings: where the readings are written, from index 0.
+    /// - Throws: `SenMLError` with the reason and the payload offset.
+    /// - Complexity: O(n · r) for n payload bytes and r readings (merging looks readings up).
+    public static func decodeJSON(
+        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>
+    ) throws(SenMLError) -> SenMLDecodeResult {
+        var scanner = JSONScanner(payload, maxDepth: maxDepth)
+        if try scanner.next() != .beginArray { throw SenMLError(.notAnArray, at: scanner.tokenStart) }
+        var resolver = SenMLPackResolver(readings: readings, nowMs: nowMs)
+        // Each record takes at least two bytes: the payload size bounds the loop.
+        for _ in 0...payload.count {
+            let token = try scanner.next()
+            if token == .endArray {
+                _ = try scanner.next()  // .end, or throws .trailingBytes
+                return try resolver.finish(endOffset: payload.count)
+            }
+            if token != .beginObject { throw SenMLError(.recordNotMap, at: scanner.tokenStart) }
+            let record = try readRecord(&scanner, payload)
+            try resolver.add(record)
+        }
+        preconditionFailure("more records than payload bytes")
+    }
+
+    /// Reads the members of one record object (its `{` just read).
+    static func readRecord(_ scanner: inout JSONScanner, _ payload: UnsafeRawBufferPointer) throws(SenMLError) -> SenMLRecord {
+        var record = SenMLRecord(offsetBytes: scanner.tokenStart)
+        for _ in 0...payload.count {
+            let keyToken = try scanner.next()
+            if keyToken == .endObject { return record }
+            guard case .key(let keyStart, let keyEnd, _) = keyToken else { preconditionFailure("the scanner yields keys in objects") }
+            let keyOffset = scanner.tokenStart
+            var key = SenMLText()
+            scanner.forEachUnescapedByte(start: keyStart, end: keyEnd) { key.append($0) }
+            let value = try scanner.next()
+            let valueOffset = scanner.tokenStart
+            guard let label = SenMLLabel(json: key) else {
+                if key.last == 0x5F { throw SenMLError(.mustUnderstand, at: keyOffset) }  // _
+                try scanner.skipValue(startingWith: value)
+                continue
+            }
+            try record.markSeen(label, at: keyOffset)
+            let wrongType = SenMLError(.wrongType, at: valueOffset)
+            switch label.kind {
+            case .text:
+                guard case .string(let start, let end, _) = value else { throw wrongType }
+                var text = SenMLText()
+                scanner.forEachUnescapedByte(start: start, end: end) { text.append($0) }
+                try record.setText(label, text, at: valueOffset)
+            case .number:
+                guard case .number(let start, let end) = value else { throw wrongType }
+                record.setNumber(label, micro: try microUnits(payload, start: start, end: end, label: label), at: valueOffset)
+            case .version:
+                guard case .number(let start, let end) = value else { throw wrongType }
+                try SenMLRecord.checkVersion(micro: try microUnits(payload, start: start, end: end, label: label), at: valueOffset)
+            case .boolean:
+                guard case .boolean = value else { throw wrongType }
+                record.hasOtherValue = true
+            case .data:
+                guard case .string = value else { throw wrongType }
+                record.hasOtherValue = true
+            }
+        }
+        preconditionFailure("more members than payload bytes")
+    }
+}
