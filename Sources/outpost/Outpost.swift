@@ -1,5 +1,6 @@
 import CHAL
 import OutpostCore
+import OutpostProfiles
 
 /// Version of the daemon (the formats carry their own versions, see docs/).
 let outpostVersion: StaticString = "0.1.0"
@@ -9,7 +10,7 @@ let outpostVersion: StaticString = "0.1.0"
 @main
 struct Outpost {
     static func main() {
-        var arena = Arena(base: UnsafeMutableRawPointer(chal_arena()), sizeBytes: Int(chal_arena_bytes()))
+        var arena = Arena(base: UnsafeMutableRawPointer(chal_arena()), sizeBytes: chal_arena_bytes().narrow)
         var out = Console(fd: 1, buffer: UnsafeMutableRawBufferPointer(arena.carve(16 * 1024, of: UInt8(0))))
         var err = Console(fd: 2, buffer: UnsafeMutableRawBufferPointer(arena.carve(4 * 1024, of: UInt8(0))))
         let status = run(arena: &arena, out: &out, err: &err)

@@ -1,4 +1,5 @@
 import OutpostCore
+import OutpostProfiles
 
 /// `outpost --profile-info`: the profile's constants and static footprint, one `name value` a line.
 enum ProfileInfo {

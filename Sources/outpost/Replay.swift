@@ -1,5 +1,6 @@
 import CHAL
 import OutpostCore
+import OutpostProfiles
 
 /// `outpost replay FILE.csv`: feeds recorded readings through the whole pipeline, in batches of the
 /// profile's batch size, with the data's own clock, and writes alerts and window summaries as JSON
@@ -17,13 +18,13 @@ enum Replay {
         if Arguments.matches(pathIndex, "-") {
             fd = 0
         } else {
-            fd = chal_open(Arguments.cString(pathIndex)!, Int32(CHAL_OPEN_READ))
+            fd = chal_open(Arguments.cString(pathIndex)!, Int32(truncatingIfNeeded: CHAL_OPEN_READ))
             if fd < 0 {
                 err.reserve(512)
                 err.writer.text("outpost: replay: cannot open '")
                 err.writer.raw(Arguments.bytes(pathIndex)!)
                 err.writer.text("': ")
-                Errno.describe(Int64(fd), &err.writer)
+                Errno.describe(fd.wide, &err.writer)
                 err.writer.byte(0x0A)
                 return 2
             }
