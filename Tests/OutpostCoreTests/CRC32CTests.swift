@@ -1,0 +1,66 @@
+import XCTest
+@testable import OutpostCore
+
+final class CRC32CTests: XCTestCase {
+    private func checksum(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { CRC32C.checksum($0) }
+    }
+
+    func testCheckValueOf123456789() {
+        XCTAssertEqual(checksum(Array("123456789".utf8)), 0xE306_9283)
+    }
+
+    func testEmptyInputIsZero() {
+        // Init 0xFFFFFFFF then final XOR 0xFFFFFFFF: no bytes gives 0.
+        XCTAssertEqual(checksum([]), 0)
+        XCTAssertEqual(CRC32C().value, 0)
+    }
+
+    /// Known answers from RFC 3720 (iSCSI), appendix B.4.
+    func testRFC3720Vectors() {
+        XCTAssertEqual(checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
+        XCTAssertEqual(checksum([UInt8](repeating: 0xFF, count: 32)), 0x62A8_AB43)
+        XCTAssertEqual(checksum((0..<32).map { UInt8($0) }), 0x46DD_794E)
+        XCTAssertEqual(checksum((0..<32).map { UInt8(31 - $0) }), 0x113F_DB5C)
+    }
+
+    func testTableDrivenMatchesBitwiseOnRandomInputs() {
+        var random = SplitMix64(seed: 7)
+        for length in 0..<300 {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            XCTAssertEqual(checksum(bytes), ModelBytes.crc32c(bytes), "length \(length)")
+        }
+    }
+
+    func testIncrementalEqualsOneShotAtEverySplit() {
+        let bytes = Array("The quick brown fox jumps over the lazy dog".utf8)
+        let whole = checksum(bytes)
+        for cut in 0...bytes.count {
+            var crc = CRC32C()
+            bytes[0..<cut].withUnsafeBytes { crc.update($0) }
+            bytes[cut...].withUnsafeBytes { crc.update($0) }
+            XCTAssertEqual(crc.value, whole, "split at \(cut)")
+        }
+        var byByte = CRC32C()
+        for byte in bytes { byByte.update(byte: byte) }
+        XCTAssertEqual(byByte.value, whole)
+    }
+
+    func testEverySingleBitFlipChangesTheChecksum() {
+        var bytes = Array("123456789abcdef".utf8)
+        let original = checksum(bytes)
+        for bit in 0..<(bytes.count * 8) {
+            bytes[bit / 8] ^= 1 << UInt8(bit % 8)
+            XCTAssertNotEqual(checksum(bytes), original, "bit \(bit)")
+            bytes[bit / 8] ^= 1 << UInt8(bit % 8)
+        }
+    }
+
+    func testValueCanBeReadMidStream() {
+        var crc = CRC32C()
+        Array("1234".utf8).withUnsafeBytes { crc.update($0) }
+        XCTAssertEqual(crc.value, checksum(Array("1234".utf8)))
+        Array("56789".utf8).withUnsafeBytes { crc.update($0) }
+        XCTAssertEqual(crc.value, 0xE306_9283)
+    }
+}
