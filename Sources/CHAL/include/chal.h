@@ -54,4 +54,8 @@ int64_t chal_arena_bytes(void);
 }
 #endif
 
+// Further surfaces, one header and one .c file each.
+#include "chal_storage.h"  // log files: positioned I/O, sync, preallocation
+#include "chal_net.h"      // UDP sockets, poll, signals, serial lines
+
 #endif
