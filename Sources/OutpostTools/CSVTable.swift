@@ -104,13 +104,3 @@ public struct CSVTable {
         ToolError("\(name):\(line(ofRow: row)):\(column + 1) (column '\(columns[column])'): \(what)")
     }
 }
-
-extension String {
-    /// The text without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
-        return String(scalars)
-    }
-}
