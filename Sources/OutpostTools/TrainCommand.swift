@@ -83,10 +83,11 @@ enum TrainCommand {
     /// - Complexity: O(trees × ψ log ψ × F + rows × trees × depth).
     static func train(table: CSVTable, columns: [String], options: IsolationForestTrainer.Options, decision: Decision) throws(ToolError) -> Result {
         if table.rowCount < 2 { throw ToolError("\(table.name): \(table.rowCount) data rows; training needs at least 2") }
+        // Every column must exist before any value is read, so a missing one is reported first.
         var indices: [Int] = []
+        for column in columns { indices.append(try table.columnIndex(column)) }
         var features: [ModelFeature] = []
-        for column in columns {
-            let index = try table.columnIndex(column)
+        for (column, index) in zip(columns, indices) {
             var maxAbs = 0.0
             for row in 0..<table.rowCount {
                 maxAbs = max(maxAbs, abs(try table.double(row: row, column: index)))
@@ -94,7 +95,6 @@ enum TrainCommand {
             guard let decimals = FixedPointScale.decimals(maxAbs: maxAbs) else {
                 throw ToolError("\(table.name) (column '\(column)'): values up to \(maxAbs) are too large for the model's fixed point (at most 2^30 × 10^9)")
             }
-            indices.append(index)
             features.append(ModelFeature(column: column, decimals: decimals))
         }
         let inputs = try FixedInputs.matrix(table: table, columns: indices, decimals: features.map(\.decimals))
