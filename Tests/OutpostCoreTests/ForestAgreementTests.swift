@@ -85,6 +85,37 @@ final class ForestAgreementTests: XCTestCase {
         }
     }
 
+    func testBatchEqualsSingleWithTheMaximumOf64Inputs() throws {
+        // With F = 64 every real input slot of a lane is in use; a leaf must still read the
+        // Int32.max padding (slot 127), not input 63, or the batch would walk off its leaves.
+        var random = SplitMix64(seed: 64)
+        let specs = (0..<64).map { i in
+            ForestDataSet.Spec(
+                input: .init(name: "x\(i)", decimals: i % 4, coreCode: 0xFF), mean: Double(i), deviation: 10,
+                outlierLow: -1000, outlierHigh: 1000)
+        }
+        let training = ForestDataSet.generate(specs, count: 2000, outliers: 0.1, random: &random)
+        let forest = ReferenceForest.grow(
+            rows: training.reference, inputs: specs.map(\.input), treeCount: 12, sampleSize: 64,
+            thresholdScore: 0.6, random: &random)
+        var data = ForestDataSet.generate(specs, count: 203, outliers: 0.5, random: &random)
+        // Input 63 very negative on some rows: x ≤ h would hold at every leaf if slot 63 were read.
+        for r in Swift.stride(from: 0, to: data.count, by: 3) { data.fixed[r * 64 + 63] = -2_000_000 }
+        try forest.bytes().withUnsafeBytes { raw in
+            let model = try ForestModel(bytes: raw)
+            XCTAssertEqual(model.featureCount, 64)
+            var batch = [ForestScore](repeating: ForestScore(scoreQ16: 0, anomaly: false, confidenceQ16: 0), count: data.count)
+            data.fixed.withUnsafeBufferPointer { fixed in
+                batch.withUnsafeMutableBufferPointer {
+                    model.scoreBatch(inputs: fixed.baseAddress!, count: data.count, into: $0.baseAddress!)
+                }
+                for r in 0..<data.count {
+                    XCTAssertEqual(batch[r], model.score(inputs: fixed.baseAddress! + r * 64), "row \(r)")
+                }
+            }
+        }
+    }
+
     func testBatchHandlesEveryRemainderAndEmpty() throws {
         let bytes = ForestAgreementTests.trained.bytes
         let data = ForestAgreementTests.rows
