@@ -57,7 +57,10 @@ for i in "${!STEP_NAMES[@]}"; do
     printf '  %-10s %5ss  %s\n' "${STEP_NAMES[$i]}" "${STEP_SECONDS[$i]}" "${STEP_STATES[$i]}"
 done
 if [ -f "$LOGS/unit.log" ]; then
-    grep -E "^(Test Suite 'All tests'|Executed [0-9]+ tests?)|Test run with [0-9]+ tests?" "$LOGS/unit.log" | tail -3 | sed 's/^/    unit: /'
+    # XCTest's last "Executed N tests" line is the whole suite; Swift Testing reports on its own.
+    { grep -E "^[[:space:]]*Executed [0-9]+ tests?" "$LOGS/unit.log" | tail -1 | sed 's/^[[:space:]]*/XCTest: /'
+      grep -E "Test run with [0-9]+ tests?" "$LOGS/unit.log" | tail -1 | sed 's/^[^A-Za-z]*/Swift Testing: /'
+    } | sed 's/^/    unit: /'
 fi
 if [ -f "$LOGS/firmware.log" ]; then
     built=$(ls build/firmware/*-*/outpost 2>/dev/null | wc -l)
