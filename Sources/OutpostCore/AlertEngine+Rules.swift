@@ -1,6 +1,7 @@
 extension AlertEngine {
     /// Threshold alerts: raise when the status leaves normal, escalate when it gets worse,
     /// clear when it is normal again. Emits at most one event.
+    /// - Complexity: O(1).
     mutating func observeThreshold<Sink: AlertSink>(
         _ state: inout SensorState, slot: UInt16, reading: ProcessedReading, verdict: ThresholdVerdict,
         into sink: inout Sink
@@ -33,6 +34,7 @@ extension AlertEngine {
 
     /// Forest anomalies: value is the score (Q16), threshold 0 (the model's threshold is not in
     /// the verdict). Emits at most one event.
+    /// - Complexity: O(1).
     mutating func observeAnomaly<Sink: AlertSink>(
         _ state: inout SensorState, slot: UInt16, timestampMs: Int64, forest: ForestScore, into sink: inout Sink
     ) {
@@ -64,6 +66,7 @@ extension AlertEngine {
 
     /// Critical alerts: a critical limit (value and limit of that feature) or a forest confidence
     /// above the critical one (value and threshold in Q16). Emits at most one event.
+    /// - Complexity: O(1).
     mutating func observeCritical<Sink: AlertSink>(
         _ state: inout SensorState, slot: UInt16, reading: ProcessedReading, verdict: ThresholdVerdict,
         forest: ForestScore?, into sink: inout Sink
@@ -106,6 +109,7 @@ extension AlertEngine {
     /// `settings.anomalyRateMilli` (threshold). Compared exactly: anomalies × 1000 against
     /// threshold × readings. Clearing needs no minimum count, so a sensor that slows down still
     /// clears. Emits at most one event.
+    /// - Complexity: O(1).
     mutating func observeAnomalyRate<Sink: AlertSink>(
         _ state: inout SensorState, slot: UInt16, timestampMs: Int64, anomalies: UInt32, readings: UInt32,
         into sink: inout Sink
@@ -132,6 +136,7 @@ extension AlertEngine {
     }
 
     /// Low battery: raise below the threshold, clear at ≥ threshold + 5 %. Emits at most one event.
+    /// - Complexity: O(1).
     mutating func observeBattery<Sink: AlertSink>(
         _ state: inout SensorState, slot: UInt16, timestampMs: Int64, batteryMilliPercent: Int32, into sink: inout Sink
     ) {

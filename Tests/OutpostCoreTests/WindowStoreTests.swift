@@ -237,6 +237,20 @@ final class WindowStoreTests: XCTestCase {
         XCTAssertEqual(summary.readingCount, 1_000)
         // Readings without features count in the distribution but in no feature.
         XCTAssertEqual(summary.features[0], .empty)
+        // The counts-only query agrees, for every span and at a time when part has expired.
+        for spanIndex in 0..<WindowSpan.count {
+            let span = WindowSpan.at(spanIndex)!
+            for nowMs in [Self.baseMs + 9_990, Self.baseMs + span.spanMs - 1, Self.baseMs + span.spanMs] {
+                let full = store.summary(sensor: 0, span: span, nowMs: nowMs)
+                let counts = store.statusCounts(sensor: 0, span: span, nowMs: nowMs)
+                XCTAssertEqual(counts.normalCount, full.normalCount)
+                XCTAssertEqual(counts.warningCount, full.warningCount)
+                XCTAssertEqual(counts.alertCount, full.alertCount)
+                XCTAssertEqual(counts.anomalyCount, full.anomalyCount)
+                XCTAssertEqual(counts.span, span)
+            }
+        }
+        XCTAssertEqual(store.statusCounts(sensor: 0, span: .oneMinute, nowMs: Self.baseMs + 70_000).readingCount, 0)
     }
 
     func testTwoSensorsAreIndependent() {
