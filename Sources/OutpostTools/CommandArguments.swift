@@ -106,8 +106,14 @@ struct CommandArguments {
         let value = parsed.double
         let low = excludingLowerBound ? "(" : "["
         if !range.contains(value) || (excludingLowerBound && value == range.lowerBound) {
-            throw ToolError("\(command): --\(name): \(text) is out of range \(low)\(range.lowerBound), \(range.upperBound)]")
+            throw ToolError("\(command): --\(name): \(text) is out of range \(low)\(Self.plain(range.lowerBound)), \(Self.plain(range.upperBound))]")
         }
         return value
+    }
+
+    /// A bound as people write it: `0`, `1000000000`, `0.001`.
+    static func plain(_ value: Double) -> String {
+        if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
     }
 }

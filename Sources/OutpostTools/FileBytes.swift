@@ -23,6 +23,7 @@ public enum FileBytes {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
+                if errno == EISDIR { throw ToolError("\(displayName(path)): is a directory, not a file") }
                 throw ToolError.io("\(displayName(path)): read failed: \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }

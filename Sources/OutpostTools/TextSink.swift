@@ -13,6 +13,8 @@ public final class TextSink {
     let target: Target
     let name: String
     var buffer: [UInt8] = []
+    /// The first write failure, reported by the next `flush` or `close` (writes cannot throw).
+    var pendingError: ToolError?
     /// Everything written, for `.memory` sinks.
     public private(set) var captured: [UInt8] = []
     static let flushThresholdBytes = 64 * 1024
@@ -45,7 +47,7 @@ public final class TextSink {
     public func write(_ text: String) {
         var text = text
         text.withUTF8 { buffer.append(contentsOf: $0) }
-        if buffer.count >= TextSink.flushThresholdBytes { try? flushBuffer() }
+        if buffer.count >= TextSink.flushThresholdBytes { flushKeepingError() }
     }
 
     /// Appends one byte.
@@ -57,7 +59,7 @@ public final class TextSink {
     /// Appends raw bytes.
     public func write(bytes: some Sequence<UInt8>) {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= TextSink.flushThresholdBytes { try? flushBuffer() }
+        if buffer.count >= TextSink.flushThresholdBytes { flushKeepingError() }
     }
 
     /// Flushes when the buffer is past its threshold (for writers that append bytes one by one).
@@ -78,7 +80,18 @@ public final class TextSink {
         }
     }
 
+    /// Flushes from a non-throwing write, keeping a failure for the next `flush`.
+    func flushKeepingError() {
+        do {
+            try flushBuffer()
+        } catch {
+            if pendingError == nil { pendingError = error }
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
     func flushBuffer() throws(ToolError) {
+        if let error = pendingError { throw error }
         if buffer.isEmpty { return }
         switch target {
         case .memory:

@@ -49,4 +49,18 @@ final class OutpostToolTests: XCTestCase {
         XCTAssertEqual(run.code, 2)
         XCTAssertTrue(run.stderr.hasPrefix("outpost-tool: /nonexistent-dir/x.csv: cannot create"))
     }
+
+    func testADirectoryIsNotAnInputFile() {
+        let dir = TemporaryDirectory()
+        let run = runTool(["eval", "--model", dir.path, "--input", "-"])
+        XCTAssertEqual(run.code, 2)
+        XCTAssertEqual(run.stderr, "outpost-tool: \(dir.path): is a directory, not a file\n")
+    }
+
+    func testUnwritableOutputIsAnIOError() {
+        // /dev/full accepts the open and fails every write with ENOSPC: exit code 1, not 2.
+        let run = runTool(["gen", "--sensors", "50", "--duration", "100", "--out", "/dev/full"])
+        XCTAssertEqual(run.code, 1)
+        XCTAssertTrue(run.stderr.hasPrefix("outpost-tool: /dev/full: write failed"), run.stderr)
+    }
 }
