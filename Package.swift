@@ -36,7 +36,7 @@ let package = Package(
             name: "OutpostProfiles",
             dependencies: ["OutpostCore", "CProfileModels"],
             path: "Profiles",
-            exclude: ["README.md"]
+            exclude: ["README.md", "medium/model.opm", "high/model.opm", "test/model.opm"]
         ),
         .executableTarget(
             name: "outpost",
@@ -45,7 +45,7 @@ let package = Package(
             swiftSettings: profileDefines
         ),
         // Host tooling (Foundation allowed): generator, trainer, scorer, evaluator.
-        .target(name: "OutpostTools", dependencies: ["OutpostCore", "OutpostProfiles"], path: "Sources/OutpostTools"),
+        .target(name: "OutpostTools", dependencies: ["OutpostCore"], path: "Sources/OutpostTools"),
         .executableTarget(name: "outpost-tool", dependencies: ["OutpostTools"], path: "Sources/outpost-tool"),
         // Benchmarks (`make bench`): a plain C forest evaluator as the baseline, and the harness.
         .target(name: "CForestBaseline", path: "Sources/CForestBaseline"),
