@@ -105,7 +105,7 @@ public struct Pipeline<P: Profile> {
             scoreQ16: score?.scoreQ16 ?? 0, timestampMs: reading.timestampMs, features: reading.features,
             batteryMilliPercent: reading.batteryMilliPercent)
         windows.record(sensor: sensor, timestampMs: reading.timestampMs, features: reading.features, status: status, anomaly: anomaly)
-        let recent = windows.summary(sensor: sensor, span: .fiveMinutes, nowMs: reading.timestampMs)
+        let recent = windows.statusCounts(sensor: sensor, span: .fiveMinutes, nowMs: reading.timestampMs)
         let queued = outbox.tryAppend(.reading(processed))
         precondition(queued, "outbox room was checked above")
         counters.readingsAccepted &+= 1
