@@ -48,7 +48,7 @@ extension AlertEngine {
             AlertEngine.emit(
                 AlertEvent(
                     raised: true, kind: .anomaly, severity: severity, sensorSlot: slot, feature: nil,
-                    value: Int32(forest.scoreQ16), threshold: 0, confidenceQ16: forest.confidenceQ16,
+                    value: Int32(forest.scoreQ16), threshold: settings.anomalyThresholdQ16, confidenceQ16: forest.confidenceQ16,
                     timestampMs: timestampMs),
                 into: &sink)
         } else if active {
@@ -59,7 +59,8 @@ extension AlertEngine {
             AlertEngine.emit(
                 AlertEvent(
                     raised: false, kind: .anomaly, severity: state.anomalySeverity, sensorSlot: slot, feature: nil,
-                    value: Int32(forest.scoreQ16), threshold: 0, confidenceQ16: 0, timestampMs: timestampMs),
+                    value: Int32(forest.scoreQ16), threshold: settings.anomalyThresholdQ16, confidenceQ16: 0,
+                    timestampMs: timestampMs),
                 into: &sink)
         }
     }

@@ -8,6 +8,9 @@ public struct AlertSettings: BitwiseCopyable, Sendable {
     public var anomalyRateMilli: Int32 = 150
     /// Forest confidence above this (Q16: 58982 ≈ 0.9) makes an anomaly critical.
     public var criticalConfidenceQ16: UInt16 = 58_982
+    /// The forest's decision threshold as a Q16 score, reported as the `threshold` of anomaly
+    /// alerts (the pipeline sets it from the model; 0 without a forest).
+    public var anomalyThresholdQ16: Int32 = 0
 
     public init() {}
 }

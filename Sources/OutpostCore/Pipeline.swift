@@ -44,7 +44,6 @@ public struct Pipeline<P: Profile> {
         sensors = SensorTable(arena: &arena, slotCount: P.sensorSlotCount, capacity: capacity)
         detector = ThresholdDetector(arena: &arena, rules: P.rules, sensorCapacity: capacity)
         windows = WindowStore(arena: &arena, windows: P.windows, sensorCapacity: capacity)
-        alerts = AlertEngine(arena: &arena, sensorCapacity: capacity, settings: AlertSettings())
         if let bytes = P.modelBytes {
             do {
                 forest = try ForestModel(bytes: bytes)
@@ -56,6 +55,9 @@ public struct Pipeline<P: Profile> {
         } else {
             forest = nil
         }
+        var settings = AlertSettings()
+        if let forest { settings.anomalyThresholdQ16 = Int32(truncatingIfNeeded: min(forest.thresholdScoreQ16, 65_535)) }
+        alerts = AlertEngine(arena: &arena, sensorCapacity: capacity, settings: settings)
         outbox = P.Outbox()
         // Paired with `arenaBytesRequired`: the footprint we state is the footprint we carve.
         precondition(arena.usedBytes - start <= Pipeline.arenaBytesRequired, "arena accounting out of step")

@@ -41,7 +41,12 @@ extension TextWriter {
         case .offline: integer(value.wide)
         case .anomalyRate, .lowBattery: fixed(value.wide, decimals: 3)
         case .threshold, .critical, .anomaly:
-            if let feature = event.feature { featureValue(value, feature) } else { integer(value.wide) }
+            if let feature = event.feature {
+                featureValue(value, feature)
+            } else {
+                // A forest score (Q16), as a fraction with three decimals.
+                q16(UInt16(truncatingIfNeeded: min(max(value, 0), 65_535)))
+            }
         }
     }
 
