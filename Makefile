@@ -48,14 +48,15 @@ PROFILE_DEFINE_high := -D OUTPOST_PROFILE_HIGH
 PROFILE_DEFINE_test := -D OUTPOST_PROFILE_TEST
 
 # ---- sources ----------------------------------------------------------------------------------
-CORE_SOURCES := $(sort $(wildcard Sources/OutpostCore/*.swift))
+# As SwiftPM does, every file under a target's folder, subfolders included.
+CORE_SOURCES := $(sort $(shell find Sources/OutpostCore -name '*.swift'))
 PROFILE_SOURCES := $(sort $(shell find Profiles -name '*.swift'))
-DAEMON_SOURCES := $(sort $(wildcard Sources/outpost/*.swift))
-HAL_C := $(sort $(wildcard Sources/CHAL/*.c))
-MODELS_C := $(sort $(wildcard Sources/CProfileModels/*.c))
+DAEMON_SOURCES := $(sort $(shell find Sources/outpost -name '*.swift'))
+HAL_C := $(sort $(shell find Sources/CHAL -name '*.c'))
+MODELS_C := $(sort $(shell find Sources/CProfileModels -name '*.c'))
 C_HEADERS := $(wildcard Sources/CHAL/include/*) $(wildcard Sources/CProfileModels/include/*)
 # A main.swift holds top-level code; without one the daemon's entry point is an @main type.
-DAEMON_PARSE := $(if $(wildcard Sources/outpost/main.swift),,-parse-as-library)
+DAEMON_PARSE := $(if $(filter %/main.swift,$(DAEMON_SOURCES)),,-parse-as-library)
 
 EMBEDDED_FLAGS := -enable-experimental-feature Embedded -wmo -Osize -no-allocations -Xcc -fPIC \
 	-Xfrontend -function-sections -Xfrontend -disable-stack-protector
@@ -139,7 +140,7 @@ firmware-set:
 # The modules a firmware is made of, per architecture (they do not depend on the profile):
 # OutpostCore, then OutpostProfiles (all profiles; imports OutpostCore and CProfileModels).
 define ARCH_RULES
-$(FW)/obj/$(1)/OutpostCore.o: $(CORE_SOURCES)
+$(FW)/obj/$(1)/OutpostCore.o: $(CORE_SOURCES) Makefile
 	@mkdir -p $$(@D)
 	@echo "swiftc  $(1)  OutpostCore"
 	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) -parse-as-library -module-name OutpostCore \
@@ -152,7 +153,7 @@ $(FW)/obj/$(1)/OutpostProfiles.o: $(PROFILE_SOURCES) $(FW)/obj/$(1)/OutpostCore.
 	@echo "swiftc  $(1)  OutpostProfiles"
 	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) -parse-as-library -module-name OutpostProfiles \
 		-module-cache-path $(FW)/obj/$(1)/module-cache \
-		-I $(FW)/obj/$(1) -I Sources/CProfileModels/include \
+		-I $(FW)/obj/$(1) -I Sources/CHAL/include -I Sources/CProfileModels/include \
 		-emit-module -emit-module-path $(FW)/obj/$(1)/OutpostProfiles.swiftmodule \
 		$(PROFILE_SOURCES) -c -o $$@
 	@touch $$@
@@ -170,7 +171,7 @@ $(FW)/$(1)-$(2)/obj/outpost.o: $(DAEMON_SOURCES) $(FW)/obj/$(1)/OutpostProfiles.
 		$(DAEMON_SOURCES) -c -o $$@
 	@touch $$@
 
-$(FW)/$(1)-$(2)/obj/c/%.o: Sources/%.c $(C_HEADERS)
+$(FW)/$(1)-$(2)/obj/c/%.o: Sources/%.c $(C_HEADERS) Makefile
 	@mkdir -p $$(@D)
 	@$(CC_$(1)) $(CARCH_$(1)) $(C_FLAGS) -DOUTPOST_ARENA_BYTES=$(ARENA_BYTES_$(2)) -c $$< -o $$@
 
@@ -179,7 +180,7 @@ $(FW)/$(1)-$(2)/outpost: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCor
 	@echo "link    $(1)-$(2)"
 	@$(CC_$(1)) $(CARCH_$(1)) $$^ -Wl,--gc-sections -lm -o $$@.tmp
 	@if $(BINUTILS_$(1))nm $$@.tmp | grep -E '$(FORBIDDEN_SYMBOLS)'; then \
-		echo "FAIL: $(1)-$(2) firmware references a Swift allocation entry point (above)" >&2; rm -f $$@.tmp; exit 1; \
+		echo "FAIL: $(1)-$(2) firmware references a Swift allocation entry point (above)" >&2; rm -f $$@.tmp $$@ $$@.stripped; exit 1; \
 	fi
 	@$(BINUTILS_$(1))strip -o $$@.stripped $$@.tmp
 	@mv $$@.tmp $$@
