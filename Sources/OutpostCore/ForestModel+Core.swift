@@ -18,17 +18,18 @@ extension ForestModel {
         }
     }
 
-    /// `value × scale` saturated to Int32 when `scale` > 0, `⌊value / −scale⌋` when `scale` < 0.
+    /// `value × scale` saturated to Int32 when `scale` > 0, `⌊value / −scale⌋` when `scale` < 0
+    /// (Int32.min standing for a divisor of 2^31, see `coreScale(decimals:)`).
     @inline(__always)
-    static func scaleCoreValue(_ value: Int32, by scale: Int64) -> Int32 {
+    static func scaleCoreValue(_ value: Int32, by scale: Int32) -> Int32 {
         precondition(scale != 0)
         if scale == 1 { return value }
         let wide = value.wide
         if scale > 0 {
-            // |value| < 2^31 and scale ≤ 10^6 < 2^20: the product fits 64 bits.
-            return (wide * scale).saturatingInt32
+            // |value| ≤ 2^31 and scale ≤ 10^6 < 2^20: the product fits 64 bits.
+            return (wide * scale.wide).saturatingInt32
         }
-        let divisor = -scale
+        let divisor = -scale.wide
         let quotient = wide / divisor
         // Division truncates toward zero; step down for a negative value with a remainder (floor).
         let floored = (wide < 0 && quotient * divisor != wide) ? quotient - 1 : quotient

@@ -49,7 +49,7 @@ extension ForestModel {
             throw .malformed
         }
 
-        var coreScale = InlineArray<64, Int64>(repeating: 1)
+        var coreScale = InlineArray<64, Int32>(repeating: 1)
         var coreCode = InlineArray<64, UInt8>(repeating: ForestModel.notCoreFeature)
         var coreMask: UInt8 = 0
         var allCore = true
@@ -169,12 +169,17 @@ extension ForestModel {
 
     /// The scale from a core value (3 decimals) to a model input with `decimals` d: 10^(d−3) as a
     /// multiplier when d ≥ 3, −10^(3−d) as a floor divisor when d < 3.
-    static func coreScale(decimals: Int) -> Int64 {
+    ///
+    /// Why Int32 suffices: multipliers are at most 10^6. Divisors above 2^31 (10^10...10^12) give
+    /// the same floor for every Int32 value as 2^31 does (0 for v ≥ 0, −1 for v < 0), so they are
+    /// stored as Int32.min, i.e. −2^31.
+    static func coreScale(decimals: Int) -> Int32 {
         precondition(decimals >= -9 && decimals <= 9)
         let exponent = decimals - 3
         var power: Int64 = 1
         // At most 12 rounds (d = −9).
         for _ in 0..<(exponent < 0 ? -exponent : exponent) { power *= 10 }
-        return exponent < 0 ? -power : power
+        if exponent >= 0 { return Int32(truncatingIfNeeded: power) }
+        return power > 2_147_483_648 ? Int32.min : Int32(truncatingIfNeeded: -power)
     }
 }

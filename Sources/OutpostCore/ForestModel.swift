@@ -31,8 +31,9 @@ public struct ForestModel {
     @usableFromInline let nodes: UnsafeRawPointer
 
     /// Per model input, how to get it from the core value (3 decimals of the reference unit):
-    /// > 0 multiply by it (1 = unchanged), < 0 floor-divide by its magnitude. Precomputed at load.
-    @usableFromInline let coreScale: InlineArray<64, Int64>
+    /// > 0 multiply by it (1 = unchanged), < 0 floor-divide by its magnitude. Precomputed at load;
+    /// see `coreScale(decimals:)` for why Int32 is enough.
+    @usableFromInline let coreScale: InlineArray<64, Int32>
     /// Per model input, the core `Feature.rawValue` it reads (meaningful only when `allCore`).
     @usableFromInline let coreCode: InlineArray<64, UInt8>
     /// Bit `Feature.rawValue` set for every core feature some model input reads.

@@ -10,7 +10,10 @@ final class ForestCoreScalingTests: XCTestCase {
         XCTAssertEqual(ForestModel.coreScale(decimals: 9), 1_000_000)
         XCTAssertEqual(ForestModel.coreScale(decimals: 2), -10)
         XCTAssertEqual(ForestModel.coreScale(decimals: 0), -1000)
-        XCTAssertEqual(ForestModel.coreScale(decimals: -9), -1_000_000_000_000)
+        XCTAssertEqual(ForestModel.coreScale(decimals: -6), -1_000_000_000)
+        // 10^10 and up do not fit Int32; 2^31 floors every Int32 the same way.
+        XCTAssertEqual(ForestModel.coreScale(decimals: -7), Int32.min)
+        XCTAssertEqual(ForestModel.coreScale(decimals: -9), Int32.min)
     }
 
     func testMultiplySaturates() {
@@ -30,8 +33,12 @@ final class ForestCoreScalingTests: XCTestCase {
         XCTAssertEqual(ForestModel.scaleCoreValue(-1, by: -10), -1, "floor, not truncation")
         XCTAssertEqual(ForestModel.scaleCoreValue(-10, by: -10), -1)
         XCTAssertEqual(ForestModel.scaleCoreValue(-11, by: -10), -2)
-        XCTAssertEqual(ForestModel.scaleCoreValue(Int32.min, by: -1_000_000_000_000), -1)
-        XCTAssertEqual(ForestModel.scaleCoreValue(Int32.max, by: -1_000_000_000_000), 0)
+        XCTAssertEqual(ForestModel.scaleCoreValue(Int32.min, by: Int32.min), -1)
+        XCTAssertEqual(ForestModel.scaleCoreValue(-1, by: Int32.min), -1)
+        XCTAssertEqual(ForestModel.scaleCoreValue(0, by: Int32.min), 0)
+        XCTAssertEqual(ForestModel.scaleCoreValue(Int32.max, by: Int32.min), 0)
+        XCTAssertEqual(ForestModel.scaleCoreValue(Int32.max, by: -1_000_000_000), 2)
+        XCTAssertEqual(ForestModel.scaleCoreValue(Int32.min, by: -1_000_000_000), -3)
         XCTAssertEqual(ForestModel.scaleCoreValue(Int32.min, by: -1000), -2_147_484)
     }
 
@@ -79,6 +86,16 @@ final class ForestCoreScalingTests: XCTestCase {
         try probe(decimals: 6, threshold: Int32.min) { model in
             XCTAssertTrue(goesLeft(model, core: -2_147_484), "saturates to Int32.min")
             XCTAssertFalse(goesLeft(model, core: -2_147_483))
+        }
+    }
+
+    func testEndToEndNegativeDecimalsKeepOnlyTheSign() throws {
+        // decimals −9: ⌊v / 10^12⌋ is −1 for every negative Int32 and 0 otherwise.
+        try probe(decimals: -9, threshold: -1) { model in
+            XCTAssertTrue(goesLeft(model, core: -1))
+            XCTAssertTrue(goesLeft(model, core: Int32.min))
+            XCTAssertFalse(goesLeft(model, core: 0))
+            XCTAssertFalse(goesLeft(model, core: Int32.max))
         }
     }
 
