@@ -82,7 +82,7 @@ help:
 	@echo "  make firmware-set          the firmware set of make test (all arches x low/medium/high, aarch64-test)"
 	@echo "  make qemu-test             firmware under qemu-user: --self-test, replay byte-identical to host"
 	@echo "  make bench                 benchmarks -> $(BUILD)/bench/results.json"
-	@echo "  make fuzz                  fuzzers (scripts/fuzz.sh)"
+	@echo "  make fuzz                  fuzzers (scripts/fuzz.sh; FUZZ_SECONDS=5 per target, FUZZ_TARGETS=...)"
 	@echo "  make clean                 remove $(BUILD)/ and SwiftPM's build folder"
 	@echo "Variables: SWIFTPM_FLAGS (e.g. --scratch-path /tmp/sp-me), ARCH, PROFILE. Tool installs: scripts/ensure-tools.sh"
 
@@ -103,16 +103,20 @@ run:
 	"$$bin/outpost-tool" gen --sensors 10 --duration 600 > $(BUILD)/run/readings.csv; \
 	"$$bin/outpost" replay $(BUILD)/run/readings.csv
 
+# OUTPOST_SCRATCH_PATH (environment) selects make-models.sh's SwiftPM scratch folder.
 models:
-	@if [ -x scripts/make-models.sh ] || [ -f scripts/make-models.sh ]; then \
+	@if [ -f scripts/make-models.sh ]; then \
 		bash scripts/make-models.sh; \
 	else \
 		echo "make models: scripts/make-models.sh does not exist yet (written by the tools engineer)" >&2; exit 1; \
 	fi
 
+# FUZZ_SECONDS per target (default 5), FUZZ_TARGETS (default: all of scripts/fuzz.sh).
+FUZZ_SECONDS ?= 5
+FUZZ_TARGETS ?=
 fuzz:
 	@if [ -f scripts/fuzz.sh ]; then \
-		SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" bash scripts/fuzz.sh; \
+		bash scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS); \
 	else \
 		echo "make fuzz: scripts/fuzz.sh does not exist yet (the fuzzers are being written); nothing was fuzzed" >&2; exit 1; \
 	fi
