@@ -17,6 +17,11 @@ let package = Package(
     products: [
         .executable(name: "outpost", targets: ["outpost"]),
         .executable(name: "outpost-tool", targets: ["outpost-tool"]),
+        // libFuzzer targets (scripts/fuzz.sh); a plain build gets a corpus replay `main` instead.
+        .executable(name: "fuzz-coap", targets: ["fuzz-coap"]),
+        .executable(name: "fuzz-senml-json", targets: ["fuzz-senml-json"]),
+        .executable(name: "fuzz-senml-cbor", targets: ["fuzz-senml-cbor"]),
+        .executable(name: "fuzz-slip", targets: ["fuzz-slip"]),
     ],
     traits: [
         .trait(name: "low", description: "Low-power profile: threshold detector only."),
@@ -54,6 +59,11 @@ let package = Package(
             dependencies: ["OutpostCore", "OutpostProfiles", "CForestBaseline", "CMallocCounter", "CHAL"],
             path: "Sources/outpost-bench"
         ),
+        // Fuzz targets: one file each, built with `-D OUTPOST_FUZZING --sanitize fuzzer` by scripts/fuzz.sh.
+        .executableTarget(name: "fuzz-coap", dependencies: ["OutpostCore"], path: "Fuzz/fuzz-coap"),
+        .executableTarget(name: "fuzz-senml-json", dependencies: ["OutpostCore"], path: "Fuzz/fuzz-senml-json"),
+        .executableTarget(name: "fuzz-senml-cbor", dependencies: ["OutpostCore"], path: "Fuzz/fuzz-senml-cbor"),
+        .executableTarget(name: "fuzz-slip", dependencies: ["OutpostCore"], path: "Fuzz/fuzz-slip"),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .testTarget(

@@ -1,0 +1,70 @@
+// libFuzzer target: the CoAP parser, then the writer on what parsed.
+//
+// Built with `-D OUTPOST_FUZZING --sanitize fuzzer` (scripts/fuzz.sh), libFuzzer supplies `main`.
+// A plain `swift build` gets the replay `main` below instead, which runs files through the same
+// entry point (a crash reproducer: `fuzz-coap crash-…`).
+import OutpostCore
+
+#if !OUTPOST_FUZZING
+import Foundation
+
+@main
+struct FuzzCoAPReplay {
+    static func main() {
+        var count = 0
+        for path in CommandLine.arguments.dropFirst() {
+            for file in FuzzReplayFiles.list(path) {
+                guard let data = FileManager.default.contents(atPath: file) else { continue }
+                _ = data.withUnsafeBytes { fuzz($0.bindMemory(to: UInt8.self).baseAddress, data.count) }
+                count += 1
+            }
+        }
+        print("replayed \(count) inputs")
+    }
+}
+
+enum FuzzReplayFiles {
+    /// `path` itself, or the regular files in it when it is a directory.
+    static func list(_ path: String) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
+        if !isDirectory.boolValue { return [path] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.sorted().map { path + "/" + $0 }
+    }
+}
+#endif
+
+/// Parses the input; when it is a valid message, walks every option helper and writes the
+/// message again with `CoAPMessageWriter`. CoAP's delta/length encoding is unique, so the
+/// re-encoded bytes must equal the input exactly.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let input = UnsafeRawBufferPointer(start: data, count: size)
+    guard let message = try? CoAPMessage(parsing: input) else { return 0 }
+    _ = message.contentFormat
+    _ = message.accept
+    _ = message.observe
+    _ = message.size1
+    _ = try? message.block1()
+    _ = try? message.block2()
+    _ = message.firstBadCriticalOption
+    _ = message.uriPathMatches("sensors/readings")
+
+    let output = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
+    defer { output.deallocate() }
+    do {
+        var writer = try CoAPMessageWriter(
+            buffer: output, type: message.type, code: message.code, messageID: message.messageID, token: message.token)
+        var options = message.options
+        while let option = options.next() {
+            try writer.appendOption(option.number, value: option.value)
+        }
+        try writer.appendPayload(message.payload)
+        precondition(writer.count == size, "re-encoded CoAP message has a different size")
+        precondition(UnsafeRawBufferPointer(output).elementsEqual(input), "re-encoded CoAP message differs")
+    } catch {
+        preconditionFailure("a parsed message must fit the buffer it came from")
+    }
+    return 0
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds each libFuzzer target of the wire codecs and runs it for SECONDS (default 5) on its seed
+# corpus in Fuzz/corpus/<target>/. Exits non-zero when a target fails to build or finds a crash.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 60 fuzz-coap
+#
+# Each target builds in its own scratch path (/tmp/sp-fuzz-<target>) with `-D OUTPOST_FUZZING`, so
+# libFuzzer supplies `main` (a plain `swift build` links a corpus replay `main` instead). Address
+# sanitizer is added unless FUZZ_ASAN=0. New corpus entries go to a scratch directory, so the
+# committed seeds stay small; crash reproducers land in /tmp/fuzz-artifacts/<target>/.
+set -euo pipefail
+
+seconds="${1:-5}"
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=(fuzz-coap fuzz-senml-json fuzz-senml-cbor fuzz-slip)
+fi
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# FUZZ_PACKAGE_PATH: build from another package holding the same targets (e.g. a snapshot).
+package="${FUZZ_PACKAGE_PATH:-$root}"
+sanitizers=(--sanitize fuzzer)
+if [ "${FUZZ_ASAN:-1}" != "0" ]; then
+    sanitizers+=(--sanitize address)
+fi
+
+status=0
+for target in "${targets[@]}"; do
+    scratch="/tmp/sp-fuzz-${target}"
+    work="/tmp/fuzz-corpus/${target}"
+    artifacts="/tmp/fuzz-artifacts/${target}/"
+    mkdir -p "$work" "$artifacts"
+    log="/tmp/fuzz-${target}.log"
+    echo "== ${target}: build"
+    build=(swift build --package-path "$package" --product "$target" --scratch-path "$scratch"
+        "${sanitizers[@]}" -Xswiftc -DOUTPOST_FUZZING)
+    if ! "${build[@]}" >"$log" 2>&1; then
+        grep -E "error" "$log" | head -20 || true
+        echo "== ${target}: build FAILED (log: ${log})"
+        status=1
+        continue
+    fi
+    binary="$("${build[@]}" --show-bin-path)/${target}"
+    echo "== ${target}: fuzz ${seconds}s"
+    rc=0
+    "$binary" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$artifacts" \
+        "$work" "$root/Fuzz/corpus/${target}" >"$log" 2>&1 || rc=$?
+    grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|Test unit written|DONE" "$log" || true
+    if ! grep -q "inline 8-bit counters" "$log"; then
+        # A binary without coverage counters fuzzes blind (a stale or uninstrumented build).
+        echo "== ${target}: FAILED, no coverage instrumentation (delete ${scratch} and retry)"
+        status=1
+    elif [ "$rc" -ne 0 ]; then
+        echo "== ${target}: FAILED (exit ${rc}; log: ${log}; reproducers in ${artifacts})"
+        status=1
+    else
+        echo "== ${target}: ok"
+    fi
+done
+exit "$status"
