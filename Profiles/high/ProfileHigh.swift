@@ -13,4 +13,12 @@ public enum ProfileHigh: Profile {
         bakedModel(outpost_model_high_bytes(), outpost_model_high_size())
     }
     public static let footprintLimitBytes = 4 * 1024 * 1024
+    // CoAP server.
+    public static let duplicateEntryCount = 1024
+    public static let block1SlotCount = 8
+    public static let block1SlotBytes = 8192
+    public static let observerCount = 16
+    public static let packReadingCapacity = 256
+    public static let recentAlertCount = 128
+    public static let responseBodyBytes = 48 * 1024
 }

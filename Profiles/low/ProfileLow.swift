@@ -10,4 +10,13 @@ public enum ProfileLow: Profile {
     public static var rules: ThresholdRules { ReferenceRules.simple }
     public static var modelBytes: UnsafeRawBufferPointer? { nil }
     public static let footprintLimitBytes = 64 * 1024
+    // CoAP server: small datagrams and tables for a microcontroller-class board.
+    public static let maxDatagramBytes = 512
+    public static let duplicateEntryCount = 32
+    public static let block1SlotCount = 1
+    public static let block1SlotBytes = 1024
+    public static let observerCount = 2
+    public static let packReadingCapacity = 16
+    public static let recentAlertCount = 16
+    public static let responseBodyBytes = 4096
 }

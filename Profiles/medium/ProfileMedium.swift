@@ -13,4 +13,12 @@ public enum ProfileMedium: Profile {
         bakedModel(outpost_model_medium_bytes(), outpost_model_medium_size())
     }
     public static let footprintLimitBytes = 1024 * 1024
+    // CoAP server.
+    public static let duplicateEntryCount = 256
+    public static let block1SlotCount = 4
+    public static let block1SlotBytes = 4096
+    public static let observerCount = 8
+    public static let packReadingCapacity = 128
+    public static let recentAlertCount = 64
+    public static let responseBodyBytes = 16 * 1024
 }

@@ -19,4 +19,12 @@ public enum ProfileTest: Profile {
         bakedModel(outpost_model_test_bytes(), outpost_model_test_size())
     }
     public static let footprintLimitBytes = 64 * 1024
+    // CoAP server: tables small enough that eviction and exhaustion paths run.
+    public static let duplicateEntryCount = 8
+    public static let block1SlotCount = 2
+    public static let block1SlotBytes = 512
+    public static let observerCount = 2
+    public static let packReadingCapacity = 8
+    public static let recentAlertCount = 8
+    public static let responseBodyBytes = 8192
 }

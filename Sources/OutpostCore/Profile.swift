@@ -21,11 +21,41 @@ public protocol Profile {
     static var modelBytes: UnsafeRawBufferPointer? { get }
     /// The most static RAM the core state may take (asserted by a test).
     static var footprintLimitBytes: Int { get }
+
+    // Capacities of the CoAP server (`Server`); defaults in the extension below.
+    /// Largest datagram the server reads or writes (RFC 7252 §4.6 suggests 1152 bytes).
+    static var maxDatagramBytes: Int { get }
+    /// Entries of the duplicate-detection table (requests remembered for EXCHANGE_LIFETIME).
+    static var duplicateEntryCount: Int { get }
+    /// Bytes of response cached per duplicate-table entry (every POST response fits).
+    static var duplicateResponseBytes: Int { get }
+    /// Concurrent Block1 (RFC 7959) uploads the server reassembles.
+    static var block1SlotCount: Int { get }
+    /// Largest request body a Block1 slot holds.
+    static var block1SlotBytes: Int { get }
+    /// Observers of `/alerts` (RFC 7641) the server keeps.
+    static var observerCount: Int { get }
+    /// Readings one SenML pack may decode to.
+    static var packReadingCapacity: Int { get }
+    /// Alert events kept for `GET /alerts` and for observers that fell behind.
+    static var recentAlertCount: Int { get }
+    /// Largest rendered response body (larger ones are sent with Block2 from it).
+    static var responseBodyBytes: Int { get }
 }
 
 extension Profile {
     /// Sensors the table accepts (3/4 of the slots, to keep probe chains short).
     public static var sensorCapacity: Int { sensorSlotCount / 4 * 3 }
+
+    public static var maxDatagramBytes: Int { 1152 }
+    public static var duplicateEntryCount: Int { max(16, batchSize * 4) }
+    public static var duplicateResponseBytes: Int { 96 }
+    public static var block1SlotCount: Int { 2 }
+    public static var block1SlotBytes: Int { 4096 }
+    public static var observerCount: Int { 4 }
+    public static var packReadingCapacity: Int { 64 }
+    public static var recentAlertCount: Int { 32 }
+    public static var responseBodyBytes: Int { 8192 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

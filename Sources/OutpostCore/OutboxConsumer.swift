@@ -1,0 +1,7 @@
+/// Receives every event the server drains from the pipeline's outbox in `Server.tick`, in order:
+/// the log appends them (issue 4), the uplink forwards them. The server keeps alert events for
+/// `/alerts` and its observers itself.
+public protocol OutboxConsumer {
+    /// Takes one event; `sensor` is the name of the sensor it concerns.
+    mutating func consume(_ event: OutboxEvent, sensor: SensorName)
+}

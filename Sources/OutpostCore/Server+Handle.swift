@@ -1,0 +1,159 @@
+// The message layer (RFC 7252 §4): types, empty messages, format errors, duplicates.
+
+extension Server {
+    /// Handles one inbound CoAP datagram (a UDP payload or a SLIP frame) from `peer` at `nowMs`
+    /// and writes at most one response datagram into `response`.
+    ///
+    /// - CON request → piggybacked ACK (same message ID and token); NON request → NON response
+    ///   (a new message ID, same token).
+    /// - Empty CON (ping) → RST. Format error → RST for a CON, dropped for a NON; version ≠ 1
+    ///   dropped silently. ACK/RST from a peer → matched against Observe notifications.
+    /// - A request seen before (same peer and message ID within EXCHANGE_LIFETIME) is not
+    ///   processed again: a CON gets the cached response bytes, a NON is dropped.
+    /// - Returns: the response length (0: send nothing). Never traps on any input.
+    /// - Complexity: O(n) in the datagram size plus the work of the resource.
+    public mutating func handle(
+        datagram: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        counters.datagrams &+= 1
+        let out = response.count > P.maxDatagramBytes
+            ? UnsafeMutableRawBufferPointer(rebasing: response[0..<P.maxDatagramBytes]) : response
+        let message: CoAPMessage
+        do {
+            message = try CoAPMessage(parsing: datagram)
+        } catch {
+            return formatError(error, datagram: datagram, out: out)
+        }
+        switch message.type {
+        case .acknowledgement:
+            counters.acks &+= 1
+            if message.code == .empty { _ = observers.acknowledge(from: peer, messageID: message.messageID) }
+            return 0
+        case .reset:
+            counters.resets &+= 1
+            if observers.reset(from: peer, messageID: message.messageID) { counters.observersRemoved &+= 1 }
+            return 0
+        case .confirmable, .nonConfirmable:
+            break
+        }
+        if message.code == .empty {
+            // A CON ping is answered with RST (§4.3); an empty NON is malformed (§4.3: a NON
+            // always carries a request or response) and dropped.
+            if message.type == .confirmable {
+                counters.pings &+= 1
+                return sent(ServerResponse.empty(into: out, type: .reset, messageID: message.messageID))
+            }
+            counters.formatErrorsDropped &+= 1
+            return 0
+        }
+        if !message.code.isRequest {
+            // A response or a reserved code class sent to a server: reject (§4.2, §4.3).
+            return reject(message, out: out)
+        }
+        counters.requests &+= 1
+        if let (disposition, cached) = duplicates.find(peer, messageID: message.messageID, nowMs: nowMs) {
+            switch disposition {
+            case .cached:
+                counters.duplicatesAnswered &+= 1
+                if cached.count > out.count {
+                    counters.responseNoRoom &+= 1
+                    return 0
+                }
+                for i in 0..<cached.count { out[i] = cached[i] }
+                return sent(cached.count)
+            case .drop:
+                counters.duplicatesDropped &+= 1
+                return 0
+            case .reprocess:
+                counters.duplicatesReprocessed &+= 1
+                return respond(ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out))
+            }
+        }
+        let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out)
+        let length = respond(exchange)
+        let written = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<length])
+        if message.type == .nonConfirmable {
+            duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .drop, response: written)
+        } else if length <= duplicates.responseBytes {
+            duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .cached, response: written)
+        } else {
+            // Only safe requests (GET) produce responses above the cache size: every POST answer is
+            // written within `duplicateResponseBytes`, so readings are never processed twice.
+            precondition(message.code == .get, "a non-idempotent response was too large to cache")
+            duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .reprocess, response: written)
+        }
+        counters.duplicateEvictions = duplicates.evictedEarly
+        return length
+    }
+
+    /// A datagram that is not a well-formed message: RST when it is recognisably a CON (§4.2),
+    /// else dropped; version ≠ 1 is always silently ignored (§3).
+    mutating func formatError(_ error: CoAPFormatError, datagram: UnsafeRawBufferPointer, out: UnsafeMutableRawBufferPointer) -> Int {
+        if error != .unsupportedVersion && error != .truncatedHeader && (datagram[0] &>> 4) & 3 == CoAPType.confirmable.rawValue {
+            counters.formatErrorsReset &+= 1
+            let messageID = UInt16(datagram[2]) &<< 8 | UInt16(datagram[3])
+            return sent(ServerResponse.empty(into: out, type: .reset, messageID: messageID))
+        }
+        counters.formatErrorsDropped &+= 1
+        return 0
+    }
+
+    /// Rejects a well-formed message the server cannot take: RST for a CON, nothing for a NON.
+    mutating func reject(_ message: CoAPMessage, out: UnsafeMutableRawBufferPointer) -> Int {
+        if message.type == .confirmable {
+            counters.formatErrorsReset &+= 1
+            return sent(ServerResponse.empty(into: out, type: .reset, messageID: message.messageID))
+        }
+        counters.formatErrorsDropped &+= 1
+        return 0
+    }
+
+    /// Counts a response of `length` bytes (0: none fit).
+    mutating func sent(_ length: Int) -> Int {
+        if length > 0 { counters.responses &+= 1 } else { counters.responseNoRoom &+= 1 }
+        return length
+    }
+
+    /// Writes the response to `exchange` with `code`, counting it by class and detail.
+    mutating func reply(
+        _ exchange: ServerExchange, _ code: CoAPCode, options: ServerResponseOptions = ServerResponseOptions(),
+        payload: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        limit: Int = Int.max
+    ) -> Int {
+        count(code)
+        let messageID = exchange.message.type == .confirmable ? exchange.message.messageID : takeMessageID()
+        let buffer = limit < exchange.out.count
+            ? UnsafeMutableRawBufferPointer(rebasing: exchange.out[0..<limit]) : exchange.out
+        return sent(ServerResponse.write(
+            into: buffer, type: exchange.responseType, code: code, messageID: messageID, token: exchange.message.token,
+            options: options, payload: payload))
+    }
+
+    /// An error response with a short diagnostic payload (§5.5.2: no Content-Format).
+    mutating func replyError(
+        _ exchange: ServerExchange, _ code: CoAPCode, _ diagnostic: StaticString,
+        options: ServerResponseOptions = ServerResponseOptions()
+    ) -> Int {
+        let text = UnsafeRawBufferPointer(start: diagnostic.utf8Start, count: diagnostic.utf8CodeUnitCount)
+        return reply(exchange, code, options: options, payload: text, limit: P.duplicateResponseBytes)
+    }
+
+    mutating func count(_ code: CoAPCode) {
+        switch code.codeClass {
+        case 2: counters.success &+= 1
+        case 4: counters.clientErrors &+= 1
+        default: counters.serverErrors &+= 1
+        }
+        switch code {
+        case .badRequest: counters.badRequests &+= 1
+        case .badOption: counters.badOptions &+= 1
+        case .notFound: counters.notFound &+= 1
+        case .methodNotAllowed: counters.methodNotAllowed &+= 1
+        case .notAcceptable: counters.notAcceptable &+= 1
+        case .requestEntityIncomplete: counters.entityIncomplete &+= 1
+        case .requestEntityTooLarge: counters.tooLarge &+= 1
+        case .unsupportedContentFormat: counters.unsupportedFormat &+= 1
+        default: break
+        }
+    }
+}

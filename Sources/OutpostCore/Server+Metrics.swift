@@ -1,0 +1,101 @@
+// GET /metrics: the Prometheus text exposition format (version 0.0.4), Content-Format 0.
+
+extension Server {
+    /// Writes the metrics into the body scratch; returns the length (whole lines only).
+    /// - Complexity: O(1)
+    func renderMetrics() -> Int {
+        var w = TextWriter(buffer: body)
+        let c = counters
+        let p = pipeline.counters
+        family(&w, "outpost_datagrams_total", "counter", "CoAP datagrams received.")
+        sample(&w, "outpost_datagrams_total", nil, nil, c.datagrams)
+        family(&w, "outpost_readings_total", "counter", "Readings accepted by the pipeline.")
+        sample(&w, "outpost_readings_total", nil, nil, p.readingsAccepted)
+        family(&w, "outpost_packs_total", "counter", "SenML packs accepted.")
+        sample(&w, "outpost_packs_total", nil, nil, c.packsAccepted)
+        family(&w, "outpost_drops_total", "counter", "Datagrams, packs, lines or readings not taken, by reason.")
+        sample(&w, "outpost_drops_total", "reason", "format_error", c.formatErrorsReset &+ c.formatErrorsDropped)
+        sample(&w, "outpost_drops_total", "reason", "oversize", c.oversizeDatagrams)
+        sample(&w, "outpost_drops_total", "reason", "invalid_senml", c.invalidPacks)
+        sample(&w, "outpost_drops_total", "reason", "invalid_line", c.invalidLines)
+        sample(&w, "outpost_drops_total", "reason", "unknown_quantity", c.unknownQuantities)
+        sample(&w, "outpost_drops_total", "reason", "duplicate", c.duplicatesDropped)
+        sample(&w, "outpost_drops_total", "reason", "busy_outbox", c.busyOutbox)
+        sample(&w, "outpost_drops_total", "reason", "sensor_table_full", c.busySensorTable)
+        sample(&w, "outpost_drops_total", "reason", "block1_busy", c.busyBlock1)
+        sample(&w, "outpost_drops_total", "reason", "block1_expired", c.block1Expired)
+        sample(&w, "outpost_drops_total", "reason", "late_for_window", pipeline.windows.lateReadings)
+        family(&w, "outpost_anomalies_total", "counter", "Readings the forest flagged.")
+        sample(&w, "outpost_anomalies_total", nil, nil, p.anomalies)
+        family(&w, "outpost_alerts_total", "counter", "Alerts raised and cleared.")
+        sample(&w, "outpost_alerts_total", "event", "raised", p.alertsRaised)
+        sample(&w, "outpost_alerts_total", "event", "cleared", p.alertsCleared)
+        family(&w, "outpost_duplicates_total", "counter", "Duplicate requests, by what was done.")
+        sample(&w, "outpost_duplicates_total", "action", "answered", c.duplicatesAnswered)
+        sample(&w, "outpost_duplicates_total", "action", "reprocessed", c.duplicatesReprocessed)
+        sample(&w, "outpost_duplicates_total", "action", "dropped", c.duplicatesDropped)
+        family(&w, "outpost_duplicate_evictions_total", "counter", "Duplicate entries evicted before EXCHANGE_LIFETIME.")
+        sample(&w, "outpost_duplicate_evictions_total", nil, nil, duplicates.evictedEarly)
+        family(&w, "outpost_responses_total", "counter", "Responses by class.")
+        sample(&w, "outpost_responses_total", "class", "2xx", c.success)
+        sample(&w, "outpost_responses_total", "class", "4xx", c.clientErrors)
+        sample(&w, "outpost_responses_total", "class", "5xx", c.serverErrors)
+        family(&w, "outpost_notifications_total", "counter", "Observe notifications sent.")
+        sample(&w, "outpost_notifications_total", nil, nil, c.notificationsSent)
+        family(&w, "outpost_sensors", "gauge", "Sensors in the table.")
+        sample(&w, "outpost_sensors", nil, nil, UInt64(bitPattern: (pipeline.sensors.count).wide))
+        family(&w, "outpost_observers", "gauge", "Observers of /alerts.")
+        sample(&w, "outpost_observers", nil, nil, UInt64(bitPattern: (observers.count).wide))
+        family(&w, "outpost_tick_latency_seconds", "histogram", "Duration of one loop tick.")
+        var cumulative: UInt64 = 0
+        for i in 0...MetricsHistogram.bucketCount {
+            cumulative &+= tickLatency.counts[i]
+            let mark = w.count
+            w.text("outpost_tick_latency_seconds_bucket{le=\"")
+            if i < MetricsHistogram.bucketCount {
+                w.fixed(Int64(bitPattern: MetricsHistogram.bound(i)), decimals: 9)
+            } else {
+                w.text("+Inf")
+            }
+            w.text("\"} ")
+            w.unsigned(cumulative)
+            w.byte(0x0A)
+            if w.overflowed { return mark }
+        }
+        let mark = w.count
+        w.text("outpost_tick_latency_seconds_sum ")
+        w.fixed(Int64(bitPattern: tickLatency.sumNs & 0x7FFF_FFFF_FFFF_FFFF), decimals: 9)
+        w.text("\noutpost_tick_latency_seconds_count ")
+        w.unsigned(tickLatency.count)
+        w.byte(0x0A)
+        return w.overflowed ? mark : w.count
+    }
+
+    /// `# HELP` and `# TYPE` lines of a metric family.
+    func family(_ w: inout TextWriter, _ name: StaticString, _ type: StaticString, _ help: StaticString) {
+        w.text("# HELP ")
+        w.text(name)
+        w.byte(0x20)
+        w.text(help)
+        w.text("\n# TYPE ")
+        w.text(name)
+        w.byte(0x20)
+        w.text(type)
+        w.byte(0x0A)
+    }
+
+    /// One sample line, with at most one label.
+    func sample(_ w: inout TextWriter, _ name: StaticString, _ label: StaticString?, _ value: StaticString?, _ number: UInt64) {
+        w.text(name)
+        if let label, let value {
+            w.byte(0x7B)
+            w.text(label)
+            w.text("=\"")
+            w.text(value)
+            w.text("\"}")
+        }
+        w.byte(0x20)
+        w.unsigned(number)
+        w.byte(0x0A)
+    }
+}

@@ -1,0 +1,285 @@
+// Representations of /health, /sensors, /sensors/{id} and /alerts (docs/RESOURCES.md), written
+// once for JSON and CBOR through `ResourceWriter`.
+
+extension Server {
+    /// `GET /health`.
+    /// - Complexity: O(1)
+    func renderHealth<W: ResourceWriter>(into w: inout W, nowMs: Int64) {
+        let sensorsFull = pipeline.sensors.count == pipeline.sensors.capacity
+        w.beginMap()
+        w.key("status")
+        w.string(sensorsFull ? "degraded" : "ok")
+        w.key("node_id")
+        w.string(identity.nodeId)
+        w.key("profile")
+        w.string(identity.profile)
+        w.key("version")
+        w.string(identity.version)
+        w.key("uptime_s")
+        w.integer(Server.seconds(from: identity.startMs, to: nowMs))
+        w.key("now_ms")
+        w.integer(nowMs)
+        w.key("last_tick_ms")
+        w.integer(lastTickMs)
+        w.key("sensors")
+        w.integer(pipeline.sensors.count.wide)
+        w.key("sensor_capacity")
+        w.integer(pipeline.sensors.capacity.wide)
+        w.key("observers")
+        w.integer(observers.count.wide)
+        w.key("counters")
+        w.beginMap()
+        let c = counters
+        let p = pipeline.counters
+        counter(&w, "datagrams", c.datagrams)
+        counter(&w, "requests", c.requests)
+        counter(&w, "responses", c.responses)
+        counter(&w, "readings_received", c.readingsReceived)
+        counter(&w, "readings_accepted", p.readingsAccepted)
+        counter(&w, "packs_accepted", c.packsAccepted)
+        counter(&w, "invalid_packs", c.invalidPacks)
+        counter(&w, "invalid_lines", c.invalidLines)
+        counter(&w, "unknown_quantities", c.unknownQuantities)
+        counter(&w, "duplicates", c.duplicatesAnswered &+ c.duplicatesReprocessed &+ c.duplicatesDropped)
+        counter(&w, "format_errors", c.formatErrorsReset &+ c.formatErrorsDropped)
+        counter(&w, "client_errors", c.clientErrors)
+        counter(&w, "server_errors", c.serverErrors)
+        counter(&w, "busy", c.busyBlock1 &+ c.busyOutbox &+ c.busySensorTable)
+        counter(&w, "anomalies", p.anomalies)
+        counter(&w, "alerts_raised", p.alertsRaised)
+        counter(&w, "alerts_cleared", p.alertsCleared)
+        counter(&w, "notifications", c.notificationsSent)
+        w.endMap()
+        w.endMap()
+    }
+
+    func counter<W: ResourceWriter>(_ w: inout W, _ name: StaticString, _ value: UInt64) {
+        w.key(name)
+        w.integer(Int64(bitPattern: value & 0x7FFF_FFFF_FFFF_FFFF))
+    }
+
+    /// `GET /sensors`: one short entry per sensor, as many as fit (then `"truncated": true`).
+    /// - Complexity: O(sensors)
+    func renderSensors<W: ResourceWriter>(into w: inout W, nowMs: Int64) {
+        w.beginMap()
+        w.key("count")
+        w.integer(pipeline.sensors.count.wide)
+        w.key("capacity")
+        w.integer(pipeline.sensors.capacity.wide)
+        w.key("sensors")
+        w.beginArray()
+        var truncated = false
+        for index in 0..<pipeline.sensors.count {
+            let mark = w.mark
+            let record = sensorRecords[index]
+            let state = pipeline.alerts.state(sensor: index)
+            w.beginMap()
+            w.key("id")
+            w.string(pipeline.sensors.name(at: index))
+            w.key("online")
+            w.bool(!state.isActive(.offline))
+            w.key("status")
+            w.string(record.reading.status.name)
+            w.key("last_seen_ms")
+            w.integer(record.lastReceivedMs)
+            w.key("active_alerts")
+            w.integer(state.activeMask.nonzeroBitCount.wide)
+            w.endMap()
+            if w.overflowed {
+                w.rewind(to: mark)
+                truncated = true
+                break
+            }
+        }
+        w.useReserve()
+        w.endArray()
+        w.key("truncated")
+        w.bool(truncated)
+        w.endMap()
+    }
+
+    /// `GET /sensors/{id}`: state, last values, the statistics of every window of the profile
+    /// and the active alerts. Windows are summarised as of the later of the server clock and the
+    /// sensor's newest reading.
+    /// - Complexity: O(windows × buckets × features)
+    func renderSensor<W: ResourceWriter>(_ index: Int, into w: inout W, nowMs: Int64) {
+        let record = sensorRecords[index]
+        let reading = record.reading
+        let state = pipeline.alerts.state(sensor: index)
+        w.beginMap()
+        w.key("id")
+        w.string(pipeline.sensors.name(at: index))
+        w.key("online")
+        w.bool(!state.isActive(.offline))
+        w.key("status")
+        w.string(reading.status.name)
+        w.key("anomaly")
+        w.bool(reading.anomaly)
+        w.key("score")
+        w.fixed(Server.thousandths(q16: reading.scoreQ16), decimals: 3)
+        w.key("last_seen_ms")
+        w.integer(record.lastReceivedMs)
+        w.key("last_reading_ms")
+        w.integer(reading.timestampMs)
+        w.key("values")
+        w.beginMap()
+        for f in 0..<Feature.count {
+            guard let feature = Feature.at(f), let value = reading.features[feature] else { continue }
+            w.key(feature.name)
+            w.fixed(value.wide, decimals: feature.decimals)
+        }
+        w.endMap()
+        w.key("battery")
+        if let battery = reading.batteryMilliPercent { w.fixed(battery.wide, decimals: 3) } else { w.null() }
+        w.key("location")
+        if let location = record.location {
+            w.beginMap()
+            w.key("lat")
+            w.fixed(location.latitudeE7.wide, decimals: 7)
+            w.key("lon")
+            w.fixed(location.longitudeE7.wide, decimals: 7)
+            w.endMap()
+        } else {
+            w.null()
+        }
+        w.key("windows")
+        w.beginArray()
+        let asOfMs = reading.timestampMs > nowMs ? reading.timestampMs : nowMs
+        for s in 0..<WindowSpan.count {
+            guard let span = WindowSpan.at(s), pipeline.windows.windows.contains(span) else { continue }
+            renderWindow(pipeline.windows.summary(sensor: index, span: span, nowMs: asOfMs), into: &w)
+        }
+        w.endArray()
+        w.key("alerts")
+        w.beginArray()
+        for k in 0..<AlertKind.count {
+            guard let kind = AlertKind(rawValue: UInt8(truncatingIfNeeded: k)), state.isActive(kind) else { continue }
+            w.string(kind.name)
+        }
+        w.endArray()
+        w.endMap()
+    }
+
+    func renderWindow<W: ResourceWriter>(_ summary: WindowSummary, into w: inout W) {
+        w.beginMap()
+        w.key("window_s")
+        w.integer(summary.span.seconds.wide)
+        w.key("readings")
+        w.integer(summary.readingCount.wide)
+        w.key("normal")
+        w.integer(summary.normalCount.wide)
+        w.key("warning")
+        w.integer(summary.warningCount.wide)
+        w.key("alert")
+        w.integer(summary.alertCount.wide)
+        w.key("anomalies")
+        w.integer(summary.anomalyCount.wide)
+        w.key("features")
+        w.beginMap()
+        for f in 0..<Feature.count {
+            guard let feature = Feature.at(f) else { continue }
+            let stats = summary.features[f]
+            if stats.count == 0 { continue }
+            w.key(feature.name)
+            w.beginMap()
+            w.key("count")
+            w.integer(stats.count.wide)
+            w.key("mean")
+            w.fixed(stats.mean.wide, decimals: feature.decimals)
+            w.key("std")
+            w.fixed(stats.standardDeviation.wide, decimals: feature.decimals)
+            w.key("min")
+            w.fixed(stats.minimum.wide, decimals: feature.decimals)
+            w.key("max")
+            w.fixed(stats.maximum.wide, decimals: feature.decimals)
+            w.endMap()
+        }
+        w.endMap()
+        w.endMap()
+    }
+
+    /// `GET /alerts`: the recent alert events, newest first, as many as fit.
+    /// - Complexity: O(recentAlertCount + sensors)
+    func renderAlerts<W: ResourceWriter>(into w: inout W) {
+        var active = 0
+        for index in 0..<pipeline.sensors.count {
+            active += pipeline.alerts.state(sensor: index).activeMask.nonzeroBitCount
+        }
+        w.beginMap()
+        w.key("sequence")
+        w.integer(alertHistory.total.wide)
+        w.key("active")
+        w.integer(active.wide)
+        w.key("alerts")
+        w.beginArray()
+        var truncated = false
+        var sequence = alertHistory.total
+        for _ in 0..<alertHistory.count {
+            sequence &-= 1
+            guard let event = alertHistory.event(sequence: sequence) else { break }
+            let mark = w.mark
+            renderAlert(event, sequence: sequence, into: &w)
+            if w.overflowed {
+                w.rewind(to: mark)
+                truncated = true
+                break
+            }
+        }
+        w.useReserve()
+        w.endArray()
+        w.key("truncated")
+        w.bool(truncated)
+        w.endMap()
+    }
+
+    /// One alert event: an element of `/alerts` and the payload of a notification.
+    func renderAlert<W: ResourceWriter>(_ event: AlertEvent, sequence: UInt32, into w: inout W) {
+        w.beginMap()
+        w.key("seq")
+        w.integer(sequence.wide)
+        w.key("event")
+        w.string(event.raised ? "raised" : "cleared")
+        w.key("kind")
+        w.string(event.kind.name)
+        w.key("severity")
+        w.string(event.severity.name)
+        w.key("sensor")
+        let slot = Int(event.sensorSlot)
+        if slot < pipeline.sensors.count { w.string(pipeline.sensors.name(at: slot)) } else { w.null() }
+        w.key("feature")
+        if let feature = event.feature { w.string(feature.name) } else { w.null() }
+        w.key("value")
+        alertQuantity(event.value, event, into: &w)
+        w.key("threshold")
+        alertQuantity(event.threshold, event, into: &w)
+        w.key("confidence")
+        w.fixed(Server.thousandths(q16: event.confidenceQ16), decimals: 3)
+        w.key("t_ms")
+        w.integer(event.timestampMs)
+        w.endMap()
+    }
+
+    /// `value`/`threshold` in the unit of what they measure: the feature's unit, seconds
+    /// (offline), a fraction (anomaly rate, forest score or confidence) or percent (battery).
+    func alertQuantity<W: ResourceWriter>(_ value: Int32, _ event: AlertEvent, into w: inout W) {
+        switch event.kind {
+        case .offline: w.integer(value.wide)
+        case .anomalyRate, .lowBattery: w.fixed(value.wide, decimals: 3)
+        case .threshold, .critical, .anomaly:
+            if let feature = event.feature {
+                w.fixed(value.wide, decimals: feature.decimals)
+            } else {
+                w.fixed(Server.thousandths(q16: UInt16(truncatingIfNeeded: value)), decimals: 3)
+            }
+        }
+    }
+
+    /// A Q16 fraction in thousandths, rounded.
+    static func thousandths(q16: UInt16) -> Int64 { (q16.wide * 1000 + 32_768) / 65_536 }
+
+    /// Whole seconds from `startMs` to `endMs` (0 when negative).
+    static func seconds(from startMs: Int64, to endMs: Int64) -> Int64 {
+        let (elapsedMs, overflow) = endMs.subtractingReportingOverflow(startMs)
+        return overflow || elapsedMs < 0 ? 0 : elapsedMs / 1000
+    }
+}

@@ -1,0 +1,69 @@
+/// Counters of the CoAP server, for `/health` and `/metrics`. All wrap at 2^64 (never in practice).
+public struct ServerCounters: BitwiseCopyable, Sendable {
+    /// Datagrams given to `handle`.
+    public var datagrams: UInt64 = 0
+    /// Responses written by `handle` (cached duplicates included).
+    public var responses: UInt64 = 0
+    /// Requests by method (all other codes are counted in `badRequests` or format errors).
+    public var requests: UInt64 = 0
+    /// Message format errors answered with RST (CON) ...
+    public var formatErrorsReset: UInt64 = 0
+    /// ... and dropped (NON, or no header to answer; version ≠ 1 is dropped silently, §3).
+    public var formatErrorsDropped: UInt64 = 0
+    /// Datagrams longer than the profile's `maxDatagramBytes`.
+    public var oversizeDatagrams: UInt64 = 0
+    /// Empty CON messages (pings) answered with RST.
+    public var pings: UInt64 = 0
+    /// ACKs and RSTs received (replies to notifications).
+    public var acks: UInt64 = 0
+    public var resets: UInt64 = 0
+    /// Requests recognised as duplicates: CON answered from the cache ...
+    public var duplicatesAnswered: UInt64 = 0
+    /// ... CON re-processed because the (safe) response was too large to cache ...
+    public var duplicatesReprocessed: UInt64 = 0
+    /// ... NON dropped.
+    public var duplicatesDropped: UInt64 = 0
+    /// Duplicate-table entries evicted before their EXCHANGE_LIFETIME ended (table full).
+    public var duplicateEvictions: UInt64 = 0
+    /// Responses by class: 2.xx, 4.xx, 5.xx.
+    public var success: UInt64 = 0
+    public var clientErrors: UInt64 = 0
+    public var serverErrors: UInt64 = 0
+    /// 4.xx details the metrics break out.
+    public var badRequests: UInt64 = 0
+    public var badOptions: UInt64 = 0
+    public var notFound: UInt64 = 0
+    public var methodNotAllowed: UInt64 = 0
+    public var notAcceptable: UInt64 = 0
+    public var entityIncomplete: UInt64 = 0
+    public var tooLarge: UInt64 = 0
+    public var unsupportedFormat: UInt64 = 0
+    /// 5.03 answers: Block1 slots all busy, pipeline outbox full, sensor table full.
+    public var busyBlock1: UInt64 = 0
+    public var busyOutbox: UInt64 = 0
+    public var busySensorTable: UInt64 = 0
+    /// Responses that did not fit the caller's buffer (nothing sent).
+    public var responseNoRoom: UInt64 = 0
+    /// SenML packs accepted (whole) and readings they carried; quantities skipped as unknown.
+    public var packsAccepted: UInt64 = 0
+    public var readingsReceived: UInt64 = 0
+    public var unknownQuantities: UInt64 = 0
+    /// Invalid SenML packs (4.00) and serial lines (CSV or SenML) refused.
+    public var invalidPacks: UInt64 = 0
+    public var invalidLines: UInt64 = 0
+    /// Block1 uploads completed, and slots freed because the upload went quiet.
+    public var block1Completed: UInt64 = 0
+    public var block1Expired: UInt64 = 0
+    /// Observers registered, deregistered (Observe=1), removed by RST or an unanswered CON, refused (table full).
+    public var observersAdded: UInt64 = 0
+    public var observersRemoved: UInt64 = 0
+    public var observersRejected: UInt64 = 0
+    /// Notifications sent, and ones skipped (the observer fell more than `recentAlertCount` behind).
+    public var notificationsSent: UInt64 = 0
+    public var notificationsSkipped: UInt64 = 0
+    /// GET responses sent in Block2 blocks, and bodies cut at `responseBodyBytes` (marked truncated).
+    public var block2Responses: UInt64 = 0
+    public var bodiesTruncated: UInt64 = 0
+
+    public init() {}
+}

@@ -1,0 +1,21 @@
+/// What the server remembers of a sensor's latest reading, for `GET /sensors/{id}`: the pipeline
+/// keeps statistics and alert state, not the last values themselves.
+public struct ServerSensorRecord: BitwiseCopyable, Sendable {
+    /// Receive time (server clock) of the sensor's last accepted reading, ms since the epoch.
+    public var lastReceivedMs: Int64
+    /// The newest reading by timestamp (a late reading does not replace it).
+    public var reading: ProcessedReading
+    public var location: Location?
+    /// False until the first reading.
+    public var hasReading: Bool
+
+    /// A sensor never heard from.
+    public static var empty: ServerSensorRecord {
+        ServerSensorRecord(
+            lastReceivedMs: 0,
+            reading: ProcessedReading(
+                sensorSlot: 0, status: .normal, anomaly: false, scoreQ16: 0, timestampMs: Int64.min,
+                features: FeatureVector(), batteryMilliPercent: nil),
+            location: nil, hasReading: false)
+    }
+}
