@@ -18,7 +18,7 @@ public enum ProfileHigh: Profile {
     public static let block1SlotCount = 8
     public static let block1SlotBytes = 8192
     public static let observerCount = 16
-    public static let packReadingCapacity = 256
+    public static let packReadingCapacity = 128
     public static let recentAlertCount = 128
     public static let responseBodyBytes = 48 * 1024
 }

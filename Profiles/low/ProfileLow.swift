@@ -16,7 +16,7 @@ public enum ProfileLow: Profile {
     public static let block1SlotCount = 1
     public static let block1SlotBytes = 1024
     public static let observerCount = 2
-    public static let packReadingCapacity = 16
+    public static let packReadingCapacity = 8
     public static let recentAlertCount = 16
     public static let responseBodyBytes = 4096
 }

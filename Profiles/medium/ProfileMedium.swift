@@ -3,7 +3,8 @@ import OutpostCore
 
 /// Medium devices (the default build): a 50-tree forest plus thresholds, all four windows.
 public enum ProfileMedium: Profile {
-    public typealias Outbox = Ring<256, OutboxEvent>
+    // 512 events: a whole 64-reading SenML pack (7 events reserved per reading) fits after a drain.
+    public typealias Outbox = Ring<512, OutboxEvent>
     public static let name: StaticString = "medium"
     public static let sensorSlotCount = 128
     public static let batchSize = 50
@@ -18,7 +19,7 @@ public enum ProfileMedium: Profile {
     public static let block1SlotCount = 4
     public static let block1SlotBytes = 4096
     public static let observerCount = 8
-    public static let packReadingCapacity = 128
+    public static let packReadingCapacity = 64
     public static let recentAlertCount = 64
     public static let responseBodyBytes = 16 * 1024
 }

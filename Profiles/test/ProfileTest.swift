@@ -24,7 +24,7 @@ public enum ProfileTest: Profile {
     public static let block1SlotCount = 2
     public static let block1SlotBytes = 512
     public static let observerCount = 2
-    public static let packReadingCapacity = 8
+    public static let packReadingCapacity = 4
     public static let recentAlertCount = 8
     public static let responseBodyBytes = 8192
 }

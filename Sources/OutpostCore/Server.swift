@@ -36,6 +36,11 @@ public struct Server<P: Profile> {
         precondition(P.duplicateResponseBytes >= 64, "cached responses must hold a POST answer")
         precondition(P.responseBodyBytes >= 2 * P.maxDatagramBytes, "the body scratch also builds notifications")
         precondition(P.packReadingCapacity > 0, "a pack needs room for a reading")
+        // A pack is taken whole or refused, with room reserved for every reading's worst case:
+        // a pack larger than an empty outbox could take would be refused forever.
+        precondition(
+            P.packReadingCapacity * Pipeline<P>.outboxRoomPerReading <= P.Outbox.capacityEvents,
+            "packReadingCapacity too large for the outbox")
         let start = arena.usedBytes
         pipeline = Pipeline<P>(arena: &arena)
         self.identity = identity
@@ -67,6 +72,13 @@ public struct Server<P: Profile> {
 
     /// Static RAM of the server: its arena regions (pipeline included) plus the value itself.
     public static var footprintBytes: Int { arenaBytes(after: 0) + MemoryLayout<Server<P>>.size }
+
+    /// True when the outbox may be too full to take a whole pack: the daemon should call
+    /// `drainOutbox(into:)` before the next datagram (all responses still go out after the
+    /// batch, so draining mid-batch keeps "the ACK means it is logged" once the log is wired in).
+    public var outboxNeedsDrain: Bool {
+        P.Outbox.capacityEvents - pipeline.outbox.count < P.packReadingCapacity * Pipeline<P>.outboxRoomPerReading
+    }
 
     /// Records the duration of one loop tick (receive, handle, drain, send) for `/metrics`.
     public mutating func recordTickLatency(ns: UInt64) { tickLatency.record(ns: ns) }

@@ -147,8 +147,8 @@ final class ServerMessageTests: XCTestCase {
     }
 
     func testTooManyReadingsIs413() throws {
-        let h = ServerHarness<ProfileTest>()  // 8 readings per pack
-        let records = (0..<9).map { "{\"bn\":\"s\($0 % 3)/\",\"n\":\"temperature\",\"u\":\"Cel\",\"v\":20,\"t\":\($0)}" }
+        let h = ServerHarness<ProfileTest>()  // 4 readings per pack
+        let records = (0..<5).map { "{\"bn\":\"s\($0 % 3)/\",\"n\":\"temperature\",\"u\":\"Cel\",\"v\":20,\"t\":\($0)}" }
         let reply = try XCTUnwrap(h.exchange(Request.post("[" + records.joined(separator: ",") + "]")))
         XCTAssertEqual(reply.code, .requestEntityTooLarge)
         XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, 0)
