@@ -20,9 +20,9 @@ struct Outpost {
     }
 
     static func run(arena: inout Arena, out: inout Console, err: inout Console) -> Int32 {
-        if Arguments.count < 2 || Arguments.matches(1, "--help") || Arguments.matches(1, "-h") {
+        if Arguments.matches(1, "--help") || Arguments.matches(1, "-h") {
             Help.write(&out)
-            return Arguments.count < 2 ? 2 : 0
+            return 0
         }
         if Arguments.matches(1, "--version") {
             VersionInfo.write(&out)
@@ -42,20 +42,36 @@ struct Outpost {
             }
             return Replay.run(pathIndex: 2, arena: &arena, out: &out, err: &err)
         }
-        err.reserve(256)
-        err.writer.text("outpost: unknown command or flag '")
-        if let argument = Arguments.bytes(1) { err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: argument.prefix(64))) }
-        err.writer.text("' (see outpost --help)\n")
-        return 2
+        // No command: the daemon, with its flags (an unknown flag is refused there, exit 2).
+        return Daemon.run(firstFlag: 1, arena: &arena, out: &out, err: &err)
     }
 }
 
 /// `outpost --help`.
 enum Help {
     static func write(_ out: inout Console) {
-        out.line("usage: outpost COMMAND")
+        out.line("usage: outpost [--listen HOST:PORT]... [--serial DEVICE[@BAUD][:slip|:line]]...")
+        out.line("               [--data-dir DIR] [--node-id NAME]")
+        out.line("       outpost COMMAND")
         out.line("")
         out.line("Outpost edge runtime daemon (this build's profile is shown by --version).")
+        out.line("Without a command it runs the daemon: CoAP (RFC 7252) over UDP and serial")
+        out.line("lines, SenML readings into the pipeline, until SIGINT or SIGTERM (exit 0).")
+        out.line("")
+        out.line("daemon flags:")
+        out.line("  --listen HOST:PORT   UDP address to serve CoAP on; repeatable (at most 8).")
+        out.line("                       IPv4 a.b.c.d:PORT, IPv6 [ADDR]:PORT (e.g. [::1]:5683,")
+        out.line("                       [fe80::1%eth0]:5683), localhost:PORT; PORT 0 picks a")
+        out.line("                       free port. Default 127.0.0.1:5683")
+        out.line("  --serial DEVICE[@BAUD][:slip|:line]")
+        out.line("                       serial line; repeatable (at most 4). BAUD 9600, 19200,")
+        out.line("                       38400, 57600, 115200 (default), 230400, 460800, 921600.")
+        out.line("                       slip (default): SLIP frames carrying CoAP, answered on")
+        out.line("                       the line; line: one SenML-JSON pack or CSV row (gen")
+        out.line("                       columns) per line. A device that goes away is reopened")
+        out.line("                       with backoff (0.1 s doubling to 5 s)")
+        out.line("  --data-dir DIR       directory for the daemon's files (must exist)")
+        out.line("  --node-id NAME       node name in /health (1-32 printable ASCII; default outpost)")
         out.line("")
         out.line("commands:")
         out.line("  --version          print version, profile and architecture")

@@ -1,0 +1,165 @@
+import CHAL
+import OutpostCore
+import OutpostProfiles
+
+/// `outpost [FLAGS]`: the daemon. Parses the flags, carves everything from the arena, opens the
+/// sockets and lines, tells CHAL start-up is over (from then on nothing allocates), runs the event
+/// loop until SIGINT/SIGTERM, then closes everything and exits 0.
+enum Daemon {
+    static func run(firstFlag: Int, arena: inout Arena, out: inout Console, err: inout Console) -> Int32 {
+        let flags: DaemonFlags
+        do {
+            flags = try DaemonFlags.parse(from: firstFlag)
+        } catch {
+            err.reserve(512)
+            err.writer.text("outpost: ")
+            if let argument = Arguments.bytes(error.index) {
+                err.writer.byte(0x27)
+                err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: argument.prefix(200)))
+                err.writer.text("': ")
+            }
+            err.writer.text(error.reason)
+            err.writer.text(" (see outpost --help)\n")
+            return 2
+        }
+        if flags.help {
+            Help.write(&out)
+            return 0
+        }
+        if flags.dataDirIndex > 0 {
+            // Only checked for now: the log (issue 4) will keep its files there.
+            let fd = chal_open(Arguments.cString(flags.dataDirIndex)!, Int32(truncatingIfNeeded: CHAL_OPEN_READ))
+            if fd < 0 {
+                err.reserve(512)
+                err.writer.text("outpost: --data-dir '")
+                err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: Arguments.bytes(flags.dataDirIndex)!.prefix(200)))
+                err.writer.text("': ")
+                Errno.describe(fd.wide, &err.writer)
+                err.writer.byte(0x0A)
+                return 2
+            }
+            _ = chal_close(fd)
+        }
+        let startMs = chal_wall_ms()
+        let identity = ServerIdentity(nodeId: flags.nodeId, profile: ActiveProfile.name, version: outpostVersion, startMs: startMs)
+        var loop: EventLoop<ActiveProfile>
+        do {
+            loop = try EventLoop<ActiveProfile>(flags: flags, identity: identity, arena: &arena, nowMs: startMs)
+        } catch {
+            err.reserve(512)
+            err.writer.text("outpost: cannot start: ")
+            err.writer.text(error.what)
+            if error.index >= 0 {
+                err.writer.text(" ")
+                writeAddress(flags.listeners[error.index], &err.writer)
+            }
+            err.writer.text(": ")
+            describe(error.errno, &err.writer)
+            err.writer.byte(0x0A)
+            return 1
+        }
+        for i in 0..<loop.sockets.count {
+            err.reserve(256)
+            err.writer.text("outpost: listening on ")
+            writeAddress(loop.boundAddresses[i], &err.writer)
+            err.writer.text(" (profile ")
+            err.writer.text(ActiveProfile.name)
+            err.writer.text(", node ")
+            err.writer.name(flags.nodeId)
+            err.writer.text(")\n")
+        }
+        for i in 0..<loop.lineCount {
+            err.reserve(512)
+            err.writer.text("outpost: serial ")
+            err.writer.raw(loop.lines[i].pathText)
+            err.writer.text(loop.lines[i].framing == .slip ? " slip " : " line ")
+            err.writer.integer(loop.lines[i].baud.wide)
+            err.writer.text(loop.lines[i].fd >= 0 ? " open\n" : " not there yet (retrying)\n")
+        }
+        err.reserve(64)
+        err.writer.text("outpost: ready\n")
+        err.flush()
+        out.flush()
+        chal_startup_complete()
+        loop.run(log: &err)
+        chal_shutdown_begin()
+        loop.closeAll()
+        writeSummary(loop, &err)
+        return 0
+    }
+
+    /// One line at exit: why, and what passed through.
+    static func writeSummary(_ loop: EventLoop<ActiveProfile>, _ err: inout Console) {
+        let s = loop.server.counters
+        let l = loop.counters
+        err.reserve(768)
+        err.writer.text("outpost: stopped by ")
+        err.writer.text(loop.stopSignal == 2 ? "SIGINT" : "SIGTERM")
+        err.writer.text(": ticks=")
+        err.writer.unsigned(l.ticks)
+        err.writer.text(" datagrams=")
+        err.writer.unsigned(l.datagrams)
+        err.writer.text(" responses=")
+        err.writer.unsigned(s.responses)
+        err.writer.text(" readings=")
+        err.writer.unsigned(s.readingsReceived)
+        err.writer.text(" accepted=")
+        err.writer.unsigned(loop.server.pipeline.counters.readingsAccepted)
+        err.writer.text(" sent=")
+        err.writer.unsigned(loop.send.counters.sent)
+        err.writer.text(" send_dropped=")
+        err.writer.unsigned(loop.send.counters.dropped)
+        err.writer.text(" truncated=")
+        err.writer.unsigned(l.truncated)
+        err.writer.byte(0x0A)
+        for i in 0..<loop.lineCount {
+            let c = loop.lines[i].counters
+            err.reserve(768)
+            err.writer.text("outpost: serial ")
+            err.writer.raw(loop.lines[i].pathText)
+            err.writer.text(": opens=")
+            err.writer.unsigned(c.opens)
+            err.writer.text(" losses=")
+            err.writer.unsigned(c.losses)
+            err.writer.text(" frames=")
+            err.writer.unsigned(c.frames)
+            err.writer.text(" bad_escapes=")
+            err.writer.unsigned(loop.lines[i].decoder.badEscapeCount)
+            err.writer.text(" oversize=")
+            err.writer.unsigned(loop.lines[i].decoder.oversizeCount)
+            err.writer.text(" lines=")
+            err.writer.unsigned(c.lines)
+            err.writer.text(" accepted=")
+            err.writer.unsigned(c.linesAccepted)
+            err.writer.text(" invalid=")
+            err.writer.unsigned(c.linesInvalid)
+            err.writer.text(" too_long=")
+            err.writer.unsigned(c.linesTooLong)
+            err.writer.byte(0x0A)
+        }
+    }
+
+    /// `1.2.3.4:5683` or `[::1]:5683`.
+    static func writeAddress(_ address: chal_address, _ writer: inout TextWriter) {
+        var copy = address
+        var text = InlineArray<64, UInt8>(repeating: 0)
+        let length = withUnsafeMutableBytes(of: &text) { raw in
+            chal_address_format(&copy, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), 64)
+        }
+        if length <= 0 {
+            writer.text("?")
+            return
+        }
+        withUnsafeBytes(of: &text) { raw in writer.raw(UnsafeRawBufferPointer(rebasing: raw[0..<Int(length)])) }
+    }
+
+    /// Errno names for start-up failures (the common ones of sockets and devices).
+    static func describe(_ negativeErrno: Int32, _ writer: inout TextWriter) {
+        switch -negativeErrno {
+        case 98: writer.text("address already in use")
+        case 99: writer.text("address not available")
+        case 97: writer.text("address family not supported")
+        default: Errno.describe(negativeErrno.wide, &writer)
+        }
+    }
+}

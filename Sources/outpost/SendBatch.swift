@@ -1,0 +1,113 @@
+import CHAL
+import OutpostCore
+
+/// The datagrams one loop tick sends: responses written in place by `Server.handle`, and
+/// notifications the server emits in `tick`. Sent per listener with one `sendmmsg` each.
+///
+/// Slots and their buffers are carved from the arena at start-up; `listener` says which socket a
+/// slot leaves by (the one its request came in on; a notification leaves by the first listener of
+/// the peer's address family).
+struct SendBatch: DatagramSink {
+    let slots: UnsafeMutableBufferPointer<chal_datagram>
+    /// Per slot: the listener index it is sent from.
+    let listener: UnsafeMutableBufferPointer<Int32>
+    /// Descriptors gathered per listener for one `sendmmsg`.
+    let gathered: UnsafeMutableBufferPointer<chal_datagram>
+    var count = 0
+    /// Serial lines, for notifications to observers on a line (set by the loop before `tick`).
+    var lines: UnsafeMutablePointer<SerialLine>? = nil
+    var lineCount = 0
+    /// Address families of the listeners (`CHAL_FAMILY_*`), to route notifications.
+    let families: UnsafeMutableBufferPointer<UInt8>
+    var counters = SendCounters()
+
+    init(slotCount: Int, datagramBytes: Int, listenerFamilies: UnsafeBufferPointer<UInt8>, arena: inout Arena) {
+        precondition(slotCount > 0 && slotCount <= Int(CHAL_BATCH_MAX), "send batch out of range")
+        precondition(listenerFamilies.count > 0, "at least one listener")
+        slots = arena.carve(slotCount, of: chal_datagram())
+        for i in 0..<slotCount {
+            slots[i].buffer = arena.carve(datagramBytes, of: UInt8(0)).baseAddress
+            slots[i].capacity = Int32(truncatingIfNeeded: datagramBytes)
+        }
+        listener = arena.carve(slotCount, of: Int32(0))
+        gathered = arena.carve(slotCount, of: chal_datagram())
+        families = arena.carve(listenerFamilies.count, of: UInt8(0))
+        for i in 0..<listenerFamilies.count { families[i] = listenerFamilies[i] }
+    }
+
+    /// The buffer of the next free slot (for `Server.handle` to write a response into), or nil.
+    var nextBuffer: UnsafeMutableRawBufferPointer? {
+        if count == slots.count { return nil }
+        return UnsafeMutableRawBufferPointer(start: slots[count].buffer, count: Int(slots[count].capacity))
+    }
+
+    /// Takes the response written into `nextBuffer` (`length` bytes) for `peer` via `listenerIndex`.
+    mutating func commit(length: Int, to peer: chal_address, listenerIndex: Int) {
+        precondition(count < slots.count && length > 0 && length <= Int(slots[count].capacity), "bad commit")
+        slots[count].length = Int32(truncatingIfNeeded: length)
+        slots[count].peer = peer
+        listener[count] = Int32(truncatingIfNeeded: listenerIndex)
+        count += 1
+    }
+
+    var hasRoom: Bool { count < slots.count }
+
+    /// A notification from the server: copied into a slot, or SLIP-queued on a serial line.
+    mutating func send(_ bytes: UnsafeRawBufferPointer, to peer: Endpoint) {
+        if peer.kind == Endpoint.kindSerial {
+            let line = Int(peer.scopeOrLine)
+            if let lines, line < lineCount {
+                _ = lines[line].queue(bytes)
+            } else {
+                counters.unroutable &+= 1
+            }
+            return
+        }
+        let family = peer.kind == Endpoint.kindIPv4 ? UInt8(truncatingIfNeeded: CHAL_FAMILY_IPV4) : UInt8(truncatingIfNeeded: CHAL_FAMILY_IPV6)
+        var via = -1
+        for i in 0..<families.count where families[i] == family {
+            via = i
+            break
+        }
+        guard via >= 0, let buffer = nextBuffer, bytes.count <= buffer.count else {
+            counters.unroutable &+= 1
+            return
+        }
+        for i in 0..<bytes.count { buffer[i] = bytes[i] }
+        commit(length: bytes.count, to: Endpoints.address(peer), listenerIndex: via)
+    }
+
+    /// Sends every queued datagram, one `sendmmsg` per listener, and empties the batch.
+    /// - Complexity: O(count × listeners).
+    mutating func flush(sockets: UnsafeBufferPointer<Int32>) {
+        precondition(sockets.count == families.count, "one socket per listener")
+        if count == 0 { return }
+        for socket in 0..<sockets.count {
+            var n = 0
+            for i in 0..<count where Int(listener[i]) == socket {
+                gathered[n] = slots[i]
+                n += 1
+            }
+            if n == 0 { continue }
+            let sent = chal_udp_send_batch(sockets[socket], gathered.baseAddress!, Int32(truncatingIfNeeded: n))
+            if sent < 0 {
+                counters.sendErrors &+= 1
+                counters.dropped &+= UInt64(bitPattern: n.wide)
+            } else {
+                counters.sent &+= UInt64(bitPattern: sent.wide)
+                counters.dropped &+= UInt64(bitPattern: (n - Int(sent)).wide)
+            }
+        }
+        count = 0
+    }
+}
+
+/// What the send side did.
+struct SendCounters {
+    var sent: UInt64 = 0
+    /// Datagrams the kernel refused (full buffer, unreachable peer) or a failed socket lost.
+    var dropped: UInt64 = 0
+    var sendErrors: UInt64 = 0
+    /// Notifications for a peer no listener or line can reach.
+    var unroutable: UInt64 = 0
+}
