@@ -1,0 +1,23 @@
+/// Running counts of what the store did since it was opened (for /health, stats and tests).
+public struct LogCounters: Sendable, Equatable {
+    /// Unforwarded readings lost when drop-oldest erased a segment.
+    public var droppedReadings: UInt64 = 0
+    /// Unforwarded window summaries and markers lost the same way.
+    public var droppedOther: UInt64 = 0
+    /// Unforwarded alerts lost because there was no room to copy them (only after a crash mid-drop).
+    public var droppedAlerts: UInt64 = 0
+    /// Alerts copied forward out of dropped segments.
+    public var copiedAlerts: UInt64 = 0
+    /// Segments erased (dropped or reused after forwarding).
+    public var erasedSegments: UInt64 = 0
+    /// Appends refused: log full (reject-new) and device out of space.
+    public var rejectedFull: UInt64 = 0
+    public var rejectedNoSpace: UInt64 = 0
+    /// Syncs issued and commits that wrote something.
+    public var syncs: UInt64 = 0
+    public var commits: UInt64 = 0
+    /// Records a reader skipped because they no longer passed their check (damage after open).
+    public var readSkips: UInt64 = 0
+
+    public init() {}
+}

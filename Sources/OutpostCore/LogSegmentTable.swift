@@ -1,0 +1,70 @@
+/// What the store knows about every segment, in fixed arrays carved from the arena at start-up.
+struct LogSegmentTable {
+    /// Segment sequence of the header (0 for a free segment with no valid header).
+    let segmentSequence: UnsafeMutableBufferPointer<UInt64>
+    /// Sequence of the first record (live segments).
+    let firstSequence: UnsafeMutableBufferPointer<UInt64>
+    /// One past the sequence of the last valid record written (live segments).
+    let endSequence: UnsafeMutableBufferPointer<UInt64>
+    /// Offset in the segment after the last valid record written (live segments).
+    let endOffset: UnsafeMutableBufferPointer<Int32>
+    let eraseCount: UnsafeMutableBufferPointer<UInt32>
+    /// 1 live, 0 free.
+    let live: UnsafeMutableBufferPointer<UInt8>
+
+    init(arena: inout Arena, segmentCount: Int) {
+        precondition(segmentCount >= 3)
+        segmentSequence = arena.carve(segmentCount, of: UInt64(0))
+        firstSequence = arena.carve(segmentCount, of: UInt64(0))
+        endSequence = arena.carve(segmentCount, of: UInt64(0))
+        endOffset = arena.carve(segmentCount, of: Int32(0))
+        eraseCount = arena.carve(segmentCount, of: UInt32(0))
+        live = arena.carve(segmentCount, of: UInt8(0))
+    }
+
+    /// Arena bytes the table takes after `offset` bytes were carved.
+    static func arenaBytes(after offset: Int, segmentCount: Int) -> Int {
+        var end = Arena.bytes(after: offset, segmentCount, of: UInt64.self)
+        end = Arena.bytes(after: end, segmentCount, of: UInt64.self)
+        end = Arena.bytes(after: end, segmentCount, of: UInt64.self)
+        end = Arena.bytes(after: end, segmentCount, of: Int32.self)
+        end = Arena.bytes(after: end, segmentCount, of: UInt32.self)
+        return Arena.bytes(after: end, segmentCount, of: UInt8.self)
+    }
+
+    var count: Int { live.count }
+
+    @inline(__always)
+    func isLive(_ index: Int) -> Bool { live[index] != 0 }
+
+    /// The live segment with the smallest segment sequence greater than `after`, or -1.
+    /// - Complexity: O(segment count).
+    func nextLive(after sequence: UInt64) -> Int {
+        var best = -1
+        var bestSequence = UInt64.max
+        for i in 0..<count where live[i] != 0 {
+            let s = segmentSequence[i]
+            if s > sequence && s < bestSequence {
+                best = i
+                bestSequence = s
+            }
+        }
+        return best
+    }
+
+    /// The live segment holding record `sequence`, or else the oldest live segment whose records
+    /// all come after it; -1 when none.
+    /// - Complexity: O(segment count).
+    func segment(containing sequence: UInt64) -> Int {
+        var best = -1
+        var bestFirst = UInt64.max
+        for i in 0..<count where live[i] != 0 {
+            if firstSequence[i] <= sequence && sequence < endSequence[i] { return i }
+            if firstSequence[i] > sequence && firstSequence[i] < bestFirst {
+                best = i
+                bestFirst = firstSequence[i]
+            }
+        }
+        return best
+    }
+}

@@ -1,0 +1,213 @@
+extension LogStore {
+    /// Appends a processed reading of sensor `name`; returns its sequence. Not durable until the
+    /// next `commit()`.
+    @discardableResult
+    public mutating func append(reading: ProcessedReading, name: SensorName) throws(LogAppendError) -> UInt64 {
+        let payload = LogReadingPayload(name: name, reading: reading)
+        return try appendRecord(type: .reading, flags: 0, timestampMs: reading.timestampMs, payloadCount: payload.sizeBytes) {
+            payload.encode(into: $0)
+        }
+    }
+
+    /// Appends an alert raised or cleared for sensor `name`; returns its sequence.
+    @discardableResult
+    public mutating func append(alert: AlertEvent, name: SensorName) throws(LogAppendError) -> UInt64 {
+        let payload = LogAlertPayload(name: name, alert: alert)
+        return try appendRecord(type: payload.recordType, flags: 0, timestampMs: alert.timestampMs, payloadCount: payload.sizeBytes) {
+            payload.encode(into: $0)
+        }
+    }
+
+    /// Appends a window summary of sensor `name` for the window ending at `timestampMs`.
+    @discardableResult
+    public mutating func append(summary: WindowSummary, name: SensorName, timestampMs: Int64) throws(LogAppendError) -> UInt64 {
+        let payload = LogSummaryPayload(name: name, summary: summary)
+        return try appendRecord(type: .windowSummary, flags: 0, timestampMs: timestampMs, payloadCount: payload.sizeBytes) {
+            payload.encode(into: $0)
+        }
+    }
+
+    /// Appends a marker.
+    @discardableResult
+    public mutating func append(marker: LogMarkerPayload, timestampMs: Int64) throws(LogAppendError) -> UInt64 {
+        try appendRecord(type: .marker, flags: 0, timestampMs: timestampMs, payloadCount: LogMarkerPayload.sizeBytes) {
+            marker.encode(into: $0)
+        }
+    }
+
+    /// Appends a record of `type` whose payload `encode` writes into the buffer it is given
+    /// (exactly `payloadCount` bytes, returning that count). Rolls to the next segment when the
+    /// head is full, applying the full policy.
+    /// - Complexity: O(payload) usually; a roll adds a sync and, with drop-oldest, one segment read.
+    public mutating func appendRecord(
+        type: LogRecordType, flags: UInt8, timestampMs: Int64, payloadCount: Int,
+        encode: (UnsafeMutableRawBufferPointer) -> Int
+    ) throws(LogAppendError) -> UInt64 {
+        precondition(payloadCount >= 0 && payloadCount <= LogFormat.maxPayloadBytes, "payload too large for a record")
+        try checkWritable()
+        let length = LogFormat.recordHeaderBytes + payloadCount + LogFormat.recordTrailerBytes
+        if head < 0 || !headHasRoom(length) || !headContinues {
+            do { try roll() } catch {
+                if error == .full { counters.rejectedFull &+= 1 }
+                if error == .noSpace { counters.rejectedNoSpace &+= 1 }
+                throw error
+            }
+        }
+        let sequence = try place(type: type, flags: flags, timestampMs: timestampMs, payloadCount: payloadCount, encode: encode)
+        if state == .full { state = .ready }
+        return sequence
+    }
+
+    /// Writes the buffered records and the cursor, then syncs once: afterwards everything appended
+    /// so far is durable. Returns the highest durable sequence.
+    /// - Complexity: one write of the pending bytes, at most one cursor write, one sync.
+    @discardableResult
+    public mutating func commit() throws(LogAppendError) -> UInt64 {
+        try write()
+        try syncDevice()
+        return durableSequence
+    }
+
+    /// Writes the buffered records and the cursor without syncing (batch durability: the caller
+    /// syncs on a timer with `commit()`). Returns the highest sequence written.
+    @discardableResult
+    public mutating func write() throws(LogAppendError) -> UInt64 {
+        switch state {
+        case .failed(let code): throw .failed(code)
+        case .readOnly: throw .readOnly
+        default: break
+        }
+        if pendingBytes > 0 || cursorDirty { counters.commits &+= 1 }
+        try flushPending()
+        if state == .noSpace { state = .ready }
+        if cursorDirty { try writeCursor() }
+        return lastWrittenSequence
+    }
+
+    /// Records that everything up to `sequence` was delivered upstream; durable after the next
+    /// commit. The cursor only moves forward.
+    public mutating func setCursor(_ sequence: UInt64) {
+        precondition(sequence < nextSequence, "the cursor cannot pass the last appended record")
+        if sequence <= cursor { return }
+        cursor = sequence
+        cursorDirty = true
+    }
+
+    /// True when a record of `length` bytes fits in the head after the pending bytes.
+    @inline(__always)
+    func headHasRoom(_ length: Int) -> Bool {
+        pageStartOffset + pendingBytes + length <= geometry.segmentSizeBytes
+    }
+
+    /// True when the next sequence continues the head's records (false after recovery moved the
+    /// sequence past the cursor: a new segment must start).
+    var headContinues: Bool {
+        table.endSequence[head] &+ UInt64(bitPattern: pendingRecords.wide) == nextSequence
+    }
+
+    /// Refuses when failed or read-only; out of space, retries writing the buffered bytes first.
+    mutating func checkWritable() throws(LogAppendError) {
+        switch state {
+        case .failed(let code): throw .failed(code)
+        case .readOnly: throw .readOnly
+        case .noSpace:
+            do { try flushPending() } catch {
+                if error == .noSpace { counters.rejectedNoSpace &+= 1 }
+                throw error
+            }
+            state = .ready
+        case .ready, .full: break
+        }
+    }
+
+    /// Builds a record in the page buffer (writing the buffer out first when it is full) and
+    /// re-checks it from there. The head must have room.
+    mutating func place(
+        type: LogRecordType, flags: UInt8, timestampMs: Int64, payloadCount: Int,
+        encode: (UnsafeMutableRawBufferPointer) -> Int
+    ) throws(LogAppendError) -> UInt64 {
+        let length = LogFormat.recordHeaderBytes + payloadCount + LogFormat.recordTrailerBytes
+        precondition(head >= 0 && headHasRoom(length), "no room in the head segment")
+        if pendingBytes + length > page.count { try flushPending() }
+        let record = UnsafeMutableRawBufferPointer(rebasing: page[pendingBytes..<(pendingBytes + length)])
+        let sequence = nextSequence
+        LogFormat.store16(record, 0, UInt16(truncatingIfNeeded: length))
+        record[2] = type.rawValue
+        record[3] = flags
+        LogFormat.store64(record, 4, sequence)
+        LogFormat.store64(record, 12, UInt64(bitPattern: timestampMs))
+        let payload = UnsafeMutableRawBufferPointer(rebasing: record[LogFormat.recordHeaderBytes..<(length - LogFormat.recordTrailerBytes)])
+        let written = encode(payload)
+        precondition(written == payloadCount, "payload encoder wrote a different length")
+        let body = UnsafeRawBufferPointer(rebasing: record[0..<(length - LogFormat.recordTrailerBytes)])
+        LogFormat.store32(record, length - LogFormat.recordTrailerBytes, LogFormat.recordCRC(key: headKey, body))
+        // Paired check: the record as it will reach the disk parses back with this sequence.
+        assert(LogStore.parseRecord(UnsafeRawBufferPointer(record), at: 0, limit: length, key: headKey, expected: sequence) == length)
+        pendingBytes += length
+        pendingRecords += 1
+        nextSequence = sequence &+ 1
+        return sequence
+    }
+
+    /// Writes the page buffer at the end of the head (no sync).
+    mutating func flushPending() throws(LogAppendError) {
+        if pendingBytes == 0 { return }
+        precondition(head >= 0 && pageStartOffset + pendingBytes <= geometry.segmentSizeBytes)
+        let offset = geometry.offset(ofSegment: head) + pageStartOffset.wide
+        try deviceWrite(at: offset, UnsafeRawBufferPointer(rebasing: page[0..<pendingBytes]))
+        pageStartOffset += pendingBytes
+        table.endOffset[head] = Int32(truncatingIfNeeded: pageStartOffset)
+        table.endSequence[head] = nextSequence
+        lastWrittenSequence = nextSequence &- 1
+        pendingBytes = 0
+        pendingRecords = 0
+        if state == .noSpace { state = .ready }
+        assert(table.endSequence[head] >= table.firstSequence[head])
+    }
+
+    /// Writes the cursor to the slot of the next generation (never the newest valid slot).
+    mutating func writeCursor() throws(LogAppendError) {
+        precondition(pendingBytes == 0, "the page buffer is the bounce buffer")
+        let generation = cursorGeneration &+ 1
+        let bytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.cursorSlotBytes])
+        LogCursorSlot(generation: generation, cursor: cursor).encode(into: bytes)
+        try deviceWrite(at: LogCursorSlot.offset(forGeneration: generation), UnsafeRawBufferPointer(bytes))
+        cursorGeneration = generation
+        cursorDirty = false
+    }
+
+    /// One device write; "no space" keeps the state recoverable, anything else is fail-stop.
+    mutating func deviceWrite(at offset: Int64, _ bytes: UnsafeRawBufferPointer) throws(LogAppendError) {
+        do {
+            try device.write(at: offset, from: bytes)
+        } catch {
+            switch error {
+            case .noSpace:
+                state = .noSpace
+                throw .noSpace
+            case .io(let code):
+                state = .failed(code)
+                throw .failed(code)
+            }
+        }
+        unsynced = true
+    }
+
+    /// Syncs when something was written since the last sync. Any failure is fail-stop.
+    mutating func syncDevice() throws(LogAppendError) {
+        if !unsynced {
+            durableCursor = cursorDirty ? durableCursor : cursor
+            return
+        }
+        do {
+            try device.sync()
+        } catch {
+            state = .failed(error.negativeErrno)
+            throw .failed(error.negativeErrno)
+        }
+        counters.syncs &+= 1
+        unsynced = false
+        durableSequence = lastWrittenSequence
+        if !cursorDirty { durableCursor = cursor }
+    }
+}

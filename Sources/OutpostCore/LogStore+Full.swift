@@ -1,0 +1,168 @@
+extension LogStore {
+    /// Moves the head to the next segment in ring order (docs/LOG_FORMAT.md §7): the old head is
+    /// synced first (so a valid newer header proves older records durable), the next segment is
+    /// erased or dropped when live, and with drop-oldest the segment after the new head is dropped
+    /// so that one free segment stays ahead.
+    /// - Complexity: one sync, one header write; a drop adds one segment read and one more sync.
+    mutating func roll() throws(LogAppendError) {
+        let count = geometry.segmentCount
+        if head >= 0 {
+            try flushPending()
+            try syncDevice()
+        }
+        let next = head < 0 ? 0 : (head + 1) % count
+        if table.isLive(next) {
+            if table.endSequence[next] &- 1 <= cursor || table.endSequence[next] == table.firstSequence[next] {
+                // Everything in it was forwarded: reused directly, the new live header (with a
+                // higher segment sequence) supersedes the old life.
+                table.live[next] = 0
+                counters.erasedSegments &+= 1
+            } else if policy == .rejectNew {
+                state = .full
+                throw .full
+            } else {
+                // Only after a power cut in the middle of a drop: the copies go to the old head.
+                try drop(next)
+            }
+        }
+        try openSegment(next)
+        if policy == .dropOldest {
+            let ahead = (next + 1) % count
+            if table.isLive(ahead) { try drop(ahead) }
+        }
+    }
+
+    /// Drops segment `victim` (the oldest): its unforwarded alerts are copied to the head as room
+    /// allows, its unforwarded readings and other records are counted as lost, a marker records the
+    /// loss, everything is synced, and only then is the segment erased.
+    /// - Complexity: O(segment size): one read, at most a segment's worth of copies, two syncs.
+    mutating func drop(_ victim: Int) throws(LogAppendError) {
+        precondition(victim != head && table.isLive(victim) && head >= 0)
+        try loadWhole(victim)
+        let key = LogFormat.recordKey(segmentSequence: table.segmentSequence[victim])
+        let limit = Int(table.endOffset[victim])
+        var offset = LogFormat.segmentHeaderBytes
+        var expected = table.firstSequence[victim]
+        var lostReadings: UInt64 = 0
+        var lostOther: UInt64 = 0
+        var lostAlerts: UInt64 = 0
+        let raw = UnsafeRawBufferPointer(scan)
+        // Bounded: every record is at least minRecordBytes long.
+        for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
+            let length = LogStore.parseRecord(raw, at: offset, limit: limit, key: key, expected: expected)
+            if length == 0 { break }
+            if expected > cursor {
+                let type = LogRecordType(rawValue: raw[offset + 2])!
+                if type.isAlert {
+                    if headHasRoom(length) {
+                        let source = UnsafeRawBufferPointer(
+                            rebasing: raw[(offset + LogFormat.recordHeaderBytes)..<(offset + length - LogFormat.recordTrailerBytes)])
+                        let timestamp = Int64(bitPattern: LogFormat.load64(raw, offset + 12))
+                        let flags = raw[offset + 3] | LogFormat.flagCopied
+                        _ = try place(type: type, flags: flags, timestampMs: timestamp, payloadCount: source.count) { target in
+                            target.copyMemory(from: source)
+                            return source.count
+                        }
+                        counters.copiedAlerts &+= 1
+                    } else {
+                        lostAlerts &+= 1
+                    }
+                } else if type == .reading {
+                    lostReadings &+= 1
+                } else {
+                    lostOther &+= 1
+                }
+            }
+            offset += length
+            expected &+= 1
+        }
+        let markerLength = LogFormat.recordHeaderBytes + LogMarkerPayload.sizeBytes + LogFormat.recordTrailerBytes
+        if lostReadings > 0 && headHasRoom(markerLength) {
+            let marker = LogMarkerPayload(code: LogMarkerPayload.readingsDropped, value: lostReadings)
+            _ = try place(type: .marker, flags: 0, timestampMs: 0, payloadCount: LogMarkerPayload.sizeBytes) { marker.encode(into: $0) }
+        }
+        if lostAlerts > 0 && headHasRoom(markerLength) {
+            let marker = LogMarkerPayload(code: LogMarkerPayload.alertsDropped, value: lostAlerts)
+            _ = try place(type: .marker, flags: 0, timestampMs: 0, payloadCount: LogMarkerPayload.sizeBytes) { marker.encode(into: $0) }
+        }
+        counters.droppedReadings &+= lostReadings
+        counters.droppedOther &+= lostOther
+        counters.droppedAlerts &+= lostAlerts
+        // The copies must be durable before the originals are erased: a cut in between leaves
+        // the alerts twice, never zero times.
+        try flushPending()
+        try syncDevice()
+        try erase(victim)
+    }
+
+    /// Erases segment `index`: an erased header with a new segment sequence (records of the old
+    /// life can never validate again). Not synced here: losing the erase only keeps old data.
+    mutating func erase(_ index: Int) throws(LogAppendError) {
+        precondition(pendingBytes == 0 && index != head, "erase with buffered records or of the head")
+        let header = LogSegmentHeader(
+            state: LogSegmentHeader.stateErased, segmentSequence: nextSegmentSequence, firstRecordSequence: 0,
+            eraseCount: table.eraseCount[index] &+ 1, segmentIndex: UInt32(truncatingIfNeeded: index),
+            segmentSizeBytes: UInt32(truncatingIfNeeded: geometry.segmentSizeBytes))
+        let bytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.segmentHeaderBytes])
+        header.encode(into: bytes)
+        try deviceWrite(at: geometry.offset(ofSegment: index), UnsafeRawBufferPointer(bytes))
+        nextSegmentSequence &+= 1
+        table.live[index] = 0
+        table.segmentSequence[index] = header.segmentSequence
+        table.eraseCount[index] = header.eraseCount
+        if scanSegment == index { scanSegment = -1 }
+        counters.erasedSegments &+= 1
+    }
+
+    /// Opens free segment `index` as the new head with a live header, synced.
+    mutating func openSegment(_ index: Int) throws(LogAppendError) {
+        precondition(pendingBytes == 0 && !table.isLive(index), "open with buffered records or of a live segment")
+        let header = LogSegmentHeader(
+            state: LogSegmentHeader.stateLive, segmentSequence: nextSegmentSequence, firstRecordSequence: nextSequence,
+            eraseCount: table.eraseCount[index], segmentIndex: UInt32(truncatingIfNeeded: index),
+            segmentSizeBytes: UInt32(truncatingIfNeeded: geometry.segmentSizeBytes))
+        let bytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.segmentHeaderBytes])
+        header.encode(into: bytes)
+        try deviceWrite(at: geometry.offset(ofSegment: index), UnsafeRawBufferPointer(bytes))
+        // The new header must be durable before records of the new life overwrite the old life's:
+        // otherwise a cut could leave the old header over half-overwritten records, which would
+        // read as damage to synced data.
+        try syncDevice()
+        nextSegmentSequence &+= 1
+        table.live[index] = 1
+        table.segmentSequence[index] = header.segmentSequence
+        table.firstSequence[index] = nextSequence
+        table.endSequence[index] = nextSequence
+        table.endOffset[index] = Int32(truncatingIfNeeded: LogFormat.segmentHeaderBytes)
+        if scanSegment == index { scanSegment = -1 }
+        head = index
+        pageStartOffset = LogFormat.segmentHeaderBytes
+        headKey = LogFormat.recordKey(segmentSequence: header.segmentSequence)
+    }
+
+    /// Loads the written part of segment `index` into `scan`; a read failure is fail-stop.
+    mutating func loadWhole(_ index: Int) throws(LogAppendError) {
+        do { try load(index, upTo: Int(table.endOffset[index])) } catch {
+            state = .failed(error.negativeErrno)
+            throw .failed(error.negativeErrno)
+        }
+    }
+
+    /// Makes `scan` hold the first `limit` bytes of segment `index`'s current life, reading only
+    /// what is missing when it already holds a prefix of it.
+    mutating func load(_ index: Int, upTo limit: Int) throws(LogIOError) {
+        precondition(limit <= scan.count)
+        let sequence = table.segmentSequence[index]
+        var start = 0
+        if scanSegment == index && scanSegmentSequence == sequence {
+            if scanLoadedBytes >= limit { return }
+            start = scanLoadedBytes
+        }
+        scanSegment = -1
+        let target = UnsafeMutableRawBufferPointer(rebasing: scan[start..<limit])
+        try device.read(at: geometry.offset(ofSegment: index) + start.wide, into: target)
+        scanSegment = index
+        scanSegmentSequence = sequence
+        scanLoadedBytes = limit
+    }
+}

@@ -1,0 +1,151 @@
+extension LogStore {
+    /// Rebuilds the segment table from the device (docs/LOG_FORMAT.md §6): headers, cursor, every
+    /// live segment's records in segment-sequence order, then the head's torn tail is cleared.
+    /// - Complexity: O(file size) bytes read, O(segment count²) comparisons to order the segments.
+    mutating func recover() throws(LogOpenError) {
+        let count = geometry.segmentCount
+        let sizeBytes = UInt32(truncatingIfNeeded: geometry.segmentSizeBytes)
+        var maxSegmentSequence: UInt64 = 0
+        let headerBytes = UnsafeMutableRawBufferPointer(rebasing: scan[0..<LogFormat.segmentHeaderBytes])
+        for i in 0..<count {
+            do { try device.read(at: geometry.offset(ofSegment: i), into: headerBytes) } catch { throw .io(error) }
+            let raw = UnsafeRawBufferPointer(headerBytes)
+            guard let header = LogSegmentHeader.decode(raw, index: UInt32(truncatingIfNeeded: i), segmentSizeBytes: sizeBytes) else {
+                if !LogFormat.isZero(raw) { recovery.damagedHeaders += 1 }
+                continue
+            }
+            table.segmentSequence[i] = header.segmentSequence
+            table.eraseCount[i] = header.eraseCount
+            if header.segmentSequence > maxSegmentSequence { maxSegmentSequence = header.segmentSequence }
+            if header.isLive {
+                table.live[i] = 1
+                table.firstSequence[i] = header.firstRecordSequence
+                table.endSequence[i] = header.firstRecordSequence
+                table.endOffset[i] = Int32(truncatingIfNeeded: LogFormat.segmentHeaderBytes)
+                recovery.liveSegments += 1
+            } else {
+                recovery.erasedSegments += 1
+            }
+        }
+        nextSegmentSequence = maxSegmentSequence &+ 1
+        do { try loadCursor() } catch { throw .io(error) }
+
+        // Scan the live segments oldest first; a gap between one segment's last valid record and
+        // the next segment's first is corruption of synced data (a newer header proves it synced).
+        var previous = -1
+        var after: UInt64 = 0
+        for _ in 0..<count {
+            let s = table.nextLive(after: after)
+            if s < 0 { break }
+            after = table.segmentSequence[s]
+            do { try scanForRecovery(s) } catch { throw .io(error) }
+            if previous >= 0 && table.endSequence[previous] != table.firstSequence[s] {
+                recovery.corruptSegments += 1
+                if table.firstSequence[s] > table.endSequence[previous] {
+                    recovery.skippedRecords &+= table.firstSequence[s] - table.endSequence[previous]
+                }
+            }
+            previous = s
+        }
+        head = previous
+        if head >= 0 {
+            nextSequence = table.endSequence[head]
+            pageStartOffset = Int(table.endOffset[head])
+            headKey = LogFormat.recordKey(segmentSequence: table.segmentSequence[head])
+            do { try clearTail() } catch { throw .io(error) }
+        }
+        // Never reuse a sequence that may have been delivered already.
+        if cursor >= nextSequence { nextSequence = cursor &+ 1 }
+        lastWrittenSequence = nextSequence &- 1
+        durableSequence = lastWrittenSequence
+        if recovery.records > 0 {
+            recovery.firstSequence = oldestSequence
+            recovery.lastSequence = head >= 0 ? table.endSequence[head] &- 1 : 0
+        }
+        if !readOnly && policy == .dropOldest && head >= 0 {
+            // A power cut between opening a head and erasing the segment after it leaves no free
+            // segment ahead; restore that now, while the head has room for the copied alerts.
+            let ahead = (head + 1) % count
+            if table.isLive(ahead) {
+                do { try drop(ahead) } catch {
+                    if case .failed(let code) = error { throw .io(LogIOError.from(negativeErrno: code)) }
+                    throw .io(.noSpace)
+                }
+            }
+        }
+    }
+
+    /// Reads the two cursor slots; the valid one with the higher generation wins.
+    mutating func loadCursor() throws(LogIOError) {
+        var best: LogCursorSlot? = nil
+        var damaged = 0
+        for slotIndex in 0..<2 {
+            let offset = slotIndex == 0 ? LogFormat.cursorSlotOffsets.0 : LogFormat.cursorSlotOffsets.1
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: scan[0..<LogFormat.cursorSlotBytes])
+            try device.read(at: offset.wide, into: bytes)
+            if let slot = LogCursorSlot.decode(UnsafeRawBufferPointer(bytes)) {
+                if best == nil || slot.generation > best!.generation { best = slot }
+            } else if !LogFormat.isZero(UnsafeRawBufferPointer(bytes)) {
+                damaged += 1
+            }
+        }
+        if let best {
+            cursor = best.cursor
+            durableCursor = best.cursor
+            cursorGeneration = best.generation
+        }
+        recovery.cursorDamaged = best == nil && damaged > 0
+    }
+
+    /// Reads segment `s` whole into `scan` and finds its valid records.
+    /// - Complexity: O(segment size).
+    mutating func scanForRecovery(_ s: Int) throws(LogIOError) {
+        try device.read(at: geometry.offset(ofSegment: s), into: scan)
+        scanSegment = s
+        scanSegmentSequence = table.segmentSequence[s]
+        scanLoadedBytes = scan.count
+        let key = LogFormat.recordKey(segmentSequence: table.segmentSequence[s])
+        var offset = LogFormat.segmentHeaderBytes
+        var expected = table.firstSequence[s]
+        let raw = UnsafeRawBufferPointer(scan)
+        // Bounded: every valid record is at least minRecordBytes long.
+        for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
+            let length = LogStore.parseRecord(raw, at: offset, limit: scan.count, key: key, expected: expected)
+            if length == 0 { break }
+            recovery.recordsByType[Int(raw[offset + 2])] += 1
+            offset += length
+            expected &+= 1
+        }
+        assert(offset <= scan.count && expected >= table.firstSequence[s])
+        // Only the valid prefix counts as loaded: the rest will be overwritten by appends.
+        scanLoadedBytes = offset
+        table.endOffset[s] = Int32(truncatingIfNeeded: offset)
+        table.endSequence[s] = expected
+    }
+
+    /// Zeroes the head's bytes after its last valid record (they are in `scan` from the recovery
+    /// scan), so a later partial write cannot make a torn record of this segment life valid again.
+    /// - Complexity: O(segment size).
+    mutating func clearTail() throws(LogIOError) {
+        precondition(head >= 0 && scanSegment == head, "the head is scanned last")
+        let end = Int(table.endOffset[head])
+        var lastNonZero = -1
+        var i = scan.count - 1
+        // Bounded by the segment size.
+        while i >= end {
+            if scan[i] != 0 {
+                lastNonZero = i
+                break
+            }
+            i -= 1
+        }
+        if lastNonZero < end { return }
+        recovery.tailBytes = lastNonZero + 1 - end
+        if readOnly { return }
+        for j in end...lastNonZero { scan[j] = 0 }
+        let zeros = UnsafeRawBufferPointer(rebasing: scan[end...lastNonZero])
+        try device.write(at: geometry.offset(ofSegment: head) + end.wide, from: zeros)
+        try device.sync()
+        counters.syncs &+= 1
+    }
+}

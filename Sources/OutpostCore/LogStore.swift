@@ -1,0 +1,191 @@
+/// The flash-like log (docs/LOG_FORMAT.md): a fixed-size device of segments written append-only,
+/// with group commit, recovery on open, a persistent forward cursor and a policy for when it fills.
+///
+/// All memory (segment table, page buffer, scan buffer) is carved from an `Arena` when the store is
+/// opened; nothing is allocated afterwards. Generic over its device: the daemon's file, or a test
+/// device that cuts power at any byte.
+///
+/// Fail-stop: a write or sync error other than "no space" puts the store in `.failed(errno)` and
+/// every later call refuses (a failed fdatasync may have dropped pages; retrying would lie).
+public struct LogStore<Device: LogDevice> {
+    /// The storage (tests inspect it).
+    public internal(set) var device: Device
+    public let geometry: LogGeometry
+    public let policy: LogFullPolicy
+    let readOnly: Bool
+    var table: LogSegmentTable
+    /// Records are assembled here before they are written (group commit); also the bounce buffer
+    /// for headers and cursor slots when nothing is pending.
+    let page: UnsafeMutableRawBufferPointer
+    /// A whole segment's bytes: recovery, drops and readers parse segments here.
+    let scan: UnsafeMutableRawBufferPointer
+    /// Which segment life `scan` holds and how many of its bytes are loaded.
+    var scanSegment: Int = -1
+    var scanSegmentSequence: UInt64 = 0
+    var scanLoadedBytes: Int = 0
+
+    /// The segment appended to, or -1 before the first append on a blank log.
+    public internal(set) var head: Int = -1
+    /// CRC key of the head's segment life.
+    var headKey = CRC32C()
+    /// Offset in the head where `page[0]` goes.
+    var pageStartOffset: Int = 0
+    /// Bytes and records buffered in `page`, not yet written.
+    public internal(set) var pendingBytes: Int = 0
+    public internal(set) var pendingRecords: Int = 0
+    /// Sequence the next appended record gets.
+    public internal(set) var nextSequence: UInt64 = 1
+    /// Highest sequence written to the device (possibly not durable yet), 0 for none.
+    public internal(set) var lastWrittenSequence: UInt64 = 0
+    /// Highest sequence known durable (synced), 0 for none.
+    public internal(set) var durableSequence: UInt64 = 0
+    /// Segment sequence the next header written gets.
+    var nextSegmentSequence: UInt64 = 1
+    /// Forward cursor: every record up to it was delivered upstream. `durableCursor` is the value
+    /// last synced to a cursor slot.
+    public internal(set) var cursor: UInt64 = 0
+    public internal(set) var durableCursor: UInt64 = 0
+    var cursorGeneration: UInt64 = 0
+    var cursorDirty = false
+    /// True when something was written since the last sync.
+    var unsynced = false
+
+    public internal(set) var state: LogState
+    public internal(set) var recovery = LogRecoveryReport()
+    public internal(set) var counters = LogCounters()
+
+    /// Arena bytes a store of `geometry` with a page buffer of `pageBytes` takes after `offset`.
+    public static func arenaBytes(after offset: Int, geometry: LogGeometry, pageBytes: Int) -> Int {
+        var end = LogSegmentTable.arenaBytes(after: offset, segmentCount: geometry.segmentCount)
+        end = Arena.bytes(after: end, pageBytes, of: UInt8.self)
+        return Arena.bytes(after: end, geometry.segmentSizeBytes, of: UInt8.self)
+    }
+
+    /// What the file header of `device` says (for tools that open logs of any geometry).
+    public static func probe(_ device: inout Device) throws(LogIOError) -> LogFileHeader.Probe {
+        if device.sizeBytes < LogFormat.fileHeaderBytes.wide { return .notALog }
+        var bytes = InlineArray<64, UInt8>(repeating: 0)
+        try withUnsafeMutableBytes(of: &bytes) { (raw: UnsafeMutableRawBufferPointer) throws(LogIOError) in
+            try device.read(at: 0, into: raw)
+        }
+        return withUnsafeBytes(of: &bytes) { LogFileHeader.probe($0) }
+    }
+
+    /// Opens the log on `device`, formatting it first when it is blank and `formatIfBlank`, and
+    /// recovers it (docs/LOG_FORMAT.md §6).
+    ///
+    /// - Parameters:
+    ///   - pageBytes: size of the group-commit buffer (≥ 512, ≤ a segment's record space).
+    ///   - readOnly: inspect only: nothing is written (no format, no tail repair, no appends).
+    /// - Complexity: O(file size): every live segment is read once.
+    public init(
+        device: Device, arena: inout Arena, geometry: LogGeometry, pageBytes: Int, policy: LogFullPolicy,
+        formatIfBlank: Bool, readOnly: Bool = false
+    ) throws(LogOpenError) {
+        precondition(pageBytes >= 512 && pageBytes <= geometry.segmentPayloadBytes, "page buffer size out of range")
+        self.device = device
+        self.geometry = geometry
+        self.policy = policy
+        self.readOnly = readOnly
+        table = LogSegmentTable(arena: &arena, segmentCount: geometry.segmentCount)
+        page = UnsafeMutableRawBufferPointer(arena.carve(pageBytes, of: UInt8(0)))
+        scan = UnsafeMutableRawBufferPointer(arena.carve(geometry.segmentSizeBytes, of: UInt8(0)))
+        state = readOnly ? .readOnly : .ready
+
+        if self.device.sizeBytes < geometry.fileSizeBytes { throw .deviceTooSmall }
+        let probe: LogFileHeader.Probe
+        do { probe = try LogStore.probe(&self.device) } catch { throw .io(error) }
+        switch probe {
+        case .valid(let header):
+            if header.geometry != geometry { throw .geometryMismatch(header.geometry) }
+        case .blank:
+            if !formatIfBlank || readOnly { throw .blank }
+            do { try format() } catch { throw .io(error) }
+        case .notALog: throw .notALog
+        case .unsupportedVersion(let version): throw .unsupportedVersion(version)
+        case .corrupt: throw .corruptHeader
+        }
+        try recover()
+    }
+
+    /// Writes an empty log: every segment header and the reserved area cleared, then the file
+    /// header last, then one sync. Interrupted, it leaves a file that is still blank or not a log.
+    /// - Complexity: O(segment count) small writes.
+    mutating func format() throws(LogIOError) {
+        for i in 0..<page.count { page[i] = 0 }
+        let headerZeros = UnsafeRawBufferPointer(rebasing: page[0..<LogFormat.segmentHeaderBytes])
+        for i in 0..<geometry.segmentCount {
+            try device.write(at: geometry.offset(ofSegment: i), from: headerZeros)
+        }
+        var offset = LogFormat.fileHeaderBytes
+        // Bounded: each pass clears at least one page-sized piece of the 4 KiB reserved area.
+        while offset < LogFormat.reservedBytes {
+            let count = min(page.count, LogFormat.reservedBytes - offset)
+            try device.write(at: offset.wide, from: UnsafeRawBufferPointer(rebasing: page[0..<count]))
+            offset += count
+        }
+        try device.sync()
+        let header = LogFileHeader(geometry: geometry, fileSizeBytes: device.sizeBytes)
+        let headerBytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.fileHeaderBytes])
+        header.encode(into: headerBytes)
+        try device.write(at: 0, from: UnsafeRawBufferPointer(headerBytes))
+        try device.sync()
+        for i in 0..<LogFormat.fileHeaderBytes { page[i] = 0 }
+    }
+
+    /// Record bytes that can still be appended without erasing anything: the head's remainder and
+    /// every free segment (minus the one kept free ahead of the head by drop-oldest).
+    public var freeBytes: Int64 {
+        var free: Int64 = 0
+        var freeSegments = 0
+        for i in 0..<table.count where !table.isLive(i) { freeSegments += 1 }
+        if policy == .dropOldest && freeSegments > 0 && head >= 0 { freeSegments -= 1 }
+        free = freeSegments.wide * geometry.segmentPayloadBytes.wide
+        if head >= 0 { free += (geometry.segmentSizeBytes - pageStartOffset - pendingBytes).wide }
+        return free
+    }
+
+    /// Number of live segments.
+    public var liveSegmentCount: Int {
+        var count = 0
+        for i in 0..<table.count where table.isLive(i) { count += 1 }
+        return count
+    }
+
+    /// Sequence of the oldest record still in the log (nextSequence when empty).
+    public var oldestSequence: UInt64 {
+        var oldest = nextSequence
+        for i in 0..<table.count where table.isLive(i) && table.firstSequence[i] < table.endSequence[i] {
+            if table.firstSequence[i] < oldest { oldest = table.firstSequence[i] }
+        }
+        return oldest
+    }
+
+    /// Checks one record at `offset` of a segment image: its length fits before `limit`, its
+    /// type and flags are known, its sequence is `expected` and its keyed CRC matches.
+    /// Returns its length, or 0 when it is not a valid record.
+    static func parseRecord(_ bytes: UnsafeRawBufferPointer, at offset: Int, limit: Int, key: CRC32C, expected: UInt64) -> Int {
+        precondition(limit <= bytes.count && offset >= 0)
+        if offset + LogFormat.minRecordBytes > limit { return 0 }
+        let length = Int(LogFormat.load16(bytes, offset))
+        if length < LogFormat.minRecordBytes || length > LogFormat.maxRecordBytes || offset + length > limit { return 0 }
+        if LogRecordType(rawValue: bytes[offset + 2]) == nil { return 0 }
+        if bytes[offset + 3] & ~LogFormat.flagCopied != 0 { return 0 }
+        if LogFormat.load64(bytes, offset + 4) != expected { return 0 }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length - LogFormat.recordTrailerBytes)])
+        if LogFormat.recordCRC(key: key, body) != LogFormat.load32(bytes, offset + length - LogFormat.recordTrailerBytes) { return 0 }
+        return length
+    }
+
+    /// Copies the valid record of `length` bytes at `offset` of `bytes` into `record`.
+    static func fill(_ record: inout LogRecord, from bytes: UnsafeRawBufferPointer, at offset: Int, length: Int) {
+        precondition(length >= LogFormat.minRecordBytes && offset + length <= bytes.count)
+        record.type = LogRecordType(rawValue: bytes[offset + 2])!
+        record.flags = bytes[offset + 3]
+        record.sequence = LogFormat.load64(bytes, offset + 4)
+        record.timestampMs = Int64(bitPattern: LogFormat.load64(bytes, offset + 12))
+        let count = length - LogFormat.recordHeaderBytes - LogFormat.recordTrailerBytes
+        record.payloadCount = count
+        for i in 0..<count { record.payload[i] = bytes[offset + LogFormat.recordHeaderBytes + i] }
+    }
+}
