@@ -11,6 +11,11 @@ final class FootprintTests: XCTestCase {
         XCTAssertLessThanOrEqual(P.footprintLimitBytes, limitKiB * 1024, "\(P.name) limit above the design's")
         // The footprint must count the per-sensor tables: at least the sensor names.
         XCTAssertGreaterThan(footprint, P.sensorCapacity * MemoryLayout<SensorName>.stride)
+        // The daemon's core state is the server (which holds the pipeline): the limit covers it too.
+        let server = Server<P>.footprintBytes
+        print("footprint \(P.name) with server: \(server) bytes")
+        XCTAssertGreaterThan(server, footprint)
+        XCTAssertLessThanOrEqual(server, P.footprintLimitBytes, "\(P.name) server over its stated limit")
     }
 
     func testLow() { check(ProfileLow.self, limitKiB: 64) }
