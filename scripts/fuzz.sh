@@ -4,10 +4,12 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 60 fuzz-coap
 #
-# Each target builds in its own scratch path (/tmp/sp-fuzz-<target>) with `-D OUTPOST_FUZZING`, so
-# libFuzzer supplies `main` (a plain `swift build` links a corpus replay `main` instead). Address
-# sanitizer is added unless FUZZ_ASAN=0. New corpus entries go to a scratch directory, so the
-# committed seeds stay small; crash reproducers land in /tmp/fuzz-artifacts/<target>/.
+# Each target builds in its own scratch path (/tmp/sp-fuzz-<target>-<package hash>) with
+# `-D OUTPOST_FUZZING`, so libFuzzer supplies `main` (a plain `swift build` links a corpus replay
+# `main` instead). Address sanitizer is added unless FUZZ_ASAN=0. FUZZ_PACKAGE_PATH builds from
+# another package holding the same targets (e.g. a snapshot while the main tree does not build).
+# New corpus entries go to /tmp/fuzz-corpus/<target>/, so the committed seeds stay small; crash
+# reproducers land in /tmp/fuzz-artifacts/<target>/.
 set -euo pipefail
 
 seconds="${1:-5}"
@@ -20,14 +22,19 @@ fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # FUZZ_PACKAGE_PATH: build from another package holding the same targets (e.g. a snapshot).
 package="${FUZZ_PACKAGE_PATH:-$root}"
+# `--sanitize fuzzer --sanitize address` does not work: SwiftPM passes two `-sanitize=` flags in
+# a random order and swiftc keeps only the last, so the build gets either no coverage counters
+# (libFuzzer then fuzzes blind) or no ASan. One combined flag, passed last, gives both.
 sanitizers=(--sanitize fuzzer)
 if [ "${FUZZ_ASAN:-1}" != "0" ]; then
-    sanitizers+=(--sanitize address)
+    sanitizers+=(-Xswiftc -sanitize=fuzzer,address)
 fi
 
 status=0
 for target in "${targets[@]}"; do
-    scratch="/tmp/sp-fuzz-${target}"
+    # One scratch path per package and target: builds of another package in the same folder
+    # would replace the objects (and their instrumentation) under our feet.
+    scratch="/tmp/sp-fuzz-${target}-$(printf '%s' "$package" | cksum | cut -d' ' -f1)"
     work="/tmp/fuzz-corpus/${target}"
     artifacts="/tmp/fuzz-artifacts/${target}/"
     mkdir -p "$work" "$artifacts"
@@ -42,16 +49,19 @@ for target in "${targets[@]}"; do
         continue
     fi
     binary="$("${build[@]}" --show-bin-path)/${target}"
+    probe="$("$binary" -runs=0 2>&1 || true)"
+    if ! grep -q "inline 8-bit counters" <<<"$probe"; then
+        # A binary without coverage counters would fuzz blind.
+        echo "== ${target}: FAILED, built without coverage counters"
+        status=1
+        continue
+    fi
     echo "== ${target}: fuzz ${seconds}s"
     rc=0
     "$binary" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$artifacts" \
         "$work" "$root/Fuzz/corpus/${target}" >"$log" 2>&1 || rc=$?
     grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|Test unit written|DONE" "$log" || true
-    if ! grep -q "inline 8-bit counters" "$log"; then
-        # A binary without coverage counters fuzzes blind (a stale or uninstrumented build).
-        echo "== ${target}: FAILED, no coverage instrumentation (delete ${scratch} and retry)"
-        status=1
-    elif [ "$rc" -ne 0 ]; then
+    if [ "$rc" -ne 0 ]; then
         echo "== ${target}: FAILED (exit ${rc}; log: ${log}; reproducers in ${artifacts})"
         status=1
     else
