@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #ifndef OUTPOST_ARENA_BYTES
-// Large enough for the largest profile (high: <= 4 MiB of core state). Untouched .bss pages
-// cost no resident memory, so the host build may be generous.
-#define OUTPOST_ARENA_BYTES (4 * 1024 * 1024)
+// The medium profile's size (the default build); the Makefile and the SwiftPM traits set the
+// others. It holds the core state and the daemon's I/O buffers.
+#define OUTPOST_ARENA_BYTES (2 * 1024 * 1024)
 #endif
 
 static uint8_t chal_arena_storage[OUTPOST_ARENA_BYTES] __attribute__((aligned(64)));
