@@ -69,7 +69,7 @@ extension Server {
     }
 
     /// One notification (RFC 7641 §4.2): the alert event in the observer's format, with the
-    /// event's sequence number as the Observe value; NON, or CON every `confirmableEvery`-th.
+    /// event's sequence number + 1 as the Observe value; NON, or CON every `confirmableEvery`-th.
     mutating func sendNotification<Sink: DatagramSink>(
         _ event: AlertEvent, sequence: UInt32, to observer: inout Observer, nowMs: Int64, into sink: inout Sink
     ) {
@@ -88,7 +88,10 @@ extension Server {
             && observer.sentCount % ObserverTable.confirmableEvery == ObserverTable.confirmableEvery - 1
         let messageID = takeMessageID()
         var options = ServerResponseOptions()
-        options.observe = sequence
+        // Event `sequence` is announced as Observe `sequence + 1`: the registration answered with
+        // Observe = the number of events so far, and a client (RFC 7641 §3.4) drops a notification
+        // whose value is not newer than the last one it saw, so the first would be lost.
+        options.observe = (sequence &+ 1) & 0xFF_FFFF
         options.contentFormat = observer.contentFormat
         let message = UnsafeMutableRawBufferPointer(rebasing: body[0..<P.maxDatagramBytes])
         let written = ServerResponse.write(
