@@ -3,7 +3,8 @@
 #
 # Usage: scripts/ensure-tools.sh [GROUP...]
 #   groups: cross (cross gcc + binutils for aarch64 and armv7), qemu (qemu-user), peers (libcoap3-bin,
-#   socat: the real CoAP and serial peers of the integration tests), make. No group = all but make.
+#   socat: the real CoAP and serial peers of the integration tests), make, venv (python3-venv, then
+#   build/venv with aiocoap and cbor2 from PyPI for the interop tests). No group = all but make/venv.
 #
 # When a tool is missing and we run as root, the packages are installed with apt-get (CI runs on a
 # fresh Debian 12 machine that has only the Swift toolchain, gcc and python3). Otherwise the script
@@ -35,6 +36,10 @@ group_tools() {
             echo "coap-server-notls:libcoap3-bin"
             echo "socat:socat"
             ;;
+        venv)
+            # `python3 -m venv` needs ensurepip, which Debian ships in python3-venv.
+            echo "@ensurepip:python3-venv"
+            ;;
         make)
             echo "make:make"
             ;;
@@ -44,6 +49,7 @@ group_tools() {
 # True when the command is on PATH (or, for an absolute path, the file exists).
 have() {
     case "$1" in
+        @ensurepip) python3 -c 'import ensurepip' >/dev/null 2>&1 ;;
         /*) [ -e "$1" ] ;;
         *) command -v "$1" >/dev/null 2>&1 ;;
     esac
@@ -56,9 +62,9 @@ fi
 
 for group in "${groups[@]}"; do
     case "$group" in
-        cross | qemu | peers | make) ;;
+        cross | qemu | peers | make | venv) ;;
         *)
-            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make)" >&2
+            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv)" >&2
             exit 2
             ;;
     esac
@@ -79,7 +85,22 @@ for group in "${groups[@]}"; do
     done < <(group_tools "$group")
 done
 
+# The venv group also needs build/venv (aiocoap, cbor2 from PyPI); made after the apt packages.
+ensure_venv() {
+    case " ${groups[*]} " in *" venv "*) ;; *) return 0 ;; esac
+    local venv build_dir
+    build_dir="$(cd "$(dirname "$0")/.." && pwd)/build"
+    venv="$build_dir/venv"
+    if "$venv/bin/python" -c 'import aiocoap, cbor2' >/dev/null 2>&1; then return 0; fi
+    echo "ensure-tools: creating $venv (aiocoap, cbor2 from PyPI)"
+    mkdir -p "$build_dir"
+    rm -rf "$venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check aiocoap cbor2 \
+        && "$venv/bin/python" -c 'import aiocoap, cbor2' || { echo "ensure-tools: could not make $venv" >&2; exit 1; }
+}
+
 if [ ${#missing_tools[@]} -eq 0 ]; then
+    ensure_venv
     echo "ensure-tools: ok (${groups[*]})"
     exit 0
 fi
@@ -105,4 +126,5 @@ if [ ${#still_missing[@]} -ne 0 ]; then
     echo "ensure-tools: still missing after install: ${still_missing[*]}" >&2
     exit 1
 fi
+ensure_venv
 echo "ensure-tools: ok (${groups[*]})"

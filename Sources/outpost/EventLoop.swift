@@ -103,6 +103,13 @@ struct EventLoop<P: Profile> {
         send.lineCount = lineCount
     }
 
+    /// Runs the server's tick once before start-up ends, so whatever the runtime sets up on first
+    /// use (generic type metadata in a host build) is set up before allocations are forbidden.
+    mutating func warmUp(nowMs: Int64) {
+        server.tick(nowMs: nowMs, into: &send, consumer: &consumer)
+        send.flush(sockets: UnsafeBufferPointer(sockets))
+    }
+
     /// Closes every descriptor (sockets, lines, signals) after writing the lines' pending output.
     func closeAll() {
         for i in 0..<sockets.count where sockets[i] >= 0 { _ = chal_close(sockets[i]) }
