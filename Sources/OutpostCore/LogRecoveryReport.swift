@@ -20,6 +20,10 @@ public struct LogRecoveryReport: Sendable {
     public var lastSequence: UInt64 = 0
     /// Both cursor slots were non-blank and invalid.
     public var cursorDamaged: Bool = false
+    /// File offset of the first corrupt record found in an older segment, and of the first damaged
+    /// segment header; -1 when none (for `log verify` to say where).
+    public var firstCorruptOffset: Int64 = -1
+    public var firstDamagedHeaderOffset: Int64 = -1
 
     public init() {}
 

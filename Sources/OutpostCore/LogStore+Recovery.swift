@@ -11,7 +11,10 @@ extension LogStore {
             do { try device.read(at: geometry.offset(ofSegment: i), into: headerBytes) } catch { throw .io(error) }
             let raw = UnsafeRawBufferPointer(headerBytes)
             guard let header = LogSegmentHeader.decode(raw, index: UInt32(truncatingIfNeeded: i), segmentSizeBytes: sizeBytes) else {
-                if !LogFormat.isZero(raw) { recovery.damagedHeaders += 1 }
+                if !LogFormat.isZero(raw) {
+                    recovery.damagedHeaders += 1
+                    if recovery.firstDamagedHeaderOffset < 0 { recovery.firstDamagedHeaderOffset = geometry.offset(ofSegment: i) }
+                }
                 continue
             }
             table.segmentSequence[i] = header.segmentSequence
@@ -41,6 +44,9 @@ extension LogStore {
             do { try scanForRecovery(s) } catch { throw .io(error) }
             if previous >= 0 && table.endSequence[previous] != table.firstSequence[s] {
                 recovery.corruptSegments += 1
+                if recovery.firstCorruptOffset < 0 {
+                    recovery.firstCorruptOffset = geometry.offset(ofSegment: previous) + table.endOffset[previous].wide
+                }
                 if table.firstSequence[s] > table.endSequence[previous] {
                     recovery.skippedRecords &+= table.firstSequence[s] - table.endSequence[previous]
                 }
