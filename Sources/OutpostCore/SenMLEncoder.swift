@@ -1,0 +1,151 @@
+/// Encodes log records as one SenML-CBOR pack (RFC 8428 §6, Content-Format 112) into a fixed
+/// buffer, without allocation: the uplink's batch (docs/UPLINK_FORMAT.md).
+///
+/// A pack is an indefinite-length array of record maps. The first SenML record carries the base
+/// name `bn` = node id + "/"; every SenML record carries its log record's sequence number in the
+/// extension label `"seq"`, so a receiver can drop duplicates by (node id, sequence).
+///
+/// Each `append` adds one log record completely or not at all (the buffer is rewound), so a batch
+/// is always a whole number of log records and `finish` always has room for the closing break.
+public struct SenMLEncoder {
+    /// Most bytes one log record can take in a pack (a window summary of a 32-byte sensor name with
+    /// all five features, the base name of a 32-byte node id included). Batches must hold this much.
+    public static let maxLogRecordBytes = 4096
+
+    var writer: CBORWriter
+    let nodeId: SensorName
+    /// Log records in the pack so far.
+    public private(set) var recordCount = 0
+    /// SenML records in the pack so far.
+    public private(set) var senmlRecordCount = 0
+    /// True until the first SenML record (which carries `bn`) is written.
+    var needsBaseName = true
+    var finished = false
+
+    /// Starts a pack for node `nodeId` in `buffer` (at least `maxLogRecordBytes` + 2 bytes).
+    public init(buffer: UnsafeMutableRawBufferPointer, nodeId: SensorName) {
+        precondition(buffer.count >= SenMLEncoder.maxLogRecordBytes + 2, "SenML batch buffer too small for one log record")
+        precondition(nodeId.count > 0, "the pack needs a node id")
+        // One byte is kept for the break that closes the array.
+        writer = CBORWriter(buffer: buffer, reserveBytes: 1)
+        self.nodeId = nodeId
+        writer.beginIndefiniteArray()
+    }
+
+    /// Bytes written so far (without the closing break).
+    public var countBytes: Int { writer.count }
+
+    /// Appends `record`'s SenML records.
+    /// - Returns: `.appended`, `.noRoom` (the pack is unchanged; send it and start another), or
+    ///   `.skipped` for a record the format does not carry or a payload that does not decode
+    ///   (the pack is unchanged; the caller counts it).
+    /// - Complexity: O(payload size).
+    public mutating func append(_ record: LogRecord) -> SenMLEncodeOutcome {
+        precondition(!finished, "append after finish")
+        let startCount = writer.count
+        let startDepth = writer.depth
+        let startSenML = senmlRecordCount
+        let startNeedsBase = needsBaseName
+        var ok = false
+        switch record.type {
+        case .reading:
+            if let payload = record.reading { ok = true; encodeReading(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
+        case .alert, .alertCleared:
+            if let payload = record.alert { ok = true; encodeAlert(payload, sequence: record.sequence) }
+        case .windowSummary:
+            if let payload = record.windowSummary { ok = true; encodeSummary(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
+        case .marker:
+            if let payload = record.marker { ok = true; encodeMarker(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
+        }
+        if !ok || writer.overflowed {
+            writer.rewind(count: startCount, depth: startDepth)
+            senmlRecordCount = startSenML
+            needsBaseName = startNeedsBase
+            return ok ? .noRoom : .skipped
+        }
+        recordCount += 1
+        return .appended
+    }
+
+    /// Closes the pack and returns its bytes (valid while the buffer is).
+    public mutating func finish() -> UnsafeRawBufferPointer {
+        precondition(!finished, "finish twice")
+        finished = true
+        writer.useReserve()
+        writer.writeBreak()
+        precondition(!writer.overflowed, "the reserve holds the break")
+        return writer.bytes
+    }
+
+    // MARK: - Building blocks
+
+    /// Opens one SenML record map named `sensor/first[/second]` (`first/second` without a sensor),
+    /// preceded by `bn` when it is the pack's first record.
+    mutating func beginRecord(_ sensor: SensorName?, _ first: StaticString, _ second: StaticString? = nil) {
+        writer.beginIndefiniteMap()
+        if needsBaseName {
+            needsBaseName = false
+            writer.int(-2)  // bn
+            writer.head(major: 3, argument: UInt64(truncatingIfNeeded: Int64(nodeId.count.wide + 1)))
+            for i in 0..<Int(nodeId.count) { writer.put1(nodeId[i]) }
+            writer.put1(0x2F)  // "/"
+        }
+        writer.int(0)  // n
+        let sensorBytes = sensor.map { Int($0.count) + 1 } ?? 0
+        var length = sensorBytes + first.utf8CodeUnitCount
+        if let second { length += 1 + second.utf8CodeUnitCount }
+        writer.head(major: 3, argument: UInt64(truncatingIfNeeded: length.wide))
+        if let sensor {
+            for i in 0..<Int(sensor.count) { writer.put1(sensor[i]) }
+            writer.put1(0x2F)
+        }
+        putASCII(first)
+        if let second {
+            writer.put1(0x2F)
+            putASCII(second)
+        }
+        senmlRecordCount += 1
+    }
+
+    /// Writes `t` (seconds, ms precision) and `seq`, and closes the record map.
+    mutating func endRecord(sequence: UInt64, timestampMs: Int64) {
+        writer.int(6)  // t
+        if timestampMs % 1000 == 0 {
+            writer.int(timestampMs / 1000)
+        } else {
+            writer.float64(Double(timestampMs) / 1000)
+        }
+        writer.text("seq")
+        writer.head(major: 0, argument: sequence)
+        writer.writeBreak()
+    }
+
+    /// Writes `u` then `v` = `value` × 10^−`decimals` (an integer when exact, else a float64).
+    mutating func unitValue(_ unit: StaticString?, _ value: Int32, decimals: Int) {
+        if let unit {
+            writer.int(1)  // u
+            writer.text(unit)
+        }
+        writer.int(2)  // v
+        number(value, decimals: decimals)
+    }
+
+    /// `value` × 10^−`decimals` as a CBOR number.
+    mutating func number(_ value: Int32, decimals: Int) {
+        precondition(decimals >= 0 && decimals <= 6, "decimals out of range")
+        var scale: Int64 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let wide = value.wide
+        if wide % scale == 0 {
+            writer.int(wide / scale)
+        } else {
+            // Both operands are exact doubles; the division rounds once, to the nearest double.
+            writer.float64(Double(wide) / Double(scale))
+        }
+    }
+
+    mutating func putASCII(_ text: StaticString) {
+        let start = text.utf8Start
+        for i in 0..<text.utf8CodeUnitCount { writer.put1(start[i]) }
+    }
+}

@@ -1,0 +1,108 @@
+extension Uplink {
+    /// Closes the pack in `encoder`, takes its rate tokens, and sends its first block.
+    mutating func send<D: DatagramSink>(
+        _ encoder: inout SenMLEncoder, alertsOnly: Bool, endSequence: UInt64, nowMs: Int64, sink: inout D
+    ) {
+        let bytes = encoder.finish()
+        bucket.take(encoder.recordCount)
+        batch = UplinkBatch()
+        batch.alertsOnly = alertsOnly
+        batch.sizeBytes = bytes.count
+        batch.endSequence = endSequence
+        batch.recordCount = encoder.recordCount
+        batch.blockSizeExponent = settings.blockSizeExponent
+        batch.token = CoAPToken(value: random.next(), count: 8)
+        counters.batchesSent &+= 1
+        startExchange(nowMs: nowMs, sink: &sink)
+    }
+
+    /// Sends the current block with a new message ID and arms the retransmission timer with
+    /// ACK_TIMEOUT × a random factor in [1, ACK_RANDOM_FACTOR] (RFC 7252 §4.2).
+    mutating func startExchange<D: DatagramSink>(nowMs: Int64, sink: inout D) {
+        messageID &+= 1
+        transmissions = 1
+        let spread = settings.ackTimeoutMs * (settings.ackRandomFactorMilli - 1_000) / 1_000
+        timeoutMs = settings.ackTimeoutMs + random.upTo(spread)
+        deadlineMs = nowMs + timeoutMs
+        phase = .waitingAck
+        transmit(sink: &sink)
+    }
+
+    /// Retransmits the current block with a doubled timeout, or gives the exchange up after
+    /// MAX_RETRANSMIT retransmissions.
+    mutating func retransmitOrGiveUp<D: DatagramSink>(nowMs: Int64, sink: inout D) {
+        if transmissions > settings.maxRetransmit {
+            counters.timeouts &+= 1
+            fail(nowMs: nowMs)
+            return
+        }
+        transmissions += 1
+        timeoutMs *= 2
+        deadlineMs = nowMs + timeoutMs
+        counters.retransmissions &+= 1
+        transmit(sink: &sink)
+    }
+
+    /// Writes the current block as a CON POST and hands it to `sink` (a full sink counts as a
+    /// lost datagram: the retransmission timer covers it).
+    mutating func transmit<D: DatagramSink>(sink: inout D) {
+        let size = writeBlock()
+        if !sink.hasRoom {
+            counters.sinkFull &+= 1
+            return
+        }
+        sink.send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<size]), to: settings.upstream)
+        counters.datagramsSent &+= 1
+    }
+
+    /// The current block's message in `datagram`; returns its size. Options: Uri-Path segments,
+    /// Content-Format 112, and for a pack larger than one block Block1 (and Size1 on block 0).
+    func writeBlock() -> Int {
+        do {
+            var writer = try CoAPMessageWriter(
+                buffer: datagram, type: .confirmable, code: .post, messageID: messageID, token: batch.token)
+            try settings.path.writeOptions(&writer)
+            try writer.appendOption(.contentFormat, uint: UInt32(CoAPContentFormat.senmlCBOR))
+            if batch.isBlockwise {
+                let block = CoAPBlock(number: batch.blockNumber, more: !batch.isLastBlock, sizeExponent: batch.blockSizeExponent)
+                try writer.appendOption(.block1, uint: block.value)
+                if batch.blockNumber == 0 {
+                    try writer.appendOption(.size1, uint: UInt32(truncatingIfNeeded: batch.sizeBytes))
+                }
+            }
+            try writer.appendPayload(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(batchBuffer)[batch.blockStart..<batch.blockEnd]))
+            return writer.count
+        } catch {
+            preconditionFailure("the datagram scratch holds a block and its options")
+        }
+    }
+
+    /// The exchange failed (timeout, RST): back off and build the batch again from the cursor.
+    mutating func fail(nowMs: Int64) {
+        consecutiveFailures += 1
+        backOff(nowMs: nowMs, delayMs: backoffDelayMs())
+    }
+
+    /// Waits `delayMs` before the next batch; the batch in flight is dropped and rebuilt later.
+    mutating func backOff(nowMs: Int64, delayMs: Int64) {
+        phase = .backoff
+        deadlineMs = nowMs + delayMs
+        // Undelivered alerts are searched again from the last delivered one.
+        alertScan = max(cursor, alertMark)
+    }
+
+    /// base × 2^(failures − 1), capped, then "equal jitter": half fixed, half random, so many
+    /// nodes cut off by one outage do not come back in step.
+    mutating func backoffDelayMs() -> Int64 {
+        precondition(consecutiveFailures >= 1)
+        var delay = settings.backoffBaseMs
+        // At most 40 doublings: beyond that every delay is the cap.
+        for _ in 1..<min(consecutiveFailures, 40) {
+            delay *= 2
+            if delay >= settings.backoffCapMs { break }
+        }
+        delay = min(delay, settings.backoffCapMs)
+        let half = delay / 2
+        return delay - half + random.upTo(half)
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import OutpostCore
+import XCTest
+
+/// The uplink's SenML-CBOR packs: what each log record becomes, read back by the core's own SenML
+/// decoder and by an independent CBOR decoder in the test.
+final class SenMLEncoderTests: XCTestCase {
+    /// Encodes `records` into one pack; returns the pack and the outcomes.
+    func pack(_ records: [LogRecord], node: StaticString = "node-1", capacity: Int = 16_384) -> ([UInt8], [SenMLEncodeOutcome]) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { buffer.deallocate() }
+        var encoder = SenMLEncoder(buffer: buffer, nodeId: SensorName(node))
+        let outcomes = records.map { encoder.append($0) }
+        return (Array(encoder.finish()), outcomes)
+    }
+
+    func coreDecode(_ bytes: [UInt8]) throws -> (SenMLDecodeResult, [Reading]) {
+        let readings = UnsafeMutableBufferPointer<Reading>.allocate(capacity: 64)
+        defer { readings.deallocate() }
+        let result = try bytes.withUnsafeBytes {
+            try SenMLDecoder.decodeCBOR($0, nowMs: TestRecords.startMs, into: readings)
+        }
+        return (result, Array(readings[0..<result.readingCount]))
+    }
+
+    func testReadingRoundTripsThroughTheCoreDecoder() throws {
+        let at = TestRecords.startMs + 1_234
+        var record = TestRecords.reading(
+            "s1", timestampMs: at,
+            features: [(.temperature, -12_345), (.humidity, 55_000), (.pressure, 1_013_251), (.vibration, 7), (.power, 1_500_000)],
+            batteryMilliPercent: 87_500)
+        record.sequence = 77
+        let (bytes, outcomes) = pack([record])
+        XCTAssertEqual(outcomes, [.appended])
+        let (result, readings) = try coreDecode(bytes)
+        XCTAssertEqual(result.readingCount, 1)
+        XCTAssertEqual(result.unknownQuantityCount, 0)
+        let reading = try XCTUnwrap(readings.first)
+        XCTAssertEqual(reading.sensor, SensorName("node-1/s1"))
+        XCTAssertEqual(reading.timestampMs, at)
+        XCTAssertEqual(reading.features[.temperature], -12_345)
+        XCTAssertEqual(reading.features[.humidity], 55_000)
+        XCTAssertEqual(reading.features[.pressure], 1_013_251)
+        XCTAssertEqual(reading.features[.vibration], 7)
+        XCTAssertEqual(reading.features[.power], 1_500_000)
+        XCTAssertEqual(reading.batteryMilliPercent, 87_500)
+    }
+
+    func testReadingRecordsCarryNameUnitSequenceAndBaseNameOnce() throws {
+        var first = TestRecords.reading("s1", timestampMs: TestRecords.startMs, features: [(.temperature, 21_000), (.pressure, 1_013_250)])
+        first.sequence = 5
+        var second = TestRecords.reading("s2", timestampMs: TestRecords.startMs + 500, features: [(.power, 2)])
+        second.sequence = 6
+        let records = try UplinkPackRecord.decodePack(pack([first, second]).0)
+        XCTAssertEqual(records.map(\.name), ["s1/temperature", "s1/pressure", "s2/power_consumption"])
+        XCTAssertEqual(records.map(\.baseName), ["node-1/", nil, nil])
+        XCTAssertEqual(records.map(\.unit), ["Cel", "Pa", "W"])
+        XCTAssertEqual(records.map(\.sequence), [5, 5, 6])
+        XCTAssertEqual(records.map(\.value), [21, 101_325, 0.002])
+        // Whole values are integers, others float64; whole seconds are integers too.
+        XCTAssertEqual(records[0].fields["v"], .int(21))
+        XCTAssertEqual(records[2].fields["v"], .float(0.002))
+        XCTAssertEqual(records[0].fields["t"], .int(TestRecords.startMs / 1000))
+        XCTAssertEqual(records[2].fields["t"], .float(Double(TestRecords.startMs + 500) / 1000))
+        // No extension label ends in "_": receivers may ignore every one of them.
+        for record in records {
+            for key in record.fields.keys { XCTAssertFalse(key.hasSuffix("_"), key) }
+        }
+    }
+
+    func testAlertIsOneRecordWithStateSeverityValueAndThreshold() throws {
+        var raised = TestRecords.alert("s1", raised: true, kind: .threshold, severity: .critical, feature: .temperature, value: 45_250, threshold: 40_000)
+        raised.sequence = 9
+        var cleared = TestRecords.alert("s1", raised: false, kind: .anomaly, severity: .warning, feature: nil, value: 32_768, threshold: 45_000, confidenceQ16: 49_152)
+        cleared.sequence = 10
+        var offline = TestRecords.alert("s2", kind: .offline, severity: .major, feature: nil, value: 301, threshold: 300)
+        offline.sequence = 11
+        let (bytes, outcomes) = pack([raised, cleared, offline])
+        XCTAssertEqual(outcomes, [.appended, .appended, .appended])
+        let records = try UplinkPackRecord.decodePack(bytes)
+        XCTAssertEqual(records.map(\.name), ["s1/alert/threshold", "s1/alert/anomaly", "s2/alert/offline"])
+        XCTAssertEqual(records.map(\.stringValue), ["raised:critical", "cleared:warning", "raised:major"])
+        XCTAssertEqual(records.map(\.unit), ["Cel", "/", "s"])
+        XCTAssertEqual(records.map(\.value), [45.25, 0.5, 301])
+        XCTAssertEqual(records.map { $0.fields["thr"]?.number }, [40, 45_000.0 / 65_536, 300])
+        XCTAssertEqual(records[0].fields["feat"], .text("temperature"))
+        XCTAssertNil(records[1].fields["feat"])
+        XCTAssertEqual(records[1].fields["conf"], .float(0.75))
+        XCTAssertNil(records[0].fields["conf"])
+        XCTAssertEqual(records.map(\.sequence), [9, 10, 11])
+        // The core decoder accepts the pack and counts the alerts as unknown quantities.
+        let (result, _) = try coreDecode(bytes)
+        XCTAssertEqual(result.readingCount, 0)
+        XCTAssertEqual(result.unknownQuantityCount, 3)
+    }
+
+    func testSummaryHasStatisticsPerFeatureAndStatusCounts() throws {
+        var record = TestRecords.summary("s1", span: .fiveMinutes, features: 2)
+        record.sequence = 3
+        let (bytes, _) = pack([record])
+        let records = try UplinkPackRecord.decodePack(bytes)
+        let names = records.map { $0.name! }
+        XCTAssertEqual(names, [
+            "s1/temperature/mean", "s1/temperature/sd", "s1/temperature/min", "s1/temperature/max", "s1/temperature/count",
+            "s1/humidity/mean", "s1/humidity/sd", "s1/humidity/min", "s1/humidity/max", "s1/humidity/count",
+            "s1/status/normal", "s1/status/warning", "s1/status/alert", "s1/status/anomaly",
+        ])
+        XCTAssertEqual(records[0].value, 20)
+        XCTAssertEqual(records[0].unit, "Cel")
+        XCTAssertEqual(records[2].value, -5.125)
+        XCTAssertEqual(records[3].value, 40.001)
+        XCTAssertEqual(records[4].value, 60)
+        XCTAssertNil(records[4].unit)
+        XCTAssertEqual(records[5].value, 20.001)
+        XCTAssertEqual(records[5].fields["sat"], .bool(true))
+        XCTAssertNil(records[0].fields["sat"])
+        XCTAssertEqual(records[10...].map(\.value), [50, 7, 3, 2])
+        XCTAssertTrue(records.allSatisfy { $0.fields["win"] == .int(300) && $0.sequence == 3 })
+        let (result, _) = try coreDecode(bytes)
+        XCTAssertEqual(result.unknownQuantityCount, 14)
+    }
+
+    func testMarkerNamesItsCodeAndValue() throws {
+        var record = TestRecords.marker(code: LogMarkerPayload.readingsDropped, value: 1_234)
+        record.sequence = 8
+        let records = try UplinkPackRecord.decodePack(pack([record]).0)
+        XCTAssertEqual(records.count, 1)
+        XCTAssertEqual(records[0].name, "log/readings_dropped")
+        XCTAssertEqual(records[0].value, 1_234)
+        XCTAssertEqual(records[0].fields["mark"], .int(2))
+        XCTAssertEqual(records[0].sequence, 8)
+    }
+
+    func testLargestRecordFitsTheDeclaredBound() throws {
+        // 32-byte node id and sensor name, every feature, extreme values (floats everywhere).
+        var summary = WindowSummary(span: .oneHour)
+        summary.normalCount = .max
+        summary.warningCount = .max
+        summary.alertCount = .max
+        summary.anomalyCount = .max
+        for i in 0..<Feature.count {
+            summary.features[i] = FeatureStats(count: .max, mean: .min + 1, standardDeviation: .max, minimum: .min + 3, maximum: .max - 1, saturated: true)
+        }
+        let name: StaticString = "abcdefghijklmnopqrstuvwxyz012345"
+        var record = LogRecord()
+        record.type = .windowSummary
+        record.sequence = .max
+        record.timestampMs = TestRecords.startMs + 1
+        TestRecords.payload(&record) { LogSummaryPayload(name: SensorName(name), summary: summary).encode(into: $0) }
+        let (bytes, outcomes) = pack([record], node: name)
+        XCTAssertEqual(outcomes, [.appended])
+        XCTAssertLessThanOrEqual(bytes.count, SenMLEncoder.maxLogRecordBytes)
+        XCTAssertEqual(try UplinkPackRecord.decodePack(bytes).count, 29)
+    }
+
+    func testRecordThatDoesNotFitLeavesThePackUnchangedAndValid() throws {
+        let capacity = SenMLEncoder.maxLogRecordBytes + 2
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { buffer.deallocate() }
+        var encoder = SenMLEncoder(buffer: buffer, nodeId: SensorName("node-1"))
+        var appended = 0
+        var lastCount = 0
+        var outcome = SenMLEncodeOutcome.appended
+        for i in 0..<1_000 {
+            var record = TestRecords.summary(features: 5)
+            record.sequence = UInt64(i + 1)
+            lastCount = encoder.countBytes
+            outcome = encoder.append(record)
+            if outcome != .appended { break }
+            appended += 1
+        }
+        XCTAssertEqual(outcome, .noRoom)
+        XCTAssertEqual(encoder.countBytes, lastCount, "a refused record leaves nothing behind")
+        XCTAssertEqual(encoder.recordCount, appended)
+        XCTAssertGreaterThan(appended, 0)
+        let records = try UplinkPackRecord.decodePack(Array(encoder.finish()))
+        XCTAssertEqual(Set(records.compactMap(\.sequence)), Set((1...appended).map(UInt64.init)))
+    }
+
+    func testMalformedPayloadIsSkippedAndLeavesNothing() throws {
+        var bad = LogRecord()
+        bad.type = .reading
+        bad.payloadCount = 3
+        var good = TestRecords.reading()
+        good.sequence = 2
+        let (bytes, outcomes) = pack([bad, good])
+        XCTAssertEqual(outcomes, [.skipped, .appended])
+        let records = try UplinkPackRecord.decodePack(bytes)
+        XCTAssertEqual(records.map(\.sequence), [2])
+        XCTAssertEqual(records.first?.baseName, "node-1/", "the base name goes on the first record actually written")
+    }
+
+    func testEmptyPackIsAnEmptyArray() throws {
+        let (bytes, _) = pack([])
+        XCTAssertEqual(bytes, [0x9F, 0xFF])
+        XCTAssertEqual(try coreDecode(bytes).0.readingCount, 0)
+    }
+
+    func testPythonCBORDecoderReadsThePack() throws {
+        // An independent decoder, when the machine has one (cbor2 from PyPI); skipped otherwise.
+        var record = TestRecords.reading("s1", features: [(.temperature, 21_125)])
+        record.sequence = 41
+        let (bytes, _) = pack([record, { var a = TestRecords.alert(); a.sequence = 42; return a }()])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("uplink-pack-\(getpid()).cbor")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = "import cbor2,sys,json; d=cbor2.load(open(sys.argv[1],'rb')); print(json.dumps([[r.get(0), r.get(3), r.get('seq')] for r in d]))"
+        process.arguments = ["python3", "-c", script, file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        if process.terminationStatus != 0 { throw XCTSkip("python3 with cbor2 is not installed") }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), #"[["s1/temperature", null, 41], ["sensor-001/alert/threshold", "raised:major", 42]]"#)
+    }
+}
