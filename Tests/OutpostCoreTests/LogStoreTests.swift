@@ -1,3 +1,4 @@
+import CMallocCounter
 import OutpostCore
 import XCTest
 
@@ -311,5 +312,34 @@ final class LogStoreTests: XCTestCase {
         XCTAssertEqual(open(crc), .corruptHeader)
         let other = LogGeometry(segmentSizeBytes: 2048, segmentCount: 8)!
         XCTAssertEqual(open(disk.bytes, geometry: other), .geometryMismatch(smallGeometry))
+    }
+
+    /// After open, appending (with rolls, drops and copies), committing, moving the cursor and
+    /// reading allocate nothing.
+    func testSteadyStateAllocatesNothing() throws {
+        let disk = SimDisk(sizeBytes: Int(smallGeometry.fileSizeBytes))
+        disk.recording = false
+        let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
+        var store = try openStore(disk, policy: .dropOldest, buffer: buffer)
+        var reader = LogReader(from: 1)
+        var record = LogRecord()
+        // Warm-up: one of everything.
+        try store.append(reading: reading(0), name: sensor)
+        try store.commit()
+        _ = try store.read(&reader, into: &record, through: store.durableSequence)
+        malloc_counter_start()
+        var read = 0
+        for i in 1...3000 {
+            if i % 7 == 0 { try store.append(alert: alert(i), name: sensor) } else { try store.append(reading: reading(i), name: sensor) }
+            if i % 10 == 0 {
+                try store.commit()
+                while try store.read(&reader, into: &record, through: store.durableSequence) { read += 1 }
+                if i % 500 == 0 { store.setCursor(store.durableSequence - 5) }
+            }
+        }
+        let allocations = malloc_counter_stop()
+        XCTAssertEqual(allocations, 0)
+        XCTAssertGreaterThan(store.counters.droppedReadings, 0, "the loop must drop segments")
+        XCTAssertGreaterThan(read, 2000)
     }
 }
