@@ -1,7 +1,7 @@
 // LD_PRELOAD glue for the zero-allocation proof through real sockets. Built into one shared
 // library together with Sources/CMallocCounter/malloc_counter.c (the malloc family interposer):
 //
-//   gcc -shared -fPIC -O2 Sources/CMallocCounter/malloc_counter.c Tests/Interop/tools/malloc_preload.c \
+//   gcc -shared -fPIC -O2 Sources/CMallocCounter/malloc_counter.c Tests/Interop/tools/malloc_preload.c
 //       -ISources/CMallocCounter/include -o libmalloc_preload.so
 //
 // The daemon's CHAL looks these two hooks up by name when start-up is over

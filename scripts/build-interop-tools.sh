@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the C helpers of the interop tests and the UDP benchmark into build/interop/:
+# coap_load (CoAP load generator), udp_sink (raw recvmmsg receiver), libmalloc_preload.so
+# (the malloc counter as an LD_PRELOAD library).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=build/interop
+mkdir -p "$OUT"
+CC=${CC:-gcc}
+$CC -O2 -Wall -Wextra -o "$OUT/coap_load" Tests/Interop/tools/coap_load.c
+$CC -O2 -Wall -Wextra -o "$OUT/udp_sink" Tests/Interop/tools/udp_sink.c
+$CC -O2 -Wall -shared -fPIC -ISources/CMallocCounter/include -o "$OUT/libmalloc_preload.so" \
+    Sources/CMallocCounter/malloc_counter.c Tests/Interop/tools/malloc_preload.c
