@@ -71,13 +71,14 @@ FORBIDDEN_SYMBOLS := swift_allocObject|swift_slowAlloc|swift_allocBox
 FIRMWARE_SET := $(foreach a,$(ARCHS),$(foreach p,low medium high,$(FW)/$(a)-$(p)/outpost)) \
 	$(FW)/aarch64-test/outpost
 
-.PHONY: help build test run models firmware firmware-set qemu-test bench fuzz clean tools check-args
+.PHONY: help build test run interop-test models firmware firmware-set qemu-test bench fuzz clean tools check-args
 
 help:
 	@echo "Outpost make targets"
 	@echo "  make build                 swift build (host: daemon, outpost-tool, bench, tests' deps)"
-	@echo "  make test                  everything CI runs: tools, build, swift test, firmware, qemu-test"
-	@echo "  make run                   generate 10 sensors x 600 s and replay them through the host daemon"
+	@echo "  make test                  everything CI runs: tools, build, swift test, firmware, qemu-test, interop, fuzz smoke"
+	@echo "  make run                   the host daemon (medium) on 127.0.0.1:5683 (RUN_FLAGS=... adds flags)"
+	@echo "  make interop-test          libcoap/aiocoap/serial interop and zero allocations through real sockets"
 	@echo "  make models                retrain and bake the profiles' forests (scripts/make-models.sh)"
 	@echo "  make firmware ARCH=aarch64|armv7|x86_64 PROFILE=low|medium|high|test"
 	@echo "                             -> $(FW)/<arch>-<profile>/outpost (+ outpost.stripped)"
@@ -89,7 +90,7 @@ help:
 	@echo "Variables: SWIFTPM_FLAGS (e.g. --scratch-path /tmp/sp-me), ARCH, PROFILE. Tool installs: scripts/ensure-tools.sh"
 
 tools:
-	@scripts/ensure-tools.sh cross qemu peers
+	@scripts/ensure-tools.sh cross qemu peers venv
 
 build:
 	$(SWIFT) build $(SWIFTPM_FLAGS)
@@ -97,13 +98,17 @@ build:
 test:
 	@SWIFT="$(SWIFT)" SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" MAKE="$(MAKE)" scripts/test-all.sh
 
+# The daemon with the default (medium) profile on CoAP's port on loopback; Ctrl-C stops it.
+# RUN_FLAGS adds daemon flags, e.g. RUN_FLAGS="--serial /dev/ttyUSB0@115200:slip".
+RUN_FLAGS ?=
 run:
-	$(SWIFT) build $(SWIFTPM_FLAGS) --product outpost-tool
 	$(SWIFT) build $(SWIFTPM_FLAGS) --product outpost
-	@mkdir -p $(BUILD)/run
 	bin="$$($(SWIFT) build $(SWIFTPM_FLAGS) --show-bin-path)"; \
-	"$$bin/outpost-tool" gen --sensors 10 --duration 600 > $(BUILD)/run/readings.csv; \
-	"$$bin/outpost" replay $(BUILD)/run/readings.csv
+	exec "$$bin/outpost" --listen 127.0.0.1:5683 $(RUN_FLAGS)
+
+# The interop checks of make test on their own (libcoap, aiocoap, serial, zero allocations).
+interop-test:
+	@SWIFT="$(SWIFT)" SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" MAKE="$(MAKE)" scripts/interop-test.sh
 
 # OUTPOST_SCRATCH_PATH (environment) selects make-models.sh's SwiftPM scratch folder.
 models:

@@ -6,6 +6,8 @@
 #   unit      swift test (the whole suite, once)
 #   firmware  make -j2 firmware-set (aarch64, armv7, x86_64 x low/medium/high, aarch64-test; nm check)
 #   qemu      make qemu-test (self-test and byte-identical replay under qemu-user)
+#   interop   scripts/interop-test.sh (libcoap, aiocoap, serial ptys, zero allocations via real sockets)
+#   fuzz      scripts/fuzz.sh 3 (a short smoke run of every fuzzer), when the script exists
 #
 # Every step runs even when an earlier one failed, so one run shows all that is broken; a step
 # that needs an earlier one's output fails on its own. Logs: build/test/<step>.log.
@@ -43,11 +45,15 @@ step() {
     fi
 }
 
-step tools scripts/ensure-tools.sh cross qemu peers
+step tools scripts/ensure-tools.sh cross qemu peers venv
 step build "$SWIFT" build "${SWIFTPM[@]}"
 step unit "$SWIFT" test "${SWIFTPM[@]}"
 step firmware "$MAKE" --no-print-directory -j2 firmware-set
 step qemu "$MAKE" --no-print-directory qemu-test SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}"
+step interop env SWIFT="$SWIFT" SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}" MAKE="$MAKE" scripts/interop-test.sh
+if [ -f scripts/fuzz.sh ]; then
+    step fuzz env SWIFT="$SWIFT" SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}" bash scripts/fuzz.sh 3
+fi
 
 # Pull the per-suite line of XCTest and the qemu checks into the summary, so the reader need not
 # scroll.
@@ -68,6 +74,9 @@ if [ -f "$LOGS/firmware.log" ]; then
 fi
 if [ -f "$LOGS/qemu.log" ]; then
     grep -E '^qemu-test: (FAILED|all)' "$LOGS/qemu.log" | sed 's/^/    /'
+fi
+if [ -f "$LOGS/interop.log" ]; then
+    grep -E '^interop: (PASS|FAIL|FAILED|all)' "$LOGS/interop.log" | sed 's/^/    /'
 fi
 total_s=$(($(date +%s) - started_s))
 echo "  total      ${total_s}s"
