@@ -7,12 +7,12 @@ import OutpostCore
 public enum ReferenceRules {
     public static var standard: ThresholdRules {
         var rules = ThresholdRules()
-        rules[.temperature] = FeatureRule(
-            warningAbove: 35_000, alertAbove: 45_000, criticalAbove: 80_000, hysteresis: 500)
-        rules[.vibration] = FeatureRule(warningAbove: 2_000, alertAbove: 3_000, hysteresis: 100)
-        rules[.power] = FeatureRule(warningBelow: 50_000, alertBelow: 20_000, hysteresis: 1_000)
-        rules[.pressure] = FeatureRule(criticalAbove: 2_000_000, hysteresis: 1_000)
-        rules[.humidity] = FeatureRule(criticalAbove: 90_000, hysteresis: 1_000)
+        rules.set(.temperature, FeatureRule(
+            warningAbove: 35_000, alertAbove: 45_000, criticalAbove: 80_000, hysteresis: 500))
+        rules.set(.vibration, FeatureRule(warningAbove: 2_000, alertAbove: 3_000, hysteresis: 100))
+        rules.set(.power, FeatureRule(warningBelow: 50_000, alertBelow: 20_000, hysteresis: 1_000))
+        rules.set(.pressure, FeatureRule(criticalAbove: 2_000_000, hysteresis: 1_000))
+        rules.set(.humidity, FeatureRule(criticalAbove: 90_000, hysteresis: 1_000))
         return rules
     }
 
@@ -20,10 +20,14 @@ public enum ReferenceRules {
     /// power outside 30–200 W; the standard alert and critical bounds still apply.
     public static var simple: ThresholdRules {
         var rules = standard
-        rules[.temperature].warningBelow = 10_000
-        rules[.temperature].warningAbove = 40_000
-        rules[.power].warningBelow = 30_000
-        rules[.power].warningAbove = 200_000
+        var temperature = rules[.temperature]
+        temperature.warningBelow = 10_000
+        temperature.warningAbove = 40_000
+        rules.set(.temperature, temperature)
+        var power = rules[.power]
+        power.warningBelow = 30_000
+        power.warningAbove = 200_000
+        rules.set(.power, power)
         return rules
     }
 }

@@ -12,7 +12,9 @@ public enum ProfileTest: Profile {
     public static var rules: ThresholdRules {
         var rules = ReferenceRules.standard
         rules.debounceCount = 2
-        rules[.temperature].rateMaxPerSecond = 10_000
+        var temperature = rules[.temperature]
+        temperature.rateMaxPerSecond = 10_000
+        rules.set(.temperature, temperature)
         return rules
     }
     public static var modelBytes: UnsafeRawBufferPointer? {

@@ -53,8 +53,13 @@ public struct ThresholdRules: BitwiseCopyable, Sendable {
     }
 
     /// The rule for `feature`.
-    public subscript(feature: Feature) -> FeatureRule {
-        get { features[feature.index] }
-        set { features[feature.index] = newValue }
+    ///
+    /// Read-only on purpose: a settable subscript gets a `modify` coroutine, whose frame allocator
+    /// (`swift_coroFrameAlloc`) unoptimised Embedded builds then need. Change rules with `set`.
+    public subscript(feature: Feature) -> FeatureRule { features[feature.index] }
+
+    /// Replaces the rule for `feature`.
+    public mutating func set(_ feature: Feature, _ rule: FeatureRule) {
+        features[feature.index] = rule
     }
 }

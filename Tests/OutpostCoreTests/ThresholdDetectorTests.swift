@@ -219,7 +219,7 @@ final class ThresholdDetectorTests: XCTestCase {
 
     private func rateRules() -> ThresholdRules {
         var rules = rules(debounce: 1)
-        rules[.temperature].rateMaxPerSecond = 10_000
+        rules.features[Feature.temperature.index].rateMaxPerSecond = 10_000
         return rules
     }
 
@@ -248,7 +248,7 @@ final class ThresholdDetectorTests: XCTestCase {
 
     func testRateExtremesDoNotOverflow() {
         var rules = ThresholdRules()
-        rules[.pressure].rateMaxPerSecond = 0
+        rules.features[Feature.pressure.index].rateMaxPerSecond = 0
         var detector = makeDetector(rules: rules)
         _ = detector.evaluate(sensor: 0, timestampMs: Int64.min, features: vector(.pressure, Int32.min))
         // Δt overflows Int64: skipped.
@@ -263,7 +263,7 @@ final class ThresholdDetectorTests: XCTestCase {
         XCTAssertEqual(fastest.bound, 0)
         // A huge gap: maxRate × Δt overflows, so no rate can breach it.
         var slow = ThresholdRules()
-        slow[.pressure].rateMaxPerSecond = Int32.max
+        slow.features[Feature.pressure.index].rateMaxPerSecond = Int32.max
         var second = makeDetector(rules: slow)
         _ = second.evaluate(sensor: 0, timestampMs: 0, features: vector(.pressure, Int32.min))
         XCTAssertEqual(second.evaluate(sensor: 0, timestampMs: Int64.max, features: vector(.pressure, Int32.max)).status, .normal)
