@@ -203,7 +203,7 @@ $(foreach a,$(ARCHS),$(foreach p,$(PROFILES),$(eval $(call FIRMWARE_RULES,$(a),$
 
 # ---- qemu and benchmarks ----------------------------------------------------------------------
 qemu-test:
-	@scripts/ensure-tools.sh cross qemu
+	@scripts/ensure-tools.sh cross qemu peers venv
 	@SWIFT="$(SWIFT)" SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" MAKE="$(MAKE)" scripts/qemu-test.sh
 
 bench:

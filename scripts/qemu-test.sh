@@ -5,7 +5,9 @@
 # qemu-user) and x86_64 (native):
 #   1. `outpost --self-test` must exit 0 and print "N passed, 0 failed" with N > 0;
 #   2. `outpost replay FIXTURE.csv` must write output byte-identical to the host daemon of the same
-#      profile (SwiftPM build with `--traits <profile>`), which itself must be non-empty JSON lines.
+#      profile (SwiftPM build with `--traits <profile>`), which itself must be non-empty JSON lines;
+#   3. the aarch64 firmware serving CoAP on a loopback port passes the libcoap and aiocoap interop
+#      checks (scripts/interop-firmware.sh).
 # The fixture comes from `outpost-tool gen --seed 7 --sensors 10 --duration 900`, so it is the same
 # on every machine. A check that cannot run (a missing binary, an unsupported command) fails: this
 # script never reports success for something it did not see work.
@@ -152,6 +154,23 @@ for p in "${PROFILES[@]}"; do
             fi
         fi
     done
+done
+
+# ---- CoAP interop with the firmware (libcoap, aiocoap) ------------------------------------------
+# The aarch64 firmware serves UDP on a loopback port under qemu-user; the libcoap and aiocoap checks
+# of the host (Tests/Interop, LibcoapTests and AiocoapTests) run against it.
+for p in "${PROFILES[@]}"; do
+    binary="build/firmware/aarch64-$p/outpost"
+    if [ ! -x "$binary" ]; then
+        record "aarch64-$p CoAP interop (libcoap, aiocoap)" FAIL "no binary $binary"
+        continue
+    fi
+    if summary=$(scripts/interop-firmware.sh aarch64 "$p" 2>&1); then
+        record "aarch64-$p CoAP interop (libcoap, aiocoap)" PASS "$(echo "$summary" | grep -E '^Ran ' | head -1)"
+    else
+        echo "$summary" | head -20
+        record "aarch64-$p CoAP interop (libcoap, aiocoap)" FAIL "see build/interop/python-aarch64-$p.log"
+    fi
 done
 
 # ---- summary ----------------------------------------------------------------------------------
