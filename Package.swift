@@ -64,9 +64,13 @@ let package = Package(
         .executableTarget(name: "outpost-tool", dependencies: ["OutpostTools"], path: "Sources/outpost-tool"),
         // Benchmarks (`make bench`): a plain C forest evaluator as the baseline, and the harness.
         .target(name: "CForestBaseline", path: "Sources/CForestBaseline"),
+        .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
         .executableTarget(
             name: "outpost-bench",
-            dependencies: ["OutpostCore", "OutpostProfiles", "CForestBaseline", "CMallocCounter", "CHAL"],
+            dependencies: [
+                "OutpostCore", "OutpostProfiles", "OutpostTools", "CForestBaseline", "CBenchBaseline",
+                "CMallocCounter", "CHAL",
+            ],
             path: "Sources/outpost-bench"
         ),
         // Fuzz targets: one file each, built with `-D OUTPOST_FUZZING --sanitize fuzzer` by scripts/fuzz.sh.

@@ -2,7 +2,7 @@
 // line (see BenchReport); scripts/bench.sh adds the firmware sizes and writes
 // build/bench/results.json. Progress and notes go to standard error.
 //
-// Options: --readings N (default 100 000), --repetitions N (default 5).
+// Options: --readings N (default 100 000), --repetitions N (default 5), --log-dir DIR (default build/bench).
 import OutpostCore
 import OutpostProfiles
 
@@ -37,10 +37,17 @@ func benchPipeline<P: Profile>(_: P.Type, readingCount: Int, repetitions: Int, i
 
 let readingCount = option("--readings", 100_000)
 let repetitions = option("--repetitions", 5)
+/// Where the log benchmark writes its two 64 MiB files (`--log-dir DIR`, default build/bench).
+let logDirectory: String = {
+    let arguments = CommandLine.arguments
+    if let at = arguments.firstIndex(of: "--log-dir"), at + 1 < arguments.count { return arguments[at + 1] }
+    return "build/bench"
+}()
 var report = BenchReport()
 benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
 benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
 benchPipeline(ProfileHigh.self, readingCount: readingCount, repetitions: repetitions, into: &report)
 benchPipeline(ProfileTest.self, readingCount: readingCount, repetitions: repetitions, into: &report)
 ForestBench.run(repetitions: repetitions, into: &report)
+LogBench.run(directory: logDirectory, repetitions: min(repetitions, 3), into: &report)
 report.print()

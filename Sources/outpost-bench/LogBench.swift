@@ -1,0 +1,133 @@
+import CBenchBaseline
+import CHAL
+import Foundation
+import OutpostCore
+import OutpostTools
+
+/// The log figures of `make bench`: append throughput (no sync) next to a raw C sequential write of
+/// the same bytes in the same run, and the recovery time of a full 64 MiB log.
+///
+/// Files live in build/bench/ (the page cache is warm, as on a board that just wrote them; the
+/// figures measure the log's own cost, not the disk's).
+enum LogBench {
+    static let geometry = LogGeometry.high  // 64 MiB in 64 KiB segments
+    static let pageBytes = 32_768
+
+    static func run(directory: String, repetitions: Int, into report: inout BenchReport) {
+        let logPath = directory + "/bench-log.bin"
+        let rawPath = directory + "/bench-raw.bin"
+        let readings = BenchReadings.make(count: 20_000, sensorCount: 100, seed: 11)
+        defer { readings.deallocate() }
+        let processed = readings.buffer.map { reading in
+            ProcessedReading(
+                sensorSlot: 0, status: .normal, anomaly: false, scoreQ16: 20_000, timestampMs: reading.timestampMs,
+                features: reading.features, batteryMilliPercent: reading.batteryMilliPercent)
+        }
+        let arenaBytes = LogStore<LogCommandFile>.arenaBytes(after: 0, geometry: geometry, pageBytes: pageBytes)
+        let arenaBase = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
+        defer { arenaBase.deallocate() }
+
+        // Append: fill 3/4 of the log (no full-policy work), writing (not syncing) page by page.
+        var bestAppendNs = Int64.max
+        var appendedBytes: Int64 = 0
+        for _ in 0..<repetitions {
+            unlink(logPath)
+            guard var store = open(logPath, arenaBase, arenaBytes, formatIfBlank: true) else {
+                return report.missing("log_append_mb_per_s", reason: "could not create \(logPath)")
+            }
+            let freeBefore = store.freeBytes
+            let target = geometry.fileSizeBytes / 4 * 3
+            let start = chal_monotonic_ns()
+            var index = 0
+            do {
+                while freeBefore - store.freeBytes < target {
+                    let reading = readings.buffer[index % readings.buffer.count]
+                    _ = try store.append(reading: processed[index % processed.count], name: reading.sensor)
+                    index += 1
+                }
+                _ = try store.write()
+            } catch {
+                return report.missing("log_append_mb_per_s", reason: "append failed: \(error)")
+            }
+            bestAppendNs = min(bestAppendNs, chal_monotonic_ns() - start)
+            appendedBytes = freeBefore - store.freeBytes
+            store.device.close()
+        }
+
+        // The same number of bytes written by a minimal C pwrite loop, same chunk size, same run.
+        var bestRawNs = Int64.max
+        let chunk = [UInt8](repeating: 0xA5, count: pageBytes)
+        for _ in 0..<repetitions {
+            unlink(rawPath)
+            guard let file = try? LogCommandFile.create(rawPath, sizeBytes: geometry.fileSizeBytes) else {
+                return report.missing("raw_write_mb_per_s", reason: "could not create \(rawPath)")
+            }
+            file.close()
+            let ns = rawPath.withCString { path in
+                chunk.withUnsafeBufferPointer {
+                    bench_raw_sequential_write(
+                        UnsafeRawPointer(path).assumingMemoryBound(to: UInt8.self), $0.baseAddress!,
+                        Int64(pageBytes), appendedBytes)
+                }
+            }
+            if ns < 0 { return report.missing("raw_write_mb_per_s", reason: "raw write failed: errno \(-ns)") }
+            bestRawNs = min(bestRawNs, ns)
+        }
+        let appendMBs = Double(appendedBytes) / 1e6 / (Double(bestAppendNs) / 1e9)
+        let rawMBs = Double(appendedBytes) / 1e6 / (Double(bestRawNs) / 1e9)
+        note("log: appended \(appendedBytes) bytes of readings; append \(Int(appendMBs)) MB/s, raw write \(Int(rawMBs)) MB/s")
+        report.add("log_append_mb_per_s", appendMBs)
+        report.add("raw_write_mb_per_s", rawMBs)
+        report.add("log_append_over_raw_ratio", appendMBs / rawMBs)
+
+        // Recovery: fill the log completely (reject-new stops at full), commit, then time opening it.
+        unlink(logPath)
+        guard var full = open(logPath, arenaBase, arenaBytes, formatIfBlank: true, policy: .rejectNew) else {
+            return report.missing("log_recovery_ms_64mib", reason: "could not create \(logPath)")
+        }
+        var index = 0
+        filling: while true {
+            let reading = readings.buffer[index % readings.buffer.count]
+            do {
+                _ = try full.append(reading: processed[index % processed.count], name: reading.sensor)
+            } catch .full {
+                break filling
+            } catch {
+                return report.missing("log_recovery_ms_64mib", reason: "fill failed: \(error)")
+            }
+            index += 1
+        }
+        do { _ = try full.commit() } catch { return report.missing("log_recovery_ms_64mib", reason: "commit failed") }
+        full.device.close()
+        var bestRecoveryNs = Int64.max
+        var records = 0
+        for _ in 0..<repetitions {
+            let start = chal_monotonic_ns()
+            guard let store = open(logPath, arenaBase, arenaBytes, formatIfBlank: false) else {
+                return report.missing("log_recovery_ms_64mib", reason: "recovery failed")
+            }
+            bestRecoveryNs = min(bestRecoveryNs, chal_monotonic_ns() - start)
+            records = (0..<6).reduce(0) { $0 + store.recovery.recordsByType[$1] }
+            store.device.close()
+        }
+        note("log: recovered a full 64 MiB log (\(index) records appended, \(records) found) in \(Double(bestRecoveryNs) / 1e6) ms")
+        report.add("log_recovery_ms_64mib", Double(bestRecoveryNs) / 1e6)
+        unlink(logPath)
+        unlink(rawPath)
+    }
+
+    static func open(
+        _ path: String, _ base: UnsafeMutableRawPointer, _ bytes: Int, formatIfBlank: Bool,
+        policy: LogFullPolicy = .dropOldest
+    ) -> LogStore<LogCommandFile>? {
+        guard let device = try? LogCommandFile.create(path, sizeBytes: geometry.fileSizeBytes) else { return nil }
+        var arena = Arena(base: base, sizeBytes: bytes)
+        do {
+            return try LogStore(device: device, arena: &arena, geometry: geometry, pageBytes: pageBytes, policy: policy, formatIfBlank: formatIfBlank)
+        } catch {
+            note("log bench: open failed: \(error)")
+            device.close()
+            return nil
+        }
+    }
+}
