@@ -40,6 +40,12 @@ for arch in aarch64 armv7 x86_64; do
     done
 done
 
+# The UDP figures (ingest vs the raw recvmmsg ceiling, packs, CON RTT, firmware RSS under load).
+if [ -x scripts/bench-udp.sh ]; then
+    echo "bench: UDP figures (scripts/bench-udp.sh)"
+    SWIFT="$SWIFT" SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}" MAKE="$MAKE" scripts/bench-udp.sh >> "$OUT/figures.txt"
+fi
+
 python3 - "$OUT/figures.txt" "$OUT/results.json" <<'PY'
 import json, sys
 
