@@ -16,6 +16,7 @@ public enum OutpostTool {
         Subcommand(name: "score", summary: "score every CSV row with a model: score,anomaly", run: ScoreCommand.run),
         Subcommand(name: "eval", summary: "ROC AUC, precision, recall and F1 of a model on labelled CSV", run: EvalCommand.run),
         Subcommand(name: "embed-model", summary: "write a model file as a C array for the firmware build", run: EmbedModelCommand.run),
+        Subcommand(name: "collect", summary: "development upstream: receive uplink batches into JSON lines", run: CollectCommand.run),
         Subcommand(name: "log", summary: "verify, summarise or dump a daemon log file (read-only)", run: LogCommand.run),
     ]
 
