@@ -204,10 +204,14 @@ final class SenMLEncoderTests: XCTestCase {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("uplink-pack-\(getpid()).cbor")
         try Data(bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        // Prefer the interop venv of scripts/ensure-tools.sh (build/venv), else the system python.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let venvPython = root.appendingPathComponent("build/venv/bin/python3").path
+        let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "python3"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let script = "import cbor2,sys,json; d=cbor2.load(open(sys.argv[1],'rb')); print(json.dumps([[r.get(0), r.get(3), r.get('seq')] for r in d]))"
-        process.arguments = ["python3", "-c", script, file.path]
+        process.arguments = [python, "-c", script, file.path]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = Pipe()
