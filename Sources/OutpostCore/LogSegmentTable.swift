@@ -9,8 +9,11 @@ struct LogSegmentTable {
     /// Offset in the segment after the last valid record written (live segments).
     let endOffset: UnsafeMutableBufferPointer<Int32>
     let eraseCount: UnsafeMutableBufferPointer<UInt32>
-    /// 1 live, 0 free.
+    /// 1 live, 0 free. Changed only through `setLive`, which keeps `liveCount` in step.
     let live: UnsafeMutableBufferPointer<UInt8>
+    /// Number of live segments, kept so that `LogStore.freeBytes` is O(1) (callers poll it per
+    /// record or per request).
+    private(set) var liveCount = 0
 
     init(arena: inout Arena, segmentCount: Int) {
         precondition(segmentCount >= 3)
@@ -36,6 +39,24 @@ struct LogSegmentTable {
 
     @inline(__always)
     func isLive(_ index: Int) -> Bool { live[index] != 0 }
+
+    /// Marks segment `index` live or free.
+    @inline(__always)
+    mutating func setLive(_ index: Int, _ isLive: Bool) {
+        let was = live[index] != 0
+        live[index] = isLive ? 1 : 0
+        if isLive && !was { liveCount += 1 }
+        if !isLive && was { liveCount -= 1 }
+        assert(liveCount >= 0 && liveCount <= count)
+    }
+
+    /// Counts the live segments the slow way: the check of `liveCount` (one per roll).
+    /// - Complexity: O(segment count).
+    func countLive() -> Int {
+        var n = 0
+        for i in 0..<count where live[i] != 0 { n += 1 }
+        return n
+    }
 
     /// The live segment with the smallest segment sequence greater than `after`, or -1.
     /// - Complexity: O(segment count).

@@ -140,9 +140,20 @@ extension LogStore {
         let written = encode(payload)
         precondition(written == payloadCount, "payload encoder wrote a different length")
         let body = UnsafeRawBufferPointer(rebasing: record[0..<(length - LogFormat.recordTrailerBytes)])
-        LogFormat.store32(record, length - LogFormat.recordTrailerBytes, LogFormat.recordCRC(key: headKey, body))
-        // Paired check: the record as it will reach the disk parses back with this sequence.
-        assert(LogStore.parseRecord(UnsafeRawBufferPointer(record), at: 0, limit: length, key: headKey, expected: sequence) == length)
+        let crc = LogFormat.recordCRC(key: headKey, body)
+        LogFormat.store32(record, length - LogFormat.recordTrailerBytes, crc)
+        // Paired check (kept in release): the bytes that will reach the disk parse back as a
+        // record of this length, a known type and flags and this sequence, and end in the CRC
+        // just computed. It catches a field stored at the wrong offset or width, a bad length or
+        // type, and an encoder that overran into the trailer. The CRC is not recomputed over the
+        // bytes it was just computed over: nothing writes them in between, so that could not
+        // fail; that reader and writer key and cover the same bytes is checked where the key is
+        // made (`openSegment`) and by the round-trip and power-cut tests.
+        let placed = UnsafeRawBufferPointer(record)
+        precondition(
+            LogStore.parseRecordHeader(placed, at: 0, limit: length, expected: sequence) == length
+                && LogFormat.load32(placed, length - LogFormat.recordTrailerBytes) == crc,
+            "record does not parse back as written")
         pendingBytes += length
         pendingRecords += 1
         nextSequence = sequence &+ 1

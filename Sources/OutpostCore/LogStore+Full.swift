@@ -6,6 +6,8 @@ extension LogStore {
     /// - Complexity: one sync, one header write; a drop adds one segment read and one more sync.
     mutating func roll() throws(LogAppendError) {
         let count = geometry.segmentCount
+        // Once per segment, so affordable: the O(1) live count agrees with the table.
+        precondition(table.liveCount == table.countLive(), "live segment count out of step")
         if head >= 0 {
             try flushPending()
             try syncDevice()
@@ -15,7 +17,7 @@ extension LogStore {
             if table.endSequence[next] &- 1 <= cursor || table.endSequence[next] == table.firstSequence[next] {
                 // Everything in it was forwarded: reused directly, the new live header (with a
                 // higher segment sequence) supersedes the old life.
-                table.live[next] = 0
+                table.setLive(next, false)
                 counters.erasedSegments &+= 1
             } else if policy == .rejectNew {
                 state = .full
@@ -107,7 +109,7 @@ extension LogStore {
         header.encode(into: bytes)
         try deviceWrite(at: geometry.offset(ofSegment: index), UnsafeRawBufferPointer(bytes))
         nextSegmentSequence &+= 1
-        table.live[index] = 0
+        table.setLive(index, false)
         table.segmentSequence[index] = header.segmentSequence
         table.eraseCount[index] = header.eraseCount
         if scanSegment == index { scanSegment = -1 }
@@ -129,7 +131,7 @@ extension LogStore {
         // read as damage to synced data.
         try syncDevice()
         nextSegmentSequence &+= 1
-        table.live[index] = 1
+        table.setLive(index, true)
         table.segmentSequence[index] = header.segmentSequence
         table.firstSequence[index] = nextSequence
         table.endSequence[index] = nextSequence
@@ -138,6 +140,13 @@ extension LogStore {
         head = index
         pageStartOffset = LogFormat.segmentHeaderBytes
         headKey = LogFormat.recordKey(segmentSequence: header.segmentSequence)
+        // Paired check of the key every record of this life is checksummed with: it is the one
+        // readers and recovery derive from the header as written.
+        precondition(
+            LogSegmentHeader.decode(UnsafeRawBufferPointer(bytes), index: UInt32(truncatingIfNeeded: index),
+                segmentSizeBytes: UInt32(truncatingIfNeeded: geometry.segmentSizeBytes))?.segmentSequence == table.segmentSequence[index]
+                && headKey == LogFormat.recordKey(segmentSequence: table.segmentSequence[index]),
+            "head key does not match the header written")
     }
 
     /// Loads the written part of segment `index` into `scan`; a read failure is fail-stop.

@@ -21,7 +21,7 @@ extension LogStore {
             table.eraseCount[i] = header.eraseCount
             if header.segmentSequence > maxSegmentSequence { maxSegmentSequence = header.segmentSequence }
             if header.isLive {
-                table.live[i] = 1
+                table.setLive(i, true)
                 table.firstSequence[i] = header.firstRecordSequence
                 table.endSequence[i] = header.firstRecordSequence
                 table.endOffset[i] = Int32(truncatingIfNeeded: LogFormat.segmentHeaderBytes)

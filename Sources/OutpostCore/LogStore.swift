@@ -135,10 +135,10 @@ public struct LogStore<Device: LogDevice> {
 
     /// Record bytes that can still be appended without erasing anything: the head's remainder and
     /// every free segment (minus the one kept free ahead of the head by drop-oldest).
+    /// - Complexity: O(1) (the table counts its live segments).
     public var freeBytes: Int64 {
         var free: Int64 = 0
-        var freeSegments = 0
-        for i in 0..<table.count where !table.isLive(i) { freeSegments += 1 }
+        var freeSegments = table.count - table.liveCount
         if policy == .dropOldest && freeSegments > 0 && head >= 0 { freeSegments -= 1 }
         free = freeSegments.wide * geometry.segmentPayloadBytes.wide
         if head >= 0 { free += (geometry.segmentSizeBytes - pageStartOffset - pendingBytes).wide }
@@ -146,11 +146,7 @@ public struct LogStore<Device: LogDevice> {
     }
 
     /// Number of live segments.
-    public var liveSegmentCount: Int {
-        var count = 0
-        for i in 0..<table.count where table.isLive(i) { count += 1 }
-        return count
-    }
+    public var liveSegmentCount: Int { table.liveCount }
 
     /// Sequence of the oldest record still in the log (nextSequence when empty).
     public var oldestSequence: UInt64 {
@@ -165,6 +161,19 @@ public struct LogStore<Device: LogDevice> {
     /// type and flags are known, its sequence is `expected` and its keyed CRC matches.
     /// Returns its length, or 0 when it is not a valid record.
     static func parseRecord(_ bytes: UnsafeRawBufferPointer, at offset: Int, limit: Int, key: CRC32C, expected: UInt64) -> Int {
+        let length = parseRecordHeader(bytes, at: offset, limit: limit, expected: expected)
+        if length == 0 { return 0 }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length - LogFormat.recordTrailerBytes)])
+        if LogFormat.recordCRC(key: key, body) != LogFormat.load32(bytes, offset + length - LogFormat.recordTrailerBytes) { return 0 }
+        return length
+    }
+
+    /// The checks of `parseRecord` before the CRC: the length at `offset` is in range and fits
+    /// before `limit`, the type and flags are known, the sequence is `expected`. Returns the
+    /// length, or 0 when any check fails.
+    /// - Complexity: O(1).
+    @inline(__always)
+    static func parseRecordHeader(_ bytes: UnsafeRawBufferPointer, at offset: Int, limit: Int, expected: UInt64) -> Int {
         precondition(limit <= bytes.count && offset >= 0)
         if offset + LogFormat.minRecordBytes > limit { return 0 }
         let length = Int(LogFormat.load16(bytes, offset))
@@ -172,8 +181,6 @@ public struct LogStore<Device: LogDevice> {
         if LogRecordType(rawValue: bytes[offset + 2]) == nil { return 0 }
         if bytes[offset + 3] & ~LogFormat.flagCopied != 0 { return 0 }
         if LogFormat.load64(bytes, offset + 4) != expected { return 0 }
-        let body = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length - LogFormat.recordTrailerBytes)])
-        if LogFormat.recordCRC(key: key, body) != LogFormat.load32(bytes, offset + length - LogFormat.recordTrailerBytes) { return 0 }
         return length
     }
 

@@ -32,6 +32,20 @@ final class CRC32CTests: XCTestCase {
         }
     }
 
+    /// The eight-byte steps load unaligned words: every start offset and every length around the
+    /// step boundaries must give the bitwise result.
+    func testEveryAlignmentAndTailLengthMatchesBitwise() {
+        var random = SplitMix64(seed: 11)
+        let bytes = (0..<96).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        for start in 0..<8 {
+            for length in 0...(bytes.count - start - 8) {
+                let expected = ModelBytes.crc32c(Array(bytes[start..<(start + length)]))
+                let actual = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
+                XCTAssertEqual(actual, expected, "start \(start) length \(length)")
+            }
+        }
+    }
+
     func testIncrementalEqualsOneShotAtEverySplit() {
         let bytes = Array("The quick brown fox jumps over the lazy dog".utf8)
         let whole = checksum(bytes)
