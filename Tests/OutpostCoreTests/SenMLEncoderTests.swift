@@ -208,6 +208,13 @@ final class SenMLEncoderTests: XCTestCase {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let venvPython = root.appendingPathComponent("build/venv/bin/python3").path
         let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "python3"
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = [python, "-c", "import cbor2"]
+        probe.standardError = Pipe()
+        try probe.run()
+        probe.waitUntilExit()
+        if probe.terminationStatus != 0 { throw XCTSkip("python3 with cbor2 is not installed") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let script = "import cbor2,sys,json; d=cbor2.load(open(sys.argv[1],'rb')); print(json.dumps([[r.get(0), r.get(3), r.get('seq')] for r in d]))"
@@ -217,7 +224,7 @@ final class SenMLEncoderTests: XCTestCase {
         process.standardError = Pipe()
         try process.run()
         process.waitUntilExit()
-        if process.terminationStatus != 0 { throw XCTSkip("python3 with cbor2 is not installed") }
+        XCTAssertEqual(process.terminationStatus, 0, "cbor2 could not decode the pack")
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), #"[["s1/temperature", null, 41], ["sensor-001/alert/threshold", "raised:major", 42]]"#)
     }
