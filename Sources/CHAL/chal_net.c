@@ -277,6 +277,9 @@ int32_t chal_signals_open(void) {
     sigaddset(&set, SIGTERM);
     // A peer closing a pty or socket must come back as an error code, not kill the daemon.
     signal(SIGPIPE, SIG_IGN);
+    // Growing the log past a file-size limit must come back as EFBIG (handled like a full disk),
+    // not kill the daemon.
+    signal(SIGXFSZ, SIG_IGN);
     if (sigprocmask(SIG_BLOCK, &set, 0) < 0) return -errno;
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     return fd < 0 ? -errno : fd;

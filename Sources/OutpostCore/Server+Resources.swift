@@ -44,13 +44,61 @@ extension Server {
         counter(&w, "format_errors", c.formatErrorsReset &+ c.formatErrorsDropped)
         counter(&w, "client_errors", c.clientErrors)
         counter(&w, "server_errors", c.serverErrors)
-        counter(&w, "busy", c.busyBlock1 &+ c.busyOutbox &+ c.busySensorTable)
+        counter(&w, "busy", c.busyBlock1 &+ c.busyOutbox &+ c.busySensorTable &+ c.busyLog)
+        counter(&w, "busy_log", c.busyLog)
         counter(&w, "anomalies", p.anomalies)
         counter(&w, "alerts_raised", p.alertsRaised)
         counter(&w, "alerts_cleared", p.alertsCleared)
         counter(&w, "notifications", c.notificationsSent)
         w.endMap()
+        renderStoreStatus(into: &w)
         w.endMap()
+    }
+
+    /// The `log` and `uplink` members of `/health` (only those the daemon enabled).
+    /// - Complexity: O(1)
+    func renderStoreStatus<W: ResourceWriter>(into w: inout W) {
+        let s = storeStatus
+        if s.logEnabled {
+            w.key("log")
+            w.beginMap()
+            w.key("state")
+            w.string(s.logState)
+            w.key("durability")
+            w.string(s.durability)
+            w.key("when_full")
+            w.string(s.whenFull)
+            w.key("refusing")
+            w.bool(s.refusing)
+            counter(&w, "oldest_sequence", s.oldestSequence)
+            counter(&w, "last_sequence", s.lastSequence)
+            counter(&w, "durable_sequence", s.durableSequence)
+            w.key("free_bytes")
+            w.integer(s.freeBytes)
+            counter(&w, "dropped_readings", s.droppedReadings)
+            counter(&w, "not_logged", s.notLogged)
+            w.endMap()
+        }
+        if s.uplinkEnabled {
+            let u = s.uplink
+            w.key("uplink")
+            w.beginMap()
+            w.key("state")
+            w.string(u.state.name)
+            w.key("mode")
+            w.string(u.mode.name)
+            counter(&w, "cursor", u.cursor)
+            counter(&w, "backlog", u.backlogRecords)
+            w.key("forward_lag_ms")
+            w.integer(u.forwardLagMs)
+            w.key("in_flight")
+            w.bool(u.inFlight)
+            counter(&w, "records_forwarded", u.counters.recordsForwarded)
+            counter(&w, "batches_acknowledged", u.counters.batchesAcknowledged)
+            counter(&w, "retransmissions", u.counters.retransmissions)
+            counter(&w, "timeouts", u.counters.timeouts)
+            w.endMap()
+        }
     }
 
     func counter<W: ResourceWriter>(_ w: inout W, _ name: StaticString, _ value: UInt64) {

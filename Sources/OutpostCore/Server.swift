@@ -29,6 +29,11 @@ public struct Server<P: Profile> {
     var nextMessageID: UInt16
     /// Time of the last `tick`, for `/health`.
     public internal(set) var lastTickMs: Int64
+    /// Set by the daemon while its log cannot take new readings: `POST /readings` is answered
+    /// 5.03 with this Max-Age (seconds) before anything is acknowledged. nil: readings are taken.
+    public var readingsRefusedMaxAgeS: UInt32? = nil
+    /// The daemon's log and uplink as `/health` shows them (refreshed by the daemon each tick).
+    public var storeStatus = ServerStoreStatus()
 
     /// Builds the server and its pipeline in `arena`, which must have `arenaBytes(after:)` room.
     public init(arena: inout Arena, identity: ServerIdentity) {

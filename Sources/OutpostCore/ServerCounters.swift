@@ -42,6 +42,8 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var busyBlock1: UInt64 = 0
     public var busyOutbox: UInt64 = 0
     public var busySensorTable: UInt64 = 0
+    /// 5.03 answers because the daemon's log cannot take readings (`readingsRefusedMaxAgeS`).
+    public var busyLog: UInt64 = 0
     /// Responses that did not fit the caller's buffer (nothing sent).
     public var responseNoRoom: UInt64 = 0
     /// SenML packs accepted (whole) and readings they carried; quantities skipped as unknown.

@@ -27,7 +27,7 @@ enum Daemon {
             return 0
         }
         if flags.dataDirIndex > 0 {
-            // Only checked for now: the log (issue 4) will keep its files there.
+            // Checked first, for a clear message: the log file (`DIR/outpost.log`) lives there.
             let fd = chal_open(Arguments.cString(flags.dataDirIndex)!, Int32(truncatingIfNeeded: CHAL_OPEN_READ))
             if fd < 0 {
                 err.reserve(512)
@@ -57,6 +57,31 @@ enum Daemon {
             describe(error.errno, &err.writer)
             err.writer.byte(0x0A)
             return 1
+        }
+        do {
+            // One pack's readings and the alerts they may raise, each a record of at most 256 bytes.
+            let reserve = ActiveProfile.packReadingCapacity * Pipeline<ActiveProfile>.outboxRoomPerReading * LogFormat.maxRecordBytes
+            try loop.store.setUp(flags: flags, reserveBytes: reserve, arena: &arena, nowMs: startMs, err: &err)
+            if loop.store.enabled { try loop.store.open(nowMs: chal_wall_ms(), err: &err) }
+        } catch {
+            err.reserve(512)
+            err.writer.text("outpost: log: ")
+            err.writer.text(error.what)
+            if error.errno != 0 {
+                err.writer.text(": ")
+                Errno.describe(error.errno.wide, &err.writer)
+            }
+            err.writer.byte(0x0A)
+            loop.closeAll()
+            return error.exitCode
+        }
+        if flags.hasUpstream {
+            err.reserve(256)
+            err.writer.text("outpost: uplink to ")
+            writeAddress(flags.upstreamAddress, &err.writer)
+            err.writer.text(" forwarding ")
+            err.writer.text(flags.forward.name)
+            err.writer.text(flags.durability == .sync ? " (durable records only)\n" : "\n")
         }
         for i in 0..<loop.sockets.count {
             err.reserve(256)
@@ -88,6 +113,17 @@ enum Daemon {
         chal_startup_complete()
         loop.run(log: &err)
         chal_shutdown_begin()
+        if loop.store.failure != 0 {
+            // Fail-stop: a failed write or fdatasync may have lost pages; retrying would lie.
+            loop.store.writePathLine(&err, "")
+            err.writer.text(loop.store.failedWhat)
+            err.writer.text(" failed: ")
+            Errno.describe(loop.store.failure.wide, &err.writer)
+            err.writer.text(" (fail-stop: exiting; the log is recovered on the next start)\n")
+            err.flush()
+            loop.closeAll()
+            return 1
+        }
         loop.closeAll()
         writeSummary(loop, &err)
         return 0
@@ -117,6 +153,28 @@ enum Daemon {
         err.writer.text(" truncated=")
         err.writer.unsigned(l.truncated)
         err.writer.byte(0x0A)
+        if let store = loop.store.store {
+            err.reserve(512)
+            err.writer.text("outpost: log: last_sequence=")
+            err.writer.unsigned(store.lastWrittenSequence)
+            err.writer.text(" durable=")
+            err.writer.unsigned(store.durableSequence)
+            err.writer.text(" syncs=")
+            err.writer.unsigned(store.counters.syncs)
+            err.writer.text(" dropped_readings=")
+            err.writer.unsigned(store.counters.droppedReadings)
+            err.writer.text(" not_logged=")
+            err.writer.unsigned(loop.store.notLogged)
+            err.writer.text(" withheld_responses=")
+            err.writer.unsigned(loop.withheldResponses)
+            if let uplink = loop.store.uplink {
+                err.writer.text(" uplink_cursor=")
+                err.writer.unsigned(uplink.cursor)
+                err.writer.text(" forwarded=")
+                err.writer.unsigned(uplink.counters.recordsForwarded)
+            }
+            err.writer.byte(0x0A)
+        }
         for i in 0..<loop.lineCount {
             let c = loop.lines[i].counters
             err.reserve(768)

@@ -9,6 +9,7 @@ enum Errno {
         case 13: writer.text("permission denied")
         case 21: writer.text("is a directory")
         case 24: writer.text("too many open files")
+        case 27: writer.text("file too large")
         case 28: writer.text("no space left on device")
         default:
             writer.text("errno ")

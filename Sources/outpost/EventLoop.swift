@@ -8,9 +8,20 @@ import OutpostCore
 ///    waiting bytes of each ready serial line (at most `serialReadBytes`);
 /// 2. `Server.handle` each datagram / SLIP frame (responses go into the send batch, serial
 ///    responses onto their line), `Server.ingestLine` each line of a line-mode serial port;
-/// 3. `Server.tick`: pipeline tick, outbox drain (observers; the log later), expiry, notifications;
-/// 4. send the batch (`sendmmsg`, one per socket) and write the serial lines' output;
-/// 5. timers: reopen lost serial devices whose backoff ran out.
+/// 3. answers from the upstream go to the uplink (`DaemonStore.receiveUplink`);
+/// 4. `Server.tick`: pipeline tick, outbox drain (observers, and every event appended to the log),
+///    expiry, notifications;
+/// 5. the log's commit per `--durability` (`DaemonStore.endOfTick`): with `sync` the tick's
+///    appends are written and fdatasync'ed *before* its responses leave, so an ACK means "on
+///    disk"; when the commit does not complete the tick's responses are withheld (the sensors
+///    retransmit) and a device failure stops the loop (fail-stop);
+/// 6. send the batch (`sendmmsg`, one per socket) and write the serial lines' output;
+/// 7. the uplink's tick (next batch, retransmissions; its cursor is persisted by the next commit);
+/// 8. timers: reopen lost serial devices whose backoff ran out, retry an unavailable log.
+///
+/// With a log, the outbox is drained into it before every datagram and the server is told
+/// whether the log can take one more pack (`Server.readingsRefusedMaxAgeS`): a reading the log
+/// cannot keep is answered 5.03 before it could be acknowledged.
 ///
 /// Work per tick is bounded by the batch size, the serial read size and the server's own bounds.
 /// All buffers are carved from the arena by `init`; the loop itself never allocates.
@@ -39,7 +50,12 @@ struct EventLoop<P: Profile> {
     /// Poll set: the signal descriptor, then the sockets, then the lines.
     let pollSet: UnsafeMutableBufferPointer<chal_pollfd>
     let signals: Int32
-    var consumer = DiscardingOutboxConsumer()
+    /// The log and the uplink (inert without `--data-dir`); the server's outbox consumer.
+    var store = DaemonStore()
+    /// When `/health`'s store snapshot was last refreshed (it walks the segment table).
+    var statusRefreshedMs: Int64 = Int64.min
+    /// Ticks whose responses were withheld because the log's commit did not complete.
+    var withheldResponses: UInt64 = 0
     var counters = LoopCounters()
     /// Set when SIGINT or SIGTERM arrived (the signal number).
     var stopSignal: Int32 = 0
@@ -82,7 +98,8 @@ struct EventLoop<P: Profile> {
         }
         serialChunk = UnsafeMutableRawBufferPointer(arena.carve(EventLoop.serialReadBytes, of: UInt8(0)))
         serialResponse = UnsafeMutableRawBufferPointer(arena.carve(datagramBytes, of: UInt8(0)))
-        pollSet = arena.carve(1 + flags.listenerCount + flags.serialCount, of: chal_pollfd())
+        // The last entry is the uplink's socket (fd -1, ignored, without an upstream).
+        pollSet = arena.carve(2 + flags.listenerCount + flags.serialCount, of: chal_pollfd())
 
         let signalFd = chal_signals_open()
         if signalFd < 0 { throw StartFailure(what: "signal descriptor", index: -1, errno: signalFd) }
@@ -106,12 +123,26 @@ struct EventLoop<P: Profile> {
     /// Runs the server's tick once before start-up ends, so whatever the runtime sets up on first
     /// use (generic type metadata in a host build) is set up before allocations are forbidden.
     mutating func warmUp(nowMs: Int64) {
-        server.tick(nowMs: nowMs, into: &send, consumer: &consumer)
+        server.readingsRefusedMaxAgeS = store.admission()
+        server.tick(nowMs: nowMs, into: &send, consumer: &store)
+        _ = store.endOfTick(nowMs: nowMs)
         send.flush(sockets: UnsafeBufferPointer(sockets))
+        store.tickUplink(nowMs: nowMs)
+        refreshStatus(nowMs: nowMs, force: true)
+    }
+
+    /// Copies the store's snapshot into the server for `/health`, at most every 20 ms.
+    mutating func refreshStatus(nowMs: Int64, force: Bool) {
+        if !store.enabled { return }
+        if !force && nowMs - statusRefreshedMs < 20 && nowMs >= statusRefreshedMs { return }
+        statusRefreshedMs = nowMs
+        server.storeStatus = store.status(nowMs: nowMs)
     }
 
     /// Closes every descriptor (sockets, lines, signals) after writing the lines' pending output.
     func closeAll() {
+        var store = self.store
+        store.close()
         for i in 0..<sockets.count where sockets[i] >= 0 { _ = chal_close(sockets[i]) }
         for i in 0..<lineCount where lines[i].fd >= 0 {
             _ = lines[i].flush()
@@ -124,7 +155,7 @@ struct EventLoop<P: Profile> {
     /// Unbounded by design (a daemon), but every tick is bounded and a signal ends it.
     mutating func run(log: inout Console) {
         // Bounded only by the stop signal: one pass is one bounded tick.
-        while stopSignal == 0 {
+        while stopSignal == 0 && store.failure == 0 {
             runTick(log: &log)
         }
         // Flush what the last tick queued (the responses already went out with its batch).
@@ -143,6 +174,7 @@ struct EventLoop<P: Profile> {
         if ready < 0 { counters.pollErrors &+= 1 }
         if pollSet[0].revents != 0 { readSignals() }
         var handled = 0
+        if store.enabled { server.readingsRefusedMaxAgeS = store.admission() }
         for i in 0..<sockets.count where pollSet[1 + i].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 {
             handled += receiveBatch(listener: i, nowMs: nowMs)
         }
@@ -150,13 +182,26 @@ struct EventLoop<P: Profile> {
             let revents = pollSet[1 + sockets.count + i].revents
             if lines[i].fd >= 0 && revents != 0 { handled += readLine(i, revents: revents, nowMs: nowMs, log: &log) }
         }
-        server.tick(nowMs: nowMs, into: &send, consumer: &consumer)
+        if pollSet[pollSet.count - 1].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { receiveUplink(nowMs: nowMs) }
+        server.tick(nowMs: nowMs, into: &send, consumer: &store)
+        if !store.endOfTick(nowMs: nowMs) {
+            // Not committed: nothing of this tick may be acknowledged. The sensors retransmit; the
+            // duplicate cache answers them once a later commit made their readings durable.
+            withheldResponses &+= UInt64(bitPattern: send.count.wide)
+            send.count = 0
+            if store.failure != 0 { return }
+        }
         send.flush(sockets: UnsafeBufferPointer(sockets))
+        store.tickUplink(nowMs: nowMs)
         for i in 0..<lineCount where lines[i].hasOutput {
             let status = lines[i].flush()
             if status < 0 { loseLine(i, nowMs: nowMs, error: status, log: &log) }
         }
         reopenLines(nowMs: nowMs, log: &log)
+        if store.enabled {
+            do { try store.reopenIfDue(nowMs: nowMs, err: &log) } catch { store.fail(error.errno != 0 ? error.errno : -5, error.what) }
+            refreshStatus(nowMs: nowMs, force: false)
+        }
         if handled > 0 {
             server.recordTickLatency(ns: UInt64(bitPattern: chal_monotonic_ns() - startNs))
         }
@@ -165,6 +210,7 @@ struct EventLoop<P: Profile> {
     /// Milliseconds until the next timer: the server tick interval, or a line's reopen time.
     func pollTimeoutMs(nowMs: Int64) -> Int32 {
         var timeout = EventLoop.tickIntervalMs.wide
+        if let deadline = store.wakeDeadlineMs(nowMs: nowMs) { timeout = min(timeout, max(0, deadline - nowMs)) }
         for i in 0..<lineCount where lines[i].fd < 0 {
             timeout = min(timeout, max(0, lines[i].reopenAtMs - nowMs))
         }
@@ -182,6 +228,7 @@ struct EventLoop<P: Profile> {
             let line = lines[i]
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
+        pollSet[pollSet.count - 1] = chal_pollfd(fd: store.uplinkSink.fd, events: input, revents: 0)
     }
 
     mutating func readSignals() {
@@ -207,7 +254,7 @@ struct EventLoop<P: Profile> {
             let datagram = receive[i]
             counters.datagrams &+= 1
             if datagram.truncated != 0 { counters.truncated &+= 1 }
-            if server.outboxNeedsDrain { server.drainOutbox(into: &consumer) }
+            admit()
             guard let response = send.nextBuffer else {
                 counters.noSendSlot &+= 1
                 continue
@@ -219,6 +266,31 @@ struct EventLoop<P: Profile> {
             if length > 0 { send.commit(length: length, to: datagram.peer, listenerIndex: listener) }
         }
         return count
+    }
+
+    /// Before each datagram, frame or line: with a log, every outbox event is appended now and the
+    /// server learns whether the log can take one more pack; without, the outbox is drained when
+    /// it could not take a whole pack.
+    /// - Complexity: O(outbox events drained).
+    mutating func admit() {
+        if store.enabled {
+            server.drainOutbox(into: &store)
+            server.readingsRefusedMaxAgeS = store.admission()
+        } else if server.outboxNeedsDrain {
+            server.drainOutbox(into: &store)
+        }
+    }
+
+    /// Receives the upstream's answers (one batch) and hands each to the uplink.
+    /// - Complexity: O(batchSize × message parse).
+    mutating func receiveUplink(nowMs: Int64) {
+        let received = chal_udp_receive_batch(store.uplinkSink.fd, receive.baseAddress!, Int32(truncatingIfNeeded: receive.count))
+        if received <= 0 { return }
+        for i in 0..<Int(received) where receive[i].truncated == 0 {
+            let datagram = receive[i]
+            let bytes = UnsafeRawBufferPointer(start: datagram.buffer, count: Int(datagram.length))
+            store.receiveUplink(bytes, from: Endpoints.endpoint(datagram.peer), nowMs: nowMs)
+        }
     }
 
     /// Reads the waiting bytes of serial line `index` and handles its frames or lines.
@@ -248,7 +320,7 @@ struct EventLoop<P: Profile> {
             guard lines[index].decoder.push(byte) else { continue }
             frames += 1
             lines[index].counters.frames &+= 1
-            if server.outboxNeedsDrain { server.drainOutbox(into: &consumer) }
+            admit()
             let frame = lines[index].decoder.frame
             let length = server.handle(datagram: frame, from: peer, nowMs: nowMs, response: serialResponse)
             if length > 0 {
@@ -283,7 +355,7 @@ struct EventLoop<P: Profile> {
             lines[index].lineLength = 0
             lines[index].counters.lines &+= 1
             handled += 1
-            if server.outboxNeedsDrain { server.drainOutbox(into: &consumer) }
+            admit()
             switch server.ingestLine(text, nowMs: nowMs) {
             case .accepted: lines[index].counters.linesAccepted &+= 1
             case .skipped: break

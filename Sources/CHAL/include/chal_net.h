@@ -91,7 +91,7 @@ int32_t chal_poll(chal_pollfd *fds, int32_t count, int32_t timeout_ms);
 
 // ---- signals ---------------------------------------------------------------------------------
 /// Blocks SIGINT and SIGTERM and returns a non-blocking descriptor that becomes readable when one
-/// arrives (signalfd); SIGPIPE is ignored. Returns the descriptor or -errno.
+/// arrives (signalfd); SIGPIPE and SIGXFSZ are ignored. Returns the descriptor or -errno.
 int32_t chal_signals_open(void);
 /// The next pending signal number (2 SIGINT, 15 SIGTERM), 0 when none is pending, or -errno.
 int32_t chal_signals_read(int32_t fd);

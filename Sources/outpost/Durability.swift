@@ -1,0 +1,20 @@
+/// When a logged reading counts as kept (`--durability`), and so when its ACK may leave.
+enum Durability: UInt8 {
+    /// Commit (write + fdatasync) every tick before the tick's responses are sent: an ACK means
+    /// the reading is on disk.
+    case sync = 0
+    /// Write every tick, sync on a timer (`EventLoop.batchSyncIntervalMs`): an ACK means the
+    /// reading reached the kernel; a power cut may lose the last interval.
+    case batch = 1
+    /// Write every tick, never sync (the kernel writes back when it likes).
+    case none = 2
+
+    /// Lower-case name (flags, start-up message).
+    var name: StaticString {
+        switch self {
+        case .sync: return "sync"
+        case .batch: return "batch"
+        case .none: return "none"
+        }
+    }
+}
