@@ -4,7 +4,9 @@
 #   1. Tests/Interop/test_interop.py against the host daemon (SwiftPM release build): libcoap's
 #      coap-client-notls (discovery, SenML-JSON/CBOR POSTs, /health), a retransmitted CON processed
 #      once, aiocoap observing /alerts, flags and signals, serial lines through pseudo-terminals.
-#   2. Zero allocations through the real socket path: 100 000 datagrams (single readings and
+#   1b. Tests/Interop/test_store.py: the log and the uplink (kill test with its counts, upstream
+#      outage, full log with each policy, file-size limit).
+#   2. Zero allocations through the real socket path, with the log on (--data-dir): 100 000 datagrams (single readings and
 #      50-reading packs, CON and NON) over loopback to the running daemon, with the malloc family
 #      interposed by LD_PRELOAD (Sources/CMallocCounter + Tests/Interop/tools/malloc_preload.c);
 #      counting starts when the daemon calls chal_startup_complete() and the count must be 0. For
@@ -66,6 +68,30 @@ if [ "$run_tests" = 1 ]; then
     fi
 fi
 
+# ---- 1b. the log and the uplink through the real process (tests/Interop/test_store.py) -----------
+# SIGKILL at random moments then forwarding (prints the kill test's counts), an upstream outage,
+# a full log with each policy, a file-size limit. Needs outpost-tool for the collector.
+if [ "$run_tests" = 1 ]; then
+    tool_bin=""
+    if "$SWIFT" build "${SWIFTPM[@]}" -c release --product outpost-tool; then
+        tool_bin="$("$SWIFT" build "${SWIFTPM[@]}" -c release --show-bin-path)/outpost-tool"
+    fi
+    if [ -z "$host_bin" ] || [ -z "$tool_bin" ]; then
+        record "log and uplink (kill, outage, full)" FAIL "the host daemon or outpost-tool did not build"
+    else
+        log="$OUT/python-store.log"
+        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" OUTPOST_TOOL="$tool_bin" timeout 600 ../../build/venv/bin/python \
+                -W ignore::ResourceWarning -m unittest -v test_store) > "$log" 2>&1; then
+            record "log and uplink (kill, outage, full)" PASS "$(grep -E '^Ran [0-9]+ tests' "$log")"
+        else
+            grep -E '^(FAIL|ERROR):' "$log" | head -20
+            record "log and uplink (kill, outage, full)" FAIL "see $log"
+        fi
+        # The issue's proof: the kill test's counts.
+        grep -E '^kill test:' "$log" | sed 's/^/interop: /'
+    fi
+fi
+
 # ---- 2. zero allocations through real sockets -------------------------------------------------
 # alloc_check NAME BINARY: runs the daemon with the preloaded counter, sends the datagrams, stops it.
 alloc_check() {
@@ -74,8 +100,13 @@ alloc_check() {
     if [ ! -x "$binary" ]; then record "zero allocations: $name" FAIL "no binary $binary"; return; fi
     rm -f "$report"
     : > "$log"
+    # With the log on (sync durability, drop-oldest through a 1 MiB file): appends, commits,
+    # segment rolls and drops must not allocate either.
+    local data="$OUT/alloc-$name.data"
+    rm -rf "$data"
+    mkdir -p "$data"
     OUTPOST_MALLOC_REPORT="$report" LD_PRELOAD="$PWD/$OUT/libmalloc_preload.so" \
-        "$binary" --listen 127.0.0.1:0 2> "$log" &
+        "$binary" --listen 127.0.0.1:0 --data-dir "$data" --log-size 1M 2> "$log" &
     local pid=$! port=""
     for _ in $(seq 100); do
         port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$log" | head -1 | cut -d: -f2)

@@ -79,11 +79,11 @@ extension Server {
                 exchange, code, options: options, payload: UnsafeRawBufferPointer(rebasing: diagnostic[0..<length]),
                 limit: P.duplicateResponseBytes)
         }
-        if let maxAgeS = readingsRefusedMaxAgeS, result.readingCount > 0 {
-            // The log cannot keep them: refuse before anything is acknowledged (docs/LOG_FORMAT.md).
+        if let room = logRoomRecords, result.readingCount * Pipeline<P>.outboxRoomPerReading > room {
+            // The log cannot keep them all: refuse before anything is acknowledged.
             counters.busyLog &+= 1
             options.block1 = nil
-            options.maxAgeS = maxAgeS
+            options.maxAgeS = logRetryS
             return replyError(exchange, .serviceUnavailable, "log full: retry", options: options)
         }
         if let refusal = ingest(count: result.readingCount, nowMs: exchange.nowMs) {

@@ -25,13 +25,17 @@ public struct Server<P: Profile> {
     public internal(set) var alertHistory: ServerAlertHistory
     /// Scratch for rendered response bodies (Block2 slices them) and for notifications.
     let body: UnsafeMutableRawBufferPointer
+    /// Copies of bodies being sent in Block2 blocks, so one transfer sees one representation.
+    public internal(set) var snapshots: Block2Snapshots
     /// Message ID of the next message the server originates (NON responses, notifications).
     var nextMessageID: UInt16
     /// Time of the last `tick`, for `/health`.
     public internal(set) var lastTickMs: Int64
-    /// Set by the daemon while its log cannot take new readings: `POST /readings` is answered
-    /// 5.03 with this Max-Age (seconds) before anything is acknowledged. nil: readings are taken.
-    public var readingsRefusedMaxAgeS: UInt32? = nil
+    /// Set by the daemon from its log: how many more records the log can take now (nil: no
+    /// limit). A pack whose readings (with the alerts they may raise) would not fit is answered
+    /// 5.03 with Max-Age `logRetryS` before anything is acknowledged.
+    public var logRoomRecords: Int? = nil
+    public var logRetryS: UInt32 = 1
     /// The daemon's log and uplink as `/health` shows them (refreshed by the daemon each tick).
     public var storeStatus = ServerStoreStatus()
 
@@ -56,6 +60,7 @@ public struct Server<P: Profile> {
         observers = ObserverTable(arena: &arena, capacity: P.observerCount)
         alertHistory = ServerAlertHistory(arena: &arena, capacity: P.recentAlertCount)
         body = UnsafeMutableRawBufferPointer(arena.carve(P.responseBodyBytes, of: UInt8(0)))
+        snapshots = Block2Snapshots(arena: &arena, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
         // Start message IDs somewhere that depends on the node and start time, so a restarted
         // server does not reuse the IDs its peers may still remember (RFC 7252 §4.4).
         nextMessageID = UInt16(truncatingIfNeeded: identity.nodeId.hash32 ^ UInt32(truncatingIfNeeded: identity.startMs))
@@ -72,7 +77,8 @@ public struct Server<P: Profile> {
         bytes = Block1Reassembly.arenaBytes(after: bytes, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
         bytes = ObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)
-        return Arena.bytes(after: bytes, P.responseBodyBytes, of: UInt8.self)
+        bytes = Arena.bytes(after: bytes, P.responseBodyBytes, of: UInt8.self)
+        return Block2Snapshots.arenaBytes(after: bytes, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
     }
 
     /// Static RAM of the server: its arena regions (pipeline included) plus the value itself.

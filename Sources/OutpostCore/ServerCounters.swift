@@ -42,7 +42,7 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var busyBlock1: UInt64 = 0
     public var busyOutbox: UInt64 = 0
     public var busySensorTable: UInt64 = 0
-    /// 5.03 answers because the daemon's log cannot take readings (`readingsRefusedMaxAgeS`).
+    /// 5.03 answers because the daemon's log cannot take readings (`logRoomRecords`).
     public var busyLog: UInt64 = 0
     /// Responses that did not fit the caller's buffer (nothing sent).
     public var responseNoRoom: UInt64 = 0
@@ -66,6 +66,13 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     /// GET responses sent in Block2 blocks, and bodies cut at `responseBodyBytes` (marked truncated).
     public var block2Responses: UInt64 = 0
     public var bodiesTruncated: UInt64 = 0
+    /// Block2 bodies copied at block 0 for the later blocks, and ones not copied (every slot held
+    /// a live transfer, or the body was larger than a slot).
+    public var block2SnapshotsTaken: UInt64 = 0
+    public var block2SnapshotsRefused: UInt64 = 0
+    /// Blocks after block 0 sent from a copy, and ones rendered fresh (no live copy).
+    public var block2BlocksFromSnapshot: UInt64 = 0
+    public var block2BlocksFresh: UInt64 = 0
 
     public init() {}
 }

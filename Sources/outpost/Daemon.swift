@@ -59,9 +59,9 @@ enum Daemon {
             return 1
         }
         do {
-            // One pack's readings and the alerts they may raise, each a record of at most 256 bytes.
-            let reserve = ActiveProfile.packReadingCapacity * Pipeline<ActiveProfile>.outboxRoomPerReading * LogFormat.maxRecordBytes
-            try loop.store.setUp(flags: flags, reserveBytes: reserve, arena: &arena, nowMs: startMs, err: &err)
+            // One pack's readings and the alerts they may raise.
+            let reserve = ActiveProfile.packReadingCapacity * Pipeline<ActiveProfile>.outboxRoomPerReading
+            try loop.store.setUp(flags: flags, reserveRecords: reserve, arena: &arena, nowMs: startMs, err: &err)
             if loop.store.enabled { try loop.store.open(nowMs: chal_wall_ms(), err: &err) }
         } catch {
             err.reserve(512)

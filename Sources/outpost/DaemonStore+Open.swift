@@ -44,14 +44,14 @@ extension DaemonStore {
     /// Prepares the store per `flags` (nothing when there is no `--data-dir`): path, geometry (an
     /// existing log's own geometry wins over `--log-size`), carved regions, the uplink's socket.
     /// The log itself is opened by `open(nowMs:err:)`.
-    /// - Parameter reserveBytes: record bytes one pack may need (the admission reserve).
-    mutating func setUp(flags: DaemonFlags, reserveBytes: Int, arena: inout Arena, nowMs: Int64, err: inout Console) throws(SetupFailure) {
+    /// - Parameter reserveRecords: records one pack may need (the most admission asks for).
+    mutating func setUp(flags: DaemonFlags, reserveRecords: Int, arena: inout Arena, nowMs: Int64, err: inout Console) throws(SetupFailure) {
         if flags.dataDirIndex == 0 { return }
-        precondition(reserveBytes > 0, "the admission reserve must be positive")
+        precondition(reserveRecords > 0, "the admission reserve must be positive")
         enabled = true
         durability = flags.durability
         policy = flags.whenFull
-        self.reserveBytes = reserveBytes
+        self.reserveRecords = reserveRecords
         let directory = Arguments.bytes(flags.dataDirIndex)!
         let name = DaemonStore.fileName
         pathLength = directory.count + name.utf8CodeUnitCount

@@ -40,8 +40,9 @@ struct DaemonStore: OutboxConsumer {
     /// Carved regions re-used by every open attempt.
     var storeRegion = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     var uplinkRegion = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    /// Record bytes one pack may need (readings and the alerts they may raise).
-    var reserveBytes = 0
+    /// Records one pack may need (readings and the alerts they may raise): the most the admission
+    /// check ever asks for.
+    var reserveRecords = 0
     /// When the log is next retried (while unavailable) and when `batch` last synced.
     var reopenAtMs: Int64 = 0
     var lastSyncMs: Int64 = 0
@@ -83,14 +84,22 @@ struct DaemonStore: OutboxConsumer {
         failedWhat = what
     }
 
-    /// The Max-Age for refusing new readings now, or nil when the log can take one more pack.
-    /// - Complexity: O(1) usually (see `LogStore.canAppend`).
-    func admission() -> UInt32? {
-        if !enabled { return nil }
-        guard let source else { return DaemonStore.noSpaceRetryS }
-        if source.store.canAppend(bytes: reserveBytes) { return nil }
-        if case .full = source.store.state { return DaemonStore.fullRetryS }
-        return policy == .rejectNew && source.store.state == .ready ? DaemonStore.fullRetryS : DaemonStore.noSpaceRetryS
+    /// How many more records the log can take now (at most `reserveRecords`; nil without a log)
+    /// and the Max-Age of a refusal, for the server's admission check.
+    /// - Complexity: O(1) usually (see `LogStore.appendableBytes`).
+    func admission() -> (roomRecords: Int?, retryS: UInt32) {
+        if !enabled { return (nil, DaemonStore.noSpaceRetryS) }
+        guard let source else { return (0, DaemonStore.noSpaceRetryS) }
+        let bytes = source.store.appendableBytes(upTo: reserveRecords * LogFormat.maxRecordBytes)
+        var retry = DaemonStore.noSpaceRetryS
+        if policy == .rejectNew && (source.store.state == .ready || source.store.state == .full) { retry = DaemonStore.fullRetryS }
+        return (bytes / LogFormat.maxRecordBytes, retry)
+    }
+
+    /// True while a pack of one reading would be refused.
+    var refusing: Bool {
+        guard let room = admission().roomRecords else { return false }
+        return room < Pipeline<ActiveProfile>.outboxRoomPerReading
     }
 
     /// Makes the tick's appends as durable as `--durability` says. Returns false when the tick's
@@ -160,7 +169,7 @@ struct DaemonStore: OutboxConsumer {
         s.durability = durability.name
         s.whenFull = policy == .dropOldest ? "drop-oldest" : "reject-new"
         s.notLogged = notLogged
-        s.refusing = admission() != nil
+        s.refusing = refusing
         if let store {
             switch store.state {
             case .ready: s.logState = "ready"

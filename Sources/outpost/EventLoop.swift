@@ -20,7 +20,7 @@ import OutpostCore
 /// 8. timers: reopen lost serial devices whose backoff ran out, retry an unavailable log.
 ///
 /// With a log, the outbox is drained into it before every datagram and the server is told
-/// whether the log can take one more pack (`Server.readingsRefusedMaxAgeS`): a reading the log
+/// how many records the log can take (`Server.logRoomRecords`): a reading the log
 /// cannot keep is answered 5.03 before it could be acknowledged.
 ///
 /// Work per tick is bounded by the batch size, the serial read size and the server's own bounds.
@@ -123,7 +123,7 @@ struct EventLoop<P: Profile> {
     /// Runs the server's tick once before start-up ends, so whatever the runtime sets up on first
     /// use (generic type metadata in a host build) is set up before allocations are forbidden.
     mutating func warmUp(nowMs: Int64) {
-        server.readingsRefusedMaxAgeS = store.admission()
+        admit()
         server.tick(nowMs: nowMs, into: &send, consumer: &store)
         _ = store.endOfTick(nowMs: nowMs)
         send.flush(sockets: UnsafeBufferPointer(sockets))
@@ -174,7 +174,7 @@ struct EventLoop<P: Profile> {
         if ready < 0 { counters.pollErrors &+= 1 }
         if pollSet[0].revents != 0 { readSignals() }
         var handled = 0
-        if store.enabled { server.readingsRefusedMaxAgeS = store.admission() }
+        if store.enabled { admit() }
         for i in 0..<sockets.count where pollSet[1 + i].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 {
             handled += receiveBatch(listener: i, nowMs: nowMs)
         }
@@ -269,13 +269,15 @@ struct EventLoop<P: Profile> {
     }
 
     /// Before each datagram, frame or line: with a log, every outbox event is appended now and the
-    /// server learns whether the log can take one more pack; without, the outbox is drained when
+    /// server learns how many records the log can take; without, the outbox is drained when
     /// it could not take a whole pack.
     /// - Complexity: O(outbox events drained).
     mutating func admit() {
         if store.enabled {
             server.drainOutbox(into: &store)
-            server.readingsRefusedMaxAgeS = store.admission()
+            let (room, retryS) = store.admission()
+            server.logRoomRecords = room
+            server.logRetryS = retryS
         } else if server.outboxNeedsDrain {
             server.drainOutbox(into: &store)
         }

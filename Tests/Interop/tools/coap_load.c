@@ -1,8 +1,9 @@
 // coap_load: a CoAP-over-UDP load generator for the daemon's interop, allocation and bench runs.
 //
 //   coap_load flood  HOST PORT SECONDS single|pack50         NON POSTs as fast as sendmmsg goes
-//   coap_load window HOST PORT COUNT   mix|single|pack50     POSTs in windows of 32, each window
-//                                                             waiting for its responses (no loss)
+//   coap_load window HOST PORT COUNT   mix|single|pack50|con POSTs in windows of 32, each window
+//                                                             waiting for its responses (no loss);
+//                                                             `con`: single readings, all CON
 //   coap_load rtt    HOST PORT COUNT                          one CON POST at a time: RTT p50/p99
 //
 // Payloads: `single` is one SenML-JSON reading (content-format 110) per datagram; `pack50` is a
@@ -175,15 +176,16 @@ static int flood(int fd, double seconds, int pack) {
 }
 
 static int window(int fd, long count, const char *kind) {
-    int mix = strcmp(kind, "mix") == 0, pack = strcmp(kind, "pack50") == 0;
+    int mix = strcmp(kind, "mix") == 0, pack = strcmp(kind, "pack50") == 0, con = strcmp(kind, "con") == 0;
     uint16_t mid = (uint16_t)(getpid() * 7);
+    int64_t start = now_ns();
     long sent = 0, received = 0, missing = 0;
     unsigned sequence = 0;
     while (sent < count) {
         int n = (int)(count - sent < 32 ? count - sent : 32);
         for (int i = 0; i < n; i++) {
             int is_pack = mix ? (sequence % 4 >= 2) : pack;
-            int confirmable = mix ? (sequence % 2) : 0;
+            int confirmable = mix ? (sequence % 2) : con;
             size_t length = build(buffers[i], is_pack, confirmable, mid++, sequence++);
             vectors[i].iov_base = buffers[i];
             vectors[i].iov_len = length;
@@ -209,7 +211,8 @@ static int window(int fd, long count, const char *kind) {
         received += got;
         if (got < n) missing += n - got;
     }
-    printf("sent %ld\nresponses %ld\nmissing %ld\n", sent, received, missing);
+    printf("sent %ld\nresponses %ld\nmissing %ld\nseconds %.6f\n", sent, received, missing,
+           (double)(now_ns() - start) / 1e9);
     return missing == 0 ? 0 : 1;
 }
 
