@@ -19,4 +19,7 @@ public enum ProfileLow: Profile {
     public static let packReadingCapacity = 8
     public static let recentAlertCount = 16
     public static let responseBodyBytes = 4096
+    // One Block2 copy as large as the body scratch: /metrics (about 3 KiB) still goes out in one
+    // representation, within the 64 KiB footprint.
+    public static let block2SnapshotCount = 1
 }

@@ -29,4 +29,8 @@ public enum ProfileTest: Profile {
     public static let packReadingCapacity = 4
     public static let recentAlertCount = 8
     public static let responseBodyBytes = 8192
+    // One small Block2 copy, as the footprint limit is 64 KiB: /health (about 500 bytes) fits,
+    // /metrics is sent as rendered, block by block.
+    public static let block2SnapshotCount = 1
+    public static let block2SnapshotBytes = 768
 }

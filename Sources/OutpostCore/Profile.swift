@@ -41,6 +41,10 @@ public protocol Profile {
     static var recentAlertCount: Int { get }
     /// Largest rendered response body (larger ones are sent with Block2 from it).
     static var responseBodyBytes: Int { get }
+    /// Block2 transfers whose body is copied at block 0 so later blocks match it (RFC 7959 §2.4).
+    static var block2SnapshotCount: Int { get }
+    /// Largest body such a copy holds (larger bodies are sent block by block as rendered).
+    static var block2SnapshotBytes: Int { get }
 }
 
 extension Profile {
@@ -56,6 +60,9 @@ extension Profile {
     public static var packReadingCapacity: Int { 64 }
     public static var recentAlertCount: Int { 32 }
     public static var responseBodyBytes: Int { 8192 }
+    public static var block2SnapshotCount: Int { 2 }
+    /// Every body the scratch can hold can be copied.
+    public static var block2SnapshotBytes: Int { responseBodyBytes }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

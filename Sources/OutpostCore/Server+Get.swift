@@ -1,4 +1,5 @@
-// GET: content negotiation, Observe registration on /alerts, Block2 delivery of large bodies.
+// GET: content negotiation, Observe registration on /alerts, rendering (Block2 delivery is in
+// Server+Block2.swift).
 
 extension Server {
     /// Answers a GET of `resource`.
@@ -40,8 +41,7 @@ extension Server {
                 if observers.deregister(exchange.peer, token: message.token) { counters.observersRemoved &+= 1 }
             }
         }
-        let length = render(resource, format: format, nowMs: exchange.nowMs)
-        return deliver(exchange, format: format, length: length, block2: block2, observe: observe)
+        return answer(resource, format: format, block2: block2, observe: observe, exchange)
     }
 
     /// Renders `resource` in `format` into the body scratch; returns its length.
@@ -74,45 +74,6 @@ extension Server {
         default: preconditionFailure("not a structured resource")
         }
         if writer.overflowed { counters.bodiesTruncated &+= 1 }
-    }
-
-    /// Sends `body[0..<length]` whole when it fits the datagram, else the block of it the request
-    /// asks for (RFC 7959 Block2; block 0 when it asks for none), with an ETag of the whole body
-    /// and Size2 so the client can reassemble it and notice if it changed between blocks.
-    mutating func deliver(_ exchange: ServerExchange, format: UInt16, length: Int, block2: CoAPBlock?, observe: UInt32?) -> Int {
-        let content = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(body)[0..<length])
-        var options = ServerResponseOptions()
-        options.contentFormat = format
-        options.observe = observe
-        // Header, token, ETag (5), Observe (4), Content-Format (3), Block2 (4), Size2 (5), marker.
-        let room = exchange.out.count - 4 - exchange.message.token.count - 22
-        if block2 == nil && length <= room {
-            return reply(exchange, .content, options: options, payload: content)
-        }
-        guard var exponent = CoAPBlock.sizeExponent(forAtMost: room) else {
-            return sent(0)  // the caller's buffer cannot hold even a 16-byte block
-        }
-        var number: UInt32 = 0
-        if let block2 {
-            if block2.sizeExponent <= exponent {
-                exponent = block2.sizeExponent
-                number = block2.number
-            } else {
-                // Late negotiation (§2.4): a smaller block size, the same offset.
-                number = block2.number &<< UInt32(block2.sizeExponent - exponent)
-                if number > CoAPBlock.maxNumber { return replyError(exchange, .badOption, "block beyond the body") }
-            }
-        }
-        let size = 16 &<< Int(exponent)
-        let offset = Int(truncatingIfNeeded: number) * size
-        if offset > 0 && offset >= length { return replyError(exchange, .badOption, "block beyond the body") }
-        let end = length - offset < size ? length : offset + size
-        options.block2 = CoAPBlock(number: number, more: end < length, sizeExponent: exponent)
-        options.eTag = Server.fnv32(content)
-        if number == 0 || exchange.message.size2 != nil { options.size2 = UInt32(truncatingIfNeeded: length) }
-        if number != 0 { options.observe = nil }
-        counters.block2Responses &+= 1
-        return reply(exchange, .content, options: options, payload: UnsafeRawBufferPointer(rebasing: content[offset..<end]))
     }
 
     /// FNV-1a of `bytes` (the ETag of a body).

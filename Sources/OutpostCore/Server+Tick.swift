@@ -13,7 +13,7 @@ extension Server {
 
     /// Runs the time-driven work: the pipeline's tick (offline detection), then drains the outbox
     /// into `consumer` (every event, in order) and the alert history, expires duplicate entries,
-    /// Block1 uploads and silent observers, and sends observers a notification for every alert
+    /// Block1 uploads, Block2 snapshots and silent observers, and sends observers a notification for every alert
     /// raised or cleared since the last call, while `sink.hasRoom` (the rest on later ticks).
     /// - Complexity: O(outbox + expiryPerTick + observers × notifications sent).
     public mutating func tick<Sink: DatagramSink, Consumer: OutboxConsumer>(
@@ -24,6 +24,7 @@ extension Server {
         drainOutbox(into: &consumer)
         duplicates.expire(nowMs: nowMs, limit: Server.expiryPerTick)
         counters.block1Expired &+= UInt64(bitPattern: (block1.expire(nowMs: nowMs)).wide)
+        snapshots.expire(nowMs: nowMs)
         counters.observersRemoved &+= UInt64(bitPattern: (observers.expire(nowMs: nowMs)).wide)
         notify(nowMs: nowMs, into: &sink)
     }
