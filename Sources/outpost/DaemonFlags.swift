@@ -32,7 +32,7 @@ struct DaemonFlags {
     var uplinkRatePerS: UInt32 = 0
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
-    static let logSizeMaxBytes: Int64 = 1 << 30
+    static let logSizeMaxBytes: Int64 = 1_073_741_824
 
     /// A refused command line: the message names the flag and what is wrong with it.
     struct Failure: Error {
@@ -172,7 +172,7 @@ struct DaemonFlags {
         for i in 0..<digits {
             let byte = value[i]
             if byte < 0x30 || byte > 0x39 { return nil }
-            number = number * 10 + Int64(truncatingIfNeeded: byte &- 0x30)
+            number = number * 10 + (byte &- 0x30).wide
         }
         return number * scale
     }
