@@ -99,6 +99,50 @@ class LibcoapTests(unittest.TestCase):
         self.assertEqual(health["node_id"], "interop")
         self.assertIn("readings_received", health["counters"])
 
+    def test_block2_of_changing_bodies_completes(self):
+        """/metrics and /health count the requests they answer, so they change between block
+        requests. libcoap restarts a transfer whose ETag changes, and used to loop forever; the
+        server now sends a transfer's later blocks from a copy taken at block 0. Both must arrive
+        whole, quickly and in few requests: /metrics in the largest blocks the profile allows (256
+        bytes on low), /health forced into 64-byte blocks."""
+        import json
+        from outpost_peer import uint_option
+
+        def metrics():
+            # Block by block on a raw socket (Block2 = option 23, 256-byte blocks), not via libcoap.
+            body, number = b"", 0
+            for _ in range(100):
+                reply = self.peer.exchange(request(CON, GET, self.peer.next_mid(), "/metrics", token=os.urandom(2),
+                                                   extra=[(23, uint_option(number << 4 | 4))]))
+                self.assertEqual(code_text(reply[1]), "2.05")
+                body += reply[5]
+                block = int.from_bytes(reply[4][23][0], "big") if 23 in reply[4] else 0
+                if not block & 8:
+                    break
+                number += 1
+            return {line.split(" ")[0]: float(line.split(" ")[1])
+                    for line in body.decode().splitlines() if line and not line.startswith("#")}
+
+        before = metrics()
+        started = time.time()
+        status, out = coap_client("-m", "get", self.url + "/metrics", timeout=10)
+        self.assertEqual(status, 0)
+        lines = out.decode().strip().splitlines()
+        self.assertTrue(lines[-1].startswith("outpost_tick_latency_seconds_count "), "the whole body arrived")
+        for line in lines:
+            self.assertTrue(line.startswith("# ") or len(line.split(" ")) == 2, "spliced body: %r" % line)
+        status, out = coap_client("-m", "get", "-b", "64", "-A", "50", self.url + "/health", timeout=10)
+        elapsed = time.time() - started
+        self.assertEqual(status, 0)
+        health = json.loads(out)
+        self.assertEqual(health["node_id"], "interop")
+        after = metrics()
+        self.assertLess(elapsed, 4 * SCALE, "libcoap restarted the transfers")
+        # About 15 blocks of /metrics, 10 of /health and the raw fetches: a restart loop is thousands.
+        self.assertLess(after["outpost_datagrams_total"] - before["outpost_datagrams_total"], 150)
+        taken = 'outpost_block2_snapshots_total{result="taken"}'
+        self.assertGreaterEqual(after[taken] - before[taken], 2, "both transfers came from a copy")
+
     def test_retransmitted_con_is_processed_once(self):
         before = self.peer.health()["counters"]
         datagram = request(CON, POST, self.peer.next_mid(), "/readings", token=b"\x77\x01",
