@@ -46,6 +46,12 @@ if [ -x scripts/bench-udp.sh ]; then
     SWIFT="$SWIFT" SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}" MAKE="$MAKE" scripts/bench-udp.sh >> "$OUT/figures.txt"
 fi
 
+# The log and uplink figures through the daemon (durable CON readings/s, drain rate after an outage).
+if [ -x scripts/bench-log.sh ]; then
+    echo "bench: log and uplink figures (scripts/bench-log.sh)"
+    SWIFT="$SWIFT" SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}" MAKE="$MAKE" scripts/bench-log.sh >> "$OUT/figures.txt"
+fi
+
 python3 - "$OUT/figures.txt" "$OUT/results.json" <<'PY'
 import json, sys
 

@@ -185,7 +185,7 @@ static int window(int fd, long count, const char *kind) {
         int n = (int)(count - sent < 32 ? count - sent : 32);
         for (int i = 0; i < n; i++) {
             int is_pack = mix ? (sequence % 4 >= 2) : pack;
-            int confirmable = mix ? (sequence % 2) : con;
+            int confirmable = mix ? (int)(sequence % 2) : con;
             size_t length = build(buffers[i], is_pack, confirmable, mid++, sequence++);
             vectors[i].iov_base = buffers[i];
             vectors[i].iov_len = length;

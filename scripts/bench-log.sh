@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The log and uplink figures of `make bench` through the real daemon (called by scripts/bench.sh;
+# prints `name value` lines, or `name missing reason`, on standard output; progress on stderr).
+#
+#   con_durable_readings_per_s  CON single-reading POSTs answered per second with --durability sync
+#                               (every ACK after the fdatasync covering it): BENCH_LOG_CLIENTS
+#                               coap_load clients (default 4), each with windows of 32 in flight
+#                               over 64 sensors. Compare with udp_raw_ceiling_datagrams_per_s
+#                               (scripts/bench-udp.sh): con_durable_ratio when that figure exists.
+#   drain_records_per_s         records the uplink forwarded per second once the upstream came
+#                               back after an outage (collect --outage 0-S, S = BENCH_DRAIN_OUTAGE_S,
+#                               default 60), --uplink-rate off: BENCH_DRAIN_READINGS CON readings
+#                               (default 200000) are logged during the outage; the rate is measured
+#                               from the first forwarded record to an empty backlog.
+#
+# The daemon is the x86_64 medium firmware (Embedded Swift), the log a file under build/bench.
+# Environment: MAKE, SWIFT, SWIFTPM_FLAGS, BENCH_LOG_CLIENTS, BENCH_LOG_READINGS (per client,
+# default 50000), BENCH_DRAIN_OUTAGE_S, BENCH_DRAIN_READINGS.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+SWIFT=${SWIFT:-swift}
+MAKE=${MAKE:-make}
+read -r -a SWIFTPM <<< "${SWIFTPM_FLAGS:-}"
+CLIENTS=${BENCH_LOG_CLIENTS:-4}
+PER_CLIENT=${BENCH_LOG_READINGS:-50000}
+OUTAGE_S=${BENCH_DRAIN_OUTAGE_S:-60}
+DRAIN_READINGS=${BENCH_DRAIN_READINGS:-200000}
+OUT=build/interop
+DATA=build/bench/log-data
+FIRMWARE=build/firmware/x86_64-medium/outpost
+PY=build/venv/bin/python
+
+note() { echo "bench-log: $*" >&2; }
+missing_all() {
+    for name in con_durable_readings_per_s drain_records_per_s; do echo "$name missing $1"; done
+    exit 0
+}
+
+scripts/ensure-tools.sh peers venv >&2 || missing_all "tools missing (scripts/ensure-tools.sh peers venv)"
+scripts/build-interop-tools.sh >&2 || missing_all "the load tools did not build"
+"$MAKE" --no-print-directory "$FIRMWARE" >&2 || missing_all "the x86_64 medium firmware did not build"
+tool_bin=""
+if "$SWIFT" build "${SWIFTPM[@]}" -c release --product outpost-tool >&2; then
+    tool_bin="$("$SWIFT" build "${SWIFTPM[@]}" -c release --show-bin-path)/outpost-tool"
+fi
+
+# start_daemon LOG FLAGS... -> sets DAEMON_PID and DAEMON_PORT
+start_daemon() {
+    local log=$1
+    shift
+    : > "$log"
+    "$FIRMWARE" --listen 127.0.0.1:0 "$@" 2> "$log" &
+    DAEMON_PID=$!
+    DAEMON_PORT=""
+    for _ in $(seq 200); do
+        DAEMON_PORT=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$log" | head -1 | cut -d: -f2)
+        grep -q "outpost: ready" "$log" && [ -n "$DAEMON_PORT" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# ---- CON readings per second with durable ACKs ---------------------------------------------------
+rm -rf "$DATA"
+mkdir -p "$DATA"
+if start_daemon "$OUT/bench-log-con.log" --data-dir "$DATA" --durability sync --log-size 256M; then
+    pids=()
+    for i in $(seq "$CLIENTS"); do
+        "$OUT/coap_load" window 127.0.0.1 "$DAEMON_PORT" "$PER_CLIENT" con > "$OUT/bench-log-con-$i.txt" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+    kill -TERM "$DAEMON_PID"
+    wait "$DAEMON_PID" || note "the daemon did not exit 0 (see $OUT/bench-log-con.log)"
+    con=$(python3 - "$OUT" "$CLIENTS" <<'PY'
+import sys
+responses, seconds, missing = 0, 0.0, 0
+for i in range(1, int(sys.argv[2]) + 1):
+    fields = dict(line.split() for line in open("%s/bench-log-con-%d.txt" % (sys.argv[1], i)) if line.strip())
+    responses += int(fields["responses"])
+    missing += int(fields["missing"])
+    seconds = max(seconds, float(fields["seconds"]))
+print(responses / seconds if seconds > 0 and missing == 0 else "missing %d responses lost" % missing)
+PY
+)
+    echo "con_durable_readings_per_s $con"
+    ceiling=$(awk '$1 == "udp_raw_ceiling_datagrams_per_s" && $2 != "missing" {print $2}' build/bench/figures.txt 2>/dev/null | tail -1)
+    if [ -n "$ceiling" ] && [[ "$con" != missing* ]]; then
+        echo "con_durable_ratio $(python3 -c "import sys; print(float(sys.argv[1]) / float(sys.argv[2]))" "$con" "$ceiling")"
+    fi
+    note "CON durable: $con readings/s ($(grep -E '^outpost: log:' "$OUT/bench-log-con.log"))"
+else
+    echo "con_durable_readings_per_s missing the daemon did not start ($OUT/bench-log-con.log)"
+fi
+
+# ---- drain rate after an upstream outage ----------------------------------------------------------
+if [ -z "$tool_bin" ]; then
+    echo "drain_records_per_s missing outpost-tool did not build"
+    exit 0
+fi
+rm -rf "$DATA"
+mkdir -p "$DATA"
+collect_log="$OUT/bench-log-collect.log"
+"$tool_bin" collect --listen 127.0.0.1:0 --out "$DATA/collected.jsonl" --outage "0-$OUTAGE_S" 2> "$collect_log" &
+collector=$!
+collect_port=""
+for _ in $(seq 200); do
+    collect_port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$collect_log" | head -1 | cut -d: -f2)
+    [ -n "$collect_port" ] && break
+    sleep 0.05
+done
+if [ -z "$collect_port" ] || ! start_daemon "$OUT/bench-log-drain.log" --data-dir "$DATA" --log-size 256M \
+        --upstream "coap://127.0.0.1:$collect_port/ingest"; then
+    kill "$collector" 2>/dev/null
+    echo "drain_records_per_s missing the collector or the daemon did not start"
+    exit 0
+fi
+started=$(date +%s.%N)
+"$OUT/coap_load" window 127.0.0.1 "$DAEMON_PORT" "$DRAIN_READINGS" con > "$OUT/bench-log-drain-load.txt"
+note "logged $DRAIN_READINGS readings during the outage; waiting for its end ($OUTAGE_S s) and the drain"
+drain=$("$PY" - "$DAEMON_PORT" "$started" "$OUTAGE_S" <<'PY'
+import sys, time
+sys.path.insert(0, "Tests/Interop")
+from outpost_peer import Peer
+peer = Peer(int(sys.argv[1]))
+outage_end = float(sys.argv[2]) + float(sys.argv[3])
+first_time = first_count = None
+deadline = outage_end + 600
+while time.time() < deadline:
+    health = peer.health()
+    uplink = health["uplink"]
+    forwarded = uplink["records_forwarded"]
+    now = time.time()
+    if first_time is None and forwarded > 0:
+        first_time, first_count = now, forwarded
+    if first_time is not None and uplink["backlog"] == 0:
+        print((forwarded - first_count) / max(now - first_time, 1e-3) if now > first_time else "missing drained at once")
+        sys.stderr.write("bench-log: drained %d records in %.2f s after the outage (first ack %.1f s after its end)\n"
+                         % (forwarded, now - first_time, first_time - outage_end))
+        break
+    time.sleep(0.05)
+else:
+    print("missing the backlog did not drain")
+PY
+)
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" || note "the daemon did not exit 0 (see $OUT/bench-log-drain.log)"
+kill -TERM "$collector"
+wait "$collector"
+echo "drain_records_per_s $drain"
