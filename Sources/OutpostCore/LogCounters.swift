@@ -16,6 +16,8 @@ public struct LogCounters: Sendable, Equatable {
     /// Syncs issued and commits that wrote something.
     public var syncs: UInt64 = 0
     public var commits: UInt64 = 0
+    /// Segments opened without syncing their header first (the header was durably clean).
+    public var headerSyncsSkipped: UInt64 = 0
     /// Records a reader skipped because they no longer passed their check (damage after open).
     public var readSkips: UInt64 = 0
 

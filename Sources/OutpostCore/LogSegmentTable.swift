@@ -9,7 +9,11 @@ struct LogSegmentTable {
     /// Offset in the segment after the last valid record written (live segments).
     let endOffset: UnsafeMutableBufferPointer<Int32>
     let eraseCount: UnsafeMutableBufferPointer<UInt32>
-    /// 1 live, 0 free. Changed only through `setLive`, which keeps `liveCount` in step.
+    /// 1 live; 0 free with a clean header on the device (all zeros, or a valid erased header);
+    /// 2 free with anything else there (a damaged header, a live header of a life being reused, a
+    /// header write in flight). Only a clean free segment can be opened without syncing its new
+    /// header first (`LogStore.openSegment`). Changed only through `setLive` and
+    /// `markHeaderUnknown`, which keep `liveCount` in step.
     let live: UnsafeMutableBufferPointer<UInt8>
     /// Number of live segments, kept so that `LogStore.freeBytes` is O(1) (callers poll it per
     /// record or per request).
@@ -38,23 +42,35 @@ struct LogSegmentTable {
     var count: Int { live.count }
 
     @inline(__always)
-    func isLive(_ index: Int) -> Bool { live[index] != 0 }
+    func isLive(_ index: Int) -> Bool { live[index] == 1 }
 
-    /// Marks segment `index` live or free.
+    /// True when segment `index` is free and its header on the device is all zeros or a valid
+    /// erased header (durable only once the store has synced since writing or reading it).
+    @inline(__always)
+    func isClean(_ index: Int) -> Bool { live[index] == 0 }
+
+    /// Marks segment `index` live, or free with a clean header.
     @inline(__always)
     mutating func setLive(_ index: Int, _ isLive: Bool) {
-        let was = live[index] != 0
+        let was = live[index] == 1
         live[index] = isLive ? 1 : 0
         if isLive && !was { liveCount += 1 }
         if !isLive && was { liveCount -= 1 }
         assert(liveCount >= 0 && liveCount <= count)
     }
 
+    /// Marks free segment `index` as holding a header that is not known to be clean.
+    @inline(__always)
+    func markHeaderUnknown(_ index: Int) {
+        precondition(live[index] != 1, "a live segment's header is known")
+        live[index] = 2
+    }
+
     /// Counts the live segments the slow way: the check of `liveCount` (one per roll).
     /// - Complexity: O(segment count).
     func countLive() -> Int {
         var n = 0
-        for i in 0..<count where live[i] != 0 { n += 1 }
+        for i in 0..<count where live[i] == 1 { n += 1 }
         return n
     }
 
@@ -63,7 +79,7 @@ struct LogSegmentTable {
     func nextLive(after sequence: UInt64) -> Int {
         var best = -1
         var bestSequence = UInt64.max
-        for i in 0..<count where live[i] != 0 {
+        for i in 0..<count where live[i] == 1 {
             let s = segmentSequence[i]
             if s > sequence && s < bestSequence {
                 best = i
@@ -79,7 +95,7 @@ struct LogSegmentTable {
     func segment(containing sequence: UInt64) -> Int {
         var best = -1
         var bestFirst = UInt64.max
-        for i in 0..<count where live[i] != 0 {
+        for i in 0..<count where live[i] == 1 {
             if firstSequence[i] <= sequence && sequence < endSequence[i] { return i }
             if firstSequence[i] > sequence && firstSequence[i] < bestFirst {
                 best = i

@@ -3,7 +3,8 @@ extension LogStore {
     /// synced first (so a valid newer header proves older records durable), the next segment is
     /// erased or dropped when live, and with drop-oldest the segment after the new head is dropped
     /// so that one free segment stays ahead.
-    /// - Complexity: one sync, one header write; a drop adds one segment read and one more sync.
+    /// - Complexity: one or two syncs (see `openSegment`), one header write; a drop adds one
+    ///   segment read and one more sync.
     mutating func roll() throws(LogAppendError) {
         let count = geometry.segmentCount
         // Once per segment, so affordable: the O(1) live count agrees with the table.
@@ -16,8 +17,10 @@ extension LogStore {
         if table.isLive(next) {
             if table.endSequence[next] &- 1 <= cursor || table.endSequence[next] == table.firstSequence[next] {
                 // Everything in it was forwarded: reused directly, the new live header (with a
-                // higher segment sequence) supersedes the old life.
+                // higher segment sequence) supersedes the old life. Its old live header is still
+                // on the device, so the new one must be synced before records (`openSegment`).
                 table.setLive(next, false)
+                table.markHeaderUnknown(next)
                 counters.erasedSegments &+= 1
             } else if policy == .rejectNew {
                 state = .full
@@ -116,9 +119,24 @@ extension LogStore {
         counters.erasedSegments &+= 1
     }
 
-    /// Opens free segment `index` as the new head with a live header, synced.
+    /// Opens free segment `index` as the new head with a live header, synced before any record of
+    /// the new life is written unless that sync protects nothing (below).
+    ///
+    /// The sync exists so that a cut can never leave an old live header above half-overwritten
+    /// records of its life (docs/LOG_FORMAT.md §6). When the header on the device is durably clean
+    /// (all zeros, or a valid erased header, and nothing written since the last sync), no old live
+    /// header can come back: a lost or torn new header leaves the erased one or an invalid one,
+    /// and stale records under it are keyed with an older segment sequence. The records then
+    /// become durable with the header at the next sync, as the commit contract says. Two more
+    /// conditions keep a lost header's own records from ever validating later: the first open
+    /// after recovery always syncs, and recovery numbers new headers past every sequence a lost
+    /// header can have had (`recover`).
+    /// - Complexity: one header write, at most one sync.
     mutating func openSegment(_ index: Int) throws(LogAppendError) {
         precondition(pendingBytes == 0 && !table.isLive(index), "open with buffered records or of a live segment")
+        let headerSync = !table.isClean(index) || unsynced || !openedSinceRecovery
+        // Until the write returns, the device may hold any mix of the old and new header.
+        table.markHeaderUnknown(index)
         let header = LogSegmentHeader(
             state: LogSegmentHeader.stateLive, segmentSequence: nextSegmentSequence, firstRecordSequence: nextSequence,
             eraseCount: table.eraseCount[index], segmentIndex: UInt32(truncatingIfNeeded: index),
@@ -126,10 +144,12 @@ extension LogStore {
         let bytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.segmentHeaderBytes])
         header.encode(into: bytes)
         try deviceWrite(at: geometry.offset(ofSegment: index), UnsafeRawBufferPointer(bytes))
-        // The new header must be durable before records of the new life overwrite the old life's:
-        // otherwise a cut could leave the old header over half-overwritten records, which would
-        // read as damage to synced data.
-        try syncDevice()
+        if headerSync {
+            try syncDevice()
+        } else {
+            counters.headerSyncsSkipped &+= 1
+        }
+        openedSinceRecovery = true
         nextSegmentSequence &+= 1
         table.setLive(index, true)
         table.segmentSequence[index] = header.segmentSequence

@@ -12,6 +12,8 @@ extension LogStore {
             let raw = UnsafeRawBufferPointer(headerBytes)
             guard let header = LogSegmentHeader.decode(raw, index: UInt32(truncatingIfNeeded: i), segmentSizeBytes: sizeBytes) else {
                 if !LogFormat.isZero(raw) {
+                    // Not clean: whatever is there must not be built on without a header sync.
+                    table.markHeaderUnknown(i)
                     recovery.damagedHeaders += 1
                     if recovery.firstDamagedHeaderOffset < 0 { recovery.firstDamagedHeaderOffset = geometry.offset(ofSegment: i) }
                 }
@@ -30,7 +32,12 @@ extension LogStore {
                 recovery.erasedSegments += 1
             }
         }
-        nextSegmentSequence = maxSegmentSequence &+ 1
+        // Past every sequence a header lost in the cut can have had, so that records written under
+        // it (a header opened without a sync, `openSegment`) can never validate under a new header.
+        // Such a header X was opened from a head whose header is durable and found here, and X
+        // took that head's sequence + 1 or + 2 (an erase may come between); so every lost
+        // sequence is at most the largest found + 2.
+        nextSegmentSequence = maxSegmentSequence &+ 3
         do { try loadCursor() } catch { throw .io(error) }
 
         // Scan the live segments oldest first; a gap between one segment's last valid record and

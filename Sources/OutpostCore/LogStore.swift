@@ -49,6 +49,8 @@ public struct LogStore<Device: LogDevice> {
     var cursorDirty = false
     /// True when something was written since the last sync.
     var unsynced = false
+    /// False until the first segment is opened after recovery (that open always syncs its header).
+    var openedSinceRecovery = false
 
     public internal(set) var state: LogState
     public internal(set) var recovery = LogRecoveryReport()

@@ -14,6 +14,7 @@ final class LogRecoveryTests: XCTestCase {
         for _ in 0..<steps { try driver.step(&store, disk: disk) }
         disk.committed = try store.commit()
         XCTAssertGreaterThan(store.counters.erasedSegments, 2, "the workload must wrap the log")
+        XCTAssertGreaterThan(store.counters.headerSyncsSkipped, 0, "the cuts must cover segments opened without a header sync")
         return (disk, driver)
     }
 
@@ -217,5 +218,72 @@ final class LogRecoveryTests: XCTestCase {
             XCTAssertEqual(records.count, all.count - inOlder, "bit \(bit)")
             XCTAssertNil(driver.check(records, committed: 0, forwarded: 0, policy: .rejectNew, contiguous: false), "bit \(bit)")
         }
+    }
+
+    /// A segment opened without syncing its header first (its header was durably clean) loses
+    /// that header in a cut while records written under it survive. Recovery must ignore them, and
+    /// they must never validate later either, when the same segment is opened again for the same
+    /// record sequences with records of the same lengths.
+    func testRecordsUnderALostHeaderNeverComeBack() throws {
+        let disk = SimDisk(sizeBytes: Int(smallGeometry.fileSizeBytes))
+        let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
+        var store = try openStore(disk, buffer: buffer)
+        let name = SensorName("lost-header")
+        // Readings of one shape, so stale records line up with new ones record for record.
+        func reading(_ i: Int, _ base: Int32) -> ProcessedReading {
+            var features = FeatureVector()
+            features[.temperature] = base + Int32(i)
+            return ProcessedReading(sensorSlot: 0, status: .normal, anomaly: false, scoreQ16: 0, timestampMs: Int64(i), features: features, batteryMilliPercent: nil)
+        }
+        // Every append committed, so the roll into segment 2 starts with nothing unsynced.
+        var firstLost: UInt64 = 0
+        for i in 0..<10_000 {
+            try store.commit()
+            disk.startRecording()
+            let before = store.head
+            let skippedBefore = store.counters.headerSyncsSkipped
+            let sequence = try store.append(reading: reading(i, 1000), name: name)
+            if before == 1 && store.head == 2 {
+                XCTAssertEqual(store.counters.headerSyncsSkipped, skippedBefore + 1, "segment 2 was clean: no header sync")
+                firstLost = sequence
+                break
+            }
+        }
+        XCTAssertGreaterThan(firstLost, 0)
+        for i in 0..<5 { try store.append(reading: reading(i, 2000), name: name) }
+        try store.write()
+        // The cut: the header write is lost, the records after it reached the disk.
+        var image = disk.baseImage
+        let headerOffset = Int(smallGeometry.offset(ofSegment: 2))
+        var droppedHeader = false
+        for event in disk.events {
+            guard case .write(let offset, let bytes, _, _) = event else {
+                XCTFail("no sync may come between the unsynced header and the records")
+                continue
+            }
+            if offset == headerOffset && bytes.count == LogFormat.segmentHeaderBytes {
+                droppedHeader = true
+                continue
+            }
+            image.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+        }
+        XCTAssertTrue(droppedHeader)
+        let cutDisk = SimDisk(bytes: image)
+        let buffer2 = LogArenaBuffer(sizeBytes: 64 << 10)
+        var recovered = try openStore(cutDisk, buffer: buffer2)
+        XCTAssertEqual(recovered.recovery.corruptSegments, 0)
+        XCTAssertEqual(recovered.nextSequence, firstLost, "records under the lost header are not the log's")
+        XCTAssertEqual(try readAll(&recovered).map(\.sequence), Array(1..<firstLost))
+        // The head is full: the next append opens segment 2 again, for the same sequence.
+        let again = try recovered.append(reading: reading(0, 3000), name: name)
+        XCTAssertEqual(again, firstLost)
+        XCTAssertEqual(recovered.head, 2)
+        XCTAssertEqual(try recovered.commit(), firstLost)
+        let buffer3 = LogArenaBuffer(sizeBytes: 64 << 10)
+        var reopened = try openStore(cutDisk, buffer: buffer3)
+        let after = try readAll(&reopened, from: firstLost)
+        XCTAssertEqual(after.map(\.sequence), [firstLost], "stale records of the lost header validated")
+        XCTAssertEqual(after.first?.reading?.reading.features, reading(0, 3000).features)
+        XCTAssertEqual(reopened.nextSequence, firstLost + 1)
     }
 }
