@@ -68,7 +68,7 @@ if [ "$run_tests" = 1 ]; then
     fi
 fi
 
-# ---- 1b. the log and the uplink through the real process (tests/Interop/test_store.py) -----------
+# ---- 1b. the log and the uplink through the real process (Tests/Interop/test_store.py) -----------
 # SIGKILL at random moments then forwarding (prints the kill test's counts), an upstream outage,
 # a full log with each policy, a file-size limit. Needs outpost-tool for the collector.
 if [ "$run_tests" = 1 ]; then
