@@ -189,6 +189,9 @@ extension LogStore {
 
     /// One device write; "no space" keeps the state recoverable, anything else is fail-stop.
     mutating func deviceWrite(at offset: Int64, _ bytes: UnsafeRawBufferPointer) throws(LogAppendError) {
+        // Marked before the attempt: a write that fails may still have changed some bytes, and
+        // `openSegment` relies on this flag to know that everything on the device is durable.
+        unsynced = true
         do {
             try device.write(at: offset, from: bytes)
         } catch {
@@ -201,7 +204,6 @@ extension LogStore {
                 throw .failed(code)
             }
         }
-        unsynced = true
     }
 
     /// Syncs when something was written since the last sync. Any failure is fail-stop.
