@@ -57,23 +57,7 @@ public struct SensorGenerator {
             for index in 0..<sensors.count {
                 let reading = sensors[index].read(atMs: timestampMs, options: options)
                 line.removeAll(keepingCapacity: true)
-                line.append(contentsOf: ids[index])
-                line.append(0x2C)
-                DecimalFormat.append(timestampMs, to: &line)
-                for value in [reading.temperatureC, reading.humidityPercent, reading.pressureHPa,
-                              reading.vibrationMPerS2, reading.powerW] {
-                    line.append(0x2C)
-                    DecimalFormat.append(value, decimals: 3, to: &line)
-                }
-                line.append(0x2C)
-                if let battery = reading.batteryPercent { DecimalFormat.append(battery, decimals: 3, to: &line) }
-                line.append(0x2C)
-                DecimalFormat.append(sensors[index].latitudeDeg, decimals: 6, to: &line)
-                line.append(0x2C)
-                DecimalFormat.append(sensors[index].longitudeDeg, decimals: 6, to: &line)
-                line.append(0x2C)
-                line.append(reading.anomalous ? 0x31 : 0x30)
-                line.append(0x0A)
+                sensors[index].appendCSVRow(reading, id: ids[index], timestampMs: timestampMs, to: &line)
                 sink.write(bytes: line)
                 summary.rows += 1
                 if reading.anomalous { summary.anomalousRows += 1 }

@@ -179,21 +179,6 @@ final class SimulateRun {
 
     /// The `gen` CSV row of a sent reading (docs/CSV_FORMAT.md).
     func appendLabel(_ line: inout [UInt8], index: Int, timestampMs: Int64, reading: SimulatedSensor.Reading) {
-        line.append(contentsOf: Array(ids[index].utf8))
-        line.append(0x2C)
-        DecimalFormat.append(timestampMs, to: &line)
-        for value in [reading.temperatureC, reading.humidityPercent, reading.pressureHPa, reading.vibrationMPerS2, reading.powerW] {
-            line.append(0x2C)
-            DecimalFormat.append(value, decimals: 3, to: &line)
-        }
-        line.append(0x2C)
-        if let battery = reading.batteryPercent { DecimalFormat.append(battery, decimals: 3, to: &line) }
-        line.append(0x2C)
-        DecimalFormat.append(sensors[index].latitudeDeg, decimals: 6, to: &line)
-        line.append(0x2C)
-        DecimalFormat.append(sensors[index].longitudeDeg, decimals: 6, to: &line)
-        line.append(0x2C)
-        line.append(reading.anomalous ? 0x31 : 0x30)
-        line.append(0x0A)
+        sensors[index].appendCSVRow(reading, id: Array(ids[index].utf8), timestampMs: timestampMs, to: &line)
     }
 }
