@@ -32,6 +32,13 @@ CC_x86_64 := gcc
 CARCH_aarch64 :=
 CARCH_armv7 := -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard
 CARCH_x86_64 :=
+# aarch64 kernels use 4, 16 (Raspberry Pi 5) or 64 KiB pages, and ld aligns segments for 64 KiB by
+# default, which pads the file by up to 64 KiB. 16 KiB alignment loads on 4 and 16 KiB kernels;
+# build with AARCH64_PAGE_BYTES=65536 for a 64 KiB-page kernel.
+AARCH64_PAGE_BYTES ?= 16384
+LDARCH_aarch64 := -Wl,-z,max-page-size=$(AARCH64_PAGE_BYTES)
+LDARCH_armv7 :=
+LDARCH_x86_64 :=
 BINUTILS_aarch64 := aarch64-linux-gnu-
 BINUTILS_armv7 := arm-linux-gnueabihf-
 BINUTILS_x86_64 :=
@@ -189,7 +196,7 @@ $(FW)/$(1)-$(2)/obj/c/%.o: Sources/%.c $(C_HEADERS) Makefile
 $(FW)/$(1)-$(2)/outpost: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCore.o $(FW)/obj/$(1)/OutpostProfiles.o \
 		$(patsubst Sources/%.c,$(FW)/$(1)-$(2)/obj/c/%.o,$(HAL_C) $(MODELS_C))
 	@echo "link    $(1)-$(2)"
-	@$(CC_$(1)) $(CARCH_$(1)) $$^ -Wl,--gc-sections -lm -o $$@.tmp
+	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $$^ -Wl,--gc-sections -lm -o $$@.tmp
 	@if $(BINUTILS_$(1))nm $$@.tmp | grep -E '$(FORBIDDEN_SYMBOLS)'; then \
 		echo "FAIL: $(1)-$(2) firmware references a Swift allocation entry point (above)" >&2; rm -f $$@.tmp $$@ $$@.stripped; exit 1; \
 	fi
