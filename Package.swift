@@ -81,10 +81,12 @@ let package = Package(
             path: "Sources/outpost-bench"
         ),
         // Fuzz targets: one file each, built with `-D OUTPOST_FUZZING --sanitize fuzzer` by scripts/fuzz.sh.
-        .executableTarget(name: "fuzz-coap", dependencies: ["OutpostCore"], path: "Fuzz/fuzz-coap"),
-        .executableTarget(name: "fuzz-senml-json", dependencies: ["OutpostCore"], path: "Fuzz/fuzz-senml-json"),
-        .executableTarget(name: "fuzz-senml-cbor", dependencies: ["OutpostCore"], path: "Fuzz/fuzz-senml-cbor"),
-        .executableTarget(name: "fuzz-slip", dependencies: ["OutpostCore"], path: "Fuzz/fuzz-slip"),
+        // The corpus-replay `main` the fuzz targets use in a plain build.
+        .target(name: "FuzzReplay", path: "Fuzz/FuzzReplay"),
+        .executableTarget(name: "fuzz-coap", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-coap"),
+        .executableTarget(name: "fuzz-senml-json", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-senml-json"),
+        .executableTarget(name: "fuzz-senml-cbor", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-senml-cbor"),
+        .executableTarget(name: "fuzz-slip", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-slip"),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .testTarget(

@@ -6,32 +6,11 @@
 import OutpostCore
 
 #if !OUTPOST_FUZZING
-import Foundation
+import FuzzReplay
 
 @main
 struct FuzzCoAPReplay {
-    static func main() {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            for file in FuzzReplayFiles.list(path) {
-                guard let data = FileManager.default.contents(atPath: file) else { continue }
-                _ = data.withUnsafeBytes { fuzz($0.bindMemory(to: UInt8.self).baseAddress, data.count) }
-                count += 1
-            }
-        }
-        print("replayed \(count) inputs")
-    }
-}
-
-enum FuzzReplayFiles {
-    /// `path` itself, or the regular files in it when it is a directory.
-    static func list(_ path: String) -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
-        if !isDirectory.boolValue { return [path] }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return names.sorted().map { path + "/" + $0 }
-    }
+    static func main() { FuzzReplay.run(CommandLine.arguments, fuzz) }
 }
 #endif
 

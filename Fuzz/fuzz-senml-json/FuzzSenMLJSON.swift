@@ -3,25 +3,11 @@
 import OutpostCore
 
 #if !OUTPOST_FUZZING
-import Foundation
+import FuzzReplay
 
 @main
 struct FuzzSenMLJSONReplay {
-    static func main() {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
-            let files = isDirectory.boolValue
-                ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 } : [path]
-            for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else { continue }
-                _ = data.withUnsafeBytes { fuzz($0.bindMemory(to: UInt8.self).baseAddress, data.count) }
-                count += 1
-            }
-        }
-        print("replayed \(count) inputs")
-    }
+    static func main() { FuzzReplay.run(CommandLine.arguments, fuzz) }
 }
 #endif
 
