@@ -48,24 +48,21 @@ public struct Endpoint: BitwiseCopyable, Sendable, Equatable {
         Endpoint(kind: kindSerial, port: 0xFFFF, address: InlineArray(repeating: 0), scopeOrLine: 0xFFFF_FFFF)
     }
 
-    /// FNV-1a over kind, port, address and scope/line: stable across runs and platforms.
+    /// A hash of kind, port, address and scope/line: stable across runs and platforms.
     public var hash32: UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        Endpoint.mix(&hash, kind)
-        Endpoint.mix(&hash, UInt8(truncatingIfNeeded: port &>> 8))
-        Endpoint.mix(&hash, UInt8(truncatingIfNeeded: port))
-        for i in 0..<16 { Endpoint.mix(&hash, address[i]) }
-        Endpoint.mix(&hash, UInt8(truncatingIfNeeded: scopeOrLine &>> 24))
-        Endpoint.mix(&hash, UInt8(truncatingIfNeeded: scopeOrLine &>> 16))
-        Endpoint.mix(&hash, UInt8(truncatingIfNeeded: scopeOrLine &>> 8))
-        Endpoint.mix(&hash, UInt8(truncatingIfNeeded: scopeOrLine))
-        return hash
+        // A word at a time: the duplicate table hashes the peer of every datagram.
+        var hash = Endpoint.mix(2_166_136_261, UInt32(kind) &<< 16 | UInt32(port))
+        withUnsafeBytes(of: address) { bytes in
+            for i in 0..<4 { hash = Endpoint.mix(hash, bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
+        }
+        return Endpoint.mix(hash, scopeOrLine)
     }
 
+    /// One multiply-xorshift round: every input bit reaches the high bits the tables index with.
     @inline(__always)
-    static func mix(_ hash: inout UInt32, _ byte: UInt8) {
-        hash ^= UInt32(byte)
-        hash = hash &* 16_777_619
+    static func mix(_ hash: UInt32, _ word: UInt32) -> UInt32 {
+        let product = (hash ^ word) &* 0x9E37_79B1
+        return product ^ (product &>> 15)
     }
 
     public static func == (a: Endpoint, b: Endpoint) -> Bool {

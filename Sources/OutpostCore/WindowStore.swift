@@ -133,11 +133,11 @@ public struct WindowStore {
     }
 
     /// The status distribution of sensor `sensor` over `span` as of `nowMs`, without the feature
-    /// statistics (left `.empty`): what the anomaly-rate rule needs, at a fraction of the cost.
+    /// statistics: what the anomaly-rate rule needs for every reading, at a fraction of the cost.
     /// - Complexity: O(`span.bucketCount`).
-    public func statusCounts(sensor: Int, span: WindowSpan, nowMs: Int64) -> WindowSummary {
+    public func statusCounts(sensor: Int, span: WindowSpan, nowMs: Int64) -> WindowStatusCounts {
         precondition(sensor >= 0 && sensor < sensorCapacity, "sensor index out of range")
-        var summary = WindowSummary(span: span)
+        var summary = WindowStatusCounts(span: span)
         guard windows.contains(span) else { return summary }
         let ringCount = span.bucketCount
         let newest = WindowStore.floorDivide(nowMs, span.bucketMs)
