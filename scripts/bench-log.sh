@@ -4,9 +4,13 @@
 #
 #   con_durable_readings_per_s  CON single-reading POSTs answered per second with --durability sync
 #                               (every ACK after the fdatasync covering it): BENCH_LOG_CLIENTS
-#                               coap_load clients (default 4), each with windows of 32 in flight
-#                               over 64 sensors. Compare with udp_raw_ceiling_datagrams_per_s
-#                               (scripts/bench-udp.sh): con_durable_ratio when that figure exists.
+#                               coap_load clients (default 16), each with windows of 32 in flight
+#                               over 64 sensors, so 512 exchanges in flight: a gateway's sensors
+#                               report independently, and one fdatasync per tick covers all that
+#                               arrived while the previous one ran. Compare with
+#                               udp_raw_ceiling_datagrams_per_s (scripts/bench-udp.sh):
+#                               con_durable_ratio when that figure exists. con_durable_syncs is the
+#                               number of fdatasyncs the daemon made for those readings.
 #   drain_records_per_s         records the uplink forwarded per second once the upstream came
 #                               back after an outage (collect --outage 0-S, S = BENCH_DRAIN_OUTAGE_S,
 #                               default 60), --uplink-rate off: BENCH_DRAIN_READINGS CON readings
@@ -15,15 +19,15 @@
 #
 # The daemon is the x86_64 medium firmware (Embedded Swift), the log a file under build/bench.
 # Environment: MAKE, SWIFT, SWIFTPM_FLAGS, BENCH_LOG_CLIENTS, BENCH_LOG_READINGS (per client,
-# default 50000), BENCH_DRAIN_OUTAGE_S, BENCH_DRAIN_READINGS.
+# default 12500), BENCH_DRAIN_OUTAGE_S, BENCH_DRAIN_READINGS.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 SWIFT=${SWIFT:-swift}
 MAKE=${MAKE:-make}
 read -r -a SWIFTPM <<< "${SWIFTPM_FLAGS:-}"
-CLIENTS=${BENCH_LOG_CLIENTS:-4}
-PER_CLIENT=${BENCH_LOG_READINGS:-50000}
+CLIENTS=${BENCH_LOG_CLIENTS:-16}
+PER_CLIENT=${BENCH_LOG_READINGS:-12500}
 OUTAGE_S=${BENCH_DRAIN_OUTAGE_S:-60}
 DRAIN_READINGS=${BENCH_DRAIN_READINGS:-200000}
 OUT=build/interop
@@ -89,6 +93,9 @@ PY
     if [ -n "$ceiling" ] && [[ "$con" != missing* ]]; then
         echo "con_durable_ratio $(python3 -c "import sys; print(float(sys.argv[1]) / float(sys.argv[2]))" "$con" "$ceiling")"
     fi
+    syncs=$(grep -oE 'syncs=[0-9]+' "$OUT/bench-log-con.log" | head -1 | cut -d= -f2)
+    [ -n "$syncs" ] && echo "con_durable_syncs $syncs"
+    echo "con_durable_clients $CLIENTS"
     note "CON durable: $con readings/s ($(grep -E '^outpost: log:' "$OUT/bench-log-con.log"))"
 else
     echo "con_durable_readings_per_s missing the daemon did not start ($OUT/bench-log-con.log)"

@@ -4,7 +4,8 @@ import OutpostCore
 /// The daemon's single-threaded loop: `poll` over the UDP sockets, the serial lines and the signal
 /// descriptor, with the timer as the poll timeout. Each tick:
 ///
-/// 1. receive a batch per ready socket (`recvmmsg`, at most the profile's `batchSize`) and the
+/// 1. receive batches per ready socket (`recvmmsg`, at most the profile's `batchSize` each, up to
+///    `receiveBatchesPerTick` while the send batch can answer them) and the
 ///    waiting bytes of each ready serial line (at most `serialReadBytes`);
 /// 2. `Server.handle` each datagram / SLIP frame (responses go into the send batch, serial
 ///    responses onto their line), `Server.ingestLine` each line of a line-mode serial port;
@@ -32,6 +33,12 @@ struct EventLoop<P: Profile> {
     static var serialReadBytes: Int { 2048 }
     /// Kernel receive buffer asked for per UDP socket.
     static var receiveBufferBytes: Int32 { 4 * 1024 * 1024 }
+    /// Most `recvmmsg` batches one socket gives per tick. More than one lets a tick (and with
+    /// `--durability sync` its one fdatasync) cover everything the sensors have in flight, while the
+    /// send region and the descriptor count still bound the tick's work.
+    static var receiveBatchesPerTick: Int { 8 }
+    /// Send slots kept for the notifications the server's tick emits (Observe).
+    static var notificationReserve: Int { max(8, P.observerCount * 2) }
 
     var server: Server<P>
     /// Open UDP sockets, one per listener.
@@ -54,8 +61,10 @@ struct EventLoop<P: Profile> {
     var store = DaemonStore()
     /// When `/health`'s store snapshot was last refreshed (it walks the segment table).
     var statusRefreshedMs: Int64 = Int64.min
-    /// Ticks whose responses were withheld because the log's commit did not complete.
+    /// UDP responses withheld because their tick's log commit did not complete.
     var withheldResponses: UInt64 = 0
+    /// Serial output (SLIP-encoded responses) withheld for the same reason, in bytes.
+    var withheldSerialBytes: UInt64 = 0
     var counters = LoopCounters()
     /// Set when SIGINT or SIGTERM arrived (the signal number).
     var stopSignal: Int32 = 0
@@ -85,9 +94,14 @@ struct EventLoop<P: Profile> {
         }
         let families = arena.carve(flags.listenerCount, of: UInt8(0))
         for i in 0..<flags.listenerCount { families[i] = flags.listeners[i].family }
-        // Every socket's batch can be answered, with room left for notifications.
-        let slotCount = min(Int(CHAL_BATCH_MAX), P.batchSize * flags.listenerCount + max(8, P.observerCount * 2))
-        send = SendBatch(slotCount: slotCount, datagramBytes: datagramBytes, listenerFamilies: UnsafeBufferPointer(families), arena: &arena)
+        // The region holds two worst-case batches per socket plus the notifications (so a batch of
+        // the usual few-byte answers leaves room for another); the descriptors cover up to
+        // `receiveBatchesPerTick` batches per socket of such answers.
+        let regionDatagrams = min(Int(CHAL_BATCH_MAX), 2 * P.batchSize * flags.listenerCount + EventLoop<P>.notificationReserve)
+        let slotCount = min(Int(CHAL_BATCH_MAX), P.batchSize * flags.listenerCount * EventLoop<P>.receiveBatchesPerTick + EventLoop<P>.notificationReserve)
+        send = SendBatch(
+            slotCount: max(slotCount, regionDatagrams), regionDatagrams: regionDatagrams, datagramBytes: datagramBytes,
+            listenerFamilies: UnsafeBufferPointer(families), arena: &arena)
         lineCount = flags.serialCount
         let lineStorage = arena.carve(max(1, flags.serialCount) * MemoryLayout<SerialLine>.stride + MemoryLayout<SerialLine>.alignment, of: UInt8(0))
         let lineBase = UnsafeMutableRawPointer(lineStorage.baseAddress!)
@@ -175,8 +189,12 @@ struct EventLoop<P: Profile> {
         if pollSet[0].revents != 0 { readSignals() }
         var handled = 0
         if store.enabled { admit() }
-        for i in 0..<sockets.count where pollSet[1 + i].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 {
-            handled += receiveBatch(listener: i, nowMs: nowMs)
+        // Starts at a different socket every tick, so a socket whose batches fill the send region
+        // cannot keep the others waiting.
+        let first = Int(counters.ticks % UInt64(bitPattern: sockets.count.wide))
+        for k in 0..<sockets.count {
+            let i = (first + k) % sockets.count
+            if pollSet[1 + i].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { handled += receiveBatches(listener: i, nowMs: nowMs) }
         }
         for i in 0..<lineCount {
             let revents = pollSet[1 + sockets.count + i].revents
@@ -188,8 +206,11 @@ struct EventLoop<P: Profile> {
             // Not committed: nothing of this tick may be acknowledged. The sensors retransmit; the
             // duplicate cache answers them once a later commit made their readings durable.
             withheldResponses &+= UInt64(bitPattern: send.count.wide)
-            send.count = 0
+            send.discard()
+            for i in 0..<lineCount { withheldSerialBytes &+= UInt64(bitPattern: lines[i].withdraw().wide) }
             if store.failure != 0 { return }
+        } else {
+            for i in 0..<lineCount { lines[i].release() }
         }
         send.flush(sockets: UnsafeBufferPointer(sockets))
         store.tickUplink(nowMs: nowMs)
@@ -238,6 +259,21 @@ struct EventLoop<P: Profile> {
             if signal <= 0 { return }
             stopSignal = signal
         }
+    }
+
+    /// Receives up to `receiveBatchesPerTick` batches on socket `listener`, each only while the send
+    /// batch can still answer a whole batch of worst-case responses (and the notifications); stops
+    /// at a batch that was not full (the socket is drained). Returns how many datagrams it handled.
+    /// - Complexity: O(receiveBatchesPerTick × batchSize × datagram work).
+    mutating func receiveBatches(listener: Int, nowMs: Int64) -> Int {
+        var handled = 0
+        for _ in 0..<EventLoop.receiveBatchesPerTick {
+            if !send.canTake(receive.count + EventLoop.notificationReserve) { break }
+            let count = receiveBatch(listener: listener, nowMs: nowMs)
+            handled += count
+            if count < receive.count { break }
+        }
+        return handled
     }
 
     /// Receives one batch on socket `listener` and handles every datagram; returns how many.

@@ -4,7 +4,13 @@ import OutpostCore
 /// The datagrams one loop tick sends: responses written in place by `Server.handle`, and
 /// notifications the server emits in `tick`. Sent per listener with one `sendmmsg` each.
 ///
-/// Slots and their buffers are carved from the arena at start-up; `listener` says which socket a
+/// Responses are packed one after another into one byte region rather than one maximum-size buffer
+/// per slot: most answers are a few bytes (2.04 Changed, an ACK), so a tick can answer several
+/// receive batches from the memory one batch of worst-case answers needs, and the pages a tick
+/// touches follow what it actually sends. `nextBuffer` always offers `datagramBytes` (a worst-case
+/// answer); `canTake(_:)` tells the loop whether another whole batch of worst-case answers fits.
+///
+/// Descriptors and the region are carved from the arena at start-up; `listener` says which socket a
 /// slot leaves by (the one its request came in on; a notification leaves by the first listener of
 /// the peer's address family).
 struct SendBatch: DatagramSink {
@@ -13,7 +19,13 @@ struct SendBatch: DatagramSink {
     let listener: UnsafeMutableBufferPointer<Int32>
     /// Descriptors gathered per listener for one `sendmmsg`.
     let gathered: UnsafeMutableBufferPointer<chal_datagram>
+    /// Where the responses' bytes go, packed in order of `slots`.
+    let region: UnsafeMutableRawBufferPointer
+    /// Largest datagram one response may be.
+    let datagramBytes: Int
     var count = 0
+    /// Bytes of `region` in use by the queued responses.
+    var usedBytes = 0
     /// Serial lines, for notifications to observers on a line (set by the loop before `tick`).
     var lines: UnsafeMutablePointer<SerialLine>? = nil
     var lineCount = 0
@@ -21,36 +33,54 @@ struct SendBatch: DatagramSink {
     let families: UnsafeMutableBufferPointer<UInt8>
     var counters = SendCounters()
 
-    init(slotCount: Int, datagramBytes: Int, listenerFamilies: UnsafeBufferPointer<UInt8>, arena: inout Arena) {
+    /// `slotCount` descriptors over a region for `regionDatagrams` worst-case (`datagramBytes`) answers.
+    init(slotCount: Int, regionDatagrams: Int, datagramBytes: Int, listenerFamilies: UnsafeBufferPointer<UInt8>, arena: inout Arena) {
         precondition(slotCount > 0 && slotCount <= Int(CHAL_BATCH_MAX), "send batch out of range")
+        precondition(regionDatagrams > 0 && regionDatagrams <= slotCount, "send region out of range")
+        precondition(datagramBytes > 0, "datagram size")
         precondition(listenerFamilies.count > 0, "at least one listener")
         slots = arena.carve(slotCount, of: chal_datagram())
-        for i in 0..<slotCount {
-            slots[i].buffer = arena.carve(datagramBytes, of: UInt8(0)).baseAddress
-            slots[i].capacity = Int32(truncatingIfNeeded: datagramBytes)
-        }
         listener = arena.carve(slotCount, of: Int32(0))
         gathered = arena.carve(slotCount, of: chal_datagram())
+        region = UnsafeMutableRawBufferPointer(arena.carve(regionDatagrams * datagramBytes, of: UInt8(0)))
+        self.datagramBytes = datagramBytes
         families = arena.carve(listenerFamilies.count, of: UInt8(0))
         for i in 0..<listenerFamilies.count { families[i] = listenerFamilies[i] }
     }
 
-    /// The buffer of the next free slot (for `Server.handle` to write a response into), or nil.
+    /// Room for the next response (`datagramBytes`, the most one may take), or nil when the batch
+    /// has no slot or no region bytes left.
     var nextBuffer: UnsafeMutableRawBufferPointer? {
-        if count == slots.count { return nil }
-        return UnsafeMutableRawBufferPointer(start: slots[count].buffer, count: Int(slots[count].capacity))
+        if count == slots.count || region.count - usedBytes < datagramBytes { return nil }
+        return UnsafeMutableRawBufferPointer(rebasing: region[usedBytes..<(usedBytes + datagramBytes)])
+    }
+
+    /// Whether `datagrams` more worst-case responses fit (slots and region bytes alike).
+    func canTake(_ datagrams: Int) -> Bool {
+        slots.count - count >= datagrams && region.count - usedBytes >= datagrams * datagramBytes
     }
 
     /// Takes the response written into `nextBuffer` (`length` bytes) for `peer` via `listenerIndex`.
     mutating func commit(length: Int, to peer: chal_address, listenerIndex: Int) {
-        precondition(count < slots.count && length > 0 && length <= Int(slots[count].capacity), "bad commit")
+        precondition(count < slots.count && length > 0 && length <= datagramBytes, "bad commit")
+        precondition(region.count - usedBytes >= length, "response beyond the send region")
+        slots[count].buffer = (region.baseAddress! + usedBytes).assumingMemoryBound(to: UInt8.self)
+        slots[count].capacity = Int32(truncatingIfNeeded: length)
         slots[count].length = Int32(truncatingIfNeeded: length)
         slots[count].peer = peer
         listener[count] = Int32(truncatingIfNeeded: listenerIndex)
         count += 1
+        // Kept 8-byte aligned so the next response starts on a word, as a carved buffer would.
+        usedBytes = min(region.count, usedBytes + (length + 7) & ~7)
     }
 
-    var hasRoom: Bool { count < slots.count }
+    /// Drops every queued response (a tick whose commit did not complete answers nothing).
+    mutating func discard() {
+        count = 0
+        usedBytes = 0
+    }
+
+    var hasRoom: Bool { nextBuffer != nil }
 
     /// A notification from the server: copied into a slot, or SLIP-queued on a serial line.
     mutating func send(_ bytes: UnsafeRawBufferPointer, to peer: Endpoint) {
@@ -73,7 +103,7 @@ struct SendBatch: DatagramSink {
             counters.unroutable &+= 1
             return
         }
-        for i in 0..<bytes.count { buffer[i] = bytes[i] }
+        buffer.copyMemory(from: bytes)
         commit(length: bytes.count, to: Endpoints.address(peer), listenerIndex: via)
     }
 
@@ -98,7 +128,7 @@ struct SendBatch: DatagramSink {
                 counters.dropped &+= UInt64(bitPattern: (n - Int(sent)).wide)
             }
         }
-        count = 0
+        discard()
     }
 }
 
