@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the C helpers of the interop tests and the UDP benchmark into build/interop/:
 # coap_load (CoAP load generator), udp_sink (raw recvmmsg receiver), libmalloc_preload.so
-# (the malloc counter as an LD_PRELOAD library).
+# (the malloc counter as an LD_PRELOAD library), libfail_sync_preload.so (fdatasync fails on demand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=build/interop
@@ -11,3 +11,4 @@ $CC -O2 -Wall -Wextra -o "$OUT/coap_load" Tests/Interop/tools/coap_load.c
 $CC -O2 -Wall -Wextra -o "$OUT/udp_sink" Tests/Interop/tools/udp_sink.c
 $CC -O2 -Wall -shared -fPIC -ISources/CMallocCounter/include -o "$OUT/libmalloc_preload.so" \
     Sources/CMallocCounter/malloc_counter.c Tests/Interop/tools/malloc_preload.c
+$CC -O2 -Wall -shared -fPIC -o "$OUT/libfail_sync_preload.so" Tests/Interop/tools/fail_sync_preload.c -ldl

@@ -167,6 +167,8 @@ enum Daemon {
             err.writer.unsigned(loop.store.notLogged)
             err.writer.text(" withheld_responses=")
             err.writer.unsigned(loop.withheldResponses)
+            err.writer.text(" withheld_serial_bytes=")
+            err.writer.unsigned(loop.withheldSerialBytes)
             if let uplink = loop.store.uplink {
                 err.writer.text(" uplink_cursor=")
                 err.writer.unsigned(uplink.cursor)

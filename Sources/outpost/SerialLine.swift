@@ -32,10 +32,13 @@ struct SerialLine {
     var lineLength = 0
     var skippingLine = false
 
-    /// SLIP-encoded responses waiting to be written (`outputStart..<outputEnd`).
+    /// SLIP-encoded responses waiting to be written (`outputStart..<outputEnd`). Only
+    /// `outputStart..<releasedEnd` may leave: the rest belongs to the current tick, whose answers
+    /// wait for its log commit (`release()` or `withdraw()` at the end of the tick).
     let output: UnsafeMutableRawBufferPointer
     var outputStart = 0
     var outputEnd = 0
+    var releasedEnd = 0
 
     var counters = SerialLineCounters()
 
@@ -91,6 +94,7 @@ struct SerialLine {
         skippingLine = false
         outputStart = 0
         outputEnd = 0
+        releasedEnd = 0
         // A frame cut by the outage must not be glued to the next one: feed END to resync.
         _ = decoder.push(0xC0)
     }
@@ -104,6 +108,7 @@ struct SerialLine {
         if outputStart == outputEnd {
             outputStart = 0
             outputEnd = 0
+            releasedEnd = 0
         }
         let room = UnsafeMutableRawBufferPointer(rebasing: output[outputEnd..<output.count])
         do {
@@ -115,14 +120,29 @@ struct SerialLine {
         }
     }
 
-    /// True while encoded responses wait to be written.
-    var hasOutput: Bool { outputEnd > outputStart }
+    /// True while released responses wait to be written.
+    var hasOutput: Bool { releasedEnd > outputStart }
 
-    /// Writes what the device takes now. Returns 0, or a negative errno when the device failed.
+    /// Lets everything queued so far leave (the tick's log commit completed).
+    mutating func release() {
+        releasedEnd = outputEnd
+    }
+
+    /// Drops what the current tick queued (its log commit did not complete: nothing of it may be
+    /// acknowledged; the sender retransmits). Returns how many bytes were dropped.
+    mutating func withdraw() -> Int {
+        precondition(releasedEnd >= outputStart && releasedEnd <= outputEnd, "released bytes out of range")
+        let dropped = outputEnd - releasedEnd
+        outputEnd = releasedEnd
+        return dropped
+    }
+
+    /// Writes what the device takes now of the released output. Returns 0, or a negative errno
+    /// when the device failed.
     mutating func flush() -> Int64 {
         if fd < 0 || !hasOutput { return 0 }
         let base = UnsafeRawPointer(output.baseAddress!).assumingMemoryBound(to: UInt8.self)
-        let written = chal_write_some(fd, base + outputStart, (outputEnd - outputStart).wide)
+        let written = chal_write_some(fd, base + outputStart, (releasedEnd - outputStart).wide)
         if written == -11 { return 0 }  // EAGAIN: the line is busy, try after the next poll
         if written < 0 { return written }
         outputStart += written.narrow

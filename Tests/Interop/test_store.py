@@ -2,9 +2,11 @@
 an upstream outage, a full log with each policy, and a file-size limit.
 
 Environment (besides outpost_peer's): OUTPOST_TOOL, the outpost-tool binary (the collector).
-Every test is bounded in time and uses loopback only. fdatasync failures are not faked here: the
-core's file-I/O seam covers them (LogStoreTests, LogRecoveryTests), and the daemon's reaction is
-one code path (`DaemonStore.fail`: message naming the file and errno, exit 1).
+Every test is bounded in time and uses loopback only. fdatasync failures: the core's file-I/O seam
+covers the log's side (LogStoreTests, LogRecoveryTests); here an LD_PRELOAD library
+(build/interop/libfail_sync_preload.so) makes the real daemon's fdatasync fail mid-run, to check
+that it stops with a clear message and acknowledges nothing of the failed commit, on UDP or on a
+serial line (host daemon only: the preload cannot enter qemu).
 """
 import json
 import os
@@ -13,12 +15,14 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
-from outpost_peer import ACK, CON, POST, SCALE, Daemon, Peer, code_text, parse, request
+from outpost_peer import (ACK, CON, POST, RUNNER, SCALE, Daemon, Peer, code_text, parse, request, senml_json,
+                          slip_encode, slip_frames)
 
 TOOL = os.environ.get("OUTPOST_TOOL", "")
 
@@ -297,6 +301,44 @@ class StoreTests(unittest.TestCase):
                 self.assertEqual(daemon.stop(), 0, "a full disk must not crash the daemon")
         finally:
             outpost_peer.RUNNER = saved
+
+    def test_fdatasync_failure_stops_and_acknowledges_nothing_of_the_failed_commit(self):
+        preload = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "build", "interop",
+                                               "libfail_sync_preload.so"))
+        if RUNNER or not os.path.exists(preload):
+            self.skipTest("needs the host daemon and build/interop/libfail_sync_preload.so")
+        import test_interop  # the pseudo-terminal device (a module import: its tests do not run twice)
+        device = test_interop.PtyDevice(os.path.join(self.directory, "tty"))
+        flag = os.path.join(self.directory, "fail-sync")
+        env = {"LD_PRELOAD": preload, "OUTPOST_FAIL_SYNC_FLAG": flag}
+        try:
+            with Daemon("--data-dir", self.directory, "--log-size", "1M", "--durability", "sync",
+                        "--serial", device.link + "@115200:slip", env=env) as daemon:
+                self.assertTrue(daemon.wait_log(r"serial \S+ slip 115200 open"), daemon.log())
+                # Before the fault: a CON reading over the line is acknowledged (the commit worked).
+                device.write(slip_encode(request(CON, POST, 0x0101, "/readings", token=b"\x01",
+                                                 payload=senml_json("sync-1", value=20.0), content_format=110)))
+                frames = device.read_frames(1)
+                self.assertEqual([code_text(parse(f)[1]) for f in frames], ["2.04"])
+                # The disk starts failing: the next commit fails, the daemon stops (fail-stop), and
+                # neither the serial nor the UDP reading of that tick is acknowledged.
+                open(flag, "w").close()
+                device.write(slip_encode(request(CON, POST, 0x0102, "/readings", token=b"\x02",
+                                                 payload=senml_json("sync-2", value=20.5), content_format=110)))
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.settimeout(0.5 * SCALE)
+                sock.sendto(request(CON, POST, 0x0103, "/readings", token=b"\x03",
+                                    payload=senml_json("sync-3", value=21.0), content_format=110),
+                            ("127.0.0.1", daemon.port))
+                status = daemon.process.wait(timeout=10 * SCALE)
+                self.assertNotEqual(status, 0, "an fdatasync failure must stop the daemon with a failure status")
+                self.assertRegex(daemon.log(), r"fdatasync|Input/output error|EIO", daemon.log())
+                self.assertEqual(slip_frames(device.read_for(0.3)), [], "no serial ACK for a failed commit")
+                with self.assertRaises((socket.timeout, ConnectionRefusedError)):
+                    sock.recvfrom(2048)
+                sock.close()
+        finally:
+            device.close()
 
 
 if __name__ == "__main__":
