@@ -42,9 +42,13 @@ let package = Package(
                 .define("OUTPOST_ARENA_BYTES", to: "6291456", .when(traits: ["high"])),
             ]
         ),
+        // CRC-32C with the CPU's instruction (x86_64 SSE4.2, aarch64 CRC) behind a runtime check;
+        // a <stdint.h>-only header, so the Embedded core imports it too (Makefile: CRC_C).
+        .target(name: "CCRC32C", path: "Sources/CCRC32C"),
         // Plain Swift, no Foundation: builds as normal Swift and as Embedded Swift with -no-allocations.
         .target(
             name: "OutpostCore",
+            dependencies: ["CCRC32C"],
             path: "Sources/OutpostCore",
             // The core is generic over the profile, which lives in another module: without
             // cross-module optimisation the host build runs the pipeline unspecialised (about 2x slower).

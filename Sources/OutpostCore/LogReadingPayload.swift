@@ -17,24 +17,31 @@ public struct LogReadingPayload: Sendable, Equatable {
     }
 
     /// Writes the payload into `bytes` (at least `sizeBytes`); returns its length.
+    ///
+    /// On every append (the log's hot path): one bounds check for the whole payload, then stores
+    /// through the base pointer (unaligned, little-endian) rather than a checked store per field.
     /// - Complexity: O(1).
     public func encode(into bytes: UnsafeMutableRawBufferPointer) -> Int {
-        precondition(bytes.count >= sizeBytes, "payload buffer too small")
-        precondition(reading.features.presentMask & 0xE0 == 0, "only five features exist")
+        let mask = reading.features.presentMask
+        precondition(mask & 0xE0 == 0, "only five features exist")
+        let size = sizeBytes
+        precondition(bytes.count >= size, "payload buffer too small")
         var offset = LogPayloadName.encode(name, into: bytes, at: 0)
-        bytes[offset] = reading.features.presentMask
-        bytes[offset + 1] = reading.status.rawValue
+        let base = bytes.baseAddress! + offset
         var flags: UInt8 = reading.anomaly ? 1 : 0
         if reading.batteryMilliPercent != nil { flags |= 2 }
-        bytes[offset + 2] = flags
-        LogFormat.store16(bytes, offset + 3, reading.scoreQ16)
-        LogFormat.storeInt32(bytes, offset + 5, reading.batteryMilliPercent ?? 0)
+        base.storeBytes(of: mask, as: UInt8.self)
+        base.storeBytes(of: reading.status.rawValue, toByteOffset: 1, as: UInt8.self)
+        base.storeBytes(of: flags, toByteOffset: 2, as: UInt8.self)
+        base.storeBytes(of: reading.scoreQ16.littleEndian, toByteOffset: 3, as: UInt16.self)
+        base.storeBytes(of: (reading.batteryMilliPercent ?? 0).littleEndian, toByteOffset: 5, as: Int32.self)
         offset += 9
-        for i in 0..<Feature.count where reading.features.presentMask & (1 &<< UInt8(truncatingIfNeeded: i)) != 0 {
-            LogFormat.storeInt32(bytes, offset, reading.features.values[i])
+        // At most five features; `size` counted exactly the present ones, so this stays inside.
+        for i in 0..<Feature.count where mask & (1 &<< UInt8(truncatingIfNeeded: i)) != 0 {
+            (bytes.baseAddress! + offset).storeBytes(of: reading.features.values[i].littleEndian, as: Int32.self)
             offset += 4
         }
-        assert(offset == sizeBytes)
+        assert(offset == size)
         return offset
     }
 

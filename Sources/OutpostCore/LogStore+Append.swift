@@ -122,6 +122,11 @@ extension LogStore {
 
     /// Builds a record in the page buffer (writing the buffer out first when it is full) and
     /// re-checks it from there. The head must have room.
+    ///
+    /// Per-record hot path: one bounds check for the whole record (the page always has room for
+    /// the largest record after a flush, `init` requires `pageBytes` ≥ 512), then the header fields
+    /// are stored through the record's base pointer instead of a checked slice per field.
+    /// - Complexity: O(record length): the payload encode and one CRC pass.
     mutating func place(
         type: LogRecordType, flags: UInt8, timestampMs: Int64, payloadCount: Int,
         encode: (UnsafeMutableRawBufferPointer) -> Int
@@ -129,19 +134,19 @@ extension LogStore {
         let length = LogFormat.recordHeaderBytes + payloadCount + LogFormat.recordTrailerBytes
         precondition(head >= 0 && headHasRoom(length), "no room in the head segment")
         if pendingBytes + length > page.count { try flushPending() }
-        let record = UnsafeMutableRawBufferPointer(rebasing: page[pendingBytes..<(pendingBytes + length)])
+        precondition(pendingBytes >= 0 && pendingBytes + length <= page.count, "record outside the page buffer")
+        let base = page.baseAddress! + pendingBytes
         let sequence = nextSequence
-        LogFormat.store16(record, 0, UInt16(truncatingIfNeeded: length))
-        record[2] = type.rawValue
-        record[3] = flags
-        LogFormat.store64(record, 4, sequence)
-        LogFormat.store64(record, 12, UInt64(bitPattern: timestampMs))
-        let payload = UnsafeMutableRawBufferPointer(rebasing: record[LogFormat.recordHeaderBytes..<(length - LogFormat.recordTrailerBytes)])
-        let written = encode(payload)
+        let crcOffset = length - LogFormat.recordTrailerBytes
+        base.storeBytes(of: UInt16(truncatingIfNeeded: length).littleEndian, as: UInt16.self)
+        base.storeBytes(of: type.rawValue, toByteOffset: 2, as: UInt8.self)
+        base.storeBytes(of: flags, toByteOffset: 3, as: UInt8.self)
+        base.storeBytes(of: sequence.littleEndian, toByteOffset: 4, as: UInt64.self)
+        base.storeBytes(of: UInt64(bitPattern: timestampMs).littleEndian, toByteOffset: 12, as: UInt64.self)
+        let written = encode(UnsafeMutableRawBufferPointer(start: base + LogFormat.recordHeaderBytes, count: payloadCount))
         precondition(written == payloadCount, "payload encoder wrote a different length")
-        let body = UnsafeRawBufferPointer(rebasing: record[0..<(length - LogFormat.recordTrailerBytes)])
-        let crc = LogFormat.recordCRC(key: headKey, body)
-        LogFormat.store32(record, length - LogFormat.recordTrailerBytes, crc)
+        let crc = LogFormat.recordCRC(key: headKey, UnsafeRawBufferPointer(start: base, count: crcOffset))
+        base.storeBytes(of: crc.littleEndian, toByteOffset: crcOffset, as: UInt32.self)
         // Paired check (kept in release): the bytes that will reach the disk parse back as a
         // record of this length, a known type and flags and this sequence, and end in the CRC
         // just computed. It catches a field stored at the wrong offset or width, a bad length or
@@ -149,10 +154,10 @@ extension LogStore {
         // bytes it was just computed over: nothing writes them in between, so that could not
         // fail; that reader and writer key and cover the same bytes is checked where the key is
         // made (`openSegment`) and by the round-trip and power-cut tests.
-        let placed = UnsafeRawBufferPointer(record)
+        let placed = UnsafeRawBufferPointer(start: base, count: length)
         precondition(
             LogStore.parseRecordHeader(placed, at: 0, limit: length, expected: sequence) == length
-                && LogFormat.load32(placed, length - LogFormat.recordTrailerBytes) == crc,
+                && LogFormat.load32(placed, crcOffset) == crc,
             "record does not parse back as written")
         pendingBytes += length
         pendingRecords += 1
@@ -206,8 +211,10 @@ extension LogStore {
         }
     }
 
-    /// Syncs when something was written since the last sync. Any failure is fail-stop.
+    /// Syncs when something was written since the last sync. Any failure is fail-stop. With
+    /// `LogSyncMode.never` it does nothing: nothing becomes known durable.
     mutating func syncDevice() throws(LogAppendError) {
+        if syncMode == .never { return }
         if !unsynced {
             durableCursor = cursorDirty ? durableCursor : cursor
             return

@@ -158,6 +158,7 @@ extension LogStore {
         for j in end...lastNonZero { scan[j] = 0 }
         let zeros = UnsafeRawBufferPointer(rebasing: scan[end...lastNonZero])
         try device.write(at: geometry.offset(ofSegment: head) + end.wide, from: zeros)
+        if syncMode == .never { return }
         try device.sync()
         counters.syncs &+= 1
     }

@@ -12,6 +12,8 @@ public struct LogStore<Device: LogDevice> {
     public internal(set) var device: Device
     public let geometry: LogGeometry
     public let policy: LogFullPolicy
+    /// `.never`: no device sync is ever issued (see `LogSyncMode`).
+    public let syncMode: LogSyncMode
     let readOnly: Bool
     var table: LogSegmentTable
     /// Records are assembled here before they are written (group commit); also the bounce buffer
@@ -79,15 +81,18 @@ public struct LogStore<Device: LogDevice> {
     /// - Parameters:
     ///   - pageBytes: size of the group-commit buffer (≥ 512, ≤ a segment's record space).
     ///   - readOnly: inspect only: nothing is written (no format, no tail repair, no appends).
+    ///   - syncMode: `.never` recovers, repairs and appends without a single device sync (only
+    ///     formatting a blank file syncs, see `format`).
     /// - Complexity: O(file size): every live segment is read once.
     public init(
         device: Device, arena: inout Arena, geometry: LogGeometry, pageBytes: Int, policy: LogFullPolicy,
-        formatIfBlank: Bool, readOnly: Bool = false
+        formatIfBlank: Bool, readOnly: Bool = false, syncMode: LogSyncMode = .ordered
     ) throws(LogOpenError) {
         precondition(pageBytes >= 512 && pageBytes <= geometry.segmentPayloadBytes, "page buffer size out of range")
         self.device = device
         self.geometry = geometry
         self.policy = policy
+        self.syncMode = syncMode
         self.readOnly = readOnly
         table = LogSegmentTable(arena: &arena, segmentCount: geometry.segmentCount)
         page = UnsafeMutableRawBufferPointer(arena.carve(pageBytes, of: UInt8(0)))
@@ -126,6 +131,8 @@ public struct LogStore<Device: LogDevice> {
             try device.write(at: offset.wide, from: UnsafeRawBufferPointer(rebasing: page[0..<count]))
             offset += count
         }
+        // Synced in both modes: a new file is created once, and a torn file header would stop the
+        // daemon at the next start (`corruptHeader`), which no sync mode may risk.
         try device.sync()
         let header = LogFileHeader(geometry: geometry, fileSizeBytes: device.sizeBytes)
         let headerBytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.fileHeaderBytes])

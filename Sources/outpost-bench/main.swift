@@ -2,7 +2,8 @@
 // line (see BenchReport); scripts/bench.sh adds the firmware sizes and writes
 // build/bench/results.json. Progress and notes go to standard error.
 //
-// Options: --readings N (default 100 000), --repetitions N (default 5), --log-dir DIR (default build/bench).
+// Options: --readings N (default 100 000), --repetitions N (default 5), --log-dir DIR (default build/bench),
+// --only log (only the log figures, for iterating on the log; the default runs everything).
 import OutpostCore
 import OutpostProfiles
 
@@ -43,11 +44,20 @@ let logDirectory: String = {
     if let at = arguments.firstIndex(of: "--log-dir"), at + 1 < arguments.count { return arguments[at + 1] }
     return "build/bench"
 }()
+/// `--only log` runs just the log figures (`make bench` runs everything).
+let onlyLog: Bool = {
+    let arguments = CommandLine.arguments
+    guard let at = arguments.firstIndex(of: "--only") else { return false }
+    guard at + 1 < arguments.count, arguments[at + 1] == "log" else { fatalError("outpost-bench: --only takes: log") }
+    return true
+}()
 var report = BenchReport()
-benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
-benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
-benchPipeline(ProfileHigh.self, readingCount: readingCount, repetitions: repetitions, into: &report)
-benchPipeline(ProfileTest.self, readingCount: readingCount, repetitions: repetitions, into: &report)
-ForestBench.run(repetitions: repetitions, into: &report)
+if !onlyLog {
+    benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+    benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+    benchPipeline(ProfileHigh.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+    benchPipeline(ProfileTest.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+    ForestBench.run(repetitions: repetitions, into: &report)
+}
 LogBench.run(directory: logDirectory, repetitions: min(repetitions, 3), into: &report)
 report.print()

@@ -152,7 +152,10 @@ extension DaemonStore {
         }
         let store: LogStore<FileLogDevice>
         do {
-            store = try LogStore(device: device, arena: &region, geometry: geometry, pageBytes: pageBytes, policy: policy, formatIfBlank: true)
+            // `none` never syncs, not even at a segment roll or when formatting (LogSyncMode).
+            store = try LogStore(
+                device: device, arena: &region, geometry: geometry, pageBytes: pageBytes, policy: policy, formatIfBlank: true,
+                syncMode: durability == .none ? .never : .ordered)
         } catch {
             device.close()
             switch error {

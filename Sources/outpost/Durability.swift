@@ -6,7 +6,10 @@ enum Durability: UInt8 {
     /// Write every tick, sync on a timer (`EventLoop.batchSyncIntervalMs`): an ACK means the
     /// reading reached the kernel; a power cut may lose the last interval.
     case batch = 1
-    /// Write every tick, never sync (the kernel writes back when it likes).
+    /// Write every tick, never sync (the kernel writes back when it likes): the store is opened
+    /// with `LogSyncMode.never`, so not even a segment roll or the format syncs. A killed daemon
+    /// loses nothing written; a power cut may lose anything not yet written back
+    /// (docs/LOG_FORMAT.md §6.1).
     case none = 2
 
     /// Lower-case name (flags, start-up message).
