@@ -205,6 +205,17 @@ $(FW)/$(1)-$(2)/outpost: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCor
 	@echo "built   $$@  ($$$$(stat -c %s $$@.stripped) bytes stripped, no Swift allocation symbols)"
 endef
 
+# ---- CRC-32C shim (Sources/CCRC32C) -------------------------------------------------------------
+# OutpostCore imports the C module CCRC32C (hardware CRC-32C behind a CPU check, <stdint.h>-only
+# header): every Embedded swiftc needs its include folder, and every firmware links its object.
+CRC_C := $(sort $(shell find Sources/CCRC32C -name '*.c'))
+EMBEDDED_FLAGS += -I Sources/CCRC32C/include
+C_FLAGS += -ISources/CCRC32C/include
+C_HEADERS += $(wildcard Sources/CCRC32C/include/*)
+$(foreach a,$(ARCHS),$(eval $(FW)/obj/$(a)/OutpostCore.o: $(wildcard Sources/CCRC32C/include/*)))
+$(foreach a,$(ARCHS),$(foreach p,$(PROFILES),$(eval \
+	$(FW)/$(a)-$(p)/outpost $(FW)/$(a)-$(p)/outpost-dynamic: $(patsubst Sources/%.c,$(FW)/$(a)-$(p)/obj/c/%.o,$(CRC_C)))))
+
 $(foreach a,$(ARCHS),$(eval $(call ARCH_RULES,$(a))))
 $(foreach a,$(ARCHS),$(foreach p,$(PROFILES),$(eval $(call FIRMWARE_RULES,$(a),$(p)))))
 
