@@ -31,10 +31,10 @@ public struct LogReadingPayload: Sendable, Equatable {
         var flags: UInt8 = reading.anomaly ? 1 : 0
         if reading.batteryMilliPercent != nil { flags |= 2 }
         base.storeBytes(of: mask, as: UInt8.self)
-        base.storeBytes(of: reading.status.rawValue, toByteOffset: 1, as: UInt8.self)
-        base.storeBytes(of: flags, toByteOffset: 2, as: UInt8.self)
-        base.storeBytes(of: reading.scoreQ16.littleEndian, toByteOffset: 3, as: UInt16.self)
-        base.storeBytes(of: (reading.batteryMilliPercent ?? 0).littleEndian, toByteOffset: 5, as: Int32.self)
+        (base + 1).storeBytes(of: reading.status.rawValue, as: UInt8.self)
+        (base + 2).storeBytes(of: flags, as: UInt8.self)
+        (base + 3).storeBytes(of: reading.scoreQ16.littleEndian, as: UInt16.self)
+        (base + 5).storeBytes(of: (reading.batteryMilliPercent ?? 0).littleEndian, as: Int32.self)
         offset += 9
         // At most five features; `size` counted exactly the present ones, so this stays inside.
         for i in 0..<Feature.count where mask & (1 &<< UInt8(truncatingIfNeeded: i)) != 0 {

@@ -139,14 +139,14 @@ extension LogStore {
         let sequence = nextSequence
         let crcOffset = length - LogFormat.recordTrailerBytes
         base.storeBytes(of: UInt16(truncatingIfNeeded: length).littleEndian, as: UInt16.self)
-        base.storeBytes(of: type.rawValue, toByteOffset: 2, as: UInt8.self)
-        base.storeBytes(of: flags, toByteOffset: 3, as: UInt8.self)
-        base.storeBytes(of: sequence.littleEndian, toByteOffset: 4, as: UInt64.self)
-        base.storeBytes(of: UInt64(bitPattern: timestampMs).littleEndian, toByteOffset: 12, as: UInt64.self)
+        (base + 2).storeBytes(of: type.rawValue, as: UInt8.self)
+        (base + 3).storeBytes(of: flags, as: UInt8.self)
+        (base + 4).storeBytes(of: sequence.littleEndian, as: UInt64.self)
+        (base + 12).storeBytes(of: UInt64(bitPattern: timestampMs).littleEndian, as: UInt64.self)
         let written = encode(UnsafeMutableRawBufferPointer(start: base + LogFormat.recordHeaderBytes, count: payloadCount))
         precondition(written == payloadCount, "payload encoder wrote a different length")
         let crc = LogFormat.recordCRC(key: headKey, UnsafeRawBufferPointer(start: base, count: crcOffset))
-        base.storeBytes(of: crc.littleEndian, toByteOffset: crcOffset, as: UInt32.self)
+        (base + crcOffset).storeBytes(of: crc.littleEndian, as: UInt32.self)
         // Paired check (kept in release): the bytes that will reach the disk parse back as a
         // record of this length, a known type and flags and this sequence, and end in the CRC
         // just computed. It catches a field stored at the wrong offset or width, a bad length or
