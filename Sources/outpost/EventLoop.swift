@@ -191,7 +191,8 @@ struct EventLoop<P: Profile> {
         if store.enabled { admit() }
         // Starts at a different socket every tick, so a socket whose batches fill the send region
         // cannot keep the others waiting.
-        let first = Int(counters.ticks % UInt64(bitPattern: sockets.count.wide))
+        // (Through Int: `Int(UInt64 % UInt64)` trips the 32-bit -no-allocations false positive.)
+        let first = (Int(truncatingIfNeeded: counters.ticks) & Int.max) % sockets.count
         for k in 0..<sockets.count {
             let i = (first + k) % sockets.count
             if pollSet[1 + i].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { handled += receiveBatches(listener: i, nowMs: nowMs) }
