@@ -38,7 +38,11 @@ public struct WindowStore {
         spanOffsets = offsets
         let bucketCount = sensorCapacity * bucketsPerSensor
         buckets = arena.carve(bucketCount, of: Bucket(number: Bucket.unused))
-        accumulators = arena.carve(bucketCount * Feature.count, of: Accumulator.empty)
+        // All-zero bits, not `.empty`: a slot's accumulators are read only while its bucket is in
+        // range and are reset to `.empty` when the slot takes a bucket, so their start value is
+        // never seen. Zero lets a zeroed arena leave the pages of sensors never seen unwritten.
+        accumulators = arena.carve(bucketCount * Feature.count, of: Accumulator(
+            sumDeviation: 0, sumSquaredDeviation: 0, count: 0, minimum: 0, maximum: 0, saturated: false))
         sensorStates = arena.carve(sensorCapacity, of: SensorState.initial)
     }
 

@@ -10,7 +10,7 @@ let outpostVersion: StaticString = "0.1.0"
 @main
 struct Outpost {
     static func main() {
-        var arena = Arena(base: UnsafeMutableRawPointer(chal_arena()), sizeBytes: chal_arena_bytes().narrow)
+        var arena = Arena(zeroedBase: UnsafeMutableRawPointer(chal_arena()), sizeBytes: chal_arena_bytes().narrow)
         var out = Console(fd: 1, buffer: UnsafeMutableRawBufferPointer(arena.carve(16 * 1024, of: UInt8(0))))
         var err = Console(fd: 2, buffer: UnsafeMutableRawBufferPointer(arena.carve(4 * 1024, of: UInt8(0))))
         let status = run(arena: &arena, out: &out, err: &err)
