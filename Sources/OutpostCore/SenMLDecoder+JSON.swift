@@ -34,10 +34,12 @@ extension SenMLDecoder {
         for _ in 0...payload.count {
             let keyToken = try scanner.next()
             if keyToken == .endObject { return record }
-            guard case .key(let keyStart, let keyEnd, _) = keyToken else { preconditionFailure("the scanner yields keys in objects") }
+            guard case .key(let keyStart, let keyEnd, let keyEscaped) = keyToken else { preconditionFailure("the scanner yields keys in objects") }
             let keyOffset = scanner.tokenStart
-            var key = SenMLText()
-            scanner.forEachUnescapedByte(start: keyStart, end: keyEnd) { key.append($0) }
+            // Without escapes (the usual case) the key's bytes are its text: no unescaping pass.
+            let key = keyEscaped
+                ? unescapedText(scanner, start: keyStart, end: keyEnd)
+                : SenMLText(raw: UnsafeRawBufferPointer(rebasing: payload[keyStart..<keyEnd]))
             let value = try scanner.next()
             let valueOffset = scanner.tokenStart
             guard let label = SenMLLabel(json: key) else {
@@ -49,9 +51,10 @@ extension SenMLDecoder {
             let wrongType = SenMLError(.wrongType, at: valueOffset)
             switch label.kind {
             case .text:
-                guard case .string(let start, let end, _) = value else { throw wrongType }
-                var text = SenMLText()
-                scanner.forEachUnescapedByte(start: start, end: end) { text.append($0) }
+                guard case .string(let start, let end, let escaped) = value else { throw wrongType }
+                let text = escaped
+                    ? unescapedText(scanner, start: start, end: end)
+                    : SenMLText(raw: UnsafeRawBufferPointer(rebasing: payload[start..<end]))
                 try record.setText(label, text, at: valueOffset)
             case .number:
                 guard case .number(let start, let end) = value else { throw wrongType }
@@ -68,5 +71,13 @@ extension SenMLDecoder {
             }
         }
         preconditionFailure("more members than payload bytes")
+    }
+
+    /// The unescaped text of the string token at `start..<end` (escapes resolved).
+    /// - Complexity: O(`end - start`).
+    static func unescapedText(_ scanner: JSONScanner, start: Int, end: Int) -> SenMLText {
+        var text = SenMLText()
+        scanner.forEachUnescapedByte(start: start, end: end) { text.append($0) }
+        return text
     }
 }

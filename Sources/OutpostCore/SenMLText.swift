@@ -13,6 +13,16 @@ public struct SenMLText: BitwiseCopyable, Sendable {
 
     public init() { bytes = InlineArray(repeating: 0) }
 
+    /// The text of `raw` as it stands (a JSON string without escapes, a CBOR text string).
+    /// - Complexity: O(min(`raw.count`, `capacityBytes`)).
+    public init(raw: UnsafeRawBufferPointer) {
+        bytes = InlineArray(repeating: 0)
+        let kept = min(raw.count, SenMLText.capacityBytes)
+        for i in 0..<kept { bytes[i] = raw[i] }
+        count = raw.count
+        last = raw.count > 0 ? raw[raw.count - 1] : 0
+    }
+
     /// True when more than `capacityBytes` bytes were appended.
     public var overflowed: Bool { count > SenMLText.capacityBytes }
 
