@@ -1,10 +1,19 @@
-/// Constants of log format version 1 (docs/LOG_FORMAT.md) and little-endian field access.
+/// Constants of the log format (docs/LOG_FORMAT.md) and little-endian field access.
 ///
 /// Every on-disk integer goes through these helpers, so the format is the same on every board
 /// whatever its byte order, and unaligned fields are fine.
 public enum LogFormat {
-    /// The format version this code reads and writes.
-    public static let version: UInt16 = 1
+    /// File header version written when formatting. Version 2 files hold only version-2
+    /// segments; version-1 files are still opened, never rewritten at the file level, and get
+    /// version-2 segments appended (each segment header says which layout its records use).
+    public static let version: UInt16 = 2
+    /// Oldest file header version this code opens.
+    public static let oldestVersion: UInt16 = 1
+    /// Segment header version written by this code: a copied record's payload ends with the
+    /// original record's sequence (`copyTrailerBytes`).
+    public static let segmentVersion: UInt16 = 2
+    /// Oldest segment header version this code reads (version 1: copies have no trailer).
+    public static let oldestSegmentVersion: UInt16 = 1
     /// Size of the reserved area before segment 0 (file header and cursor slots).
     public static let reservedBytes = 4096
     /// File header size and its magic `OPLG` (as a little-endian UInt32).
@@ -27,6 +36,16 @@ public enum LogFormat {
     public static let maxPayloadBytes = maxRecordBytes - recordHeaderBytes - recordTrailerBytes
     /// Record flag: an alert copied forward from a dropped segment.
     public static let flagCopied: UInt8 = 1
+    /// In a version-2 segment, a copied record's payload is the original payload followed by
+    /// the first original's 64-bit sequence, little-endian.
+    public static let copyTrailerBytes = 8
+
+    /// True when a copied record (`flags`) in a segment of `segmentVersion` ends its payload with
+    /// the original sequence.
+    @inline(__always)
+    static func hasCopyTrailer(flags: UInt8, segmentVersion: UInt16) -> Bool {
+        flags & flagCopied != 0 && segmentVersion >= 2
+    }
 
     @inline(__always)
     static func load8(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt8 {

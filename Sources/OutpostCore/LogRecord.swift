@@ -6,6 +6,9 @@ public struct LogRecord: Sendable, BitwiseCopyable {
     /// Record flags (`LogFormat.flagCopied`).
     public var flags: UInt8
     public var sequence: UInt64
+    /// For a copy read from a version-2 segment: the sequence of the first original it was
+    /// copied from (docs/LOG_FORMAT.md §4.5); 0 otherwise. Use `originalSequence`.
+    public var copiedFromSequence: UInt64
     public var timestampMs: Int64
     /// Payload length in bytes (0 ... LogFormat.maxPayloadBytes).
     public var payloadCount: Int
@@ -17,6 +20,7 @@ public struct LogRecord: Sendable, BitwiseCopyable {
         type = .marker
         flags = 0
         sequence = 0
+        copiedFromSequence = 0
         timestampMs = 0
         payloadCount = 0
         payload = InlineArray(repeating: 0)
@@ -24,6 +28,12 @@ public struct LogRecord: Sendable, BitwiseCopyable {
 
     /// True when the record is an alert copied forward from a dropped segment.
     public var isCopied: Bool { flags & LogFormat.flagCopied != 0 }
+
+    /// The sequence the record was first written under: the first original's for a copy that
+    /// carries it, else `sequence` (not a copy, or a copy from a version-1 segment, whose
+    /// original is unknown). The uplink sends it as `seq` so a receiver drops a copy whose
+    /// original it already has.
+    public var originalSequence: UInt64 { isCopied && copiedFromSequence != 0 ? copiedFromSequence : sequence }
 
     /// Calls `body` with the payload bytes.
     public func withPayload<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {

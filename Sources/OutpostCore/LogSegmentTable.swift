@@ -9,6 +9,8 @@ struct LogSegmentTable {
     /// Offset in the segment after the last valid record written (live segments).
     let endOffset: UnsafeMutableBufferPointer<Int32>
     let eraseCount: UnsafeMutableBufferPointer<UInt32>
+    /// Segment header version of the live life (how its copied records are laid out).
+    let version: UnsafeMutableBufferPointer<UInt16>
     /// 1 live; 0 free with a clean header on the device (all zeros, or a valid erased header);
     /// 2 free with anything else there (a damaged header, a live header of a life being reused, a
     /// header write in flight). Only a clean free segment can be opened without syncing its new
@@ -26,6 +28,7 @@ struct LogSegmentTable {
         endSequence = arena.carve(segmentCount, of: UInt64(0))
         endOffset = arena.carve(segmentCount, of: Int32(0))
         eraseCount = arena.carve(segmentCount, of: UInt32(0))
+        version = arena.carve(segmentCount, of: UInt16(0))
         live = arena.carve(segmentCount, of: UInt8(0))
     }
 
@@ -36,6 +39,7 @@ struct LogSegmentTable {
         end = Arena.bytes(after: end, segmentCount, of: UInt64.self)
         end = Arena.bytes(after: end, segmentCount, of: Int32.self)
         end = Arena.bytes(after: end, segmentCount, of: UInt32.self)
+        end = Arena.bytes(after: end, segmentCount, of: UInt16.self)
         return Arena.bytes(after: end, segmentCount, of: UInt8.self)
     }
 

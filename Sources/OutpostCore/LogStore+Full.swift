@@ -40,11 +40,19 @@ extension LogStore {
     /// Drops segment `victim` (the oldest): its unforwarded alerts are copied to the head as room
     /// allows, its unforwarded readings and other records are counted as lost, a marker records the
     /// loss, everything is synced, and only then is the segment erased.
+    ///
+    /// A copy in a version-2 head carries the sequence its alert was first written under (the
+    /// original's, or the trailer of a copy being copied again), so the uplink forwards it under
+    /// that sequence and a receiver that already has the original drops it (docs/LOG_FORMAT.md
+    /// §4.5). A copy can only go to a version-1 head after a cut in the middle of a drop in a log
+    /// written by older code; it then has no trailer, as version 1 requires.
     /// - Complexity: O(segment size): one read, at most a segment's worth of copies, two syncs.
     mutating func drop(_ victim: Int) throws(LogAppendError) {
         precondition(victim != head && table.isLive(victim) && head >= 0)
         try loadWhole(victim)
         let key = LogFormat.recordKey(segmentSequence: table.segmentSequence[victim])
+        let victimVersion = table.version[victim]
+        let headVersion = table.version[head]
         let limit = Int(table.endOffset[victim])
         var offset = LogFormat.segmentHeaderBytes
         var expected = table.firstSequence[victim]
@@ -54,19 +62,34 @@ extension LogStore {
         let raw = UnsafeRawBufferPointer(scan)
         // Bounded: every record is at least minRecordBytes long.
         for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
-            let length = LogStore.parseRecord(raw, at: offset, limit: limit, key: key, expected: expected)
+            let length = LogStore.parseRecord(raw, at: offset, limit: limit, key: key, expected: expected, version: victimVersion)
             if length == 0 { break }
             if expected > cursor {
                 let type = LogRecordType(rawValue: raw[offset + 2])!
                 if type.isAlert {
-                    if headHasRoom(length) {
-                        let source = UnsafeRawBufferPointer(
-                            rebasing: raw[(offset + LogFormat.recordHeaderBytes)..<(offset + length - LogFormat.recordTrailerBytes)])
+                    let sourceFlags = raw[offset + 3]
+                    // The payload without any trailer, and the sequence the alert was first
+                    // written under (unknown for a copy in a version-1 segment: its own).
+                    var payloadEnd = offset + length - LogFormat.recordTrailerBytes
+                    var original = expected
+                    if LogFormat.hasCopyTrailer(flags: sourceFlags, segmentVersion: victimVersion) {
+                        payloadEnd -= LogFormat.copyTrailerBytes
+                        original = LogFormat.load64(raw, payloadEnd)
+                    }
+                    let source = UnsafeRawBufferPointer(rebasing: raw[(offset + LogFormat.recordHeaderBytes)..<payloadEnd])
+                    let flags = sourceFlags | LogFormat.flagCopied
+                    let trailerBytes = LogFormat.hasCopyTrailer(flags: flags, segmentVersion: headVersion) ? LogFormat.copyTrailerBytes : 0
+                    let payloadCount = source.count + trailerBytes
+                    // Alert payloads are far below the limit (a name of at most
+                    // SensorName.capacityBytes and 13 bytes), so the trailer always fits.
+                    precondition(payloadCount <= LogFormat.maxPayloadBytes, "copied payload too large")
+                    let copyLength = LogFormat.recordHeaderBytes + payloadCount + LogFormat.recordTrailerBytes
+                    if headHasRoom(copyLength) {
                         let timestamp = Int64(bitPattern: LogFormat.load64(raw, offset + 12))
-                        let flags = raw[offset + 3] | LogFormat.flagCopied
-                        _ = try place(type: type, flags: flags, timestampMs: timestamp, payloadCount: source.count) { target in
-                            target.copyMemory(from: source)
-                            return source.count
+                        _ = try place(type: type, flags: flags, timestampMs: timestamp, payloadCount: payloadCount) { target in
+                            (target.baseAddress!).copyMemory(from: source.baseAddress!, byteCount: source.count)
+                            if trailerBytes > 0 { LogFormat.store64(target, source.count, original) }
+                            return payloadCount
                         }
                         counters.copiedAlerts &+= 1
                     } else {
@@ -152,6 +175,7 @@ extension LogStore {
         openedSinceRecovery = true
         nextSegmentSequence &+= 1
         table.setLive(index, true)
+        table.version[index] = header.version
         table.segmentSequence[index] = header.segmentSequence
         table.firstSequence[index] = nextSequence
         table.endSequence[index] = nextSequence

@@ -34,11 +34,12 @@ extension LogStore {
             let s = reader.segment
             let limit = Int(table.endOffset[s])
             let key = LogFormat.recordKey(segmentSequence: table.segmentSequence[s])
+            let version = table.version[s]
             for _ in 0..<recordsPerSegment {
                 if reader.offset >= limit || reader.offsetSequence > through { break }
                 try load(s, upTo: limit)
                 let raw = UnsafeRawBufferPointer(scan)
-                let length = LogStore.parseRecord(raw, at: reader.offset, limit: limit, key: key, expected: reader.offsetSequence)
+                let length = LogStore.parseRecord(raw, at: reader.offset, limit: limit, key: key, expected: reader.offsetSequence, version: version)
                 if length == 0 {
                     // Damaged after it was checked: the rest of this segment is skipped.
                     counters.readSkips &+= 1
@@ -54,7 +55,7 @@ extension LogStore {
                 looked += 1
                 let type = LogRecordType(rawValue: raw[at + 2])!
                 if !alertsOnly || type.isAlert {
-                    LogStore.fill(&record, from: raw, at: at, length: length)
+                    LogStore.fill(&record, from: raw, at: at, length: length, version: version)
                     assert(record.sequence == sequence)
                     return .found
                 }

@@ -24,6 +24,7 @@ extension LogStore {
             if header.segmentSequence > maxSegmentSequence { maxSegmentSequence = header.segmentSequence }
             if header.isLive {
                 table.setLive(i, true)
+                table.version[i] = header.version
                 table.firstSequence[i] = header.firstRecordSequence
                 table.endSequence[i] = header.firstRecordSequence
                 table.endOffset[i] = Int32(truncatingIfNeeded: LogFormat.segmentHeaderBytes)
@@ -123,7 +124,7 @@ extension LogStore {
         let raw = UnsafeRawBufferPointer(scan)
         // Bounded: every valid record is at least minRecordBytes long.
         for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
-            let length = LogStore.parseRecord(raw, at: offset, limit: scan.count, key: key, expected: expected)
+            let length = LogStore.parseRecord(raw, at: offset, limit: scan.count, key: key, expected: expected, version: table.version[s])
             if length == 0 { break }
             recovery.recordsByType[Int(raw[offset + 2])] += 1
             offset += length

@@ -54,6 +54,8 @@ public struct LogStore<Device: LogDevice> {
     /// False until the first segment is opened after recovery (that open always syncs its header).
     var openedSinceRecovery = false
 
+    /// Version of the file header (`LogFileHeader.version`): of the code that formatted the file.
+    public internal(set) var fileVersion: UInt16 = LogFormat.version
     public internal(set) var state: LogState
     public internal(set) var recovery = LogRecoveryReport()
     public internal(set) var counters = LogCounters()
@@ -105,6 +107,7 @@ public struct LogStore<Device: LogDevice> {
         switch probe {
         case .valid(let header):
             if header.geometry != geometry { throw .geometryMismatch(header.geometry) }
+            fileVersion = header.version
         case .blank:
             if !formatIfBlank || readOnly { throw .blank }
             do { try format() } catch { throw .io(error) }
@@ -166,14 +169,22 @@ public struct LogStore<Device: LogDevice> {
         return oldest
     }
 
-    /// Checks one record at `offset` of a segment image: its length fits before `limit`, its
-    /// type and flags are known, its sequence is `expected` and its keyed CRC matches.
+    /// Checks one record at `offset` of a segment image of `version`: its length fits before
+    /// `limit`, its type and flags are known, its sequence is `expected`, its keyed CRC matches,
+    /// and a copy's original-sequence trailer (version 2) fits and names an earlier record.
     /// Returns its length, or 0 when it is not a valid record.
-    static func parseRecord(_ bytes: UnsafeRawBufferPointer, at offset: Int, limit: Int, key: CRC32C, expected: UInt64) -> Int {
+    static func parseRecord(_ bytes: UnsafeRawBufferPointer, at offset: Int, limit: Int, key: CRC32C, expected: UInt64, version: UInt16) -> Int {
         let length = parseRecordHeader(bytes, at: offset, limit: limit, expected: expected)
         if length == 0 { return 0 }
-        let body = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length - LogFormat.recordTrailerBytes)])
-        if LogFormat.recordCRC(key: key, body) != LogFormat.load32(bytes, offset + length - LogFormat.recordTrailerBytes) { return 0 }
+        let crcOffset = offset + length - LogFormat.recordTrailerBytes
+        let body = UnsafeRawBufferPointer(rebasing: bytes[offset..<crcOffset])
+        if LogFormat.recordCRC(key: key, body) != LogFormat.load32(bytes, crcOffset) { return 0 }
+        if LogFormat.hasCopyTrailer(flags: bytes[offset + 3], segmentVersion: version) {
+            // A copy is always appended after its original, so the original's sequence is smaller.
+            if length < LogFormat.minRecordBytes + LogFormat.copyTrailerBytes { return 0 }
+            let original = LogFormat.load64(bytes, crcOffset - LogFormat.copyTrailerBytes)
+            if original == 0 || original >= expected { return 0 }
+        }
         return length
     }
 
@@ -193,14 +204,23 @@ public struct LogStore<Device: LogDevice> {
         return length
     }
 
-    /// Copies the valid record of `length` bytes at `offset` of `bytes` into `record`.
-    static func fill(_ record: inout LogRecord, from bytes: UnsafeRawBufferPointer, at offset: Int, length: Int) {
+    /// Copies the valid record of `length` bytes at `offset` of `bytes`, in a segment of
+    /// `version`, into `record`; a copy's original-sequence trailer goes to `copiedFromSequence`,
+    /// not into the payload.
+    /// - Complexity: O(length).
+    static func fill(_ record: inout LogRecord, from bytes: UnsafeRawBufferPointer, at offset: Int, length: Int, version: UInt16) {
         precondition(length >= LogFormat.minRecordBytes && offset + length <= bytes.count)
         record.type = LogRecordType(rawValue: bytes[offset + 2])!
         record.flags = bytes[offset + 3]
         record.sequence = LogFormat.load64(bytes, offset + 4)
         record.timestampMs = Int64(bitPattern: LogFormat.load64(bytes, offset + 12))
-        let count = length - LogFormat.recordHeaderBytes - LogFormat.recordTrailerBytes
+        var count = length - LogFormat.recordHeaderBytes - LogFormat.recordTrailerBytes
+        record.copiedFromSequence = 0
+        if LogFormat.hasCopyTrailer(flags: record.flags, segmentVersion: version) {
+            precondition(count >= LogFormat.copyTrailerBytes, "copied record without its trailer")
+            count -= LogFormat.copyTrailerBytes
+            record.copiedFromSequence = LogFormat.load64(bytes, offset + LogFormat.recordHeaderBytes + count)
+        }
         record.payloadCount = count
         for i in 0..<count { record.payload[i] = bytes[offset + LogFormat.recordHeaderBytes + i] }
     }

@@ -305,8 +305,8 @@ final class LogStoreTests: XCTestCase {
         _ = try openStore(disk, buffer: buffer)
         XCTAssertNil(open(disk.bytes))
         var version = disk.bytes
-        version[4] = 2
-        XCTAssertEqual(open(version), .unsupportedVersion(2))
+        version[4] = UInt8(LogFormat.version + 1)
+        XCTAssertEqual(open(version), .unsupportedVersion(LogFormat.version + 1))
         var crc = disk.bytes
         crc[13] ^= 1
         XCTAssertEqual(open(crc), .corruptHeader)
