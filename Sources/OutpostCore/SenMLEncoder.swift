@@ -51,7 +51,7 @@ public struct SenMLEncoder {
         case .reading:
             if let payload = record.reading { ok = true; encodeReading(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
         case .alert, .alertCleared:
-            if let payload = record.alert { ok = true; encodeAlert(payload, sequence: record.sequence) }
+            if let payload = record.alert { ok = true; encodeAlert(payload, sequence: record.originalSequence) }
         case .windowSummary:
             if let payload = record.windowSummary { ok = true; encodeSummary(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
         case .marker:

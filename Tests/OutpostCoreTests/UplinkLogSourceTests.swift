@@ -55,4 +55,60 @@ final class UplinkLogSourceTests: XCTestCase {
         XCTAssertEqual(Set(server.received.keys), Set(1...last))
         XCTAssertTrue(server.received.values.allSatisfy { $0 == 1 })
     }
+
+    func testACopiedAlertIsSentUnderItsOriginalSequence() throws {
+        let buffer = LogArenaBuffer(sizeBytes: 1 << 20)
+        let disk = SimDisk(sizeBytes: Int(smallGeometry.fileSizeBytes))
+        var store = try openStore(disk, policy: .dropOldest, buffer: buffer)
+        // Alerts early, then enough readings (nothing forwarded) that drop-oldest copies them.
+        var originalByTime: [Int64: UInt64] = [:]
+        for i in 0..<600 {
+            let timestamp = TestRecords.startMs + Int64(i) * 1_000
+            if i < 20 && i % 5 == 0 {
+                let alert = TestRecords.alert(timestampMs: timestamp).alert!
+                originalByTime[timestamp] = try store.append(alert: alert.alert, name: alert.name)
+            } else {
+                let reading = TestRecords.reading(timestampMs: timestamp).reading!
+                _ = try store.append(reading: reading.reading, name: reading.name)
+            }
+            if i % 20 == 19 { _ = try store.commit() }
+        }
+        _ = try store.commit()
+        let logAlerts = try readAll(&store).filter { $0.type.isAlert }
+        XCTAssertEqual(logAlerts.count, 4)
+        XCTAssertTrue(logAlerts.allSatisfy(\.isCopied), "the originals were dropped")
+
+        var source = UplinkLogSource(store: store, durableOnly: true)
+        let last = source.uplinkLastSequence
+        let h = UplinkHarness { $0.maxRecordsPerBatch = 10 }
+        var sink = RecordingSink()
+        let server = FakeUpstream()
+        var uplink = h.uplink
+        for _ in 0..<200 where uplink.cursor < last {
+            uplink.tick(nowMs: h.nowMs, source: &source, sink: &sink)
+            for _ in 0..<100 where !sink.sent.isEmpty {
+                let out = sink.sent
+                sink.sent.removeAll()
+                for (_, bytes) in out {
+                    for answer in server.handle(bytes) {
+                        answer.withUnsafeBytes { uplink.receive($0, from: UplinkHarness.upstream, nowMs: h.nowMs, source: &source, sink: &sink) }
+                    }
+                }
+            }
+            if let cursor = uplink.takeCursorUpdate() { source.store.setCursor(cursor) }
+        }
+        // The cursor moves by log sequence, through the copies' own sequences.
+        XCTAssertEqual(uplink.cursor, last)
+        XCTAssertEqual(source.store.cursor, last)
+        // The alert records on the wire (decoded from the CBOR packs) carry the originals' `seq`.
+        let wireAlerts = server.packs.joined().filter { $0.name?.contains("/alert/") == true }
+        XCTAssertEqual(wireAlerts.count, 4)
+        for record in wireAlerts {
+            let seconds = try XCTUnwrap(record.time)
+            let sequence = try XCTUnwrap(record.sequence)
+            XCTAssertEqual(sequence, originalByTime[Int64(seconds * 1_000)], "alert at \(seconds) s")
+        }
+        XCTAssertEqual(Set(wireAlerts.compactMap(\.sequence)), Set(logAlerts.map(\.originalSequence)))
+        XCTAssertTrue(Set(wireAlerts.compactMap(\.sequence)).isDisjoint(with: Set(logAlerts.map(\.sequence))))
+    }
 }

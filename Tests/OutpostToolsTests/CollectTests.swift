@@ -157,6 +157,55 @@ final class CollectTests: XCTestCase {
         XCTAssertEqual(collector.server.counts.records, 50)
     }
 
+    func testACopyWhoseOriginalArrivedIsDroppedAsADuplicate() throws {
+        let directory = TemporaryDirectory()
+        let out = directory.file("collected.jsonl")
+        let collector = try Running(outPath: out)
+        // Sequences 1...20; 10 and 20 are alerts. The original alert 10 reaches the collector.
+        let records = sampleRecords(20)
+        _ = try forward(records, to: collector.address)
+        // Later the node forwards copies (new log sequences, as after a drop-oldest): one of
+        // alert 10, which the collector has, and one of an alert it never saw (original 77).
+        var copyOfKnown = records[9]
+        copyOfKnown.flags = LogFormat.flagCopied
+        copyOfKnown.copiedFromSequence = 10
+        var copyOfUnknown = records[19]
+        copyOfUnknown.flags = LogFormat.flagCopied
+        copyOfUnknown.copiedFromSequence = 77
+        copyOfUnknown.timestampMs += 500
+        _ = try forward([copyOfKnown, copyOfUnknown], to: collector.address)
+        collector.finish()
+        let objects = try lines(out)
+        XCTAssertEqual(objects.count, 21)
+        XCTAssertEqual(collector.server.counts.duplicates, 1)
+        XCTAssertEqual(objects.filter { $0["seq"] as? Int == 10 }.count, 1, "alert 10 once")
+        let unknown = try XCTUnwrap(objects.first { $0["seq"] as? Int == 77 })
+        XCTAssertEqual(unknown["type"] as? String, "alert")
+        XCTAssertEqual(unknown["time"] as? Double, Double(records[19].timestampMs + 500) / 1_000)
+        // The copies' own sequences (1 and 2 in the second run) never reach the file as alerts.
+        XCTAssertEqual(objects.filter { $0["type"] as? String == "alert" }.compactMap { $0["seq"] as? Int }.sorted(), [10, 20, 77])
+    }
+
+    func testAnOriginalAndItsCopyInOneBatchMakeOneLine() throws {
+        // A cut between a drop's copies and its erase leaves both in the log; both are sent,
+        // in the same alert batch, under the same `seq`.
+        let directory = TemporaryDirectory()
+        let out = directory.file("collected.jsonl")
+        let collector = try Running(outPath: out)
+        let original = sampleRecords(10)[9]
+        var copy = original
+        copy.flags = LogFormat.flagCopied
+        copy.copiedFromSequence = 1
+        let uplink = try forward([original, copy], to: collector.address)
+        collector.finish()
+        XCTAssertEqual(uplink.cursor, 2)
+        let objects = try lines(out)
+        XCTAssertEqual(objects.count, 1)
+        XCTAssertEqual(objects.first?["seq"] as? Int, 1)
+        XCTAssertEqual(objects.first?["type"] as? String, "alert")
+        XCTAssertEqual(collector.server.counts.records, 1)
+    }
+
     func testOutageDropsDatagramsAndTheBacklogArrivesAfterIt() throws {
         let directory = TemporaryDirectory()
         let out = directory.file("collected.jsonl")
