@@ -62,7 +62,7 @@ enum LogCommand {
         case .blank: throw ToolError("\(path): not an Outpost log (the header is blank: never formatted)")
         case .notALog: throw ToolError("\(path): not an Outpost log (no OPLG magic at offset 0)")
         case .unsupportedVersion(let version):
-            throw ToolError("\(path): unknown log format version \(version) (this tool reads version \(LogFormat.version))")
+            throw ToolError("\(path): unknown log format version \(version) (this tool reads versions \(LogFormat.oldestVersion) to \(LogFormat.version))")
         case .corrupt: throw ToolError("\(path): corrupt log file header at offset 0 (CRC or geometry)", exitCode: damagedExit)
         }
         if file.fileBytes < geometry.fileSizeBytes { file = file.padded(to: geometry.fileSizeBytes) }
@@ -83,7 +83,7 @@ enum LogCommand {
     static func verify(_ store: inout LogStore<LogCommandFile>, file: LogCommandFile, path: String, stdout: TextSink) throws(ToolError) {
         let report = store.recovery
         let geometry = store.geometry
-        stdout.write("\(path): Outpost log format \(LogFormat.version), \(geometry.segmentCount) segments of \(geometry.segmentSizeBytes) bytes\n")
+        stdout.write("\(path): Outpost log format \(store.fileVersion), \(geometry.segmentCount) segments of \(geometry.segmentSizeBytes) bytes\n")
         stdout.write("records: \(report.records), sequences \(report.firstSequence)...\(report.lastSequence)\n")
         var problems = 0
         if file.fileBytes < geometry.fileSizeBytes {
@@ -144,7 +144,7 @@ enum LogCommand {
         let geometry = store.geometry
         let free = geometry.segmentCount - report.liveSegments - report.erasedSegments
         stdout.write("file: \(path)\n")
-        stdout.write("format_version: \(LogFormat.version)\n")
+        stdout.write("format_version: \(store.fileVersion)\n")
         stdout.write("file_bytes: \(file.fileBytes)\n")
         stdout.write("segment_bytes: \(geometry.segmentSizeBytes)\n")
         stdout.write("segments: \(geometry.segmentCount) (live \(report.liveSegments), erased \(report.erasedSegments), blank or damaged \(free))\n")
@@ -180,7 +180,7 @@ enum LogCommand {
     /// One record as a JSON object (no trailing newline).
     static func json(_ record: LogRecord) -> String {
         var text = "{\"seq\":\(record.sequence),\"type\":\"\(record.type.name)\",\"ts_ms\":\(record.timestampMs)"
-        if record.isCopied { text += ",\"copied\":true" }
+        if record.isCopied { text += ",\"copied\":true,\"original_sequence\":\(record.originalSequence)" }
         switch record.type {
         case .reading:
             guard let payload = record.reading else { return text + ",\"undecodable\":true}" }

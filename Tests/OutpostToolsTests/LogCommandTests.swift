@@ -90,6 +90,40 @@ final class LogCommandTests: XCTestCase {
         XCTAssertEqual(objects[98]["code"] as? String, "started")
     }
 
+    func testDumpShowsTheOriginalSequenceOfACopiedAlert() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("outpost.log")
+        var originals: [Int: UInt64] = [:]
+        try withStore(path, policy: .dropOldest) { store in
+            // Two alerts, then readings until drop-oldest has copied them (the cursor stays at 0).
+            for i in 1...400 {
+                if i <= 2 {
+                    originals[i] = try store.append(alert: AlertEvent(raised: true, kind: .threshold, severity: .major, sensorSlot: 0, feature: .temperature,
+                                                                      value: 45_250, threshold: 45_000, confidenceQ16: 0, timestampMs: Int64(i)), name: SensorName("boiler-1"))
+                } else {
+                    try store.append(reading: reading(i), name: SensorName("boiler-1"))
+                }
+            }
+            try store.commit()
+            XCTAssertGreaterThan(store.counters.copiedAlerts, 0)
+        }
+        let dump = runTool(["log", "dump", path])
+        XCTAssertEqual(dump.code, 0, dump.stderr)
+        let objects = try dump.stdout.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let alerts = objects.filter { $0["type"] as? String == "alert" }
+        XCTAssertEqual(alerts.count, 2)
+        for alert in alerts {
+            XCTAssertEqual(alert["copied"] as? Bool, true)
+            let time = try XCTUnwrap(alert["ts_ms"] as? Int)
+            XCTAssertEqual((alert["original_sequence"] as? NSNumber)?.uint64Value, originals[time])
+            XCTAssertNotEqual(alert["original_sequence"] as? Int, alert["seq"] as? Int)
+        }
+        // Records that are not copies carry no original_sequence.
+        XCTAssertTrue(objects.filter { $0["copied"] == nil }.allSatisfy { $0["original_sequence"] == nil })
+        let stats = runTool(["log", "stats", path])
+        XCTAssertTrue(stats.stdout.contains("format_version: \(LogFormat.version)\n"), stats.stdout)
+    }
+
     func testVerifyReportsACorruptRecordWithItsOffset() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("outpost.log")
