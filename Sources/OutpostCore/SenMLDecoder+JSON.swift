@@ -36,14 +36,22 @@ extension SenMLDecoder {
             if keyToken == .endObject { return record }
             guard case .key(let keyStart, let keyEnd, let keyEscaped) = keyToken else { preconditionFailure("the scanner yields keys in objects") }
             let keyOffset = scanner.tokenStart
-            // Without escapes (the usual case) the key's bytes are its text: no unescaping pass.
-            let key = keyEscaped
-                ? unescapedText(scanner, start: keyStart, end: keyEnd)
-                : SenMLText(raw: UnsafeRawBufferPointer(rebasing: payload[keyStart..<keyEnd]))
+            // Without escapes (the usual case) the key's bytes are its text: matched in place.
+            let label: SenMLLabel?
+            let keyLast: UInt8
+            if keyEscaped {
+                let key = unescapedText(scanner, start: keyStart, end: keyEnd)
+                label = SenMLLabel(json: key)
+                keyLast = key.last
+            } else {
+                let key = UnsafeRawBufferPointer(rebasing: payload[keyStart..<keyEnd])
+                label = SenMLLabel(jsonBytes: key)
+                keyLast = key.count > 0 ? key[key.count - 1] : 0
+            }
             let value = try scanner.next()
             let valueOffset = scanner.tokenStart
-            guard let label = SenMLLabel(json: key) else {
-                if key.last == 0x5F { throw SenMLError(.mustUnderstand, at: keyOffset) }  // _
+            guard let label else {
+                if keyLast == 0x5F { throw SenMLError(.mustUnderstand, at: keyOffset) }  // _
                 try scanner.skipValue(startingWith: value)
                 continue
             }

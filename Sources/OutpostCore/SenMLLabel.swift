@@ -25,9 +25,20 @@ public enum SenMLLabel: Int8, BitwiseCopyable, Sendable {
         self.init(rawValue: Int8(truncatingIfNeeded: key))
     }
 
-    /// The label named by JSON key `key`, or nil for an unregistered one.
+    /// The label named by JSON key `key` (escapes resolved), or nil for an unregistered one.
     init?(json key: SenMLText) {
-        if key.count == 1 {
+        if key.overflowed { return nil }
+        let label = withUnsafeBytes(of: key.bytes) { SenMLLabel(jsonBytes: UnsafeRawBufferPointer(rebasing: $0[0..<key.count])) }
+        guard let label else { return nil }
+        self = label
+    }
+
+    /// The label named by the JSON key spelled `key` (its bytes, no escapes), or nil for an
+    /// unregistered one. Matched by length, then by the bytes as one integer: this runs for every
+    /// member of every record.
+    init?(jsonBytes key: UnsafeRawBufferPointer) {
+        switch key.count {
+        case 1:
             switch key[0] {
             case 0x6E: self = .name  // n
             case 0x75: self = .unit  // u
@@ -36,19 +47,29 @@ public enum SenMLLabel: Int8, BitwiseCopyable, Sendable {
             case 0x74: self = .time  // t
             default: return nil
             }
-            return
+        case 2:
+            switch UInt16(key[0]) &<< 8 | UInt16(key[1]) {
+            case 0x626E: self = .baseName  // bn
+            case 0x6274: self = .baseTime  // bt
+            case 0x6275: self = .baseUnit  // bu
+            case 0x6276: self = .baseValue  // bv
+            case 0x6273: self = .baseSum  // bs
+            case 0x7673: self = .stringValue  // vs
+            case 0x7662: self = .boolValue  // vb
+            case 0x7664: self = .dataValue  // vd
+            case 0x7574: self = .updateTime  // ut
+            default: return nil
+            }
+        case 4:
+            // bver
+            if key[0] == 0x62 && key[1] == 0x76 && key[2] == 0x65 && key[3] == 0x72 {
+                self = .baseVersion
+            } else {
+                return nil
+            }
+        default:
+            return nil
         }
-        if key.equals("bn") { self = .baseName; return }
-        if key.equals("bt") { self = .baseTime; return }
-        if key.equals("bu") { self = .baseUnit; return }
-        if key.equals("bv") { self = .baseValue; return }
-        if key.equals("bs") { self = .baseSum; return }
-        if key.equals("bver") { self = .baseVersion; return }
-        if key.equals("vs") { self = .stringValue; return }
-        if key.equals("vb") { self = .boolValue; return }
-        if key.equals("vd") { self = .dataValue; return }
-        if key.equals("ut") { self = .updateTime; return }
-        return nil
     }
 
     /// What the field holds.
