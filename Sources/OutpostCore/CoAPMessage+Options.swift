@@ -16,6 +16,13 @@ extension CoAPMessage {
     /// notification. Nil when absent or longer than 3 bytes.
     public var observe: UInt32? { uint(.observe, maxBytes: 3) }
 
+    /// No-Response (RFC 7967 §2): a bit mask of the response classes the client is not interested
+    /// in (2: 2.xx, 8: 4.xx, 16: 5.xx). 0 when absent, empty or malformed (longer than one byte),
+    /// which asks for every response, as CoAP does without the option.
+    public var noResponseMask: UInt8 {
+        UInt8(truncatingIfNeeded: uint(.noResponse, maxBytes: 1) ?? 0)
+    }
+
     /// Size1 (RFC 7959 §4): the size of the request body the client intends to send, in bytes.
     public var size1: UInt32? { uint(.size1, maxBytes: 4) }
 

@@ -1,5 +1,5 @@
 /// A CoAP option number (RFC 7252 §5.4.6, §12.2), with the options of RFC 7252, RFC 7641
-/// (Observe) and RFC 7959 (Block1/Block2/Size1/Size2).
+/// (Observe), RFC 7959 (Block1/Block2/Size1/Size2) and RFC 7967 (No-Response).
 public struct CoAPOptionNumber: RawRepresentable, BitwiseCopyable, Sendable, Equatable, Comparable {
     public var rawValue: UInt16
 
@@ -24,6 +24,8 @@ public struct CoAPOptionNumber: RawRepresentable, BitwiseCopyable, Sendable, Equ
     public static let proxyUri = CoAPOptionNumber(rawValue: 35)
     public static let proxyScheme = CoAPOptionNumber(rawValue: 39)
     public static let size1 = CoAPOptionNumber(rawValue: 60)
+    /// RFC 7967: the response classes the client does not want (elective, so never 4.02).
+    public static let noResponse = CoAPOptionNumber(rawValue: 258)
 
     /// Odd numbers are critical: a recipient that does not understand one must reject the message.
     public var isCritical: Bool { rawValue & 1 == 1 }
@@ -31,7 +33,8 @@ public struct CoAPOptionNumber: RawRepresentable, BitwiseCopyable, Sendable, Equ
     public var isUnsafe: Bool { rawValue & 2 == 2 }
 
     /// Value length limits and repeatability of the registered options, or nil for an option this
-    /// codec does not know (RFC 7252 §5.10 table, RFC 7641 §2, RFC 7959 §2.1 and §4).
+    /// codec does not know (RFC 7252 §5.10 table, RFC 7641 §2, RFC 7959 §2.1 and §4,
+    /// RFC 7967 §2).
     public var format: (minBytes: Int, maxBytes: Int, repeatable: Bool)? {
         switch rawValue {
         case 1: return (0, 8, true)  // If-Match
@@ -51,6 +54,7 @@ public struct CoAPOptionNumber: RawRepresentable, BitwiseCopyable, Sendable, Equ
         case 28, 60: return (0, 4, false)  // Size2, Size1
         case 35: return (1, 1034, false)  // Proxy-Uri
         case 39: return (1, 255, false)  // Proxy-Scheme
+        case 258: return (0, 1, false)  // No-Response
         default: return nil
         }
     }

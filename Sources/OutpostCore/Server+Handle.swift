@@ -8,6 +8,9 @@ extension Server {
     ///   (a new message ID, same token).
     /// - Empty CON (ping) → RST. Format error → RST for a CON, dropped for a NON; version ≠ 1
     ///   dropped silently. ACK/RST from a peer → matched against Observe notifications.
+    /// - A request with No-Response (RFC 7967) is processed as usual, but a response of a class the
+    ///   client declined is not sent: nothing for a NON, an empty ACK for a CON (RFC 7252 §4.2: a
+    ///   CON is always acknowledged). The duplicate cache keeps what was sent.
     /// - A request seen before (same peer and message ID within EXCHANGE_LIFETIME) is not
     ///   processed again: a CON gets the cached response bytes, a NON is dropped.
     /// - Returns: the response length (0: send nothing). Never traps on any input.
@@ -70,7 +73,7 @@ extension Server {
             }
         }
         let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out)
-        let length = respond(exchange)
+        let length = suppressUnwanted(respond(exchange), message: message, out: out)
         let written = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<length])
         if message.type == .nonConfirmable {
             duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .drop, response: written)
@@ -84,6 +87,33 @@ extension Server {
         }
         counters.duplicateEvictions = duplicates.evictedEarly
         return length
+    }
+
+    /// Applies the request's No-Response option (RFC 7967 §2) to the response of `length` bytes
+    /// in `out`: its class bit set in the option's mask means the client does not want it. A
+    /// suppressed NON response becomes nothing, a suppressed piggybacked ACK an empty ACK.
+    /// Telemetry sensors use it to skip the 2.04 they would only discard, which saves their radio
+    /// time and the gateway one send per reading.
+    /// - Complexity: O(n) in the size of the request's options.
+    mutating func suppressUnwanted(_ length: Int, message: CoAPMessage, out: UnsafeMutableRawBufferPointer) -> Int {
+        if length < 4 { return length }
+        let mask = message.noResponseMask
+        if mask == 0 { return length }
+        // Class c (2, 4 or 5) is bit c - 1 of the mask: 2 for 2.xx, 8 for 4.xx, 16 for 5.xx.
+        let codeClass = out[1] &>> 5
+        if codeClass < 2 || codeClass > 5 || mask & (1 &<< (codeClass &- 1)) == 0 { return length }
+        // Counted as suppressed, not as a response of its class (it was counted when written).
+        counters.responsesSuppressed &+= 1
+        counters.responses &-= 1
+        switch codeClass {
+        case 2: counters.success &-= 1
+        case 4: counters.clientErrors &-= 1
+        default: counters.serverErrors &-= 1
+        }
+        if message.type == .confirmable {
+            return sent(ServerResponse.empty(into: out, type: .acknowledgement, messageID: message.messageID))
+        }
+        return 0
     }
 
     /// A datagram that is not a well-formed message: RST when it is recognisably a CON (§4.2),

@@ -40,6 +40,8 @@ extension Server {
         sample(&w, "outpost_responses_total", "class", "2xx", c.success)
         sample(&w, "outpost_responses_total", "class", "4xx", c.clientErrors)
         sample(&w, "outpost_responses_total", "class", "5xx", c.serverErrors)
+        family(&w, "outpost_responses_suppressed_total", "counter", "Responses not sent: the request's No-Response option declined them (RFC 7967).")
+        sample(&w, "outpost_responses_suppressed_total", nil, nil, c.responsesSuppressed)
         family(&w, "outpost_block2_snapshots_total", "counter", "Block2 bodies copied at block 0 for the later blocks, or not (no slot, too large).")
         sample(&w, "outpost_block2_snapshots_total", "result", "taken", c.block2SnapshotsTaken)
         sample(&w, "outpost_block2_snapshots_total", "result", "refused", c.block2SnapshotsRefused)

@@ -34,6 +34,7 @@ extension Server {
         counter(&w, "datagrams", c.datagrams)
         counter(&w, "requests", c.requests)
         counter(&w, "responses", c.responses)
+        counter(&w, "responses_suppressed", c.responsesSuppressed)
         counter(&w, "readings_received", c.readingsReceived)
         counter(&w, "readings_accepted", p.readingsAccepted)
         counter(&w, "packs_accepted", c.packsAccepted)

@@ -44,6 +44,9 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var busySensorTable: UInt64 = 0
     /// 5.03 answers because the daemon's log cannot take readings (`logRoomRecords`).
     public var busyLog: UInt64 = 0
+    /// Responses not sent because the request's No-Response option declined their class
+    /// (RFC 7967); a CON got an empty ACK instead, which `responses` counts.
+    public var responsesSuppressed: UInt64 = 0
     /// Responses that did not fit the caller's buffer (nothing sent).
     public var responseNoRoom: UInt64 = 0
     /// SenML packs accepted (whole) and readings they carried; quantities skipped as unknown.
