@@ -6,6 +6,11 @@
 #                                    sendmmsg flood of single-reading NON datagrams
 #   udp_ingest_readings_per_s        the daemon fed by the same flood: readings it took per second
 #   udp_ingest_ratio                 ingest / ceiling (target >= 0.7)
+#   udp_ingest_noresponse_readings_per_s, udp_raw_ceiling_noresponse_datagrams_per_s,
+#   udp_ingest_noresponse_ratio      the same flood with No-Response = 2 (RFC 7967) in every
+#                                    datagram, so the daemon sends no 2.04 back: telemetry sensors
+#                                    that discard the answer anyway. The ceiling is measured with
+#                                    the same (3 bytes longer) datagrams.
 #   udp_pack50_readings_per_s        the same with SenML-CBOR packs of 50 readings per datagram
 #   con_rtt_us_p50, con_rtt_us_p99   one CON POST at a time, round trip to the ACK
 #   firmware_rss_kib_medium          VmHWM of the daemon after all of the above (target <= 2048)
@@ -29,7 +34,8 @@ PY=build/venv/bin/python
 
 note() { echo "bench-udp: $*" >&2; }
 missing_all() {
-    for name in udp_raw_ceiling_datagrams_per_s udp_ingest_readings_per_s udp_pack50_readings_per_s \
+    for name in udp_raw_ceiling_datagrams_per_s udp_ingest_readings_per_s udp_ingest_noresponse_readings_per_s \
+        udp_pack50_readings_per_s \
         con_rtt_us_p50 con_rtt_us_p99 firmware_rss_kib_medium; do
         echo "$name missing $1"
     done
@@ -56,6 +62,7 @@ field() { awk -v n="$1" '$1 == n {print $2}' <<< "$2"; }
 # best OLD NEW -> the larger (python does the floating point)
 best() { python3 -c "import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))" "$1" "$2"; }
 
+# ceiling_once KIND -> datagrams/s the C sink received from a flood of KIND
 ceiling_once() {
     local sink_log="$OUT/bench-sink.log"
     "$OUT/udp_sink" 0 500 > "$sink_log" &
@@ -66,7 +73,7 @@ ceiling_once() {
         sleep 0.05
     done
     local flood
-    flood=$("$OUT/coap_load" flood 127.0.0.1 "$port" "$SECONDS_PER_RUN" single)
+    flood=$("$OUT/coap_load" flood 127.0.0.1 "$port" "$SECONDS_PER_RUN" "$1")
     wait "$sink"
     python3 -c "import sys; print(float(sys.argv[1]) / float(sys.argv[2]))" \
         "$(awk '$1 == "received" {print $2}' "$sink_log")" "$(field seconds "$flood")"
@@ -99,14 +106,21 @@ ingest_once() {
 
 ceiling=0
 ingest=0
+ceiling_nr=0
+ingest_nr=0
 pack=0
 start_daemon "$FIRMWARE" "$OUT/bench-firmware.log" || missing_all "the firmware daemon did not start ($OUT/bench-firmware.log)"
+# The four floods take turns within each round, so a slow spell of the machine hits all of them.
 for round in $(seq "$ROUNDS"); do
-    c=$(ceiling_once)
+    c=$(ceiling_once single)
     i=$(ingest_once single)
-    note "round $round: ceiling $c datagrams/s, firmware ingest $i readings/s"
+    cn=$(ceiling_once single-nr)
+    n=$(ingest_once single-nr)
+    note "round $round: ceiling $c datagrams/s, firmware ingest $i readings/s; with No-Response: ceiling $cn, ingest $n"
     ceiling=$(best "$ceiling" "$c")
     ingest=$(best "$ingest" "$i")
+    ceiling_nr=$(best "$ceiling_nr" "$cn")
+    ingest_nr=$(best "$ingest_nr" "$n")
 done
 for round in $(seq "$ROUNDS"); do
     p=$(ingest_once pack50)
@@ -121,6 +135,9 @@ wait "$DAEMON_PID" || note "the firmware daemon did not exit 0"
 echo "udp_raw_ceiling_datagrams_per_s $ceiling"
 echo "udp_ingest_readings_per_s $ingest"
 echo "udp_ingest_ratio $(python3 -c "import sys; print(float(sys.argv[1]) / float(sys.argv[2]))" "$ingest" "$ceiling")"
+echo "udp_raw_ceiling_noresponse_datagrams_per_s $ceiling_nr"
+echo "udp_ingest_noresponse_readings_per_s $ingest_nr"
+echo "udp_ingest_noresponse_ratio $(python3 -c "import sys; print(float(sys.argv[1]) / float(sys.argv[2]))" "$ingest_nr" "$ceiling_nr")"
 echo "udp_pack50_readings_per_s $pack"
 echo "con_rtt_us_p50 $(field rtt_us_p50 "$rtt")"
 echo "con_rtt_us_p99 $(field rtt_us_p99 "$rtt")"

@@ -66,6 +66,19 @@ class LibcoapTests(unittest.TestCase):
         self.assertEqual(after["packs_accepted"] - before["packs_accepted"], 1)
         self.assertEqual(after["invalid_packs"], before["invalid_packs"])
 
+    def test_non_post_with_no_response_is_taken_and_not_answered(self):
+        # RFC 7967: No-Response (258) = 2 declines the 2.xx answer. coap-client waits its -B second
+        # for an answer that never comes, then exits 0; the daemon took the reading all the same.
+        before = self.peer.health()["counters"]
+        payload = '[{"bn":"lib-nr:","n":"temperature","u":"Cel","v":21.5}]'
+        status, out = coap_client("-B", "1", "-N", "-m", "post", "-t", "110", "-O", "258,0x02", "-e", payload,
+                                  self.url + "/readings")
+        self.assertEqual(status, 0)
+        self.assertEqual(out, b"", "no response was printed")
+        after = self.peer.health()["counters"]
+        self.assertEqual(after["readings_received"] - before["readings_received"], 1)
+        self.assertEqual(after["responses_suppressed"] - before["responses_suppressed"], 1)
+
     def test_posts_senml_cbor(self):
         before = self.peer.health()["counters"]
         pack = [{-2: "lib-cbor:", 0: "temperature", 1: "Cel", 2: 23.25, 6: -2},

@@ -1,6 +1,9 @@
 // coap_load: a CoAP-over-UDP load generator for the daemon's interop, allocation and bench runs.
 //
-//   coap_load flood  HOST PORT SECONDS single|pack50         NON POSTs as fast as sendmmsg goes
+//   coap_load flood  HOST PORT SECONDS single|single-nr|pack50
+//                                                             NON POSTs as fast as sendmmsg goes;
+//                                                             `single-nr`: with No-Response = 2
+//                                                             (RFC 7967: no 2.04 wanted)
 //   coap_load window HOST PORT COUNT   mix|single|pack50|con POSTs in windows of 32, each window
 //                                                             waiting for its responses (no loss);
 //                                                             `con`: single readings, all CON
@@ -33,8 +36,9 @@ static int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-// CoAP header + token (2 bytes) + Uri-Path "readings" + Content-Format, then the payload marker.
-static size_t coap_header(uint8_t *out, int confirmable, uint16_t mid, uint16_t token, int format) {
+// CoAP header + token (2 bytes) + Uri-Path "readings" + Content-Format (+ No-Response = 2 when
+// `no_response`), then the payload marker.
+static size_t coap_header(uint8_t *out, int confirmable, uint16_t mid, uint16_t token, int format, int no_response) {
     size_t n = 0;
     out[n++] = (uint8_t)(0x40 | (confirmable ? 0x00 : 0x10) | 2);  // ver 1, type, TKL 2
     out[n++] = 0x02;                                                  // POST
@@ -47,6 +51,11 @@ static size_t coap_header(uint8_t *out, int confirmable, uint16_t mid, uint16_t 
     n += 8;
     out[n++] = 0x11;  // option 12 (delta 1), length 1
     out[n++] = (uint8_t)format;
+    if (no_response) {
+        out[n++] = 0xD1;       // delta 13 + next byte, length 1
+        out[n++] = 258 - 12 - 13;  // option 258 after option 12
+        out[n++] = 0x02;       // not interested in 2.xx
+    }
     out[n++] = 0xFF;
     return n;
 }
@@ -97,8 +106,8 @@ static size_t pack_payload(uint8_t *out, unsigned sequence) {
     return n;
 }
 
-static size_t build(uint8_t *out, int pack, int confirmable, uint16_t mid, unsigned sequence) {
-    size_t n = coap_header(out, confirmable, mid, (uint16_t)(sequence * 2654435761u >> 16), pack ? 112 : 110);
+static size_t build(uint8_t *out, int pack, int confirmable, uint16_t mid, unsigned sequence, int no_response) {
+    size_t n = coap_header(out, confirmable, mid, (uint16_t)(sequence * 2654435761u >> 16), pack ? 112 : 110, no_response);
     n += pack ? pack_payload(out + n, sequence) : single_payload(out + n, sequence);
     return n;
 }
@@ -143,10 +152,10 @@ static long drain(int fd) {
     }
 }
 
-static int flood(int fd, double seconds, int pack) {
+static int flood(int fd, double seconds, int pack, int no_response) {
     static uint8_t templates[1024][DATAGRAM_MAX];
     static size_t lengths[1024];
-    for (unsigned i = 0; i < 1024; i++) lengths[i] = build(templates[i], pack, 0, 0, i);
+    for (unsigned i = 0; i < 1024; i++) lengths[i] = build(templates[i], pack, 0, 0, i, no_response);
     int64_t end = now_ns() + (int64_t)(seconds * 1e9);
     uint16_t mid = 1;
     long sent = 0;
@@ -168,7 +177,7 @@ static int flood(int fd, double seconds, int pack) {
         at += BATCH;
         int n = sendmmsg(fd, headers, BATCH, 0);
         if (n > 0) sent += n;
-        drain(fd);  // the daemon's NON responses: read and dropped, so they do not pile up
+        drain(fd);  // the daemon's NON responses (none with single-nr): read and dropped
     }
     double elapsed = (double)(now_ns() - start) / 1e9;
     printf("sent %ld\nseconds %.6f\nreadings_per_datagram %d\n", sent, elapsed, pack ? 50 : 1);
@@ -186,7 +195,7 @@ static int window(int fd, long count, const char *kind) {
         for (int i = 0; i < n; i++) {
             int is_pack = mix ? (sequence % 4 >= 2) : pack;
             int confirmable = mix ? (int)(sequence % 2) : con;
-            size_t length = build(buffers[i], is_pack, confirmable, mid++, sequence++);
+            size_t length = build(buffers[i], is_pack, confirmable, mid++, sequence++, 0);
             vectors[i].iov_base = buffers[i];
             vectors[i].iov_len = length;
             memset(&headers[i], 0, sizeof(headers[i]));
@@ -227,7 +236,7 @@ static int rtt(int fd, long count) {
     uint16_t mid = (uint16_t)(getpid() * 13);
     long lost = 0;
     for (long i = 0; i < count; i++) {
-        size_t length = build(request, 0, 1, mid, (unsigned)i);
+        size_t length = build(request, 0, 1, mid, (unsigned)i, 0);
         int64_t start = now_ns();
         if (send(fd, request, length, 0) < 0) { perror("coap_load: send"); return 1; }
         int64_t deadline = start + 1000000000LL;
@@ -261,7 +270,9 @@ int main(int argc, char **argv) {
     }
     struct sockaddr_in to;
     int fd = open_socket(argv[2], atoi(argv[3]), &to);
-    if (strcmp(argv[1], "flood") == 0) return flood(fd, atof(argv[4]), argc > 5 && strcmp(argv[5], "pack50") == 0);
+    if (strcmp(argv[1], "flood") == 0)
+        return flood(fd, atof(argv[4]), argc > 5 && strcmp(argv[5], "pack50") == 0,
+                     argc > 5 && strcmp(argv[5], "single-nr") == 0);
     if (strcmp(argv[1], "window") == 0) return window(fd, atol(argv[4]), argc > 5 ? argv[5] : "mix");
     if (strcmp(argv[1], "rtt") == 0) return rtt(fd, atol(argv[4]));
     fprintf(stderr, "coap_load: unknown mode %s\n", argv[1]);
