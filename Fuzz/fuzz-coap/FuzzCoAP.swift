@@ -29,6 +29,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     _ = try? message.block2()
     _ = message.firstBadCriticalOption
     _ = message.uriPathMatches("sensors/readings")
+    // The parsing pass's option index answers as a walk over the options does, for every number
+    // that appears and every registered one.
+    var all = message.options
+    while let option = all.next() { checkIndex(message, option.number) }
+    for number: UInt16 in [1, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 17, 20, 23, 27, 28, 35, 39, 60, 258] {
+        checkIndex(message, CoAPOptionNumber(rawValue: number))
+    }
 
     let output = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
     defer { output.deallocate() }
@@ -46,4 +53,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         preconditionFailure("a parsed message must fit the buffer it came from")
     }
     return 0
+}
+
+/// Traps when the indexed and the walked first option of `number` differ.
+func checkIndex(_ message: CoAPMessage, _ number: CoAPOptionNumber) {
+    let indexed = message.firstOption(number)
+    let walked = message.scannedFirstOption(number)
+    precondition((indexed == nil) == (walked == nil), "option index disagrees on presence")
+    if let indexed, let walked {
+        precondition(indexed.value.baseAddress == walked.value.baseAddress && indexed.value.count == walked.value.count,
+            "option index disagrees on the value")
+    }
 }

@@ -14,6 +14,8 @@ public struct CoAPMessage {
     let optionsEnd: Int
     /// Start of the payload (after the 0xFF marker), or `bytes.count` when there is none.
     let payloadStart: Int
+    /// The first option of each registered number, from the parsing pass.
+    let index: CoAPOptionIndex
 
     /// Parses and validates `bytes` as one CoAP message.
     /// - Throws: `CoAPFormatError` for a message format error (answer a CON with RST, drop a NON);
@@ -34,14 +36,16 @@ public struct CoAPMessage {
         var number: UInt32 = 0
         var optionsEnd = bytes.count
         var payloadStart = bytes.count
+        var index = CoAPOptionIndex()
         // Each option takes at least one byte, so the datagram size bounds the loop.
         var steps = 0
         scan: while steps <= bytes.count {
             steps += 1
             switch try CoAPOptionIterator.step(bytes, at: offset, end: bytes.count, previous: number) {
-            case .option(let found, _, let valueEnd):
+            case .option(let found, let valueStart, let valueEnd):
                 number = found
                 offset = valueEnd
+                index.note(number: found, valueStart: valueStart, valueEnd: valueEnd)
             case .payloadMarker:
                 optionsEnd = offset
                 payloadStart = offset + 1
@@ -59,6 +63,7 @@ public struct CoAPMessage {
         self.optionsStart = 4 + tokenLength
         self.optionsEnd = optionsEnd
         self.payloadStart = payloadStart
+        self.index = index
     }
 
     /// The payload (empty when the message has none).
@@ -73,11 +78,30 @@ public struct CoAPMessage {
 
     /// The options numbered `number`, in order (for example the Uri-Path segments).
     public func options(_ number: CoAPOptionNumber) -> CoAPOptionIterator {
-        CoAPOptionIterator(bytes: bytes, start: optionsStart, end: optionsEnd, only: number)
+        if case .absent = index.lookUp(number) {
+            return CoAPOptionIterator(bytes: bytes, start: optionsEnd, end: optionsEnd, only: number)
+        }
+        return CoAPOptionIterator(bytes: bytes, start: optionsStart, end: optionsEnd, only: number)
     }
 
     /// The first option numbered `number`, or nil.
+    /// - Complexity: O(1) for a registered number (from the parsing pass's index), else O(n) in
+    ///   the options' size.
     public func firstOption(_ number: CoAPOptionNumber) -> CoAPOption? {
+        switch index.lookUp(number) {
+        case .absent:
+            return nil
+        case .first(let start, let end):
+            return CoAPOption(number: number, value: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+        case .unknown:
+            return scannedFirstOption(number)
+        }
+    }
+
+    /// The first option numbered `number` found by walking the options (the index's twin, which
+    /// the tests and the CoAP fuzz target compare it with).
+    /// - Complexity: O(n) in the options' size.
+    public func scannedFirstOption(_ number: CoAPOptionNumber) -> CoAPOption? {
         var iterator = options(number)
         return iterator.next()
     }
