@@ -4,15 +4,16 @@
 #
 #   con_durable_readings_per_s  CON single-reading POSTs answered per second with --durability sync
 #                               (every ACK after the fdatasync covering it): BENCH_LOG_CLIENTS
-#                               coap_load clients (default 16), each with windows of 32 in flight
-#                               over 64 sensors, so 512 exchanges in flight: a gateway's sensors
-#                               report independently, and one fdatasync per tick covers all that
+#                               `coap_load inflight` clients (default 16), each keeping 32 CON
+#                               exchanges in flight over 64 sensors (a new one leaves as each ACK
+#                               arrives), so 512 in flight: a gateway's sensors report
+#                               independently, and one fdatasync per tick covers all that
 #                               arrived while the previous one ran. Compare with
 #                               udp_raw_ceiling_datagrams_per_s (scripts/bench-udp.sh):
 #                               con_durable_ratio when that figure exists. con_durable_syncs is the
 #                               number of fdatasyncs the daemon made for those readings (all
 #                               rounds).
-#   con_nolog_readings_per_s    the same clients against a daemon without a log (run first):
+#   con_nolog_readings_per_s    the same clients against a daemon without a log (rounds take turns):
 #                               con_durable_over_nolog_ratio is what durability itself costs.
 #   drain_records_per_s         records the uplink forwarded per second once the upstream came
 #                               back after an outage (collect --outage 0-S, S = BENCH_DRAIN_OUTAGE_S,
@@ -73,7 +74,7 @@ start_daemon() {
 con_clients() {
     local pids=()
     for i in $(seq "$CLIENTS"); do
-        "$OUT/coap_load" window 127.0.0.1 "$DAEMON_PORT" "$PER_CLIENT" con > "$OUT/bench-log-$1-$i.txt" &
+        "$OUT/coap_load" inflight 127.0.0.1 "$DAEMON_PORT" "$PER_CLIENT" 32 > "$OUT/bench-log-$1-$i.txt" &
         pids+=($!)
     done
     for pid in "${pids[@]}"; do wait "$pid"; done
@@ -157,7 +158,7 @@ if [ -z "$collect_port" ] || ! start_daemon "$OUT/bench-log-drain.log" --data-di
     exit 0
 fi
 started=$(date +%s.%N)
-"$OUT/coap_load" window 127.0.0.1 "$DAEMON_PORT" "$DRAIN_READINGS" con > "$OUT/bench-log-drain-load.txt"
+"$OUT/coap_load" inflight 127.0.0.1 "$DAEMON_PORT" "$DRAIN_READINGS" 32 > "$OUT/bench-log-drain-load.txt"
 note "logged $DRAIN_READINGS readings during the outage; waiting for its end ($OUTAGE_S s) and the drain"
 drain=$("$PY" - "$DAEMON_PORT" "$started" "$OUTAGE_S" <<'PY'
 import sys, time

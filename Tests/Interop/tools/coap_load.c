@@ -7,6 +7,10 @@
 //   coap_load window HOST PORT COUNT   mix|single|pack50|con POSTs in windows of 32, each window
 //                                                             waiting for its responses (no loss);
 //                                                             `con`: single readings, all CON
+//   coap_load inflight HOST PORT COUNT [WINDOW]               CON single readings, WINDOW (default
+//                                                             32) in flight at all times: a new one
+//                                                             leaves as each ACK comes back, as
+//                                                             independent sensors do (no lock-step)
 //   coap_load rtt    HOST PORT COUNT                          one CON POST at a time: RTT p50/p99
 //
 // Payloads: `single` is one SenML-JSON reading (content-format 110) per datagram; `pack50` is a
@@ -225,6 +229,79 @@ static int window(int fd, long count, const char *kind) {
     return missing == 0 ? 0 : 1;
 }
 
+// Counts the ACKs among the waiting datagrams without blocking; returns how many.
+static long drain_acks(int fd) {
+    long acks = 0;
+    for (;;) {
+        for (int i = 0; i < BATCH; i++) {
+            vectors[i].iov_base = buffers[i];
+            vectors[i].iov_len = DATAGRAM_MAX;
+            memset(&headers[i], 0, sizeof(headers[i]));
+            headers[i].msg_hdr.msg_iov = &vectors[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(fd, headers, BATCH, MSG_DONTWAIT, 0);
+        if (n <= 0) return acks;
+        for (int i = 0; i < n; i++) {
+            if (headers[i].msg_len >= 4 && ((buffers[i][0] >> 4) & 3) == 2) acks++;
+        }
+    }
+}
+
+// CON readings with `depth` exchanges in flight at all times. Requests are built from 1024
+// templates before the clock starts (only the message ID changes), like the flood's, so the
+// generator spends its CPU on the socket calls.
+static int inflight(int fd, long count, int depth) {
+    static uint8_t templates[1024][DATAGRAM_MAX];
+    static size_t lengths[1024];
+    static uint8_t out[BATCH][DATAGRAM_MAX];
+    static struct mmsghdr out_headers[BATCH];
+    static struct iovec out_vectors[BATCH];
+    if (depth < 1 || depth > BATCH) {
+        fprintf(stderr, "coap_load: window 1 to %d\n", BATCH);
+        return 2;
+    }
+    unsigned base = (unsigned)getpid() * 1024u;
+    for (unsigned i = 0; i < 1024; i++) lengths[i] = build(templates[i], 0, 1, 0, base + i, 0);
+    uint16_t mid = (uint16_t)(getpid() * 7);
+    long sent = 0, acked = 0;
+    int64_t start = now_ns();
+    int64_t last_progress = start;
+    while (acked < count) {
+        int n = 0;
+        while (sent + n < count && sent + n - acked < depth && n < BATCH) {
+            unsigned t = (unsigned)(sent + n) % 1024;
+            memcpy(out[n], templates[t], lengths[t]);
+            out[n][2] = (uint8_t)(mid >> 8);
+            out[n][3] = (uint8_t)mid;
+            mid++;
+            out_vectors[n].iov_base = out[n];
+            out_vectors[n].iov_len = lengths[t];
+            memset(&out_headers[n], 0, sizeof(out_headers[n]));
+            out_headers[n].msg_hdr.msg_iov = &out_vectors[n];
+            out_headers[n].msg_hdr.msg_iovlen = 1;
+            n++;
+        }
+        int done = 0;
+        while (done < n) {
+            int k = sendmmsg(fd, out_headers + done, (unsigned)(n - done), 0);
+            if (k < 0) { perror("coap_load: sendmmsg"); return 1; }
+            done += k;
+        }
+        sent += n;
+        struct pollfd p = {fd, POLLIN, 0};
+        poll(&p, 1, 50);
+        long got = drain_acks(fd);
+        acked += got;
+        int64_t now = now_ns();
+        if (got > 0) last_progress = now;
+        if (now - last_progress > 2000000000LL) break;  // an ACK lost: reported as missing
+    }
+    printf("sent %ld\nresponses %ld\nmissing %ld\nseconds %.6f\n", sent, acked, sent - acked,
+           (double)(now_ns() - start) / 1e9);
+    return sent == acked ? 0 : 1;
+}
+
 static int compare(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
@@ -265,7 +342,7 @@ static int rtt(int fd, long count) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: coap_load flood|window|rtt HOST PORT SECONDS|COUNT [single|pack50|mix]\n");
+        fprintf(stderr, "usage: coap_load flood|window|inflight|rtt HOST PORT SECONDS|COUNT [single|single-nr|pack50|mix|con|WINDOW]\n");
         return 2;
     }
     struct sockaddr_in to;
@@ -275,6 +352,7 @@ int main(int argc, char **argv) {
                      argc > 5 && strcmp(argv[5], "single-nr") == 0);
     if (strcmp(argv[1], "window") == 0) return window(fd, atol(argv[4]), argc > 5 ? argv[5] : "mix");
     if (strcmp(argv[1], "rtt") == 0) return rtt(fd, atol(argv[4]));
+    if (strcmp(argv[1], "inflight") == 0) return inflight(fd, atol(argv[4]), argc > 5 ? atoi(argv[5]) : 32);
     fprintf(stderr, "coap_load: unknown mode %s\n", argv[1]);
     return 2;
 }
