@@ -22,6 +22,8 @@ enum SimulateCommand {
           --duration S              seconds of sending (default 10)
           --format F                senml-json (default) or senml-cbor
           --confirmable | --non     CON (default) or NON requests
+          --no-response             ask for no 2.xx answer (RFC 7967 No-Response = 2): a NON
+                                    reading gets nothing back, a CON one an empty ACK
           --labels FILE.csv         write the rows sent, in the `gen` CSV format (ground truth)
           --seed K                  generator seed (default 1)
           --anomaly-probability P   as for gen (default 0.05)
@@ -34,7 +36,7 @@ enum SimulateCommand {
         let parsed = try CommandArguments(
             command: "simulate", arguments: arguments,
             valueOptions: ["target", "sensors", "rate", "duration", "format", "labels", "seed", "anomaly-probability", "drain"],
-            flagOptions: ["confirmable", "non"])
+            flagOptions: ["confirmable", "non", "no-response"])
         if parsed.wantsHelp {
             stdout.write(help)
             return
@@ -56,6 +58,7 @@ enum SimulateCommand {
             throw ToolError("simulate: --confirmable and --non exclude each other")
         }
         options.confirmable = !parsed.flags.contains("non")
+        options.noResponse = parsed.flags.contains("no-response")
         options.labelsPath = parsed.string("labels")
         let simulator = try SimulateRun(options: options)
         collectStopRequested = 0

@@ -64,8 +64,10 @@ enum SimulatePayload {
         }
     }
 
-    /// A CoAP POST /readings carrying `payload`.
-    static func request(confirmable: Bool, messageID: UInt16, token: UInt64, payload: [UInt8], format: Format) -> [UInt8] {
+    /// A CoAP POST /readings carrying `payload` (with No-Response = 2 when `noResponse`).
+    static func request(
+        confirmable: Bool, messageID: UInt16, token: UInt64, payload: [UInt8], format: Format, noResponse: Bool = false
+    ) -> [UInt8] {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: payload.count + 64, alignment: 8)
         defer { buffer.deallocate() }
         guard var writer = try? CoAPMessageWriter(
@@ -74,6 +76,7 @@ enum SimulatePayload {
         else { preconditionFailure("header fits") }
         _ = try? writer.appendOption(.uriPath, text: "readings")
         _ = try? writer.appendOption(.contentFormat, uint: UInt32(format.contentFormat))
+        if noResponse { _ = try? writer.appendOption(.noResponse, uint: 2) }
         payload.withUnsafeBytes { _ = try? writer.appendPayload($0) }
         return Array(writer.message)
     }

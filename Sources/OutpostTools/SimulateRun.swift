@@ -11,6 +11,8 @@ final class SimulateRun {
         var generator = GeneratorOptions()
         var format: SimulatePayload.Format = .senmlJSON
         var confirmable = true
+        /// Send No-Response = 2 (RFC 7967): success answers are declined (a CON gets an empty ACK).
+        var noResponse = false
         /// How long to wait for outstanding CONs after the last reading (seconds).
         var drainS: Double = 10
         var labelsPath: String? = nil
@@ -121,7 +123,8 @@ final class SimulateRun {
         nextMessageID[idIndex] &+= 1
         let messageID = nextMessageID[idIndex]
         let message = SimulatePayload.request(
-            confirmable: options.confirmable, messageID: messageID, token: random.next(), payload: payload, format: options.format)
+            confirmable: options.confirmable, messageID: messageID, token: random.next(), payload: payload, format: options.format,
+            noResponse: options.noResponse)
         link.send(message, sensor: index)
         counts.sent += 1
         if options.confirmable {
@@ -155,7 +158,9 @@ final class SimulateRun {
         guard let (type, code, messageID) = parsed, type == .acknowledgement || type == .reset else { return }
         let exchangeKey = key(sensor: max(index, 0), messageID: messageID)
         guard let exchange = pending.removeValue(forKey: exchangeKey) else { return }
-        if type == .reset || code.codeClass != 2 {
+        // With No-Response the daemon's success answer to a CON is an empty ACK.
+        let success = code.codeClass == 2 || (options.noResponse && type == .acknowledgement && code == .empty)
+        if type == .reset || !success {
             counts.rejected += 1
             return
         }

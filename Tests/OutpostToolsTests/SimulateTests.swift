@@ -15,6 +15,8 @@ final class SimulateTests: XCTestCase {
         var readings: [(String, Int64, Int32?)] = []
         var requests = 0
         var formats: Set<UInt16> = []
+        /// No-Response values seen (RFC 7967).
+        var noResponseMasks: [UInt8] = []
         /// Message IDs to ignore once (to force a retransmission), by peer port.
         var dropFirstFromPort: UInt16? = nil
         var dropped: Set<UInt32> = []
@@ -55,7 +57,9 @@ final class SimulateTests: XCTestCase {
                     }
                 }
             }
+            if message.firstOption(.noResponse) != nil { noResponseMasks.append(message.noResponseMask) }
             if message.type != .confirmable { return nil }
+            if message.noResponseMask & 2 != 0 { return [0x60, 0x00, UInt8(message.messageID >> 8), UInt8(message.messageID & 0xFF)] }
             return CollectServer.message(.acknowledgement, .changed, messageID: message.messageID, token: message.token, block1: nil, payload: [])
         }
 
@@ -108,6 +112,17 @@ final class SimulateTests: XCTestCase {
         XCTAssertEqual(responder.requests, 10)
         XCTAssertEqual(responder.formats, [112])
         XCTAssertEqual(responder.readings.count, 10, "every CBOR pack decoded by the core")
+    }
+
+    func testNoResponseIsSentAndAnEmptyAckCountsAsAcknowledged() throws {
+        let responder = try Responder()
+        let (code, out, err) = simulate([
+            "--target", "udp://\(responder.socket.local)", "--sensors", "2", "--rate", "20", "--duration", "0.25", "--no-response",
+        ])
+        responder.finish()
+        XCTAssertEqual(code, 0, err)
+        XCTAssertTrue(out.contains("sent 10, acknowledged 10, retransmitted 0, timed out 0, rejected 0"), out)
+        XCTAssertEqual(responder.noResponseMasks, Array(repeating: 2, count: 10))
     }
 
     func testLostRequestsAreRetransmitted() throws {
