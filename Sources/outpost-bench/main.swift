@@ -3,7 +3,7 @@
 // build/bench/results.json. Progress and notes go to standard error.
 //
 // Options: --readings N (default 100 000), --repetitions N (default 5), --log-dir DIR (default build/bench),
-// --only log (only the log figures, for iterating on the log; the default runs everything).
+// --only log|server (only those figures, for iterating on them; the default runs everything).
 import OutpostCore
 import OutpostProfiles
 
@@ -44,20 +44,25 @@ let logDirectory: String = {
     if let at = arguments.firstIndex(of: "--log-dir"), at + 1 < arguments.count { return arguments[at + 1] }
     return "build/bench"
 }()
-/// `--only log` runs just the log figures (`make bench` runs everything).
-let onlyLog: Bool = {
+/// `--only log` or `--only server` runs just those figures (`make bench` runs everything).
+let only: String? = {
     let arguments = CommandLine.arguments
-    guard let at = arguments.firstIndex(of: "--only") else { return false }
-    guard at + 1 < arguments.count, arguments[at + 1] == "log" else { fatalError("outpost-bench: --only takes: log") }
-    return true
+    guard let at = arguments.firstIndex(of: "--only") else { return nil }
+    guard at + 1 < arguments.count, ["log", "server"].contains(arguments[at + 1]) else {
+        fatalError("outpost-bench: --only takes: log, server")
+    }
+    return arguments[at + 1]
 }()
 var report = BenchReport()
-if !onlyLog {
+if only == "server" {
+    ServerBench.run(ProfileMedium.self, datagramCount: readingCount, repetitions: repetitions, into: &report)
+} else if only == nil {
     benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     benchPipeline(ProfileHigh.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     benchPipeline(ProfileTest.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     ForestBench.run(repetitions: repetitions, into: &report)
+    ServerBench.run(ProfileMedium.self, datagramCount: readingCount, repetitions: repetitions, into: &report)
 }
-LogBench.run(directory: logDirectory, repetitions: min(repetitions, 3), into: &report)
+if only != "server" { LogBench.run(directory: logDirectory, repetitions: min(repetitions, 3), into: &report) }
 report.print()
