@@ -13,7 +13,22 @@ public struct LogReadingPayload: Sendable, Equatable {
 
     /// Payload bytes of this reading.
     public var sizeBytes: Int {
-        LogPayloadName.size(name) + 9 + 4 * Int(reading.features.presentMask & 0x1F).nonzeroBitCount
+        LogReadingPayload.sizeBytes(nameCount: Int(name.count), presentMask: reading.features.presentMask)
+    }
+
+    /// Payload bytes of a reading whose name is `nameCount` bytes long and whose present features
+    /// are `presentMask`: 10 + n + 4k.
+    /// - Complexity: O(1).
+    @inline(__always)
+    public static func sizeBytes(nameCount: Int, presentMask: UInt8) -> Int {
+        1 + nameCount + 9 + 4 * (presentMask & 0x1F).nonzeroBitCount
+    }
+
+    /// The longest reading record, header and CRC included: a 32-byte name and five features.
+    /// (Computed, so that it folds to a constant on the append path.)
+    @inline(__always)
+    public static var maxRecordBytes: Int {
+        LogFormat.recordHeaderBytes + 1 + SensorName.capacityBytes + 9 + 4 * Feature.count + LogFormat.recordTrailerBytes
     }
 
     /// Writes the payload into `bytes` (at least `sizeBytes`); returns its length.

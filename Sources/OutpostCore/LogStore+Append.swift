@@ -1,14 +1,4 @@
 extension LogStore {
-    /// Appends a processed reading of sensor `name`; returns its sequence. Not durable until the
-    /// next `commit()`.
-    @discardableResult
-    public mutating func append(reading: ProcessedReading, name: SensorName) throws(LogAppendError) -> UInt64 {
-        let payload = LogReadingPayload(name: name, reading: reading)
-        return try appendRecord(type: .reading, flags: 0, timestampMs: reading.timestampMs, payloadCount: payload.sizeBytes) {
-            payload.encode(into: $0)
-        }
-    }
-
     /// Appends an alert raised or cleared for sensor `name`; returns its sequence.
     @discardableResult
     public mutating func append(alert: AlertEvent, name: SensorName) throws(LogAppendError) -> UInt64 {
