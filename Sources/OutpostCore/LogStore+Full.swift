@@ -37,9 +37,24 @@ extension LogStore {
         }
     }
 
-    /// Drops segment `victim` (the oldest): its unforwarded alerts are copied to the head as room
-    /// allows, its unforwarded readings and other records are counted as lost, a marker records the
-    /// loss, everything is synced, and only then is the segment erased.
+    /// Bytes of the head a drop leaves free of copies: an eighth of a segment, and never less than
+    /// the two loss markers plus the largest record.
+    ///
+    /// Why: alerts are kept in preference to readings, but not without bound. With the uplink down
+    /// and alerts frequent, every segment ends up mostly copies; copying all of them again would
+    /// fill the new head and leave no room for the record that made the head roll (that trapped).
+    /// The floor guarantees that record fits; the eighth keeps a log full of alerts taking new
+    /// records at a bounded cost (one segment copied per eighth of a segment appended) and drops
+    /// its oldest alerts, counted and marked, while a log with room for its alerts keeps them all.
+    var dropReserveBytes: Int {
+        let markerLength = LogFormat.recordHeaderBytes + LogMarkerPayload.sizeBytes + LogFormat.recordTrailerBytes
+        return max(geometry.segmentSizeBytes / 8, 2 * markerLength + LogFormat.maxRecordBytes)
+    }
+
+    /// Drops segment `victim` (the oldest): its unforwarded alerts are copied to the head while
+    /// the head keeps `dropReserveBytes` free (the rest are counted as lost alerts), its
+    /// unforwarded readings and other records are counted as lost, markers record the losses,
+    /// everything is synced, and only then is the segment erased.
     ///
     /// A copy in a version-2 head carries the sequence its alert was first written under (the
     /// original's, or the trailer of a copy being copied again), so the uplink forwards it under
@@ -84,7 +99,7 @@ extension LogStore {
                     // SensorName.capacityBytes and 13 bytes), so the trailer always fits.
                     precondition(payloadCount <= LogFormat.maxPayloadBytes, "copied payload too large")
                     let copyLength = LogFormat.recordHeaderBytes + payloadCount + LogFormat.recordTrailerBytes
-                    if headHasRoom(copyLength) {
+                    if headHasRoom(copyLength + dropReserveBytes) {
                         let timestamp = Int64(bitPattern: LogFormat.load64(raw, offset + 12))
                         _ = try place(type: type, flags: flags, timestampMs: timestamp, payloadCount: payloadCount) { target in
                             (target.baseAddress!).copyMemory(from: source.baseAddress!, byteCount: source.count)
@@ -121,6 +136,8 @@ extension LogStore {
         try flushPending()
         try syncDevice()
         try erase(victim)
+        // Paired with the reserve: the record that made the head roll always fits after a drop.
+        precondition(headHasRoom(LogFormat.maxRecordBytes), "a drop left no room for a record")
     }
 
     /// Erases segment `index`: an erased header with a new segment sequence (records of the old

@@ -86,6 +86,43 @@ final class LogStoreFullTests: XCTestCase {
         }
     }
 
+    func testALogOfUnforwardedAlertsDropsItsOldestAlertsInsteadOfFillingTheHeadWithCopies() throws {
+        // The uplink is down (the cursor never moves) and one record in 13 is an alert: after a
+        // few wraps every segment is mostly copies. A drop stops copying before the new head is
+        // full (`dropReserveBytes`), so new records always find room; the oldest alerts beyond
+        // that are dropped and counted. (Copying until the head was full trapped here.)
+        let disk = SimDisk(sizeBytes: Int(smallGeometry.fileSizeBytes))
+        let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
+        var store = try openStore(disk, policy: .dropOldest, buffer: buffer)
+        var alerts = 0
+        for i in 1...3_000 {
+            if i % 13 == 0 {
+                try store.append(alert: alert(i), name: sensor)
+                alerts += 1
+            } else {
+                try store.append(reading: reading(i), name: sensor)
+            }
+            if i % 10 == 0 { try store.commit() }
+        }
+        try store.commit()
+        XCTAssertGreaterThan(store.counters.droppedAlerts, 0, "the oldest alerts had to go")
+        XCTAssertGreaterThan(store.counters.copiedAlerts, 0)
+        let records = try readAll(&store)
+        let kept = records.filter { $0.type.isAlert }
+        XCTAssertGreaterThan(kept.count, 0)
+        XCTAssertLessThan(kept.count, alerts)
+        // The newest alerts are the ones kept, each once.
+        let times = kept.compactMap { $0.alert?.alert.timestampMs }
+        XCTAssertEqual(Set(times).count, times.count, "no alert twice")
+        XCTAssertEqual(times.max(), Int64(3_000 / 13 * 13))
+        XCTAssertTrue(records.contains { $0.type == .marker }, "the loss is marked in the log")
+        // And it recovers to the same records.
+        let buffer2 = LogArenaBuffer(sizeBytes: 64 << 10)
+        var reopened = try openStore(disk, policy: .dropOldest, buffer: buffer2)
+        XCTAssertEqual(try readAll(&reopened).map(\.sequence), records.map(\.sequence))
+        XCTAssertEqual(reopened.recovery.corruptSegments, 0)
+    }
+
     func testAVersion1LogWithACopyStillReadsAndTakesAppends() throws {
         var image = LegacyLogImage(version: 1)
         image.append(.alert, payload: alertPayload(1))
