@@ -127,7 +127,6 @@ extension LogStore {
         precondition(pendingBytes >= 0 && pendingBytes + length <= page.count, "record outside the page buffer")
         let base = page.baseAddress! + pendingBytes
         let sequence = nextSequence
-        let crcOffset = length - LogFormat.recordTrailerBytes
         base.storeBytes(of: UInt16(truncatingIfNeeded: length).littleEndian, as: UInt16.self)
         (base + 2).storeBytes(of: type.rawValue, as: UInt8.self)
         (base + 3).storeBytes(of: flags, as: UInt8.self)
@@ -135,15 +134,26 @@ extension LogStore {
         (base + 12).storeBytes(of: UInt64(bitPattern: timestampMs).littleEndian, as: UInt64.self)
         let written = encode(UnsafeMutableRawBufferPointer(start: base + LogFormat.recordHeaderBytes, count: payloadCount))
         precondition(written == payloadCount, "payload encoder wrote a different length")
+        return seal(base, length: length, sequence: sequence)
+    }
+
+    /// Ends the record of `length` bytes just built at `base` in the page buffer: its CRC, the
+    /// paired check, and the bookkeeping that makes it pending. Returns its sequence.
+    ///
+    /// Paired check (kept in release): the bytes that will reach the disk parse back as a record
+    /// of this length, a known type and flags and this sequence, and end in the CRC just
+    /// computed. It catches a field stored at the wrong offset or width, a bad length or type,
+    /// and an encoder that overran into the trailer. The CRC is not recomputed over the bytes it
+    /// was just computed over: nothing writes them in between, so that could not fail; that
+    /// reader and writer key and cover the same bytes is checked where the key is made
+    /// (`openSegment`) and by the round-trip and power-cut tests.
+    /// - Complexity: O(length): one CRC pass.
+    @inline(__always)
+    mutating func seal(_ base: UnsafeMutableRawPointer, length: Int, sequence: UInt64) -> UInt64 {
+        let crcOffset = length - LogFormat.recordTrailerBytes
+        precondition(base == page.baseAddress! + pendingBytes && pendingBytes + length <= page.count, "record outside the page buffer")
         let crc = LogFormat.recordCRC(key: headKey, UnsafeRawBufferPointer(start: base, count: crcOffset))
         (base + crcOffset).storeBytes(of: crc.littleEndian, as: UInt32.self)
-        // Paired check (kept in release): the bytes that will reach the disk parse back as a
-        // record of this length, a known type and flags and this sequence, and end in the CRC
-        // just computed. It catches a field stored at the wrong offset or width, a bad length or
-        // type, and an encoder that overran into the trailer. The CRC is not recomputed over the
-        // bytes it was just computed over: nothing writes them in between, so that could not
-        // fail; that reader and writer key and cover the same bytes is checked where the key is
-        // made (`openSegment`) and by the round-trip and power-cut tests.
         let placed = UnsafeRawBufferPointer(start: base, count: length)
         precondition(
             LogStore.parseRecordHeader(placed, at: 0, limit: length, expected: sequence) == length

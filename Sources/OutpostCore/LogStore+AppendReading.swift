@@ -76,18 +76,6 @@ extension LogStore {
             feature += Int(truncatingIfNeeded: (mask &>> UInt8(truncatingIfNeeded: i)) & 1) &<< 2
         }
         precondition(feature == base + crcOffset, "reading payload length differs from its size")
-        let crc = LogFormat.recordCRC(key: headKey, UnsafeRawBufferPointer(start: base, count: crcOffset))
-        (base + crcOffset).storeBytes(of: crc.littleEndian, as: UInt32.self)
-        // The paired check of `place`, unchanged: the bytes parse back as a record of this length,
-        // type, flags and sequence, and end in the CRC just computed.
-        let placed = UnsafeRawBufferPointer(start: base, count: length)
-        precondition(
-            LogStore.parseRecordHeader(placed, at: 0, limit: length, expected: sequence) == length
-                && LogFormat.load32(placed, crcOffset) == crc,
-            "record does not parse back as written")
-        pendingBytes += length
-        pendingRecords += 1
-        nextSequence = sequence &+ 1
-        return sequence
+        return seal(base, length: length, sequence: sequence)
     }
 }
