@@ -139,8 +139,9 @@ static uint8_t buffers[BATCH][DATAGRAM_MAX];
 static struct mmsghdr headers[BATCH];
 static struct iovec vectors[BATCH];
 
-// Drains every waiting response without blocking; returns how many.
-static long drain(int fd) {
+// Drains every waiting response without blocking; returns how many. With `acks`, also counts
+// the ACKs among them there.
+static long drain_counting(int fd, long *acks) {
     long total = 0;
     for (;;) {
         for (int i = 0; i < BATCH; i++) {
@@ -153,8 +154,13 @@ static long drain(int fd) {
         int n = recvmmsg(fd, headers, BATCH, MSG_DONTWAIT, 0);
         if (n <= 0) return total;
         total += n;
+        for (int i = 0; acks && i < n; i++) {
+            if (headers[i].msg_len >= 4 && ((buffers[i][0] >> 4) & 3) == 2) (*acks)++;
+        }
     }
 }
+
+static long drain(int fd) { return drain_counting(fd, 0); }
 
 static int flood(int fd, double seconds, int pack, int no_response) {
     static uint8_t templates[1024][DATAGRAM_MAX];
@@ -229,25 +235,6 @@ static int window(int fd, long count, const char *kind) {
     return missing == 0 ? 0 : 1;
 }
 
-// Counts the ACKs among the waiting datagrams without blocking; returns how many.
-static long drain_acks(int fd) {
-    long acks = 0;
-    for (;;) {
-        for (int i = 0; i < BATCH; i++) {
-            vectors[i].iov_base = buffers[i];
-            vectors[i].iov_len = DATAGRAM_MAX;
-            memset(&headers[i], 0, sizeof(headers[i]));
-            headers[i].msg_hdr.msg_iov = &vectors[i];
-            headers[i].msg_hdr.msg_iovlen = 1;
-        }
-        int n = recvmmsg(fd, headers, BATCH, MSG_DONTWAIT, 0);
-        if (n <= 0) return acks;
-        for (int i = 0; i < n; i++) {
-            if (headers[i].msg_len >= 4 && ((buffers[i][0] >> 4) & 3) == 2) acks++;
-        }
-    }
-}
-
 // CON readings with `depth` exchanges in flight at all times. Requests are built from 1024
 // templates before the clock starts (only the message ID changes), like the flood's, so the
 // generator spends its CPU on the socket calls.
@@ -291,7 +278,8 @@ static int inflight(int fd, long count, int depth) {
         sent += n;
         struct pollfd p = {fd, POLLIN, 0};
         poll(&p, 1, 50);
-        long got = drain_acks(fd);
+        long got = 0;
+        drain_counting(fd, &got);
         acked += got;
         int64_t now = now_ns();
         if (got > 0) last_progress = now;
