@@ -26,14 +26,19 @@ extension LogStore {
                 state = .full
                 throw .full
             } else {
-                // Only after a power cut in the middle of a drop: the copies go to the old head.
-                try drop(next)
+                // Only when an earlier drop of this segment did not finish (it ran out of space):
+                // the copies go to the old head, which may be full (see `drop`).
+                try drop(next, intoNewHead: false)
             }
         }
         try openSegment(next)
         if policy == .dropOldest {
             let ahead = (next + 1) % count
-            if table.isLive(ahead) { try drop(ahead) }
+            if table.isLive(ahead) {
+                try drop(ahead, intoNewHead: true)
+                // Paired with the reserve: the record that made the head roll always fits.
+                precondition(headHasRoom(LogFormat.maxRecordBytes), "a drop left no room for a record")
+            }
         }
     }
 
@@ -52,7 +57,8 @@ extension LogStore {
     }
 
     /// Drops segment `victim` (the oldest): its unforwarded alerts are copied to the head while
-    /// the head keeps `dropReserveBytes` free (the rest are counted as lost alerts), its
+    /// the head keeps `dropReserveBytes` free (`intoNewHead`) or room for the two loss markers
+    /// (otherwise; the rest are counted as lost alerts), its
     /// unforwarded readings and other records are counted as lost, markers record the losses,
     /// everything is synced, and only then is the segment erased.
     ///
@@ -61,8 +67,18 @@ extension LogStore {
     /// that sequence and a receiver that already has the original drops it (docs/LOG_FORMAT.md
     /// §4.5). A copy can only go to a version-1 head after a cut in the middle of a drop in a log
     /// written by older code; it then has no trailer, as version 1 requires.
+    ///
+    /// `intoNewHead` is true for the drop right after a roll opened the head: the head is empty,
+    /// and the record that made it roll still has to fit, hence the reserve. Otherwise the head is
+    /// one that already holds records, possibly nearly full: recovery finishing a drop that a cut
+    /// interrupted (the erase of the segment ahead was lost while records written after it, without
+    /// a sync, were kept: batch durability, or `.never`), or a roll resuming a drop that ran out of
+    /// space. No record is waiting then (the next append rolls into the erased victim), so copies
+    /// may use the head's room down to the markers, and a head without even that much room simply
+    /// takes fewer copies or no marker (the counters still count the loss). Requiring room for a
+    /// record after such a drop trapped at every start of a daemon whose log was cut that way.
     /// - Complexity: O(segment size): one read, at most a segment's worth of copies, two syncs.
-    mutating func drop(_ victim: Int) throws(LogAppendError) {
+    mutating func drop(_ victim: Int, intoNewHead: Bool) throws(LogAppendError) {
         precondition(victim != head && table.isLive(victim) && head >= 0)
         try loadWhole(victim)
         let key = LogFormat.recordKey(segmentSequence: table.segmentSequence[victim])
@@ -74,6 +90,8 @@ extension LogStore {
         var lostReadings: UInt64 = 0
         var lostOther: UInt64 = 0
         var lostAlerts: UInt64 = 0
+        let markerLength = LogFormat.recordHeaderBytes + LogMarkerPayload.sizeBytes + LogFormat.recordTrailerBytes
+        let reserve = intoNewHead ? dropReserveBytes : 2 * markerLength
         let raw = UnsafeRawBufferPointer(scan)
         // Bounded: every record is at least minRecordBytes long.
         for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
@@ -99,7 +117,7 @@ extension LogStore {
                     // SensorName.capacityBytes and 13 bytes), so the trailer always fits.
                     precondition(payloadCount <= LogFormat.maxPayloadBytes, "copied payload too large")
                     let copyLength = LogFormat.recordHeaderBytes + payloadCount + LogFormat.recordTrailerBytes
-                    if headHasRoom(copyLength + dropReserveBytes) {
+                    if headHasRoom(copyLength + reserve) {
                         let timestamp = Int64(bitPattern: LogFormat.load64(raw, offset + 12))
                         _ = try place(type: type, flags: flags, timestampMs: timestamp, payloadCount: payloadCount) { target in
                             (target.baseAddress!).copyMemory(from: source.baseAddress!, byteCount: source.count)
@@ -119,7 +137,6 @@ extension LogStore {
             offset += length
             expected &+= 1
         }
-        let markerLength = LogFormat.recordHeaderBytes + LogMarkerPayload.sizeBytes + LogFormat.recordTrailerBytes
         if lostReadings > 0 && headHasRoom(markerLength) {
             let marker = LogMarkerPayload(code: LogMarkerPayload.readingsDropped, value: lostReadings)
             _ = try place(type: .marker, flags: 0, timestampMs: 0, payloadCount: LogMarkerPayload.sizeBytes) { marker.encode(into: $0) }
@@ -136,8 +153,6 @@ extension LogStore {
         try flushPending()
         try syncDevice()
         try erase(victim)
-        // Paired with the reserve: the record that made the head roll always fits after a drop.
-        precondition(headHasRoom(LogFormat.maxRecordBytes), "a drop left no room for a record")
     }
 
     /// Erases segment `index`: an erased header with a new segment sequence (records of the old

@@ -78,10 +78,11 @@ extension LogStore {
         }
         if !readOnly && policy == .dropOldest && head >= 0 {
             // A power cut between opening a head and erasing the segment after it leaves no free
-            // segment ahead; restore that now, while the head has room for the copied alerts.
+            // segment ahead; restore that now. The head may be nearly full (records written after
+            // the lost erase were kept), so the copies take what room it has (`drop`).
             let ahead = (head + 1) % count
             if table.isLive(ahead) {
-                do { try drop(ahead) } catch {
+                do { try drop(ahead, intoNewHead: false) } catch {
                     if case .failed(let code) = error { throw .io(LogIOError.from(negativeErrno: code)) }
                     throw .io(.noSpace)
                 }
