@@ -3,6 +3,7 @@ extension LogStore {
     /// live segment's records in segment-sequence order, then the head's torn tail is cleared.
     /// - Complexity: O(file size) bytes read, O(segment count²) comparisons to order the segments.
     mutating func recover() throws(LogOpenError) {
+        var recoverySynced = false
         let count = geometry.segmentCount
         let sizeBytes = UInt32(truncatingIfNeeded: geometry.segmentSizeBytes)
         var maxSegmentSequence: UInt64 = 0
@@ -66,7 +67,19 @@ extension LogStore {
             nextSequence = table.endSequence[head]
             pageStartOffset = Int(table.endOffset[head])
             headKey = LogFormat.recordKey(segmentSequence: table.segmentSequence[head])
-            do { try clearTail() } catch { throw .io(error) }
+            do { recoverySynced = try clearTail() } catch { throw .io(error) }
+        }
+        // What the scan read may not be durable: after the process was killed (not a power cut)
+        // the page cache still holds its unsynced writes (records written without a commit, a
+        // header, a cursor slot). `durableSequence` below says they are durable, the uplink
+        // forwards up to it, and the next roll writes a live header without syncing first (nothing
+        // is "unsynced" in this store), so a power cut could lose them after they were forwarded,
+        // or leave the newer header above their lost stretch, which reads as corruption of synced
+        // data (§6). One sync here makes what was found durable. (`clearTail` already synced
+        // when it repaired a tail; `.never` promises nothing of the kind, §6.1.)
+        if !readOnly && syncMode == .ordered && !recoverySynced && (head >= 0 || cursorGeneration > 0) {
+            do { try device.sync() } catch { throw .io(error) }
+            counters.syncs &+= 1
         }
         // Never reuse a sequence that may have been delivered already.
         if cursor >= nextSequence { nextSequence = cursor &+ 1 }
@@ -140,8 +153,10 @@ extension LogStore {
 
     /// Zeroes the head's bytes after its last valid record (they are in `scan` from the recovery
     /// scan), so a later partial write cannot make a torn record of this segment life valid again.
+    /// Returns true when it synced the device.
     /// - Complexity: O(segment size).
-    mutating func clearTail() throws(LogIOError) {
+    @discardableResult
+    mutating func clearTail() throws(LogIOError) -> Bool {
         precondition(head >= 0 && scanSegment == head, "the head is scanned last")
         let end = Int(table.endOffset[head])
         var lastNonZero = -1
@@ -154,14 +169,15 @@ extension LogStore {
             }
             i -= 1
         }
-        if lastNonZero < end { return }
+        if lastNonZero < end { return false }
         recovery.tailBytes = lastNonZero + 1 - end
-        if readOnly { return }
+        if readOnly { return false }
         for j in end...lastNonZero { scan[j] = 0 }
         let zeros = UnsafeRawBufferPointer(rebasing: scan[end...lastNonZero])
         try device.write(at: geometry.offset(ofSegment: head) + end.wide, from: zeros)
-        if syncMode == .never { return }
+        if syncMode == .never { return false }
         try device.sync()
         counters.syncs &+= 1
+        return true
     }
 }
