@@ -483,7 +483,7 @@ private struct StressRun {
                 if original == record.sequence || original >= record.sequence { throw fail("copy \(record.sequence) names original \(original)") }
                 let candidates = syncMode == .never ? (history[original] ?? []) : (latest[original].map { [$0] } ?? [])
                 if !candidates.contains(where: { $0.type == record.type && $0.timestampMs == record.timestampMs && $0.payload == bytes }) {
-                    throw fail("copy \(record.sequence) does not match the alert appended under \(original)")
+                    throw fail("copy \(record.sequence) does not match the alert appended under \(original): copy \(record.type) at \(record.timestampMs), \(bytes.count) bytes; model \(candidates.map { "\($0.type) at \($0.timestampMs), \($0.payload.count) bytes, same payload \($0.payload == bytes)" }), history \(history[original]?.count ?? 0)")
                 }
                 storeMade = true
             } else if !storeMade {
