@@ -43,15 +43,33 @@ extension LogStore {
         do { try loadCursor() } catch { throw .io(error) }
 
         // Scan the live segments oldest first; a gap between one segment's last valid record and
-        // the next segment's first is corruption of synced data (a newer header proves it synced).
+        // the next segment's first is corruption of synced data (a newer header proves it synced),
+        // except for a gap the store made itself (below).
         var previous = -1
+        var previousEndedClean = false
         var after: UInt64 = 0
         for _ in 0..<count {
             let s = table.nextLive(after: after)
             if s < 0 { break }
             after = table.segmentSequence[s]
-            do { try scanForRecovery(s) } catch { throw .io(error) }
-            if previous >= 0 && table.endSequence[previous] != table.firstSequence[s] {
+            let endedClean: Bool
+            do { endedClean = try scanForRecovery(s) } catch { throw .io(error) }
+            // A gap whose missing sequences were never written: an earlier recovery found the
+            // cursor at or past its head's last record (the cursor named records written but
+            // not durable, which the uplink forwards with batch durability, and the cut lost
+            // them), moved the next sequence past the cursor so that no sequence that may have
+            // been delivered is used again, and the next roll opened a segment there. The old
+            // head's records then end cleanly (its tail was cleared) and every sequence missing
+            // before the next segment is at or below the cursor: delivered, not lost. Counting it
+            // would report damage (`corruptSegments`, `skippedRecords`, `log verify`) where there
+            // is none. A segment whose scan stopped at an invalid record is counted as before,
+            // forwarded or not: that is damage to synced data. The persisted cursor is never
+            // held back to the durable sequence instead: after a cut, sequences the uplink had
+            // already delivered would be appended again, and a receiver that deduplicates by
+            // sequence would drop the new records.
+            let forwardedGap = previous >= 0 && previousEndedClean
+                && table.firstSequence[s] > table.endSequence[previous] && table.firstSequence[s] &- 1 <= cursor
+            if previous >= 0 && table.endSequence[previous] != table.firstSequence[s] && !forwardedGap {
                 recovery.corruptSegments += 1
                 if recovery.firstCorruptOffset < 0 {
                     recovery.firstCorruptOffset = geometry.offset(ofSegment: previous) + table.endOffset[previous].wide
@@ -61,6 +79,7 @@ extension LogStore {
                 }
             }
             previous = s
+            previousEndedClean = endedClean
         }
         head = previous
         if head >= 0 {
@@ -125,9 +144,11 @@ extension LogStore {
         recovery.cursorDamaged = best == nil && damaged > 0
     }
 
-    /// Reads segment `s` whole into `scan` and finds its valid records.
+    /// Reads segment `s` whole into `scan` and finds its valid records. Returns true when they end
+    /// cleanly: at a zero length field, or where no record fits before the segment's end (not at
+    /// bytes that fail a record's checks).
     /// - Complexity: O(segment size).
-    mutating func scanForRecovery(_ s: Int) throws(LogIOError) {
+    mutating func scanForRecovery(_ s: Int) throws(LogIOError) -> Bool {
         try device.read(at: geometry.offset(ofSegment: s), into: scan)
         scanSegment = s
         scanSegmentSequence = table.segmentSequence[s]
@@ -149,6 +170,7 @@ extension LogStore {
         scanLoadedBytes = offset
         table.endOffset[s] = Int32(truncatingIfNeeded: offset)
         table.endSequence[s] = expected
+        return offset + LogFormat.minRecordBytes > scan.count || LogFormat.load16(raw, offset) == 0
     }
 
     /// Zeroes the head's bytes after its last valid record (they are in `scan` from the recovery

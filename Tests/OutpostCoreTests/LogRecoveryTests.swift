@@ -286,4 +286,60 @@ final class LogRecoveryTests: XCTestCase {
         XCTAssertEqual(after.first?.reading?.reading.features, reading(0, 3000).features)
         XCTAssertEqual(reopened.nextSequence, firstLost + 1)
     }
+
+    /// Found by the randomized workloads (seeds 150, 262, 363, 749, `.ordered`). Records written
+    /// without a sync are forwarded (batch durability) and the cursor naming them is written; the
+    /// cut keeps the cursor and loses the records. Recovery moves the next sequence past the
+    /// cursor (no delivered sequence is used again) and the next roll starts a segment there. A
+    /// later recovery saw the sequence gap between the two segments and reported corruption,
+    /// although every missing sequence was delivered and nothing was damaged (§6, step 2).
+    func testAGapOfForwardedSequencesIsNotCorruption() throws {
+        let disk = SimDisk(sizeBytes: Int(smallGeometry.fileSizeBytes))
+        let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
+        var store = try openStore(disk, buffer: buffer)
+        var workload = LogWorkload(seed: 7)
+        let name = SensorName("gap")
+        for i in 0..<5 { try store.append(reading: workload.reading(at: Int64(i)), name: name) }
+        try store.commit()
+        disk.startRecording()
+        for i in 5..<10 { try store.append(reading: workload.reading(at: Int64(i)), name: name) }
+        store.setCursor(10)
+        try store.write()
+        // The cut: the cursor slot reached the disk, the records did not.
+        var image = disk.baseImage
+        var keptCursor = false
+        for event in disk.events {
+            guard case .write(let offset, let bytes, _, _) = event else { continue }
+            if offset >= LogFormat.reservedBytes { continue }
+            keptCursor = true
+            image.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+        }
+        XCTAssertTrue(keptCursor)
+        let cut = SimDisk(bytes: image)
+        let buffer2 = LogArenaBuffer(sizeBytes: 64 << 10)
+        var recovered = try openStore(cut, buffer: buffer2)
+        XCTAssertEqual(recovered.cursor, 10)
+        XCTAssertEqual(recovered.nextSequence, 11, "sequences up to the cursor were delivered: never used again")
+        let head = recovered.head
+        XCTAssertEqual(try recovered.append(reading: workload.reading(at: 10), name: name), 11)
+        XCTAssertNotEqual(recovered.head, head, "a new segment starts at the next sequence")
+        try recovered.commit()
+        let buffer3 = LogArenaBuffer(sizeBytes: 64 << 10)
+        var reopened = try openStore(cut, buffer: buffer3)
+        XCTAssertEqual(reopened.recovery.corruptSegments, 0)
+        XCTAssertEqual(reopened.recovery.skippedRecords, 0)
+        XCTAssertFalse(reopened.recovery.foundCorruption)
+        XCTAssertEqual(try readAll(&reopened).map(\.sequence), [1, 2, 3, 4, 5, 11])
+
+        // Damage is still damage when what it cost was forwarded: a bad record ends the old
+        // segment's records at bytes that fail their check, not cleanly.
+        var damaged = cut.bytes
+        let lastRecord = recordOffsets(damaged, segment: head).last!
+        damaged[lastRecord.offset + lastRecord.length - 1] ^= 0x40
+        let buffer4 = LogArenaBuffer(sizeBytes: 64 << 10)
+        var rotten = try openStore(SimDisk(bytes: damaged), buffer: buffer4)
+        XCTAssertEqual(rotten.recovery.corruptSegments, 1)
+        XCTAssertEqual(rotten.recovery.skippedRecords, 6, "record 5 and the forwarded gap 6...10")
+        XCTAssertEqual(try readAll(&rotten).map(\.sequence), [1, 2, 3, 4, 11])
+    }
 }
