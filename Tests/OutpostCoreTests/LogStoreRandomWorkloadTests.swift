@@ -526,12 +526,19 @@ private struct StressRun {
         var allowAlerts = dying.map { $0.after.droppedAlerts &- $0.before.droppedAlerts } ?? 0
         var copiedOriginals = Set<UInt64>()
         for record in seen.values where record.isCopied { copiedOriginals.insert(record.original) }
-        // In sequence order: Dictionary order is seeded per process, and the first missing record
-        // is the one reported (and the allowances of a dying call go to the lowest first).
-        for (sequence, record) in latest.filter({ $0.key > floor && $0.key <= bound }).sorted(by: { $0.key < $1.key }) {
+        // What is missing is found in Dictionary order (seeded per process), then handled in
+        // sequence order: the allowances of a dying call go to the lowest first, and the first
+        // missing record is the one reported, the same in every run. Only the missing records
+        // are sorted: `latest` holds every record appended since the last cut.
+        var missing: [UInt64] = []
+        for (sequence, record) in latest where sequence > floor && sequence <= bound {
             if let found = seen[sequence], !found.storeMade { continue }
             if record.type.isAlert && copiedOriginals.contains(sequence) { continue }
             if let at = dropped[sequence], at <= droppedBefore { continue }
+            missing.append(sequence)
+        }
+        for sequence in missing.sorted() {
+            let record = latest[sequence]!
             if record.type == .reading && allowReadings > 0 {
                 allowReadings -= 1
                 continue
