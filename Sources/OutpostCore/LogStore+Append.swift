@@ -181,14 +181,22 @@ extension LogStore {
         assert(table.endSequence[head] >= table.firstSequence[head])
     }
 
-    /// Writes the cursor to the slot of the next generation (never the newest valid slot).
+    /// Writes the cursor to the slot that does not hold the last synced cursor: the next
+    /// generation's slot after a sync, else (ordered mode, the newest slot still unsynced, as with
+    /// `write()` every tick and `commit()` on a timer) the newest slot again, two generations on.
+    ///
+    /// Why: alternating on every write let a cut that lost generation g+1 and tore g+2 destroy
+    /// the synced g with them (g+2 overwrites g's slot), so the cursor fell back further than one
+    /// step, or to 0. Without syncs at all (`.never`) nothing is known synced, and the slots
+    /// alternate.
     mutating func writeCursor() throws(LogAppendError) {
         precondition(pendingBytes == 0, "the page buffer is the bounce buffer")
-        let generation = cursorGeneration &+ 1
+        let generation = cursorGeneration &+ (syncMode == .ordered && cursorSlotUnsynced ? 2 : 1)
         let bytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.cursorSlotBytes])
         LogCursorSlot(generation: generation, cursor: cursor).encode(into: bytes)
         try deviceWrite(at: LogCursorSlot.offset(forGeneration: generation), UnsafeRawBufferPointer(bytes))
         cursorGeneration = generation
+        cursorSlotUnsynced = true
         cursorDirty = false
     }
 
@@ -227,6 +235,7 @@ extension LogStore {
         }
         counters.syncs &+= 1
         unsynced = false
+        cursorSlotUnsynced = false
         durableSequence = lastWrittenSequence
         if !cursorDirty { durableCursor = cursor }
     }

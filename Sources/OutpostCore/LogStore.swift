@@ -49,6 +49,10 @@ public struct LogStore<Device: LogDevice> {
     public internal(set) var durableCursor: UInt64 = 0
     var cursorGeneration: UInt64 = 0
     var cursorDirty = false
+    /// The newest cursor slot was written after the last sync (ordered mode): the next cursor write
+    /// goes to that same slot, so the other one, holding the last synced cursor, is never touched
+    /// before a sync (`writeCursor`).
+    var cursorSlotUnsynced = false
     /// True when something was written since the last sync.
     var unsynced = false
     /// False until the first segment is opened after recovery (that open always syncs its header).

@@ -103,6 +103,46 @@ final class LogStoreTests: XCTestCase {
         _ = reopened
     }
 
+    func testCursorWritesWithoutASyncNeverOverwriteTheSyncedCursor() throws {
+        // Batch durability: write() every tick moves the cursor, commit() syncs on a timer. A cut
+        // after two unsynced cursor writes, whatever of them survives, must leave at least the
+        // synced cursor (5). Alternating slots on every write lost it (the second unsynced write
+        // went to the synced cursor's slot) and fell back to 0.
+        let disk = SimDisk(sizeBytes: Int(smallGeometry.fileSizeBytes))
+        let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
+        var store = try openStore(disk, buffer: buffer)
+        for i in 1...20 { try store.append(reading: reading(i), name: sensor) }
+        store.setCursor(5)
+        try store.commit()
+        disk.startRecording()
+        store.setCursor(7)
+        try store.write()
+        store.setCursor(9)
+        try store.write()
+        XCTAssertEqual(store.durableCursor, 5)
+        let writes = disk.writeEventIndices
+        XCTAssertFalse(writes.isEmpty)
+        for event in writes {
+            guard case .write(_, let data, _, _) = disk.events[event] else { continue }
+            for cutBytes in [0, data.count / 2, data.count] {
+                for survival in SimDisk.Survival.allCases {
+                    for seed: UInt64 in 1...8 {
+                        let (image, _, _) = disk.imageAfterCut(event: event, bytes: cutBytes, survival: survival, seed: seed)
+                        let buffer2 = LogArenaBuffer(sizeBytes: 64 << 10)
+                        let reopened = try openStore(SimDisk(bytes: image), buffer: buffer2)
+                        XCTAssertGreaterThanOrEqual(reopened.cursor, 5, "cut at event \(event) byte \(cutBytes) \(survival) seed \(seed)")
+                        XCTAssertTrue([5, 7, 9].contains(reopened.cursor))
+                    }
+                }
+            }
+        }
+        // After the next sync the slots move on as before: the synced cursor is 9.
+        try store.commit()
+        XCTAssertEqual(store.durableCursor, 9)
+        let buffer3 = LogArenaBuffer(sizeBytes: 64 << 10)
+        XCTAssertEqual(try openStore(disk, buffer: buffer3).cursor, 9)
+    }
+
     func testRejectNewRefusesWhenFullAndRecoversAfterTheCursorMoves() throws {
         let disk = SimDisk(sizeBytes: Int(smallGeometry.fileSizeBytes))
         let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
