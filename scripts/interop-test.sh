@@ -4,7 +4,7 @@
 #   1. Tests/Interop/test_interop.py against the host daemon (SwiftPM release build): libcoap's
 #      coap-client-notls (discovery, SenML-JSON/CBOR POSTs, /health), a retransmitted CON processed
 #      once, aiocoap observing /alerts, flags and signals, serial lines through pseudo-terminals.
-#   1b. Tests/Interop/test_store.py: the log and the uplink (kill test with its counts, upstream
+#   1b. Tests/Interop/test_store*.py: the log and the uplink (kill test with its counts, upstream
 #      outage, full log with each policy, file-size limit).
 #   2. Zero allocations through the real socket path, with the log on (--data-dir): 100 000 datagrams (single readings and
 #      50-reading packs, CON and NON) over loopback to the running daemon, with the malloc family
@@ -80,8 +80,11 @@ if [ "$run_tests" = 1 ]; then
         record "log and uplink (kill, outage, full)" FAIL "the host daemon or outpost-tool did not build"
     else
         log="$OUT/python-store.log"
-        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" OUTPOST_TOOL="$tool_bin" timeout 600 ../../build/venv/bin/python \
-                -W ignore::ResourceWarning -m unittest -v test_store) > "$log" 2>&1; then
+        # Every Tests/Interop/test_store*.py module: the kill test and the other process tests of the
+        # log, the uplink and recovery.
+        store_modules=$(cd Tests/Interop && ls test_store*.py | sed 's/\.py$//' | tr '\n' ' ')
+        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" OUTPOST_TOOL="$tool_bin" timeout 1500 ../../build/venv/bin/python \
+                -W ignore::ResourceWarning -m unittest -v $store_modules) > "$log" 2>&1; then
             record "log and uplink (kill, outage, full)" PASS "$(grep -E '^Ran [0-9]+ tests' "$log")"
         else
             grep -E '^(FAIL|ERROR):' "$log" | head -20
