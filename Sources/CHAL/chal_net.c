@@ -275,6 +275,8 @@ int32_t chal_signals_open(void) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    // SIGHUP asks for the configuration file to be read again; blocked, it can no longer kill.
+    sigaddset(&set, SIGHUP);
     // A peer closing a pty or socket must come back as an error code, not kill the daemon.
     signal(SIGPIPE, SIG_IGN);
     // Growing the log past a file-size limit must come back as EFBIG (handled like a full disk),

@@ -6,7 +6,20 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+// The CHAL_E* names (chal_errors.h) must be this system's errno values negated, and the CHAL_SIG*
+// names its signal numbers: checked here, once per build.
+#include <signal.h>
+_Static_assert(CHAL_ENOENT == -ENOENT && CHAL_EINTR == -EINTR && CHAL_EIO == -EIO && CHAL_EBADF == -EBADF, "errno");
+_Static_assert(CHAL_EAGAIN == -EAGAIN && CHAL_EACCES == -EACCES && CHAL_EEXIST == -EEXIST, "errno");
+_Static_assert(CHAL_ENOTDIR == -ENOTDIR && CHAL_EISDIR == -EISDIR && CHAL_EINVAL == -EINVAL, "errno");
+_Static_assert(CHAL_EMFILE == -EMFILE && CHAL_ENOTTY == -ENOTTY && CHAL_EFBIG == -EFBIG, "errno");
+_Static_assert(CHAL_ENOSPC == -ENOSPC && CHAL_EROFS == -EROFS && CHAL_ENAMETOOLONG == -ENAMETOOLONG, "errno");
+_Static_assert(CHAL_EAFNOSUPPORT == -EAFNOSUPPORT && CHAL_EADDRINUSE == -EADDRINUSE, "errno");
+_Static_assert(CHAL_EADDRNOTAVAIL == -EADDRNOTAVAIL && CHAL_EDQUOT == -EDQUOT, "errno");
+_Static_assert(CHAL_SIGHUP == SIGHUP && CHAL_SIGINT == SIGINT && CHAL_SIGTERM == SIGTERM, "signal numbers");
 
 #ifndef OUTPOST_ARENA_BYTES
 // The medium profile's size (the default build); the Makefile and the SwiftPM traits set the
@@ -26,6 +39,16 @@ int64_t chal_wall_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const uint8_t *chal_env(const uint8_t *name) { return (const uint8_t *)getenv((const char *)name); }
+
+int32_t chal_fd_identity(int32_t fd, uint64_t *device, uint64_t *inode) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) return -errno;
+    *device = (uint64_t)st.st_dev;
+    *inode = (uint64_t)st.st_ino;
+    return 0;
 }
 
 // The process arguments are captured by a constructor so the Swift entry point needs no

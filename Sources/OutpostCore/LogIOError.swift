@@ -13,7 +13,7 @@ public enum LogIOError: Error, Equatable, Sendable {
     public static func from(negativeErrno: Int32) -> LogIOError {
         precondition(negativeErrno < 0, "errno values are negative")
         switch negativeErrno {
-        case -28, -27, -122: return .noSpace  // ENOSPC, EFBIG, EDQUOT
+        case ErrnoCode.noSpace, ErrnoCode.fileTooLarge, ErrnoCode.quotaExceeded: return .noSpace
         default: return .io(negativeErrno)
         }
     }
@@ -21,7 +21,7 @@ public enum LogIOError: Error, Equatable, Sendable {
     /// The negative errno to report (-ENOSPC for `noSpace`).
     public var negativeErrno: Int32 {
         switch self {
-        case .noSpace: return -28
+        case .noSpace: return ErrnoCode.noSpace
         case .io(let value): return value
         }
     }

@@ -16,7 +16,7 @@
 /// - 5.03 waits Max-Age; any other 4.xx/5.xx is counted and retried after a backoff, so a
 ///   refusing upstream never loses data silently.
 public struct Uplink {
-    public let settings: UplinkSettings
+    public internal(set) var settings: UplinkSettings
     public internal(set) var counters = UplinkCounters()
     /// Every record up to this sequence was delivered.
     public internal(set) var cursor: UInt64

@@ -7,32 +7,25 @@ import OutpostProfiles
 /// loop until SIGINT/SIGTERM, then closes everything and exits 0.
 enum Daemon {
     static func run(firstFlag: Int, arena: inout Arena, out: inout Console, err: inout Console) -> Int32 {
+        var config = DaemonConfig(firstFlag: firstFlag)
         let flags: DaemonFlags
         do {
-            flags = try DaemonFlags.parse(from: firstFlag)
+            flags = try config.load(arena: &arena, err: &err)
         } catch {
-            err.reserve(512)
-            err.writer.text("outpost: ")
-            if let argument = Arguments.bytes(error.index) {
-                err.writer.byte(0x27)
-                err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: argument.prefix(200)))
-                err.writer.text("': ")
-            }
-            err.writer.text(error.reason)
-            err.writer.text(" (see outpost --help)\n")
-            return 2
+            return error.status
         }
+        err.level = flags.logLevel
         if flags.help {
             Help.write(&out)
             return 0
         }
-        if flags.dataDirIndex > 0 {
+        if flags.hasDataDir {
             // Checked first, for a clear message: the log file (`DIR/outpost.log`) lives there.
-            let fd = chal_open(Arguments.cString(flags.dataDirIndex)!, Int32(truncatingIfNeeded: CHAL_OPEN_READ))
+            let fd = openDirectory(flags.dataDir)
             if fd < 0 {
-                err.reserve(512)
+                err.always(.error)
                 err.writer.text("outpost: --data-dir '")
-                err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: Arguments.bytes(flags.dataDirIndex)!.prefix(200)))
+                err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: flags.dataDir.prefix(200)))
                 err.writer.text("': ")
                 Errno.describe(fd.wide, &err.writer)
                 err.writer.byte(0x0A)
@@ -46,7 +39,7 @@ enum Daemon {
         do {
             loop = try EventLoop<ActiveProfile>(flags: flags, identity: identity, arena: &arena, nowMs: startMs)
         } catch {
-            err.reserve(512)
+            err.always(.error)
             err.writer.text("outpost: cannot start: ")
             err.writer.text(error.what)
             if error.index >= 0 {
@@ -64,7 +57,7 @@ enum Daemon {
             try loop.store.setUp(flags: flags, reserveRecords: reserve, arena: &arena, nowMs: startMs, err: &err)
             if loop.store.enabled { try loop.store.open(nowMs: chal_wall_ms(), err: &err) }
         } catch {
-            err.reserve(512)
+            err.always(.error)
             err.writer.text("outpost: log: ")
             err.writer.text(error.what)
             if error.errno != 0 {
@@ -76,7 +69,7 @@ enum Daemon {
             return error.exitCode
         }
         if flags.hasUpstream {
-            err.reserve(256)
+            err.always(.notice, reserving: 256)
             err.writer.text("outpost: uplink to ")
             writeAddress(flags.upstreamAddress, &err.writer)
             err.writer.text(" forwarding ")
@@ -84,7 +77,7 @@ enum Daemon {
             err.writer.text(flags.durability == .sync ? " (durable records only)\n" : "\n")
         }
         for i in 0..<loop.sockets.count {
-            err.reserve(256)
+            err.always(.notice, reserving: 256)
             err.writer.text("outpost: listening on ")
             writeAddress(loop.boundAddresses[i], &err.writer)
             err.writer.text(" (profile ")
@@ -94,7 +87,7 @@ enum Daemon {
             err.writer.text(")\n")
         }
         for i in 0..<loop.lineCount {
-            err.reserve(512)
+            err.always(.notice)
             err.writer.text("outpost: serial ")
             err.writer.raw(loop.lines[i].pathText)
             err.writer.text(loop.lines[i].framing == .slip ? " slip " : " line ")
@@ -102,7 +95,15 @@ enum Daemon {
             err.writer.text(loop.lines[i].fd >= 0 ? " open\n" : " not there yet (retrying)\n")
         }
         loop.warmUp(nowMs: chal_wall_ms())
-        err.reserve(128)
+        loop.supervision.config = config
+        loop.supervision.running = flags
+        if config.hasFile {
+            err.always(.notice, reserving: 512)
+            err.writer.text("outpost: configuration ")
+            err.writer.raw(UnsafeRawBufferPointer(rebasing: config.path.prefix(200)))
+            err.writer.text(" (SIGHUP reads it again)\n")
+        }
+        err.always(.notice, reserving: 128)
         err.writer.text("outpost: ready (arena ")
         err.writer.integer(arena.usedBytes.wide)
         err.writer.text(" of ")
@@ -115,6 +116,7 @@ enum Daemon {
         chal_shutdown_begin()
         if loop.store.failure != 0 {
             // Fail-stop: a failed write or fdatasync may have lost pages; retrying would lie.
+            err.always(.error, reserving: 1024)
             loop.store.writePathLine(&err, "")
             err.writer.text(loop.store.failedWhat)
             err.writer.text(" failed: ")
@@ -133,7 +135,7 @@ enum Daemon {
     static func writeSummary(_ loop: EventLoop<ActiveProfile>, _ err: inout Console) {
         let s = loop.server.counters
         let l = loop.counters
-        err.reserve(768)
+        err.always(.notice, reserving: 768)
         err.writer.text("outpost: stopped by ")
         err.writer.text(loop.stopSignal == 2 ? "SIGINT" : "SIGTERM")
         err.writer.text(": ticks=")
@@ -154,7 +156,7 @@ enum Daemon {
         err.writer.unsigned(l.truncated)
         err.writer.byte(0x0A)
         if let store = loop.store.store {
-            err.reserve(512)
+            err.always(.notice)
             err.writer.text("outpost: log: last_sequence=")
             err.writer.unsigned(store.lastWrittenSequence)
             err.writer.text(" durable=")
@@ -179,7 +181,7 @@ enum Daemon {
         }
         for i in 0..<loop.lineCount {
             let c = loop.lines[i].counters
-            err.reserve(768)
+            err.always(.notice, reserving: 768)
             err.writer.text("outpost: serial ")
             err.writer.raw(loop.lines[i].pathText)
             err.writer.text(": opens=")
@@ -204,6 +206,16 @@ enum Daemon {
         }
     }
 
+    /// Opens directory `path` (not NUL-terminated) for reading: a descriptor or a negative errno.
+    static func openDirectory(_ path: UnsafeRawBufferPointer) -> Int32 {
+        var text = InlineArray<512, UInt8>(repeating: 0)
+        if path.count >= 512 { return CHAL_ENAMETOOLONG }
+        for i in 0..<path.count { text[i] = path[i] }
+        return withUnsafeBytes(of: &text) { raw in
+            chal_open(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(truncatingIfNeeded: CHAL_OPEN_READ))
+        }
+    }
+
     /// `1.2.3.4:5683` or `[::1]:5683`.
     static func writeAddress(_ address: chal_address, _ writer: inout TextWriter) {
         var copy = address
@@ -221,9 +233,9 @@ enum Daemon {
     /// Errno names for start-up failures (the common ones of sockets and devices).
     static func describe(_ negativeErrno: Int32, _ writer: inout TextWriter) {
         switch -negativeErrno {
-        case 98: writer.text("address already in use")
-        case 99: writer.text("address not available")
-        case 97: writer.text("address family not supported")
+        case -CHAL_EADDRINUSE: writer.text("address already in use")
+        case -CHAL_EADDRNOTAVAIL: writer.text("address not available")
+        case -CHAL_EAFNOSUPPORT: writer.text("address family not supported")
         default: Errno.describe(negativeErrno.wide, &writer)
         }
     }

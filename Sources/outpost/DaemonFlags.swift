@@ -1,8 +1,14 @@
 import CHAL
 import OutpostCore
 
-/// The daemon's command line, parsed without the heap: addresses into `chal_address`, serial
-/// specs into `SerialSpec`, names into `SensorName`; paths stay in the process arguments.
+/// The daemon's options, from its configuration file (`--config FILE`, docs/CONFIG.md) and its
+/// flags, parsed without the heap: addresses into `chal_address`, serial specs into `SerialSpec`,
+/// names into `SensorName`. Paths point into the process arguments or into the configuration
+/// text read at start-up (both live as long as the process).
+///
+/// Every option has one setter, `set(_:_:from:)`, which the flags and the file's keys both go
+/// through; the file is applied first and the flags after it, so a flag overrides its key (a
+/// repeatable flag, `--listen` or `--serial`, replaces the file's whole list).
 struct DaemonFlags {
     /// Most `--listen` flags.
     static let listenersMax = 8
@@ -10,15 +16,27 @@ struct DaemonFlags {
     static let serialLinesMax = 4
     /// Baud rate when a `--serial` spec names none.
     static let defaultBaud: Int32 = 115_200
+    /// Longest `--data-dir` (the log's path is built from it and printed in messages).
+    static let dataDirBytesMax = 400
+
+    /// Where a value came from: a flag replaces what the file set for a repeatable option.
+    enum Source { case flag, file }
 
     var listeners = InlineArray<8, chal_address>(repeating: chal_address())
     var listenerCount = 0
     var serial = InlineArray<4, SerialSpec>(repeating: SerialSpec())
     var serialCount = 0
-    /// Argument index of `--data-dir`'s value (0: none given).
-    var dataDirIndex = 0
+    /// Whether the current listeners / serial lines came from the file (a flag then replaces them).
+    var listenersFromFile = false
+    var serialFromFile = false
+    /// `--data-dir` (empty: none given).
+    var dataDir = UnsafeRawBufferPointer(start: nil, count: 0)
     var nodeId = SensorName("outpost")
     var help = false
+    /// Argument index of `--config`'s value (0: none given).
+    var configIndex = 0
+    /// `--log-level`: the least severe level written on standard error.
+    var logLevel = LogLevel.info
     /// `--log-size` in bytes (0: the profile's default geometry).
     var logSizeBytes: Int64 = 0
     var durability = Durability.sync
@@ -34,6 +52,9 @@ struct DaemonFlags {
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
 
+    /// True when `--data-dir` (or `[daemon] data_dir`) was given.
+    var hasDataDir: Bool { dataDir.count > 0 }
+
     /// A refused command line: the message names the flag and what is wrong with it.
     struct Failure: Error {
         let reason: StaticString
@@ -41,140 +62,166 @@ struct DaemonFlags {
         let index: Int
     }
 
-    /// Parses arguments `first..<Arguments.count`.
+    /// Why the options could not be put together: a flag, or a line of the file.
+    enum LoadFailure: Error {
+        case flag(Failure)
+        case file(ConfigError)
+    }
+
+    /// Why `set` refused a value: what the option wants; `tooOften` when the value was fine but the
+    /// option was given more often than it may be (a flag's message then points at the flag).
+    struct Refusal {
+        let reason: StaticString
+        var tooOften = false
+    }
+
+    /// Sets option `key` to `value`; nil when taken, else why not.
+    /// - Complexity: O(value bytes).
+    mutating func set(_ key: ConfigKey, _ value: UnsafeRawBufferPointer, from source: Source) -> Refusal? {
+        switch key {
+        case .listen:
+            if source == .flag && listenersFromFile {
+                listenerCount = 0
+                listenersFromFile = false
+            }
+            if listenerCount == DaemonFlags.listenersMax { return Refusal(reason: "given too often (at most 8 addresses)", tooOften: true) }
+            var address = chal_address()
+            let status = value.count == 0 ? CHAL_EINVAL : chal_address_parse(value.baseAddress!.assumingMemoryBound(to: UInt8.self), value.count.wide, &address)
+            if status != 0 { return Refusal(reason: "wants HOST:PORT (IPv4 a.b.c.d:PORT, IPv6 [ADDR]:PORT, or localhost:PORT)") }
+            listeners[listenerCount] = address
+            listenerCount += 1
+            listenersFromFile = source == .file
+        case .serial:
+            if source == .flag && serialFromFile {
+                serialCount = 0
+                serialFromFile = false
+            }
+            if serialCount == DaemonFlags.serialLinesMax { return Refusal(reason: "given too often (at most 4 lines)", tooOften: true) }
+            guard let spec = SerialSpec(value) else {
+                return Refusal(reason: "wants DEVICE[@BAUD][:slip|:line] with BAUD 9600, 19200, 38400, 57600, 115200, 230400, 460800 or 921600")
+            }
+            serial[serialCount] = spec
+            serialCount += 1
+            serialFromFile = source == .file
+        case .dataDir:
+            if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a directory (a path of 1 to 400 bytes)") }
+            for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a directory (a path without NUL bytes)") }
+            dataDir = value
+        case .logSize:
+            guard let size = ConfigValue.size(value), size >= DaemonFlags.logSizeMinBytes, size <= DaemonFlags.logSizeMaxBytes else {
+                return Refusal(reason: "wants BYTES, BYTESK or BYTESM between 16K and 1024M")
+            }
+            logSizeBytes = size
+        case .durability:
+            guard let mode = Durability(name: value) else { return Refusal(reason: "wants sync, batch or none") }
+            durability = mode
+        case .whenFull:
+            if ConfigValue.matches(value, "drop-oldest") {
+                whenFull = .dropOldest
+            } else if ConfigValue.matches(value, "reject-new") {
+                whenFull = .rejectNew
+            } else {
+                return Refusal(reason: "wants drop-oldest or reject-new")
+            }
+        case .upstream:
+            guard DaemonFlags.parseUpstream(value, into: &self) else {
+                return Refusal(reason: "wants coap://HOST:PORT/PATH (HOST a.b.c.d, [IPv6] or localhost; PATH up to 64 bytes)")
+            }
+        case .forward:
+            guard let mode = UplinkForwardMode(name: value) else { return Refusal(reason: "wants raw, summaries or alerts") }
+            forward = mode
+        case .uplinkRate:
+            guard let rate = ConfigValue.count(value), rate <= 1_000_000 else {
+                return Refusal(reason: "wants records per second, 0 (unlimited) to 1000000")
+            }
+            uplinkRatePerS = UInt32(truncatingIfNeeded: rate)
+        case .logLevel:
+            guard let level = LogLevel(name: value) else { return Refusal(reason: "wants error, warning, notice, info or debug") }
+            logLevel = level
+        case .nodeId:
+            guard let name = SensorName(value.bindMemory(to: UInt8.self).span) else {
+                return Refusal(reason: "wants 1 to 32 printable ASCII bytes without space, quote, comma or backslash")
+            }
+            nodeId = name
+        }
+        return nil
+    }
+
+    /// Applies arguments `first..<Arguments.count` on top of what is set (`--config` and `--help`
+    /// are recorded, every other flag goes through `set`).
     /// - Complexity: O(total argument bytes).
-    static func parse(from first: Int) throws(Failure) -> DaemonFlags {
+    mutating func applyFlags(from first: Int) throws(Failure) {
         precondition(first >= 1, "argument 0 is the program name")
-        var flags = DaemonFlags()
         var index = first
         // Bounded by the argument count: every pass consumes one or two arguments.
         while index < Arguments.count {
             if Arguments.matches(index, "--help") || Arguments.matches(index, "-h") {
-                flags.help = true
+                help = true
                 index += 1
                 continue
             }
-            let takesValue = Arguments.matches(index, "--listen") || Arguments.matches(index, "--serial")
-                || Arguments.matches(index, "--data-dir") || Arguments.matches(index, "--node-id")
-                || Arguments.matches(index, "--log-size") || Arguments.matches(index, "--durability")
-                || Arguments.matches(index, "--when-full") || Arguments.matches(index, "--upstream")
-                || Arguments.matches(index, "--forward") || Arguments.matches(index, "--uplink-rate")
-            if !takesValue {
+            let name = Arguments.bytes(index)!
+            let key = ConfigKey(flag: name)
+            if key == nil && !Arguments.matches(index, "--config") {
                 throw Failure(reason: "unknown flag", index: index)
             }
             guard let value = Arguments.bytes(index + 1) else {
                 throw Failure(reason: "needs a value", index: index)
             }
-            if Arguments.matches(index, "--listen") {
-                if flags.listenerCount == listenersMax {
-                    throw Failure(reason: "given too often (at most 8 addresses)", index: index)
+            if let key {
+                if let refusal = set(key, value, from: .flag) {
+                    // A count limit concerns the flag; a malformed value its value.
+                    throw Failure(reason: refusal.reason, index: refusal.tooOften ? index : index + 1)
                 }
-                var address = chal_address()
-                let status = chal_address_parse(value.baseAddress!.assumingMemoryBound(to: UInt8.self), value.count.wide, &address)
-                if status != 0 {
-                    throw Failure(reason: "wants HOST:PORT (IPv4 a.b.c.d:PORT, IPv6 [ADDR]:PORT, or localhost:PORT)", index: index + 1)
-                }
-                flags.listeners[flags.listenerCount] = address
-                flags.listenerCount += 1
-            } else if Arguments.matches(index, "--serial") {
-                if flags.serialCount == serialLinesMax {
-                    throw Failure(reason: "given too often (at most 4 lines)", index: index)
-                }
-                guard let spec = SerialSpec(argumentIndex: index + 1, value) else {
-                    throw Failure(reason: "wants DEVICE[@BAUD][:slip|:line] with BAUD 9600, 19200, 38400, 57600, 115200, 230400, 460800 or 921600", index: index + 1)
-                }
-                flags.serial[flags.serialCount] = spec
-                flags.serialCount += 1
-            } else if Arguments.matches(index, "--data-dir") {
-                if value.count == 0 { throw Failure(reason: "wants a directory", index: index + 1) }
-                flags.dataDirIndex = index + 1
-            } else if Arguments.matches(index, "--log-size") {
-                guard let size = parseSize(value), size >= logSizeMinBytes, size <= logSizeMaxBytes else {
-                    throw Failure(reason: "wants BYTES, BYTESK or BYTESM between 16K and 1024M", index: index + 1)
-                }
-                flags.logSizeBytes = size
-            } else if Arguments.matches(index, "--durability") {
-                if Arguments.matches(index + 1, "sync") {
-                    flags.durability = .sync
-                } else if Arguments.matches(index + 1, "batch") {
-                    flags.durability = .batch
-                } else if Arguments.matches(index + 1, "none") {
-                    flags.durability = .none
-                } else {
-                    throw Failure(reason: "wants sync, batch or none", index: index + 1)
-                }
-            } else if Arguments.matches(index, "--when-full") {
-                if Arguments.matches(index + 1, "drop-oldest") {
-                    flags.whenFull = .dropOldest
-                } else if Arguments.matches(index + 1, "reject-new") {
-                    flags.whenFull = .rejectNew
-                } else {
-                    throw Failure(reason: "wants drop-oldest or reject-new", index: index + 1)
-                }
-            } else if Arguments.matches(index, "--upstream") {
-                guard parseUpstream(value, into: &flags) else {
-                    throw Failure(reason: "wants coap://HOST:PORT/PATH (HOST a.b.c.d, [IPv6] or localhost; PATH up to 64 bytes)", index: index + 1)
-                }
-            } else if Arguments.matches(index, "--forward") {
-                guard let mode = UplinkForwardMode(name: value) else {
-                    throw Failure(reason: "wants raw, summaries or alerts", index: index + 1)
-                }
-                flags.forward = mode
-            } else if Arguments.matches(index, "--uplink-rate") {
-                guard let rate = parseSize(value), rate <= 1_000_000, value.count > 0, value[value.count - 1] >= 0x30,
-                    value[value.count - 1] <= 0x39
-                else {
-                    throw Failure(reason: "wants records per second, 0 (unlimited) to 1000000", index: index + 1)
-                }
-                flags.uplinkRatePerS = UInt32(truncatingIfNeeded: rate)
             } else {
-                guard let name = SensorName(value.bindMemory(to: UInt8.self).span) else {
-                    throw Failure(reason: "wants 1 to 32 printable ASCII bytes without space, quote, comma or backslash", index: index + 1)
-                }
-                flags.nodeId = name
+                if configIndex != 0 && configIndex != index + 1 { throw Failure(reason: "given twice (one configuration file)", index: index) }
+                if value.count == 0 { throw Failure(reason: "wants a file", index: index + 1) }
+                configIndex = index + 1
             }
             index += 2
         }
-        if flags.dataDirIndex == 0 && (flags.logSizeBytes > 0 || flags.hasUpstream) {
+    }
+
+    /// Applies every `key = value` line of a configuration file (its first error is thrown).
+    /// - Complexity: O(text bytes).
+    mutating func applyFile(_ text: UnsafeRawBufferPointer) throws(ConfigError) {
+        var parser = try ConfigParser(text)
+        // Bounded by the parser's line limit.
+        while let line = try parser.next() {
+            if let refusal = set(line.key, line.value, from: .file) { throw ConfigError(value: line, reason: refusal.reason) }
+        }
+    }
+
+    /// The options of the command line (arguments from `first`) over those of the configuration
+    /// text `file` (nil: no `--config`), checked together and completed with defaults.
+    static func load(from first: Int, file: UnsafeRawBufferPointer?) throws(LoadFailure) -> DaemonFlags {
+        var flags = DaemonFlags()
+        if let file {
+            do { try flags.applyFile(file) } catch { throw .file(error) }
+        }
+        do {
+            try flags.applyFlags(from: first)
+            try flags.finish(first: first)
+        } catch { throw .flag(error) }
+        return flags
+    }
+
+    /// Checks that go across options, and the default listener.
+    mutating func finish(first: Int) throws(Failure) {
+        if !hasDataDir && (logSizeBytes > 0 || hasUpstream) {
             // The uplink forwards the log, and the size is the log's: both need its directory.
             throw Failure(reason: "needs --data-dir (the log lives there)", index: first)
         }
-        if flags.listenerCount == 0 {
+        if listenerCount == 0 {
             // The default: CoAP's port on the loopback interface.
             var address = chal_address()
             address.family = UInt8(truncatingIfNeeded: CHAL_FAMILY_IPV4)
             address.port = 5683
             address.bytes.0 = 127
             address.bytes.3 = 1
-            flags.listeners[0] = address
-            flags.listenerCount = 1
+            listeners[0] = address
+            listenerCount = 1
         }
-        return flags
-    }
-
-    /// A decimal count with an optional `K` (×1024) or `M` (×1024²) suffix, or nil.
-    /// - Complexity: O(value bytes), at most 12 digits.
-    static func parseSize(_ value: UnsafeRawBufferPointer) -> Int64? {
-        var digits = value.count
-        var scale: Int64 = 1
-        if digits > 0 {
-            let last = value[digits - 1]
-            if last == 0x4B || last == 0x6B {
-                scale = 1024
-                digits -= 1
-            } else if last == 0x4D || last == 0x6D {
-                scale = 1024 * 1024
-                digits -= 1
-            }
-        }
-        if digits == 0 || digits > 12 { return nil }
-        var number: Int64 = 0
-        for i in 0..<digits {
-            let byte = value[i]
-            if byte < 0x30 || byte > 0x39 { return nil }
-            number = number * 10 + (byte &- 0x30).wide
-        }
-        return number * scale
     }
 
     /// Parses `coap://HOST:PORT/PATH` (PATH may be empty) into the upstream fields of `flags`.

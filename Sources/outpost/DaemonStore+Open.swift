@@ -46,13 +46,13 @@ extension DaemonStore {
     /// The log itself is opened by `open(nowMs:err:)`.
     /// - Parameter reserveRecords: records one pack may need (the most admission asks for).
     mutating func setUp(flags: DaemonFlags, reserveRecords: Int, arena: inout Arena, nowMs: Int64, err: inout Console) throws(SetupFailure) {
-        if flags.dataDirIndex == 0 { return }
+        if !flags.hasDataDir { return }
         precondition(reserveRecords > 0, "the admission reserve must be positive")
         enabled = true
         durability = flags.durability
         policy = flags.whenFull
         self.reserveRecords = reserveRecords
-        let directory = Arguments.bytes(flags.dataDirIndex)!
+        let directory = flags.dataDir
         let name = DaemonStore.fileName
         pathLength = directory.count + name.utf8CodeUnitCount
         path = UnsafeMutableRawBufferPointer(arena.carve(pathLength + 1, of: UInt8(0)))

@@ -80,7 +80,7 @@ struct DaemonStore: OutboxConsumer {
 
     mutating func fail(_ code: Int32, _ what: StaticString) {
         if failure != 0 { return }
-        failure = code < 0 ? code : -5
+        failure = code < 0 ? code : CHAL_EIO
         failedWhat = what
     }
 
@@ -125,7 +125,7 @@ struct DaemonStore: OutboxConsumer {
         } catch {
             switch error {
             case .failed(let code): fail(code, durability == .none ? "write" : "write or fdatasync")
-            case .readOnly: fail(-30, "write")
+            case .readOnly: fail(CHAL_EROFS, "write")
             case .full, .noSpace: break
             }
             withheldTicks &+= 1

@@ -1,3 +1,5 @@
+import OutpostCore
+
 /// When a logged reading counts as kept (`--durability`), and so when its ACK may leave.
 enum Durability: UInt8 {
     /// Commit (write + fdatasync) every tick before the tick's responses are sent: an ACK means
@@ -11,6 +13,14 @@ enum Durability: UInt8 {
     /// loses nothing written; a power cut may lose anything not yet written back
     /// (docs/LOG_FORMAT.md §6.1).
     case none = 2
+
+    /// The mode named by `text` (`sync`, `batch`, `none`), or nil.
+    init?(name text: UnsafeRawBufferPointer) {
+        if ConfigValue.matches(text, "sync") { self = .sync; return }
+        if ConfigValue.matches(text, "batch") { self = .batch; return }
+        if ConfigValue.matches(text, "none") { self = .none; return }
+        return nil
+    }
 
     /// Lower-case name (flags, start-up message).
     var name: StaticString {

@@ -68,6 +68,8 @@ struct EventLoop<P: Profile> {
     var counters = LoopCounters()
     /// Set when SIGINT or SIGTERM arrived (the signal number).
     var stopSignal: Int32 = 0
+    /// Reload on SIGHUP and state-change lines between ticks (EventLoop+Supervision.swift).
+    var supervision = DaemonSupervision()
 
     /// Why the loop could not start; `index` is the listener or line concerned.
     struct StartFailure: Error {
@@ -171,6 +173,7 @@ struct EventLoop<P: Profile> {
         // Bounded only by the stop signal: one pass is one bounded tick.
         while stopSignal == 0 && store.failure == 0 {
             runTick(log: &log)
+            supervise(log: &log)
         }
         // Flush what the last tick queued (the responses already went out with its batch).
         for i in 0..<lineCount { _ = lines[i].flush() }
@@ -221,7 +224,7 @@ struct EventLoop<P: Profile> {
         }
         reopenLines(nowMs: nowMs, log: &log)
         if store.enabled {
-            do { try store.reopenIfDue(nowMs: nowMs, err: &log) } catch { store.fail(error.errno != 0 ? error.errno : -5, error.what) }
+            do { try store.reopenIfDue(nowMs: nowMs, err: &log) } catch { store.fail(error.errno != 0 ? error.errno : CHAL_EIO, error.what) }
             refreshStatus(nowMs: nowMs, force: false)
         }
         if handled > 0 {
@@ -258,7 +261,8 @@ struct EventLoop<P: Profile> {
         for _ in 0..<8 {
             let signal = chal_signals_read(signals)
             if signal <= 0 { return }
-            stopSignal = signal
+            // SIGHUP reads the configuration again (after this tick); the others stop the loop.
+            if signal == CHAL_SIGHUP { supervision.reloadRequested = true } else { stopSignal = signal }
         }
     }
 
@@ -337,10 +341,10 @@ struct EventLoop<P: Profile> {
     mutating func readLine(_ index: Int, revents: Int16, nowMs: Int64, log: inout Console) -> Int {
         let chunk = serialChunk
         let read = chal_read_some(lines[index].fd, chunk.baseAddress!.assumingMemoryBound(to: UInt8.self), chunk.count.wide)
-        if read == -11 { return 0 }  // EAGAIN: woke for output only
+        if read == CHAL_EAGAIN.wide { return 0 }  // woke for output only
         if read <= 0 {
             // 0: end of file; -EIO: a pty whose other side closed; anything else: a failed device.
-            loseLine(index, nowMs: nowMs, error: read == 0 ? -5 : read, log: &log)
+            loseLine(index, nowMs: nowMs, error: read == 0 ? CHAL_EIO.wide : read, log: &log)
             return 0
         }
         lines[index].counters.bytesIn &+= UInt64(bitPattern: read)
@@ -408,7 +412,7 @@ struct EventLoop<P: Profile> {
     /// Closes a failed line and schedules its reopen.
     mutating func loseLine(_ index: Int, nowMs: Int64, error: Int64, log: inout Console) {
         lines[index].lose(nowMs: nowMs)
-        log.reserve(512)
+        log.always(.warning)
         log.writer.text("outpost: serial ")
         log.writer.raw(lines[index].pathText)
         log.writer.text(" lost (")
@@ -423,14 +427,14 @@ struct EventLoop<P: Profile> {
             let wasReported = lines[i].lastError
             let result = lines[i].open(nowMs: nowMs)
             if result == 0 {
-                log.reserve(512)
+                log.always(.notice)
                 log.writer.text("outpost: serial ")
                 log.writer.raw(lines[i].pathText)
                 log.writer.text(" open\n")
                 log.flush()
             } else if result != wasReported {
                 lines[i].lastError = result
-                log.reserve(512)
+                log.always(.warning)
                 log.writer.text("outpost: serial ")
                 log.writer.raw(lines[i].pathText)
                 log.writer.text(": ")

@@ -13,6 +13,7 @@ struct Outpost {
         var arena = Arena(zeroedBase: UnsafeMutableRawPointer(chal_arena()), sizeBytes: chal_arena_bytes().narrow)
         var out = Console(fd: 1, buffer: UnsafeMutableRawBufferPointer(arena.carve(16 * 1024, of: UInt8(0))))
         var err = Console(fd: 2, buffer: UnsafeMutableRawBufferPointer(arena.carve(4 * 1024, of: UInt8(0))))
+        err.detectJournal()
         let status = run(arena: &arena, out: &out, err: &err)
         out.flush()
         err.flush()

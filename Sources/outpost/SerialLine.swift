@@ -44,14 +44,13 @@ struct SerialLine {
 
     /// Carves the line's buffers; the device is opened by `open(nowMs:)`.
     init(index: Int, spec: SerialSpec, frameBytes: Int, arena: inout Arena) {
-        precondition(spec.argumentIndex > 0 && spec.pathBytes > 0 && spec.pathBytes <= SerialLine.pathBytesMax, "bad serial spec")
+        precondition(spec.pathBytes > 0 && spec.pathBytes <= SerialLine.pathBytesMax, "bad serial spec")
         precondition(frameBytes >= 64, "a SLIP frame holds a CoAP message")
         self.index = UInt32(truncatingIfNeeded: index)
         framing = spec.framing
         baud = spec.baud
         path = UnsafeMutableRawBufferPointer(arena.carve(SerialLine.pathBytesMax + 1, of: UInt8(0)))
-        let argument = Arguments.bytes(spec.argumentIndex)!
-        for i in 0..<spec.pathBytes { path[i] = argument[i] }
+        for i in 0..<spec.pathBytes { path[i] = spec.text[i] }
         path[spec.pathBytes] = 0
         pathBytes = spec.pathBytes
         decoder = SLIPDecoder(frameBuffer: UnsafeMutableRawBufferPointer(arena.carve(frameBytes, of: UInt8(0))))
@@ -143,7 +142,7 @@ struct SerialLine {
         if fd < 0 || !hasOutput { return 0 }
         let base = UnsafeRawPointer(output.baseAddress!).assumingMemoryBound(to: UInt8.self)
         let written = chal_write_some(fd, base + outputStart, (releasedEnd - outputStart).wide)
-        if written == -11 { return 0 }  // EAGAIN: the line is busy, try after the next poll
+        if written == CHAL_EAGAIN.wide { return 0 }  // the line is busy, try after the next poll
         if written < 0 { return written }
         outputStart += written.narrow
         counters.bytesOut &+= UInt64(bitPattern: written)

@@ -9,10 +9,11 @@ enum SerialFraming: UInt8 {
     case line
 }
 
-/// One `--serial DEVICE[@BAUD][:slip|:line]` flag: the device path stays in the process arguments.
+/// One `--serial DEVICE[@BAUD][:slip|:line]` flag or `[serial] port` key: the device path stays
+/// where the text is (the process arguments, or the configuration text read at start-up).
 struct SerialSpec {
-    /// Argument index of the spec (0: unused entry).
-    var argumentIndex = 0
+    /// The whole spec's text (empty: unused entry); the device is its first `pathBytes` bytes.
+    var text = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Bytes of the spec that name the device.
     var pathBytes = 0
     var baud: Int32 = DaemonFlags.defaultBaud
@@ -20,11 +21,10 @@ struct SerialSpec {
 
     init() {}
 
-    /// Parses `text` (argument `argumentIndex`); nil when the baud or framing is not one we know
-    /// or the device part is empty.
+    /// Parses `text`; nil when the baud or framing is not one we know or the device part is empty.
     /// - Complexity: O(n) in the spec length.
-    init?(argumentIndex: Int, _ text: UnsafeRawBufferPointer) {
-        self.argumentIndex = argumentIndex
+    init?(_ text: UnsafeRawBufferPointer) {
+        self.text = text
         var end = text.count
         if SerialSpec.hasSuffix(text, end, ":slip") {
             framing = .slip
@@ -48,6 +48,14 @@ struct SerialSpec {
         }
         if end == 0 || end > SerialLine.pathBytesMax { return nil }
         pathBytes = end
+    }
+
+    /// The device path.
+    var path: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: text[0..<pathBytes]) }
+
+    /// True when both name the same device, baud and framing.
+    func same(as other: SerialSpec) -> Bool {
+        baud == other.baud && framing == other.framing && ConfigValue.equal(path, other.path)
     }
 
     static func hasSuffix(_ text: UnsafeRawBufferPointer, _ end: Int, _ suffix: StaticString) -> Bool {

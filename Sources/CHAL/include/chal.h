@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "chal_errors.h"  // CHAL_E* error codes and CHAL_SIG* signal numbers
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,6 +27,11 @@ int64_t chal_wall_ms(void);
 int32_t chal_argc(void);
 /// Argument `index` as a NUL-terminated byte string (NULL when out of range).
 const uint8_t *chal_argv(int32_t index);
+/// The NUL-terminated value of environment variable `name` (NUL-terminated), or NULL when unset.
+const uint8_t *chal_env(const uint8_t *name);
+/// The device and inode of the file open on `fd` (fstat), for matching `JOURNAL_STREAM`.
+/// Returns 0 or -errno.
+int32_t chal_fd_identity(int32_t fd, uint64_t *device, uint64_t *inode);
 /// Ends the process with `status`, flushing nothing (Swift side flushes its own buffers first).
 void chal_exit(int32_t status) __attribute__((noreturn));
 

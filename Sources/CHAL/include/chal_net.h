@@ -90,10 +90,10 @@ typedef struct chal_pollfd {
 int32_t chal_poll(chal_pollfd *fds, int32_t count, int32_t timeout_ms);
 
 // ---- signals ---------------------------------------------------------------------------------
-/// Blocks SIGINT and SIGTERM and returns a non-blocking descriptor that becomes readable when one
+/// Blocks SIGINT, SIGTERM and SIGHUP and returns a non-blocking descriptor that becomes readable when one
 /// arrives (signalfd); SIGPIPE and SIGXFSZ are ignored. Returns the descriptor or -errno.
 int32_t chal_signals_open(void);
-/// The next pending signal number (2 SIGINT, 15 SIGTERM), 0 when none is pending, or -errno.
+/// The next pending signal number (CHAL_SIGINT, CHAL_SIGTERM, CHAL_SIGHUP), 0 when none is pending, or -errno.
 int32_t chal_signals_read(int32_t fd);
 
 // ---- serial lines ----------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+/// Every key of the daemon's configuration file (docs/CONFIG.md), with its section, its flag, and
+/// whether a reload (SIGHUP) applies it to the running daemon. Every daemon flag has exactly one
+/// key; the daemon sets both through one setter per key, so a value means the same in either place.
+///
+/// A new key (thresholds, say) is a new case here, a row in docs/CONFIG.md, and a branch in the
+/// daemon's setter; `live` decides whether the reload applies it or reports it as needing a restart.
+public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
+    case nodeId = 0
+    case logLevel
+    case dataDir
+    case listen
+    case serial
+    case logSize
+    case durability
+    case whenFull
+    case upstream
+    case forward
+    case uplinkRate
+
+    /// Number of keys (raw values are 0..<count).
+    public static let count = 11
+
+    /// The sections of the file, in the order docs/CONFIG.md lists them.
+    public static let sectionCount = 5
+
+    /// Name of section `index` (0..<sectionCount), as written between brackets.
+    public static func sectionName(_ index: Int) -> StaticString {
+        switch index {
+        case 0: return "daemon"
+        case 1: return "coap"
+        case 2: return "serial"
+        case 3: return "log"
+        default: return "uplink"
+        }
+    }
+
+    /// The keys of section `index`, for the "unknown key" message.
+    public static func sectionKeys(_ index: Int) -> StaticString {
+        switch index {
+        case 0: return "node_id, log_level, data_dir"
+        case 1: return "listen"
+        case 2: return "port"
+        case 3: return "size, durability, when_full"
+        default: return "upstream, forward, rate"
+        }
+    }
+
+    /// The section `index` named by `text`, or nil.
+    public static func section(named text: UnsafeRawBufferPointer) -> Int? {
+        for i in 0..<sectionCount where ConfigValue.matches(text, sectionName(i)) { return i }
+        return nil
+    }
+
+    /// The key called `text` in section `section`, or nil.
+    public init?(section: Int, name text: UnsafeRawBufferPointer) {
+        for raw in 0..<ConfigKey.count {
+            let key = ConfigKey(rawValue: UInt8(truncatingIfNeeded: raw))!
+            if key.section == section && ConfigValue.matches(text, key.name) {
+                self = key
+                return
+            }
+        }
+        return nil
+    }
+
+    /// The key set by the flag `text` (`--node-id`, ...), or nil.
+    public init?(flag text: UnsafeRawBufferPointer) {
+        for raw in 0..<ConfigKey.count {
+            let key = ConfigKey(rawValue: UInt8(truncatingIfNeeded: raw))!
+            if ConfigValue.matches(text, key.flag) {
+                self = key
+                return
+            }
+        }
+        return nil
+    }
+
+    /// Index of the key's section (see `sectionName`).
+    public var section: Int {
+        switch self {
+        case .nodeId, .logLevel, .dataDir: return 0
+        case .listen: return 1
+        case .serial: return 2
+        case .logSize, .durability, .whenFull: return 3
+        case .upstream, .forward, .uplinkRate: return 4
+        }
+    }
+
+    /// The key's name inside its section.
+    public var name: StaticString {
+        switch self {
+        case .nodeId: return "node_id"
+        case .logLevel: return "log_level"
+        case .dataDir: return "data_dir"
+        case .listen: return "listen"
+        case .serial: return "port"
+        case .logSize: return "size"
+        case .durability: return "durability"
+        case .whenFull: return "when_full"
+        case .upstream: return "upstream"
+        case .forward: return "forward"
+        case .uplinkRate: return "rate"
+        }
+    }
+
+    /// The daemon flag that sets the same option.
+    public var flag: StaticString {
+        switch self {
+        case .nodeId: return "--node-id"
+        case .logLevel: return "--log-level"
+        case .dataDir: return "--data-dir"
+        case .listen: return "--listen"
+        case .serial: return "--serial"
+        case .logSize: return "--log-size"
+        case .durability: return "--durability"
+        case .whenFull: return "--when-full"
+        case .upstream: return "--upstream"
+        case .forward: return "--forward"
+        case .uplinkRate: return "--uplink-rate"
+        }
+    }
+
+    /// True when the key may be given more than once (each occurrence adds one more).
+    public var repeatable: Bool { self == .listen || self == .serial }
+
+    /// True when a reload applies a changed value to the running daemon; a change of any other key
+    /// is reported as needing a restart (sockets, files and carved buffers depend on it).
+    public var live: Bool { self == .logLevel || self == .forward || self == .uplinkRate }
+}

@@ -1,0 +1,34 @@
+import CHAL
+import OutpostCore
+
+// Which options differ between two sets of options (a reload against the running ones).
+
+extension DaemonFlags {
+    /// True when option `key` has another value in `other`.
+    /// - Complexity: O(listeners + serial lines + path bytes).
+    func differs(_ key: ConfigKey, from other: DaemonFlags) -> Bool {
+        switch key {
+        case .nodeId: return !ConfigValue.bitwiseEqual(nodeId, other.nodeId)
+        case .logLevel: return logLevel != other.logLevel
+        case .dataDir: return !ConfigValue.equal(dataDir, other.dataDir)
+        case .listen:
+            if listenerCount != other.listenerCount { return true }
+            for i in 0..<listenerCount where !ConfigValue.bitwiseEqual(listeners[i], other.listeners[i]) { return true }
+            return false
+        case .serial:
+            if serialCount != other.serialCount { return true }
+            for i in 0..<serialCount where !serial[i].same(as: other.serial[i]) { return true }
+            return false
+        case .logSize: return logSizeBytes != other.logSizeBytes
+        case .durability: return durability != other.durability
+        case .whenFull: return whenFull != other.whenFull
+        case .upstream:
+            if hasUpstream != other.hasUpstream { return true }
+            if !hasUpstream { return false }
+            return !ConfigValue.bitwiseEqual(upstreamAddress, other.upstreamAddress)
+                || !ConfigValue.bitwiseEqual(upstreamPath, other.upstreamPath)
+        case .forward: return forward != other.forward
+        case .uplinkRate: return uplinkRatePerS != other.uplinkRatePerS
+        }
+    }
+}
