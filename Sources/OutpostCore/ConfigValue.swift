@@ -45,7 +45,7 @@ public enum ConfigValue {
         for i in 0..<digits {
             let byte = text[i]
             if byte < 0x30 || byte > 0x39 { return nil }
-            number = number * 10 + Int64(truncatingIfNeeded: Int(byte &- 0x30))
+            number = number * 10 + (byte &- 0x30).wide
         }
         return number * scale
     }

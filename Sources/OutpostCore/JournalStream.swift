@@ -28,7 +28,7 @@ public enum JournalStream {
             digits += 1
             // 20 digits can overflow UInt64: refuse rather than wrap to another number.
             if digits > 19 { return nil }
-            let digit = UInt64(truncatingIfNeeded: Int(byte &- 0x30))
+            let digit = UInt64(bitPattern: (byte &- 0x30).wide)
             if part == 0 { values.0 = values.0 &* 10 &+ digit } else { values.1 = values.1 &* 10 &+ digit }
         }
         if part != 1 || digits == 0 { return nil }

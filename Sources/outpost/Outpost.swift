@@ -51,7 +51,8 @@ struct Outpost {
 /// `outpost --help`.
 enum Help {
     static func write(_ out: inout Console) {
-        out.line("usage: outpost [--listen HOST:PORT]... [--serial DEVICE[@BAUD][:slip|:line]]...")
+        out.line("usage: outpost [--config FILE] [--log-level LEVEL] [--listen HOST:PORT]...")
+        out.line("               [--serial DEVICE[@BAUD][:slip|:line]]...")
         out.line("               [--data-dir DIR [--log-size BYTES[K|M]] [--durability sync|batch|none]")
         out.line("                [--when-full drop-oldest|reject-new] [--upstream coap://HOST:PORT/PATH")
         out.line("                [--forward raw|summaries|alerts] [--uplink-rate RECORDS_PER_S]]] [--node-id NAME]")
@@ -60,8 +61,17 @@ enum Help {
         out.line("Outpost edge runtime daemon (this build's profile is shown by --version).")
         out.line("Without a command it runs the daemon: CoAP (RFC 7252) over UDP and serial")
         out.line("lines, SenML readings into the pipeline, until SIGINT or SIGTERM (exit 0).")
+        out.line("SIGHUP reads the --config file again: uplink rate, forward mode and log level")
+        out.line("change live; other changes are reported as needing a restart.")
         out.line("")
-        out.line("daemon flags:")
+        out.line("daemon flags (each has a key in the configuration file, docs/CONFIG.md):")
+        out.line("  --config FILE        read options from FILE ([section] key = value, # comments;")
+        out.line("                       see outpost.conf); flags given too override its keys.")
+        out.line("                       A bad line is refused as FILE:LINE: ... (exit 2)")
+        out.line("  --log-level error|warning|notice|info|debug")
+        out.line("                       least severe message written on stderr (default info);")
+        out.line("                       with stderr on the journal (JOURNAL_STREAM) every line")
+        out.line("                       carries its syslog priority as <N>")
         out.line("  --listen HOST:PORT   UDP address to serve CoAP on; repeatable (at most 8).")
         out.line("                       IPv4 a.b.c.d:PORT, IPv6 [ADDR]:PORT (e.g. [::1]:5683,")
         out.line("                       [fe80::1%eth0]:5683), localhost:PORT; PORT 0 picks a")
