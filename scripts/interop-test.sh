@@ -59,7 +59,7 @@ if [ "$run_tests" = 1 ]; then
     else
         log="$OUT/python-host.log"
         if (cd Tests/Interop && OUTPOST_BIN="$host_bin" timeout 600 ../../build/venv/bin/python -W ignore::ResourceWarning \
-                -m unittest -v test_interop) > "$log" 2>&1; then
+                -m unittest -v test_interop test_config) > "$log" 2>&1; then
             record "python interop suite (host daemon)" PASS "$(grep -E '^Ran [0-9]+ tests' "$log")"
         else
             grep -E '^(FAIL|ERROR):' "$log" | head -20

@@ -66,6 +66,8 @@ extension EventLoop {
                 }
             }
         }
+        // /health shows the new settings from the next request on, not after the next tick.
+        refreshStatus(nowMs: nowMs, force: true)
         if write && log.begin(.notice) {
             log.writer.text("outpost: reload: ")
             log.writer.raw(UnsafeRawBufferPointer(rebasing: config.path.prefix(200)))
