@@ -6,7 +6,10 @@
 #   1. `outpost --self-test` must exit 0 and print "N passed, 0 failed" with N > 0;
 #   2. `outpost replay FIXTURE.csv` must write output byte-identical to the host daemon of the same
 #      profile (SwiftPM build with `--traits <profile>`), which itself must be non-empty JSON lines;
-#   3. the aarch64 firmware serving CoAP on a loopback port passes the libcoap and aiocoap interop
+#   3. `outpost --config FILE` reads configuration files the same way as the host daemon: a good file
+#      (node id, listen address, log level) starts it with that node id and it stops cleanly on
+#      SIGTERM; bad files are refused with the same FILE:LINE messages and exit status 2;
+#   4. the aarch64 firmware serving CoAP on a loopback port passes the libcoap and aiocoap interop
 #      checks (scripts/interop-firmware.sh).
 # The fixture comes from `outpost-tool gen --seed 7 --sensors 10 --duration 900`, so it is the same
 # on every machine. A check that cannot run (a missing binary, an unsupported command) fails: this
@@ -122,10 +125,60 @@ replay() {
     return 0
 }
 
+# config_run RUNNER BINARY OUTPUT: runs the daemon with the good configuration file until it is
+# ready, stops it with SIGTERM, then runs it with each bad file. OUTPUT gets what must be the same on
+# every target: the start line (port masked), the exit statuses and the refusal messages.
+CONFIG_DIR=build/fixtures/config
+mkdir -p "$CONFIG_DIR"
+printf '# qemu-test: read by the host and by each firmware\n[daemon]\nnode_id = "qemu-cfg"  # quoted\nlog_level = notice\n[coap]\nlisten = 127.0.0.1:0\n' > "$CONFIG_DIR/good.conf"
+printf '[daemon]\nnode_id = qemu-cfg\n\n[uplink]\nrate = fast\n' > "$CONFIG_DIR/bad-value.conf"
+printf '[daemon]\ncolour = red\n' > "$CONFIG_DIR/bad-key.conf"
+printf '[log]\nsize = 16K\nsize = 32K\n' > "$CONFIG_DIR/bad-twice.conf"
+{ printf '[daemon]\n# '; head -c 300 /dev/zero | tr '\0' x; printf '\n'; } > "$CONFIG_DIR/bad-long.conf"
+config_run() {
+    local run=$1 binary=$2 output=$3
+    : > "$output"
+    local log="$output.daemon.log"
+    $run "$binary" --config "$CONFIG_DIR/good.conf" > /dev/null 2> "$log" &
+    local pid=$! waited=0
+    while ! grep -q '^outpost: ready' "$log" 2>/dev/null && kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 600 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    kill -TERM "$pid" 2>/dev/null
+    local status=0
+    wait "$pid" || status=$?
+    grep -E '^outpost: (listening on|configuration)' "$log" | sed -E 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/' >> "$output"
+    echo "good.conf exit $status" >> "$output"
+    local bad
+    for bad in bad-value bad-key bad-twice bad-long; do
+        status=0
+        timeout "$TIMEOUT_S" $run "$binary" --config "$CONFIG_DIR/$bad.conf" --listen 127.0.0.1:0 >/dev/null 2>> "$output" || status=$?
+        echo "$bad.conf exit $status" >> "$output"
+    done
+}
+
+# config_check NAME RUNNER BINARY OUTPUT HOST_OUTPUT: runs config_run and compares with the host's.
+config_check() {
+    local name=$1 run=$2 binary=$3 output=$4 host=$5
+    if [ ! -x "$binary" ]; then record "$name --config" FAIL "no binary $binary"; return; fi
+    config_run "$run" "$binary" "$output"
+    if ! grep -q 'node qemu-cfg)$' "$output" || ! grep -q '^good.conf exit 0$' "$output"; then
+        record "$name --config" FAIL "the good file did not start it as node qemu-cfg and stop with 0, see $output"
+    elif [ "$(grep -c ' exit 2$' "$output")" -ne 4 ] || [ "$(grep -c '\.conf:[0-9]*: ' "$output")" -ne 4 ]; then
+        record "$name --config" FAIL "a bad file was not refused with FILE:LINE and exit 2, see $output"
+    elif [ -n "$host" ] && ! cmp -s "$host" "$output"; then
+        record "$name --config" FAIL "differs from the host: $(diff "$host" "$output" | head -3 | tr '\n' ' ')"
+    else
+        record "$name --config" PASS "$(grep -c ' exit ' "$output") files read, same as the host"
+    fi
+}
+
 for p in "${PROFILES[@]}"; do
     dir="$OUT/$p"
     mkdir -p "$dir"
     self_test "host-$p" "" "build/host/$p/outpost" "$dir/host.selftest.log"
+    config_check "host-$p" "" "build/host/$p/outpost" "$dir/host.config.txt" ""
     host_ok=0
     if replay "host-$p" "" "build/host/$p/outpost" "$dir/host.jsonl"; then
         lines=$(wc -l < "$dir/host.jsonl")
@@ -142,6 +195,7 @@ for p in "${PROFILES[@]}"; do
     for a in x86_64 aarch64 armv7; do
         binary="build/firmware/$a-$p/outpost"
         self_test "$a-$p" "$(runner $a)" "$binary" "$dir/$a.selftest.log"
+        config_check "$a-$p" "$(runner $a)" "$binary" "$dir/$a.config.txt" "$dir/host.config.txt"
         if replay "$a-$p" "$(runner $a)" "$binary" "$dir/$a.jsonl"; then
             if [ "$host_ok" != 1 ]; then
                 record "$a-$p replay = host" FAIL "no valid host output to compare with"

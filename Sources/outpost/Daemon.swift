@@ -116,8 +116,7 @@ enum Daemon {
         chal_shutdown_begin()
         if loop.store.failure != 0 {
             // Fail-stop: a failed write or fdatasync may have lost pages; retrying would lie.
-            err.always(.error, reserving: 1024)
-            loop.store.writePathLine(&err, "")
+            loop.store.writePathLine(&err, "", level: .error)
             err.writer.text(loop.store.failedWhat)
             err.writer.text(" failed: ")
             Errno.describe(loop.store.failure.wide, &err.writer)

@@ -142,7 +142,7 @@ extension DaemonStore {
             if error == .noSpace {
                 if lastOpenError != error.negativeErrno {
                     lastOpenError = error.negativeErrno
-                    writePathLine(&err, "cannot be created: no space (file-size limit or full disk); ")
+                    writePathLine(&err, "cannot be created: no space (file-size limit or full disk); ", level: .warning)
                     err.writer.text("refusing readings with 5.03, retrying every second\n")
                     err.flush()
                 }
@@ -193,7 +193,7 @@ extension DaemonStore {
     /// One line: what recovery found.
     func reportRecovery(_ store: LogStore<FileLogDevice>, _ err: inout Console) {
         let r = store.recovery
-        writePathLine(&err, "recovered ")
+        writePathLine(&err, "recovered ", level: r.corruptSegments > 0 || r.damagedHeaders > 0 || r.cursorDamaged ? .warning : .notice)
         err.writer.integer(r.records.wide)
         err.writer.text(" records (sequences ")
         err.writer.unsigned(r.firstSequence)
@@ -222,9 +222,9 @@ extension DaemonStore {
         err.flush()
     }
 
-    /// `outpost: log PATH ` followed by `text`.
-    func writePathLine(_ err: inout Console, _ text: StaticString) {
-        err.reserve(1024)
+    /// `outpost: log PATH ` followed by `text`, a line of `level` (its priority prefix under the journal).
+    func writePathLine(_ err: inout Console, _ text: StaticString, level: LogLevel = .notice) {
+        err.always(level, reserving: 1024)
         err.writer.text("outpost: log ")
         err.writer.raw(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(path)[0..<min(pathLength, 400)]))
         err.writer.text(" ")

@@ -243,10 +243,11 @@ class ConfigTests(unittest.TestCase):
         return process, path
 
     def test_journal_stream_gives_priority_prefixes(self):
-        self.write("[daemon]\nlog_level = info\n")
+        # With a log, so the recovery line is among those checked.
+        self.write("[daemon]\nlog_level = info\ndata_dir = \"%s\"\n" % self.directory)
         process, path = self.start_with_journal(lambda st: "%d:%d" % (st.st_dev, st.st_ino))
         try:
-            self.write("[daemon]\nlog_level = bogus\n")
+            self.write("[daemon]\nlog_level = bogus\ndata_dir = \"%s\"\n" % self.directory)
             process.send_signal(signal.SIGHUP)
             deadline = time.time() + 10 * SCALE
             while time.time() < deadline and "reload refused" not in open(path).read():
@@ -264,7 +265,9 @@ class ConfigTests(unittest.TestCase):
         text = "\n".join(lines)
         self.assertRegex(text, r"(?m)^<5>outpost: listening on 127\.0\.0\.1:\d+ ")
         self.assertRegex(text, r"(?m)^<5>outpost: ready \(arena ")
+        self.assertRegex(text, r"(?m)^<5>outpost: log \S+outpost\.log recovered 0 records")
         self.assertRegex(text, r"(?m)^<4>outpost: \S*outpost\.conf:2: \[daemon\] log_level 'bogus'")
+        self.assertRegex(text, r"(?m)^<5>outpost: log: last_sequence=")
         self.assertRegex(text, r"(?m)^<5>outpost: stopped by SIGTERM: ")
 
     def test_journal_stream_of_another_file_gives_plain_lines(self):
