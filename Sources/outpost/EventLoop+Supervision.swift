@@ -145,7 +145,9 @@ extension EventLoop {
         let uplinkUp = store.uplinkSettings == nil || store.uplink?.state == .up
         let condition = logCondition
         let refusing = store.enabled && store.refusing
-        let tableRefused = server.pipeline.counters.refusedSensorTableFull
+        // Packs the server refused before the pipeline (CoAP, serial lines) and readings the
+        // pipeline itself refused (replayed lines): both mean the table is full.
+        let tableRefused = server.counters.busySensorTable &+ server.pipeline.counters.refusedSensorTableFull
         let dropped = store.store?.counters.droppedReadings ?? supervision.droppedReadings
         defer {
             supervision.uplinkUp = uplinkUp

@@ -38,6 +38,8 @@ class Upstream:
         self.socket.settimeout(0.1)
         self.port = self.socket.getsockname()[1]
         self.batches = 0
+        # While set, every POST is refused with 4.00 (the uplink backs off: its link is down).
+        self.refuse = False
         self.running = True
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
@@ -56,6 +58,9 @@ class Upstream:
                 continue
             if mtype != CON or code != POST:
                 continue
+            if self.refuse:
+                self.socket.sendto(message(ACK, 4 << 5, mid, token), peer)
+                continue
             block = options.get(BLOCK1, [None])[0]
             more = block is not None and int.from_bytes(block, "big") & 0x08
             if more:
@@ -71,14 +76,17 @@ class Upstream:
         self.socket.close()
 
 
-def post_readings(port, first, count):
-    """CON-POSTs `count` readings one by one; returns how many were acknowledged 2.04."""
+def post_readings(port, first, count, sensor=lambda value: "cfg-1", pause=0.0):
+    """CON-POSTs `count` readings one by one (sensor named by `sensor(value)`, `pause` seconds
+    apart); returns how many were acknowledged 2.04."""
     peer = Peer(port)
     acked = 0
     try:
         for value in range(first, first + count):
+            if pause:
+                time.sleep(pause)
             reply = peer.exchange(request(CON, POST, peer.next_mid(), "/readings", token=os.urandom(4),
-                                          payload=reading(value), content_format=110))
+                                          payload=reading(value, sensor(value)), content_format=110))
             if reply[0] == ACK and code_text(reply[1]) == "2.04":
                 acked += 1
     finally:
@@ -193,6 +201,38 @@ class ConfigTests(unittest.TestCase):
         finally:
             upstream.stop()
         self.assertGreater(upstream.batches, 0)
+
+    def test_state_changes_are_reported_and_rate_limited(self):
+        upstream = Upstream()
+        try:
+            self.write("[daemon]\ndata_dir = \"%s\"\n[uplink]\nupstream = coap://127.0.0.1:%d/up\n"
+                       % (self.directory, upstream.port))
+            with Daemon("--config", self.conf) as daemon:
+                self.assertEqual(post_readings(daemon.port, 1, 5), 5)
+                deadline = time.time() + 10 * SCALE
+                while upstream.batches == 0 and time.time() < deadline:
+                    time.sleep(0.05)
+                self.assertGreater(upstream.batches, 0)
+                # The upstream refuses: the uplink backs off and says it is down; then it comes back.
+                upstream.refuse = True
+                self.assertEqual(post_readings(daemon.port, 10, 5), 5)
+                self.assertTrue(daemon.wait_log(r"(?m)^outpost: uplink down: the upstream did not answer"), daemon.log())
+                upstream.refuse = False
+                self.assertTrue(daemon.wait_log(r"(?m)^outpost: uplink up \(backlog \d+ records\)", timeout=20), daemon.log())
+
+                # Fill the sensor table, then keep sending from new sensors, one refusal per tick or
+                # so: at most 5 'sensor table full' lines in the minute, however many refusals.
+                capacity = health(daemon.port)["sensor_capacity"]
+                post_readings(daemon.port, 100, capacity, sensor=lambda v: "fill-%d" % v)
+                post_readings(daemon.port, 10_000, 15, sensor=lambda v: "new-%d" % v, pause=0.15)
+                self.assertTrue(daemon.wait_log(r"sensor table full \(\d+ sensors"), daemon.log())
+                time.sleep(0.3 * SCALE)
+                lines = re.findall(r"(?m)^outpost: sensor table full .*\((\d+) so far\)$", daemon.log())
+                self.assertEqual(len(lines), 5, daemon.log())
+                self.assertEqual(sorted(int(n) for n in lines), [int(n) for n in lines], "counts only grow")
+                self.assertEqual(daemon.stop(), 0)
+        finally:
+            upstream.stop()
 
     def test_sighup_with_a_bad_or_missing_file_keeps_the_running_configuration(self):
         self.write("[daemon]\nnode_id = keep\nlog_level = info\n")
