@@ -22,6 +22,8 @@ import unittest
 from outpost_peer import ACK, BIN, CON, POST, RUNNER, SCALE, Daemon, Peer, code_text, message, parse, request
 
 BLOCK1 = 27
+# The malloc counter the interop suite preloads (scripts/build-interop-tools.sh).
+PRELOAD = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "build", "interop", "libmalloc_preload.so"))
 
 
 def reading(value, sensor="cfg-1"):
@@ -265,6 +267,42 @@ class ConfigTests(unittest.TestCase):
             self.assertEqual(post_readings(daemon.port, 1, 2), 2)
             self.assertEqual(daemon.stop(), 0)
             self.assertIn("outpost: stopped by SIGTERM", daemon.log())
+
+    @unittest.skipUnless(os.path.exists(PRELOAD) and not RUNNER, "build/interop/libmalloc_preload.so (scripts/build-interop-tools.sh) "
+                         "and a host binary needed")
+    def test_reloads_and_state_lines_allocate_nothing(self):
+        """With every malloc after start-up counted: good, bad and missing files on SIGHUP, the
+        uplink going down and up, and readings in between."""
+        report = os.path.join(self.directory, "malloc.count")
+        upstream = Upstream()
+        try:
+            base = ("[daemon]\ndata_dir = \"%s\"\n[uplink]\nupstream = coap://127.0.0.1:%d/up\n"
+                    % (self.directory, upstream.port))
+            self.write(base + "rate = 1\n")
+            env = {"LD_PRELOAD": PRELOAD, "OUTPOST_MALLOC_REPORT": report}
+            with Daemon("--config", self.conf, env=env) as daemon:
+                self.assertEqual(post_readings(daemon.port, 1, 40), 40)
+                for text in (base + "rate = 0\nforward = summaries\n", base + "rate = x\n", None,
+                             base.replace("[uplink]", "[daemon]\nlog_level = debug\n[uplink]") + "rate = 3\n"):
+                    if text is None:
+                        os.unlink(self.conf)
+                    else:
+                        self.write(text)
+                    daemon.process.send_signal(signal.SIGHUP)
+                    time.sleep(0.3 * SCALE)
+                    self.assertEqual(post_readings(daemon.port, 100, 5), 5)
+                upstream.refuse = True
+                self.assertEqual(post_readings(daemon.port, 200, 5), 5)
+                self.assertTrue(daemon.wait_log(r"uplink down"), daemon.log())
+                upstream.refuse = False
+                self.assertTrue(daemon.wait_log(r"uplink up", timeout=20), daemon.log())
+                self.assertEqual(len(re.findall(r"reload: ", daemon.log())) >= 4, True, daemon.log())
+                self.assertEqual(daemon.stop(), 0)
+        finally:
+            upstream.stop()
+        with open(report) as f:
+            counts = re.findall(r"allocations_after_startup (\d+)", f.read())
+        self.assertEqual(counts, ["0"])
 
     def start_with_journal(self, stream_value):
         """Runs the daemon with stderr in a file and JOURNAL_STREAM=`stream_value(file)`; returns
