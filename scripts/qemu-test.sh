@@ -7,8 +7,8 @@
 #   2. `outpost replay FIXTURE.csv` must write output byte-identical to the host daemon of the same
 #      profile (SwiftPM build with `--traits <profile>`), which itself must be non-empty JSON lines;
 #   3. `outpost --config FILE` reads configuration files the same way as the host daemon: a good file
-#      (node id, listen address, log level) starts it with that node id and it stops cleanly on
-#      SIGTERM; bad files are refused with the same FILE:LINE messages and exit status 2;
+#      (node id, listen address, log level) starts it with that node id, SIGHUP reads it again
+#      (nothing changed) and it stops cleanly on SIGTERM; bad files are refused with the same FILE:LINE messages and exit status 2;
 #   4. the aarch64 firmware serving CoAP on a loopback port passes the libcoap and aiocoap interop
 #      checks (scripts/interop-firmware.sh).
 # The fixture comes from `outpost-tool gen --seed 7 --sensors 10 --duration 900`, so it is the same
@@ -145,10 +145,17 @@ config_run() {
         sleep 0.1
         waited=$((waited + 1))
     done
+    # SIGHUP reads the same file again: nothing changes, and the daemon goes on.
+    kill -HUP "$pid" 2>/dev/null
+    waited=0
+    while ! grep -q '^outpost: reload: ' "$log" 2>/dev/null && kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 100 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
     kill -TERM "$pid" 2>/dev/null
     local status=0
     wait "$pid" || status=$?
-    grep -E '^outpost: (listening on|configuration)' "$log" | sed -E 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/' >> "$output"
+    grep -E '^outpost: (listening on|configuration|reload: )' "$log" | sed -E 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/' >> "$output"
     echo "good.conf exit $status" >> "$output"
     local bad
     for bad in bad-value bad-key bad-twice bad-long; do
@@ -163,8 +170,9 @@ config_check() {
     local name=$1 run=$2 binary=$3 output=$4 host=$5
     if [ ! -x "$binary" ]; then record "$name --config" FAIL "no binary $binary"; return; fi
     config_run "$run" "$binary" "$output"
-    if ! grep -q 'node qemu-cfg)$' "$output" || ! grep -q '^good.conf exit 0$' "$output"; then
-        record "$name --config" FAIL "the good file did not start it as node qemu-cfg and stop with 0, see $output"
+    if ! grep -q 'node qemu-cfg)$' "$output" || ! grep -q '^good.conf exit 0$' "$output" \
+        || ! grep -q 'read: 0 applied, 0 need a restart$' "$output"; then
+        record "$name --config" FAIL "the good file did not start it as node qemu-cfg, reload on SIGHUP and stop with 0, see $output"
     elif [ "$(grep -c ' exit 2$' "$output")" -ne 4 ] || [ "$(grep -c '\.conf:[0-9]*: ' "$output")" -ne 4 ]; then
         record "$name --config" FAIL "a bad file was not refused with FILE:LINE and exit 2, see $output"
     elif [ -n "$host" ] && ! cmp -s "$host" "$output"; then
