@@ -58,7 +58,7 @@ struct DaemonFlags {
     /// A refused command line: the message names the flag and what is wrong with it.
     struct Failure: Error {
         let reason: StaticString
-        /// Argument index of the offending flag or value.
+        /// Argument index of the offending flag or value (-1: none, the message says it all).
         let index: Int
     }
 
@@ -201,16 +201,21 @@ struct DaemonFlags {
         }
         do {
             try flags.applyFlags(from: first)
-            try flags.finish(first: first)
+            try flags.finish()
         } catch { throw .flag(error) }
         return flags
     }
 
     /// Checks that go across options, and the default listener.
-    mutating func finish(first: Int) throws(Failure) {
+    mutating func finish() throws(Failure) {
         if !hasDataDir && (logSizeBytes > 0 || hasUpstream) {
             // The uplink forwards the log, and the size is the log's: both need its directory.
-            throw Failure(reason: "needs --data-dir (the log lives there)", index: first)
+            // The option may come from the file: the message names both spellings, no argument.
+            throw Failure(
+                reason: logSizeBytes > 0
+                    ? "--log-size ([log] size) needs --data-dir ([daemon] data_dir): the log lives there"
+                    : "--upstream ([uplink] upstream) needs --data-dir ([daemon] data_dir): the log lives there",
+                index: -1)
         }
         if listenerCount == 0 {
             // The default: CoAP's port on the loopback interface.

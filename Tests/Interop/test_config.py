@@ -147,7 +147,7 @@ class ConfigTests(unittest.TestCase):
         self.write("[uplink]\nupstream = coap://127.0.0.1:9/x\n")
         result = self.run_once("--config", self.conf, "--listen", "127.0.0.1:0")
         self.assertEqual(result.returncode, 2)
-        self.assertIn("needs --data-dir", result.stderr)
+        self.assertIn("outpost: --upstream ([uplink] upstream) needs --data-dir ([daemon] data_dir)", result.stderr)
 
     def test_flags_override_the_file(self):
         self.write("[daemon]\nnode_id = from-file\n[coap]\nlisten = 127.0.0.1:1\n")
