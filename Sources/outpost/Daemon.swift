@@ -136,7 +136,7 @@ enum Daemon {
         let l = loop.counters
         err.always(.notice, reserving: 768)
         err.writer.text("outpost: stopped by ")
-        err.writer.text(loop.stopSignal == 2 ? "SIGINT" : "SIGTERM")
+        err.writer.text(loop.stopSignal == CHAL_SIGINT ? "SIGINT" : "SIGTERM")
         err.writer.text(": ticks=")
         err.writer.unsigned(l.ticks)
         err.writer.text(" datagrams=")
