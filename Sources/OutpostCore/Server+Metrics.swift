@@ -27,6 +27,8 @@ extension Server {
         sample(&w, "outpost_drops_total", "reason", "late_for_window", pipeline.windows.lateReadings)
         family(&w, "outpost_anomalies_total", "counter", "Readings the forest flagged.")
         sample(&w, "outpost_anomalies_total", nil, nil, p.anomalies)
+        family(&w, "outpost_clock_skew_total", "counter", "Readings timestamped more than an hour from their arrival (taken as sent).")
+        sample(&w, "outpost_clock_skew_total", nil, nil, p.clockSkew)
         family(&w, "outpost_alerts_total", "counter", "Alerts raised and cleared.")
         sample(&w, "outpost_alerts_total", "event", "raised", p.alertsRaised)
         sample(&w, "outpost_alerts_total", "event", "cleared", p.alertsCleared)

@@ -50,6 +50,7 @@ extension Server {
         counter(&w, "anomalies", p.anomalies)
         counter(&w, "alerts_raised", p.alertsRaised)
         counter(&w, "alerts_cleared", p.alertsCleared)
+        counter(&w, "clock_skew", p.clockSkew)
         counter(&w, "notifications", c.notificationsSent)
         w.endMap()
         renderStoreStatus(into: &w)
