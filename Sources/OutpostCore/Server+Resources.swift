@@ -42,6 +42,7 @@ extension Server {
         counter(&w, "invalid_lines", c.invalidLines)
         counter(&w, "unknown_quantities", c.unknownQuantities)
         counter(&w, "duplicates", c.duplicatesAnswered &+ c.duplicatesReprocessed &+ c.duplicatesDropped)
+        counter(&w, "duplicate_evictions", ledger.evictedEarly)
         counter(&w, "format_errors", c.formatErrorsReset &+ c.formatErrorsDropped)
         counter(&w, "client_errors", c.clientErrors)
         counter(&w, "server_errors", c.serverErrors)
