@@ -3,7 +3,7 @@
 extension Server {
     /// Writes the metrics into the body scratch; returns the length (whole lines only).
     /// - Complexity: O(1)
-    func renderMetrics() -> Int {
+    func renderMetrics(nowMs: Int64) -> Int {
         var w = TextWriter(buffer: body)
         let c = counters
         let p = pipeline.counters
@@ -53,6 +53,18 @@ extension Server {
         sample(&w, "outpost_block2_later_blocks_total", "source", "fresh", c.block2BlocksFresh)
         family(&w, "outpost_notifications_total", "counter", "Observe notifications sent.")
         sample(&w, "outpost_notifications_total", nil, nil, c.notificationsSent)
+        let serial = serialStatus
+        if serial.lines > 0 {
+            family(&w, "outpost_serial_errors_total", "counter", "Serial line errors, by kind.")
+            sample(&w, "outpost_serial_errors_total", "kind", "bad_escape", serial.badEscapes)
+            sample(&w, "outpost_serial_errors_total", "kind", "oversize_frame", serial.oversizeFrames)
+            sample(&w, "outpost_serial_errors_total", "kind", "line_too_long", serial.linesTooLong)
+            sample(&w, "outpost_serial_errors_total", "kind", "line_lost", serial.losses)
+            sample(&w, "outpost_serial_errors_total", "kind", "open_failed", serial.openFailures)
+            sample(&w, "outpost_serial_errors_total", "kind", "output_dropped", serial.outputDropped)
+        }
+        family(&w, "outpost_degraded", "gauge", "1 while /health says degraded (see its reasons).")
+        sample(&w, "outpost_degraded", nil, nil, degradedReasons(nowMs: nowMs) == 0 ? 0 : 1)
         family(&w, "outpost_sensors", "gauge", "Sensors in the table.")
         sample(&w, "outpost_sensors", nil, nil, UInt64(bitPattern: (pipeline.sensors.count).wide))
         family(&w, "outpost_observers", "gauge", "Observers of /alerts.")

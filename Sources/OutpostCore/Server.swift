@@ -40,6 +40,10 @@ public struct Server<P: Profile> {
     public var logRetryS: UInt32 = 1
     /// The daemon's log and uplink as `/health` shows them (refreshed by the daemon each tick).
     public var storeStatus = ServerStoreStatus()
+    /// The daemon's serial lines as `/health` and `/metrics` show them (refreshed by the daemon).
+    public var serialStatus = ServerSerialStatus()
+    /// Since when the uplink is down and when trouble counters grew (`updateStoreStatus`).
+    public internal(set) var healthWatch = ServerHealthWatch()
 
     /// Builds the server and its pipeline in `arena`, which must have `arenaBytes(after:)` room.
     public init(arena: inout Arena, identity: ServerIdentity) {

@@ -73,7 +73,7 @@ final class ServerDuplicateTests: XCTestCase {
     }
 
     func testEvictedCachedAnswerIsRebuiltFromTheLedgerByteForByte() throws {
-        let h = ServerHarness<ProfileTest>()  // 4 cached answers, 64 ledger records
+        let h = ServerHarness<ProfileTest>()  // 4 cached answers, 48 ledger records
         var firsts: [[UInt8]] = []
         for mid in 0..<12 {
             firsts.append(try XCTUnwrap(h.send(Request.post(Request.temperature("s1", 21), mid: UInt16(mid), token: [UInt8(mid), 9]))))
@@ -91,7 +91,7 @@ final class ServerDuplicateTests: XCTestCase {
     }
 
     func testFullLedgerDropsOldestAndCountsIt() throws {
-        let h = ServerHarness<ProfileTest>()  // 64 ledger records
+        let h = ServerHarness<ProfileTest>()  // 48 ledger records
         let capacity = ProfileTest.duplicateRecordCount
         for mid in 0...capacity {
             XCTAssertEqual(h.exchange(Request.post(Request.temperature("s1", 21), mid: UInt16(mid)))?.code, .changed)
