@@ -78,6 +78,11 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     /// Blocks after block 0 sent from a copy, and ones rendered fresh (no live copy).
     public var block2BlocksFromSnapshot: UInt64 = 0
     public var block2BlocksFresh: UInt64 = 0
+    /// Records applied at start-up from the log (`restore`): readings and alert events, and
+    /// records skipped (undecodable, or their sensor did not fit the table).
+    public var restoredReadings: UInt64 = 0
+    public var restoredAlerts: UInt64 = 0
+    public var restoreSkipped: UInt64 = 0
 
     public init() {}
 }
