@@ -29,7 +29,7 @@ public struct DuplicateLedger {
     /// (247 s) and less than 32 × 8 = 256 s after it arrived.
     public static let liveSlices: UInt8 = 32
     /// Longest an entry can be held, in ms: what `duplicateRecordCount` is sized for.
-    public static var holdMs: Int64 { Int64(liveSlices) &* sliceMs }
+    public static var holdMs: Int64 { liveSlices.wide &* sliceMs }
     /// A full expiry pass is forced before any tag could be 256 slices old (ages are modulo 256).
     static let cleanPassSlices: Int64 = 192
     static let none: UInt16 = 0xFFFF

@@ -10,11 +10,10 @@ extension Server {
         case 3: return "log_refusing"
         case 4: return "log_dropping"
         case 5: return "records_rejected"
-        case 6: return "commit_failing"
-        default: return "serial_line_down"
+        default: return "commit_failing"
         }
     }
-    static var reasonCount: Int { 8 }
+    static var reasonCount: Int { 7 }
 
     /// Why the gateway is degraded now (bit n: `reasonName(n)`; 0: healthy):
     /// - `sensor_table_full`: new sensors are refused;
@@ -24,8 +23,10 @@ extension Server {
     /// - `log_dropping`: within `recentMs`, unforwarded readings were dropped (drop-oldest) or
     ///   outbox events were not logged;
     /// - `records_rejected`: within `recentMs`, the upstream refused records for good;
-    /// - `commit_failing`: within `recentMs`, a tick's commit did not complete (answers withheld);
-    /// - `serial_line_down`: a configured serial line is not open.
+    /// - `commit_failing`: within `recentMs`, a tick's commit did not complete (answers withheld).
+    ///
+    /// A serial line that is not open is not a reason: a device may come and go by design (it is
+    /// reopened with backoff); `/health`'s `serial` member shows `open` against `lines`.
     /// - Complexity: O(1)
     public func degradedReasons(nowMs: Int64) -> UInt16 {
         var reasons: UInt16 = 0
@@ -44,7 +45,6 @@ extension Server {
             if ServerHealthWatch.recent(w.commitFailedMs, nowMs: nowMs) { reasons |= 1 &<< 6 }
         }
         if s.uplinkEnabled && ServerHealthWatch.recent(w.rejectedGrewMs, nowMs: nowMs) { reasons |= 1 &<< 5 }
-        if serialStatus.open < serialStatus.lines { reasons |= 1 &<< 7 }
         return reasons
     }
 
