@@ -30,7 +30,8 @@ public struct DuplicateLedger {
     public static let liveSlices: UInt8 = 32
     /// Longest an entry can be held, in ms: what `duplicateRecordCount` is sized for.
     public static var holdMs: Int64 { liveSlices.wide &* sliceMs }
-    /// A full expiry pass is forced before any tag could be 256 slices old (ages are modulo 256).
+    /// A full expiry pass is forced when the ring was last known clean this many slices ago, so no
+    /// record's age (modulo 256) can wrap.
     static let cleanPassSlices: Int64 = 192
     static let none: UInt16 = 0xFFFF
 
@@ -133,8 +134,10 @@ public struct DuplicateLedger {
     @inline(__always)
     func age(_ slot: Int) -> UInt8 { UInt8(truncatingIfNeeded: currentSlice) &- tags[slot] }
 
-    /// Moves the clock to `nowMs`; forces a complete expiry pass when the ring may hold entries
-    /// whose slice tag would wrap (only after the server was not ticked for over 25 minutes).
+    /// Moves the clock to `nowMs`. Ages are slice differences modulo 256, so they must stay below
+    /// 256 slices: a jump of `liveSlices` or more (the server was not called for over 256 s) has
+    /// expired every record, which are all dropped at once; and a complete expiry pass runs
+    /// before the oldest record could reach 256 slices between ticks.
     mutating func advance(nowMs: Int64) {
         let slice = nowMs / DuplicateLedger.sliceMs
         if currentSlice == Int64.min {
@@ -143,8 +146,24 @@ public struct DuplicateLedger {
             return
         }
         if slice <= currentSlice { return }
+        if slice - currentSlice >= DuplicateLedger.liveSlices.wide {
+            // Every record arrived at `currentSlice` or before: all are at least 32 slices old.
+            removeAll()
+            currentSlice = slice
+            cleanSlice = slice
+            return
+        }
         currentSlice = slice
+        // Steps are under 32 slices, so the pass runs before any age exceeds 192 + 31 + 31 < 256.
         if slice - cleanSlice >= DuplicateLedger.cleanPassSlices { expireHeld(limit: capacity) }
+    }
+
+    /// Drops every record (all expired).
+    /// - Complexity: O(buckets).
+    mutating func removeAll() {
+        for i in 0..<buckets.count { buckets[i] = DuplicateLedger.none }
+        head = 0
+        count = 0
     }
 
     /// What (`peer`, `messageID`) was answered within its lifetime, or nil.

@@ -201,6 +201,23 @@ final class ServerDuplicateTests: XCTestCase {
         h.nowMs += 200_000
         XCTAssertEqual(h.exchange(Request.post(Request.temperature("s1", 21), mid: 2))?.code, .changed)
         XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, 3)
+        // Exactly 256 slices later the slice tag is the same modulo 256: still not a duplicate.
+        h.nowMs += 256 * DuplicateLedger.sliceMs
+        XCTAssertEqual(h.exchange(Request.post(Request.temperature("s1", 21), mid: 2))?.code, .changed)
+        XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, 4)
+        // Many steps just under the hold, no tick between them: each record is forgotten in time,
+        // and a retransmission within the hold is still recognised.
+        var drain = DiscardingOutboxConsumer()
+        for step in 0..<40 {
+            h.server.drainOutbox(into: &drain)  // room for the reading, without a tick's expiry
+            let mid = UInt16(500 + step)
+            XCTAssertEqual(h.exchange(Request.post(Request.temperature("s1", 21), mid: mid))?.code, .changed)
+            h.nowMs += 240_000
+            let before = h.server.pipeline.counters.readingsAccepted
+            XCTAssertEqual(h.exchange(Request.post(Request.temperature("s1", 21), mid: mid))?.code, .changed)
+            XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, before, "step \(step): within the hold")
+        }
+        XCTAssertEqual(h.server.ledger.evictedEarly, 0)
     }
 
     func testLargeGetResponsesAreReprocessedNotCached() throws {
