@@ -14,7 +14,12 @@ public enum ProfileHigh: Profile {
     }
     public static let footprintLimitBytes = 4 * 1024 * 1024
     // CoAP server.
-    public static let duplicateEntryCount = 1024
+    // Full cached answers for the most recent exchanges (byte for byte); older ones are
+    // answered from the duplicate ledger.
+    public static let duplicateEntryCount = 128
+    // Reading requests per second recognised as duplicates for all of EXCHANGE_LIFETIME: the
+    // ledger holds 200 × 256 s = 51200 records of 12 bytes (Profiles/README.md).
+    public static let ratedRequestsPerSecond = 200
     public static let block1SlotCount = 8
     public static let block1SlotBytes = 8192
     public static let observerCount = 16

@@ -12,7 +12,12 @@ public enum ProfileLow: Profile {
     public static let footprintLimitBytes = 64 * 1024
     // CoAP server: small datagrams and tables for a microcontroller-class board.
     public static let maxDatagramBytes = 512
-    public static let duplicateEntryCount = 32
+    // Full cached answers for the most recent exchanges (byte for byte); older ones are
+    // answered from the duplicate ledger.
+    public static let duplicateEntryCount = 8
+    // Reading requests per second recognised as duplicates for all of EXCHANGE_LIFETIME: the
+    // ledger holds 2 × 256 s = 512 records of 12 bytes (Profiles/README.md).
+    public static let ratedRequestsPerSecond = 2
     public static let block1SlotCount = 1
     public static let block1SlotBytes = 1024
     public static let observerCount = 2

@@ -15,7 +15,12 @@ public enum ProfileMedium: Profile {
     }
     public static let footprintLimitBytes = 1024 * 1024
     // CoAP server.
-    public static let duplicateEntryCount = 256
+    // Full cached answers for the most recent exchanges (byte for byte); older ones are
+    // answered from the duplicate ledger.
+    public static let duplicateEntryCount = 32
+    // Reading requests per second recognised as duplicates for all of EXCHANGE_LIFETIME: the
+    // ledger holds 40 × 256 s = 10240 records of 12 bytes (Profiles/README.md).
+    public static let ratedRequestsPerSecond = 40
     public static let block1SlotCount = 4
     public static let block1SlotBytes = 4096
     public static let observerCount = 8

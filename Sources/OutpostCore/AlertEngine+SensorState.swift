@@ -2,7 +2,8 @@ extension AlertEngine {
     /// The alert state of one sensor (24 bytes): which kinds are active, what is needed to clear
     /// them without flapping, and when the sensor was last heard from.
     public struct SensorState: BitwiseCopyable, Sendable {
-        /// Newest reading timestamp, or `Int64.min` before the first reading.
+        /// Latest arrival time of a reading (gateway clock; the reading's timestamp in replays), or
+        /// `Int64.min` before the first reading.
         public var lastSeenMs: Int64
         /// Bound behind the active threshold and critical alerts (reported again when they clear).
         public var thresholdBound: Int32

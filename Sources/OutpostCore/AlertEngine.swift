@@ -14,7 +14,10 @@
 /// - anomalyRate: over the 5-minute window (at least `minimumRateReadings` readings) more than
 ///   `settings.anomalyRateMilli` of the readings were anomalies; clears at ≤ that rate − 2 %.
 /// - lowBattery: battery below `settings.lowBatteryMilliPercent`; clears at ≥ it + 5 %.
-/// - offline: found by `tick` after `settings.offlineAfterMs` of silence; the next reading clears it.
+/// - offline: found by `tick` after `settings.offlineAfterMs` of silence on the gateway's clock
+///   (arrival times, never the readings' own timestamps: a sensor without a real-time clock, or one
+///   uploading its buffer after an outage, sends timestamps far in the past while it is plainly
+///   online); the next reading to arrive clears it.
 public struct AlertEngine {
     public let settings: AlertSettings
     /// Most sensors the engine holds state for (dense indices 0..<sensorCapacity).
@@ -62,30 +65,34 @@ public struct AlertEngine {
     /// True while an alert of `kind` is raised for sensor `sensor`.
     public func isActive(_ kind: AlertKind, sensor: Int) -> Bool { state(sensor: sensor).isActive(kind) }
 
-    /// Updates the alert state of sensor `sensor` with a processed reading.
+    /// Updates the alert state of sensor `sensor` with a processed reading that arrived at
+    /// `arrivalMs` on the gateway's clock (nil: the reading's own timestamp, for replays of recorded
+    /// data where the readings' time is the only clock).
     ///
     /// `sink` must have room for `maxEventsPerReading` events. Events come in `AlertKind` order,
     /// except that clearing `.offline` comes first.
     /// - Complexity: O(1).
     public mutating func observe<Sink: AlertSink>(
-        sensor: Int, reading: ProcessedReading, verdict: ThresholdVerdict, forest: ForestScore?,
+        sensor: Int, reading: ProcessedReading, arrivalMs: Int64? = nil, verdict: ThresholdVerdict, forest: ForestScore?,
         recentAnomalies: UInt32, recentReadings: UInt32, into sink: inout Sink
     ) {
         precondition(sensor >= 0 && sensor < sensorCapacity, "sensor index out of range")
         var state = states[sensor]
         let slot = UInt16(truncatingIfNeeded: sensor)
         let timestampMs = reading.timestampMs
+        // Offline is a matter of the gateway's clock: `tick` compares `lastSeenMs` with its `nowMs`.
+        let arrived = arrivalMs ?? timestampMs
         if state.isActive(.offline) {
             state.setActive(.offline, false)
             AlertEngine.emit(
                 AlertEvent(
                     raised: false, kind: .offline, severity: .warning, sensorSlot: slot, feature: nil,
-                    value: AlertEngine.seconds(from: state.lastSeenMs, to: timestampMs),
+                    value: AlertEngine.seconds(from: state.lastSeenMs, to: arrived),
                     threshold: AlertEngine.seconds(from: 0, to: settings.offlineAfterMs), confidenceQ16: 0,
-                    timestampMs: timestampMs),
+                    timestampMs: arrived),
                 into: &sink)
         }
-        if timestampMs > state.lastSeenMs { state.lastSeenMs = timestampMs }
+        if arrived > state.lastSeenMs { state.lastSeenMs = arrived }
         observeThreshold(&state, slot: slot, reading: reading, verdict: verdict, into: &sink)
         if let forest { observeAnomaly(&state, slot: slot, timestampMs: timestampMs, forest: forest, into: &sink) }
         observeCritical(&state, slot: slot, reading: reading, verdict: verdict, forest: forest, into: &sink)

@@ -20,6 +20,10 @@ public struct PipelineCounters: BitwiseCopyable, Sendable {
     public var anomalies: UInt64 = 0
     public var alertsRaised: UInt64 = 0
     public var alertsCleared: UInt64 = 0
+    /// Readings whose timestamp was more than `Pipeline.clockSkewBoundMs` from their arrival time
+    /// (the sensor's clock is unset, drifted, or it uploads an old buffer). They are taken as sent;
+    /// the count is for `/health` and `/metrics`, so an operator sees the clock problem.
+    public var clockSkew: UInt64 = 0
     public init() {}
 }
 
@@ -79,9 +83,16 @@ public struct Pipeline<P: Profile> {
     /// Events the outbox must have free before a reading is taken.
     public static var outboxRoomPerReading: Int { 1 + AlertEngine.maxEventsPerReading }
 
-    /// Runs one reading through the pipeline.
+    /// How far (either way) a reading's timestamp may be from its arrival time before it counts as
+    /// clock skew: one hour. Sensors that buffer through an outage of less than that are not
+    /// flagged; a sensor without a real-time clock (timestamps near 1970) always is.
+    public static var clockSkewBoundMs: Int64 { 3_600_000 }
+
+    /// Runs one reading through the pipeline. `arrivalMs` is when it arrived on the gateway's
+    /// clock (offline detection uses it, and a timestamp far from it is counted as clock skew);
+    /// nil for replays of recorded data, where the reading's timestamp is the clock.
     /// - Complexity: O(trees × depth) for the forest, O(1) for the rest.
-    public mutating func process(_ reading: Reading) -> ProcessOutcome {
+    public mutating func process(_ reading: Reading, arrivalMs: Int64? = nil) -> ProcessOutcome {
         if P.Outbox.capacityEvents - outbox.count < Pipeline.outboxRoomPerReading {
             counters.refusedOutboxFull &+= 1
             return .refused(.outboxFull)
@@ -111,9 +122,13 @@ public struct Pipeline<P: Profile> {
         let queued = outbox.tryAppend(.reading(processed))
         precondition(queued, "outbox room was checked above")
         counters.readingsAccepted &+= 1
+        if let arrivalMs {
+            let (skewMs, overflow) = reading.timestampMs.subtractingReportingOverflow(arrivalMs)
+            if overflow || skewMs > Pipeline.clockSkewBoundMs || skewMs < -Pipeline.clockSkewBoundMs { counters.clockSkew &+= 1 }
+        }
         var raised = AlertBuffer()
         alerts.observe(
-            sensor: sensor, reading: processed, verdict: verdict, forest: score,
+            sensor: sensor, reading: processed, arrivalMs: arrivalMs, verdict: verdict, forest: score,
             recentAnomalies: recent.anomalyCount, recentReadings: recent.readingCount, into: &raised)
         queue(&raised)
         return .accepted(processed)

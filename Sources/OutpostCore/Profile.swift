@@ -29,6 +29,12 @@ public protocol Profile {
     static var duplicateEntryCount: Int { get }
     /// Bytes of response cached per duplicate-table entry (every POST response fits).
     static var duplicateResponseBytes: Int { get }
+    /// Reading requests per second (`POST /readings`, CON or NON, all peers together) the profile
+    /// is rated for: each is recognised as a duplicate for the whole EXCHANGE_LIFETIME (247 s)
+    /// up to this load (docs/RESOURCES.md, Profiles/README.md).
+    static var ratedRequestsPerSecond: Int { get }
+    /// Entries of the compact duplicate ledger (`DuplicateLedger`): the rated load × 256 s.
+    static var duplicateRecordCount: Int { get }
     /// Concurrent Block1 (RFC 7959) uploads the server reassembles.
     static var block1SlotCount: Int { get }
     /// Largest request body a Block1 slot holds.
@@ -54,6 +60,10 @@ extension Profile {
     public static var maxDatagramBytes: Int { 1152 }
     public static var duplicateEntryCount: Int { max(16, batchSize * 4) }
     public static var duplicateResponseBytes: Int { 96 }
+    public static var ratedRequestsPerSecond: Int { 4 }
+    public static var duplicateRecordCount: Int {
+        min(65_535, ratedRequestsPerSecond * Int(truncatingIfNeeded: DuplicateLedger.holdMs / 1_000))
+    }
     public static var block1SlotCount: Int { 2 }
     public static var block1SlotBytes: Int { 4096 }
     public static var observerCount: Int { 4 }

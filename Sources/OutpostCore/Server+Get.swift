@@ -50,7 +50,7 @@ extension Server {
         case CoAPContentFormat.linkFormat:
             return renderLinks()
         case CoAPContentFormat.textPlain:
-            return renderMetrics()
+            return renderMetrics(nowMs: nowMs)
         case CoAPContentFormat.cbor:
             var writer = CBORWriter(buffer: body, reserveBytes: Server.closingReserveBytes)
             renderStructured(resource, into: &writer, nowMs: nowMs)

@@ -12,7 +12,8 @@ extension Server {
     ///   client declined is not sent: nothing for a NON, an empty ACK for a CON (RFC 7252 §4.2: a
     ///   CON is always acknowledged). The duplicate cache keeps what was sent.
     /// - A request seen before (same peer and message ID within EXCHANGE_LIFETIME) is not
-    ///   processed again: a CON gets the cached response bytes, a NON is dropped.
+    ///   processed again: a CON gets the cached response bytes (or, once those were evicted, the
+    ///   same answer rebuilt from the ledger's record), a NON is dropped.
     /// - Returns: the response length (0: send nothing). Never traps on any input.
     /// - Complexity: O(n) in the datagram size plus the work of the resource.
     public mutating func handle(
@@ -72,21 +73,65 @@ extension Server {
                 return respond(ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out))
             }
         }
+        let stateChanging = message.code != .get
+        if stateChanging, let answer = ledger.find(peer, messageID: message.messageID, nowMs: nowMs) {
+            return recall(answer, message: message, out: out)
+        }
         let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out)
         let length = suppressUnwanted(respond(exchange), message: message, out: out)
         let written = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<length])
         if message.type == .nonConfirmable {
-            duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .drop, response: written)
-        } else if length <= duplicates.responseBytes {
-            duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .cached, response: written)
+            // Only the ledger: a duplicate NON is dropped, no bytes are needed.
+            if stateChanging { ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .drop) }
         } else {
-            // Only safe requests (GET) produce responses above the cache size: every POST answer is
-            // written within `duplicateResponseBytes`, so readings are never processed twice.
-            precondition(message.code == .get, "a non-idempotent response was too large to cache")
-            duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .reprocess, response: written)
+            if length <= duplicates.responseBytes {
+                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .cached, response: written)
+            } else {
+                // Only safe requests (GET) produce responses above the cache size: every POST answer is
+                // written within `duplicateResponseBytes`, so readings are never processed twice.
+                precondition(message.code == .get, "a non-idempotent response was too large to cache")
+                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .reprocess, response: written)
+            }
+            // A 2.xx (or an empty ACK) means the request took effect: the ledger remembers it for
+            // EXCHANGE_LIFETIME, after its cached bytes are gone. Errors changed nothing, so a late
+            // retransmission of one is simply processed again.
+            if stateChanging && length >= 4 {
+                let code = CoAPCode(rawValue: out[1])
+                if code == .empty {
+                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .emptyAcknowledgement)
+                } else if code.codeClass == 2 {
+                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .success(code))
+                }
+            }
         }
-        counters.duplicateEvictions = duplicates.evictedEarly
+        counters.duplicateEvictions = ledger.evictedEarly
         return length
+    }
+
+    /// Answers a retransmission the ledger recognised (its cached bytes were evicted), without
+    /// processing it again: a NON is dropped; a CON gets an ACK with the recorded code, the
+    /// request's token and its Block1 option echoed, which is what the first answer held (every
+    /// 2.xx of `POST /readings` carries exactly those), or the empty ACK it got.
+    mutating func recall(_ answer: DuplicateLedger.Answer, message: CoAPMessage, out: UnsafeMutableRawBufferPointer) -> Int {
+        switch answer {
+        case .drop:
+            counters.duplicatesDropped &+= 1
+            return 0
+        case .emptyAcknowledgement:
+            counters.duplicatesAnswered &+= 1
+            counters.duplicatesRecalled &+= 1
+            return sent(ServerResponse.empty(into: out, type: .acknowledgement, messageID: message.messageID))
+        case .success(let code):
+            counters.duplicatesAnswered &+= 1
+            counters.duplicatesRecalled &+= 1
+            var options = ServerResponseOptions()
+            // The first answer echoed a well-formed Block1 option; a malformed one got a 4.00 and
+            // was never recorded.
+            options.block1 = try? message.block1()
+            return sent(ServerResponse.write(
+                into: out, type: .acknowledgement, code: code, messageID: message.messageID, token: message.token,
+                options: options, payload: UnsafeRawBufferPointer(start: nil, count: 0)))
+        }
     }
 
     /// Applies the request's No-Response option (RFC 7967 §2) to the response of `length` bytes

@@ -3,7 +3,7 @@
 extension Server {
     /// Writes the metrics into the body scratch; returns the length (whole lines only).
     /// - Complexity: O(1)
-    func renderMetrics() -> Int {
+    func renderMetrics(nowMs: Int64) -> Int {
         var w = TextWriter(buffer: body)
         let c = counters
         let p = pipeline.counters
@@ -27,15 +27,18 @@ extension Server {
         sample(&w, "outpost_drops_total", "reason", "late_for_window", pipeline.windows.lateReadings)
         family(&w, "outpost_anomalies_total", "counter", "Readings the forest flagged.")
         sample(&w, "outpost_anomalies_total", nil, nil, p.anomalies)
+        family(&w, "outpost_clock_skew_total", "counter", "Readings timestamped more than an hour from their arrival (taken as sent).")
+        sample(&w, "outpost_clock_skew_total", nil, nil, p.clockSkew)
         family(&w, "outpost_alerts_total", "counter", "Alerts raised and cleared.")
         sample(&w, "outpost_alerts_total", "event", "raised", p.alertsRaised)
         sample(&w, "outpost_alerts_total", "event", "cleared", p.alertsCleared)
         family(&w, "outpost_duplicates_total", "counter", "Duplicate requests, by what was done.")
-        sample(&w, "outpost_duplicates_total", "action", "answered", c.duplicatesAnswered)
+        sample(&w, "outpost_duplicates_total", "action", "answered", c.duplicatesAnswered &- c.duplicatesRecalled)
+        sample(&w, "outpost_duplicates_total", "action", "recalled", c.duplicatesRecalled)
         sample(&w, "outpost_duplicates_total", "action", "reprocessed", c.duplicatesReprocessed)
         sample(&w, "outpost_duplicates_total", "action", "dropped", c.duplicatesDropped)
-        family(&w, "outpost_duplicate_evictions_total", "counter", "Duplicate entries evicted before EXCHANGE_LIFETIME.")
-        sample(&w, "outpost_duplicate_evictions_total", nil, nil, duplicates.evictedEarly)
+        family(&w, "outpost_duplicate_evictions_total", "counter", "Duplicate records dropped before EXCHANGE_LIFETIME (above the rated load).")
+        sample(&w, "outpost_duplicate_evictions_total", nil, nil, ledger.evictedEarly)
         family(&w, "outpost_responses_total", "counter", "Responses by class.")
         sample(&w, "outpost_responses_total", "class", "2xx", c.success)
         sample(&w, "outpost_responses_total", "class", "4xx", c.clientErrors)
@@ -50,6 +53,18 @@ extension Server {
         sample(&w, "outpost_block2_later_blocks_total", "source", "fresh", c.block2BlocksFresh)
         family(&w, "outpost_notifications_total", "counter", "Observe notifications sent.")
         sample(&w, "outpost_notifications_total", nil, nil, c.notificationsSent)
+        let serial = serialStatus
+        if serial.lines > 0 {
+            family(&w, "outpost_serial_errors_total", "counter", "Serial line errors, by kind.")
+            sample(&w, "outpost_serial_errors_total", "kind", "bad_escape", serial.badEscapes)
+            sample(&w, "outpost_serial_errors_total", "kind", "oversize_frame", serial.oversizeFrames)
+            sample(&w, "outpost_serial_errors_total", "kind", "line_too_long", serial.linesTooLong)
+            sample(&w, "outpost_serial_errors_total", "kind", "line_lost", serial.losses)
+            sample(&w, "outpost_serial_errors_total", "kind", "open_failed", serial.openFailures)
+            sample(&w, "outpost_serial_errors_total", "kind", "output_dropped", serial.outputDropped)
+        }
+        family(&w, "outpost_degraded", "gauge", "1 while /health says degraded (see its reasons).")
+        sample(&w, "outpost_degraded", nil, nil, degradedReasons(nowMs: nowMs) == 0 ? 0 : 1)
         family(&w, "outpost_sensors", "gauge", "Sensors in the table.")
         sample(&w, "outpost_sensors", nil, nil, UInt64(bitPattern: (pipeline.sensors.count).wide))
         family(&w, "outpost_observers", "gauge", "Observers of /alerts.")

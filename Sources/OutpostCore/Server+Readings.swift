@@ -124,7 +124,7 @@ extension Server {
         if newSensors > pipeline.sensors.capacity - pipeline.sensors.count { return .sensorTableFull }
         for i in 0..<count {
             let reading = packReadings[i]
-            switch pipeline.process(reading) {
+            switch pipeline.process(reading, arrivalMs: nowMs) {
             case .accepted(let processed):
                 remember(processed, location: reading.location, nowMs: nowMs)
             case .refused:

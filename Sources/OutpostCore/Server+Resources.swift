@@ -5,10 +5,16 @@ extension Server {
     /// `GET /health`.
     /// - Complexity: O(1)
     func renderHealth<W: ResourceWriter>(into w: inout W, nowMs: Int64) {
-        let sensorsFull = pipeline.sensors.count == pipeline.sensors.capacity
+        let reasons = degradedReasons(nowMs: nowMs)
         w.beginMap()
         w.key("status")
-        w.string(sensorsFull ? "degraded" : "ok")
+        w.string(reasons == 0 ? "ok" : "degraded")
+        w.key("reasons")
+        w.beginArray()
+        for bit in 0..<Server.reasonCount where reasons & (1 &<< UInt16(truncatingIfNeeded: bit)) != 0 {
+            w.string(Server.reasonName(bit))
+        }
+        w.endArray()
         w.key("node_id")
         w.string(identity.nodeId)
         w.key("profile")
@@ -42,6 +48,7 @@ extension Server {
         counter(&w, "invalid_lines", c.invalidLines)
         counter(&w, "unknown_quantities", c.unknownQuantities)
         counter(&w, "duplicates", c.duplicatesAnswered &+ c.duplicatesReprocessed &+ c.duplicatesDropped)
+        counter(&w, "duplicate_evictions", ledger.evictedEarly)
         counter(&w, "format_errors", c.formatErrorsReset &+ c.formatErrorsDropped)
         counter(&w, "client_errors", c.clientErrors)
         counter(&w, "server_errors", c.serverErrors)
@@ -50,15 +57,37 @@ extension Server {
         counter(&w, "anomalies", p.anomalies)
         counter(&w, "alerts_raised", p.alertsRaised)
         counter(&w, "alerts_cleared", p.alertsCleared)
+        counter(&w, "clock_skew", p.clockSkew)
         counter(&w, "notifications", c.notificationsSent)
         w.endMap()
-        renderStoreStatus(into: &w)
+        renderStoreStatus(into: &w, nowMs: nowMs)
+        renderSerialStatus(into: &w)
+        w.endMap()
+    }
+
+    /// The `serial` member of `/health` (only when the daemon has serial lines).
+    /// - Complexity: O(1)
+    func renderSerialStatus<W: ResourceWriter>(into w: inout W) {
+        let s = serialStatus
+        if s.lines == 0 { return }
+        w.key("serial")
+        w.beginMap()
+        w.key("lines")
+        w.integer(s.lines.wide)
+        w.key("open")
+        w.integer(s.open.wide)
+        counter(&w, "bad_escapes", s.badEscapes)
+        counter(&w, "oversize_frames", s.oversizeFrames)
+        counter(&w, "lines_too_long", s.linesTooLong)
+        counter(&w, "losses", s.losses)
+        counter(&w, "open_failures", s.openFailures)
+        counter(&w, "output_dropped", s.outputDropped)
         w.endMap()
     }
 
     /// The `log` and `uplink` members of `/health` (only those the daemon enabled).
     /// - Complexity: O(1)
-    func renderStoreStatus<W: ResourceWriter>(into w: inout W) {
+    func renderStoreStatus<W: ResourceWriter>(into w: inout W, nowMs: Int64) {
         let s = storeStatus
         if s.logEnabled {
             w.key("log")
@@ -78,6 +107,7 @@ extension Server {
             w.integer(s.freeBytes)
             counter(&w, "dropped_readings", s.droppedReadings)
             counter(&w, "not_logged", s.notLogged)
+            counter(&w, "commit_failures", s.commitFailures)
             w.endMap()
         }
         if s.uplinkEnabled {
@@ -94,6 +124,9 @@ extension Server {
             w.integer(u.forwardLagMs)
             w.key("in_flight")
             w.bool(u.inFlight)
+            w.key("down_ms")
+            if let since = healthWatch.uplinkNotUpSinceMs { w.integer(Server.milliseconds(from: since, to: nowMs)) } else { w.integer(0) }
+            counter(&w, "records_rejected", s.recordsRejected)
             counter(&w, "records_forwarded", u.counters.recordsForwarded)
             counter(&w, "batches_acknowledged", u.counters.batchesAcknowledged)
             counter(&w, "retransmissions", u.counters.retransmissions)
@@ -325,6 +358,12 @@ extension Server {
 
     /// A Q16 fraction in thousandths, rounded.
     static func thousandths(q16: UInt16) -> Int64 { (q16.wide * 1000 + 32_768) / 65_536 }
+
+    /// Milliseconds from `startMs` to `endMs` (0 when negative).
+    static func milliseconds(from startMs: Int64, to endMs: Int64) -> Int64 {
+        let (elapsedMs, overflow) = endMs.subtractingReportingOverflow(startMs)
+        return overflow || elapsedMs < 0 ? 0 : elapsedMs
+    }
 
     /// Whole seconds from `startMs` to `endMs` (0 when negative).
     static func seconds(from startMs: Int64, to endMs: Int64) -> Int64 {

@@ -3,6 +3,8 @@
 extension Server {
     /// Most duplicate-table entries expired per tick (the rest go on later ticks).
     static var expiryPerTick: Int { 256 }
+    /// Most ledger records expired per tick: well above any rated load at 10 ticks a second.
+    static var ledgerExpiryPerTick: Int { 1_024 }
 
     /// Runs the time-driven work once per tick, after the batch was handled, discarding the
     /// outbox's events except the alerts (kept for `/alerts` and notified to observers).
@@ -23,6 +25,7 @@ extension Server {
         pipeline.tick(nowMs: nowMs)
         drainOutbox(into: &consumer)
         duplicates.expire(nowMs: nowMs, limit: Server.expiryPerTick)
+        ledger.expire(nowMs: nowMs, limit: Server.ledgerExpiryPerTick)
         counters.block1Expired &+= UInt64(bitPattern: (block1.expire(nowMs: nowMs)).wide)
         snapshots.expire(nowMs: nowMs)
         counters.observersRemoved &+= UInt64(bitPattern: (observers.expire(nowMs: nowMs)).wide)

@@ -20,6 +20,8 @@ public struct Server<P: Profile> {
     /// Readings decoded from one SenML pack (or serial line) before they enter the pipeline.
     let packReadings: UnsafeMutableBufferPointer<Reading>
     public internal(set) var duplicates: DuplicateTable
+    /// Every state-changing request of the last EXCHANGE_LIFETIME, compactly (the rated load's worth).
+    public internal(set) var ledger: DuplicateLedger
     public internal(set) var block1: Block1Reassembly
     public internal(set) var observers: ObserverTable
     public internal(set) var alertHistory: ServerAlertHistory
@@ -38,6 +40,10 @@ public struct Server<P: Profile> {
     public var logRetryS: UInt32 = 1
     /// The daemon's log and uplink as `/health` shows them (refreshed by the daemon each tick).
     public var storeStatus = ServerStoreStatus()
+    /// The daemon's serial lines as `/health` and `/metrics` show them (refreshed by the daemon).
+    public var serialStatus = ServerSerialStatus()
+    /// Since when the uplink is down and when trouble counters grew (`updateStoreStatus`).
+    public internal(set) var healthWatch = ServerHealthWatch()
 
     /// Builds the server and its pipeline in `arena`, which must have `arenaBytes(after:)` room.
     public init(arena: inout Arena, identity: ServerIdentity) {
@@ -56,6 +62,7 @@ public struct Server<P: Profile> {
         sensorRecords = arena.carve(P.sensorCapacity, of: ServerSensorRecord.empty)
         packReadings = arena.carve(P.packReadingCapacity, of: Reading(sensor: SensorName(), timestampMs: 0))
         duplicates = DuplicateTable(arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes)
+        ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount)
         block1 = Block1Reassembly(arena: &arena, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
         observers = ObserverTable(arena: &arena, capacity: P.observerCount)
         alertHistory = ServerAlertHistory(arena: &arena, capacity: P.recentAlertCount)
@@ -74,6 +81,7 @@ public struct Server<P: Profile> {
         bytes = Arena.bytes(after: bytes, P.sensorCapacity, of: ServerSensorRecord.self)
         bytes = Arena.bytes(after: bytes, P.packReadingCapacity, of: Reading.self)
         bytes = DuplicateTable.arenaBytes(after: bytes, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes)
+        bytes = DuplicateLedger.arenaBytes(after: bytes, capacity: P.duplicateRecordCount)
         bytes = Block1Reassembly.arenaBytes(after: bytes, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
         bytes = ObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)

@@ -19,11 +19,13 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var resets: UInt64 = 0
     /// Requests recognised as duplicates: CON answered from the cache ...
     public var duplicatesAnswered: UInt64 = 0
+    /// ... of which answered from the ledger's compact record (the cached bytes were evicted) ...
+    public var duplicatesRecalled: UInt64 = 0
     /// ... CON re-processed because the (safe) response was too large to cache ...
     public var duplicatesReprocessed: UInt64 = 0
     /// ... NON dropped.
     public var duplicatesDropped: UInt64 = 0
-    /// Duplicate-table entries evicted before their EXCHANGE_LIFETIME ended (table full).
+    /// Duplicate-ledger records dropped before their EXCHANGE_LIFETIME ended (above the rated load).
     public var duplicateEvictions: UInt64 = 0
     /// Responses by class: 2.xx, 4.xx, 5.xx.
     public var success: UInt64 = 0
@@ -76,6 +78,11 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     /// Blocks after block 0 sent from a copy, and ones rendered fresh (no live copy).
     public var block2BlocksFromSnapshot: UInt64 = 0
     public var block2BlocksFresh: UInt64 = 0
+    /// Records applied at start-up from the log (`restore`): readings and alert events, and
+    /// records skipped (undecodable, or their sensor did not fit the table).
+    public var restoredReadings: UInt64 = 0
+    public var restoredAlerts: UInt64 = 0
+    public var restoreSkipped: UInt64 = 0
 
     public init() {}
 }

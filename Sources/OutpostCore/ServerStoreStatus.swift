@@ -21,6 +21,11 @@ public struct ServerStoreStatus: BitwiseCopyable, Sendable {
     public var notLogged: UInt64 = 0
     /// True while new readings are answered 5.03 because the log cannot take them.
     public var refusing = false
+    /// Ticks whose commit did not complete (their answers were withheld), since start.
+    public var commitFailures: UInt64 = 0
+    /// Records the upstream refused for good, since start (the uplink's `records_rejected`
+    /// counter; the daemon feeds it, 0 where the uplink does not count them).
+    public var recordsRejected: UInt64 = 0
     /// False when there is no `--upstream`: `/health` then has no `uplink`.
     public var uplinkEnabled = false
     public var uplink = UplinkHealth(

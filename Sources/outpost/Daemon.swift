@@ -55,7 +55,10 @@ enum Daemon {
             // One pack's readings and the alerts they may raise.
             let reserve = ActiveProfile.packReadingCapacity * Pipeline<ActiveProfile>.outboxRoomPerReading
             try loop.store.setUp(flags: flags, reserveRecords: reserve, arena: &arena, nowMs: startMs, err: &err)
-            if loop.store.enabled { try loop.store.open(nowMs: chal_wall_ms(), err: &err) }
+            if loop.store.enabled {
+                try loop.store.open(nowMs: chal_wall_ms(), err: &err)
+                restoreState(&loop, &err)
+            }
         } catch {
             err.always(.error)
             err.writer.text("outpost: log: ")
@@ -128,6 +131,29 @@ enum Daemon {
         loop.closeAll()
         writeSummary(loop, &err)
         return 0
+    }
+
+    /// Rebuilds `/sensors` and `/alerts` from the log just opened, and says what it found.
+    static func restoreState(_ loop: inout EventLoop<ActiveProfile>, _ err: inout Console) {
+        if loop.store.source == nil { return }
+        let complete = loop.store.restore(into: &loop.server, nowMs: chal_wall_ms())
+        var open = 0
+        for i in 0..<loop.server.pipeline.sensors.count { open += loop.server.pipeline.alerts.state(sensor: i).activeMask.nonzeroBitCount }
+        let c = loop.server.counters
+        err.reserve(256)
+        err.writer.text("outpost: restored ")
+        err.writer.integer(loop.server.pipeline.sensors.count.wide)
+        err.writer.text(" sensors from ")
+        err.writer.unsigned(c.restoredReadings)
+        err.writer.text(" readings and ")
+        err.writer.unsigned(c.restoredAlerts)
+        err.writer.text(" alert events (")
+        err.writer.integer(open.wide)
+        err.writer.text(" alerts open, ")
+        err.writer.unsigned(c.restoreSkipped)
+        err.writer.text(" records skipped)")
+        err.writer.text(complete ? "\n" : "; a log read failed, the rest was not restored\n")
+        err.flush()
     }
 
     /// One line at exit: why, and what passed through.

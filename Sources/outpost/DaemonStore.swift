@@ -170,6 +170,7 @@ struct DaemonStore: OutboxConsumer {
         s.whenFull = policy == .dropOldest ? "drop-oldest" : "reject-new"
         s.notLogged = notLogged
         s.refusing = refusing
+        s.commitFailures = withheldTicks
         if let store {
             switch store.state {
             case .ready: s.logState = "ready"
@@ -187,6 +188,10 @@ struct DaemonStore: OutboxConsumer {
         if let uplink, let source {
             s.uplinkEnabled = true
             s.uplink = uplink.health(nowMs: nowMs, lastSequence: source.uplinkLastSequence)
+            // Hook for `/health`'s `records_rejected` reason: the uplink's count of records the
+            // upstream refused for good. Until the uplink counts records, its refused answers
+            // (4.xx/5.xx other than 5.03) stand in, so a refusing upstream still shows.
+            s.recordsRejected = uplink.counters.refused
         } else if uplinkSettings != nil {
             s.uplinkEnabled = true
             s.uplink.state = .down

@@ -147,12 +147,30 @@ struct EventLoop<P: Profile> {
         refreshStatus(nowMs: nowMs, force: true)
     }
 
-    /// Copies the store's snapshot into the server for `/health`, at most every 20 ms.
+    /// Copies the store's and the serial lines' snapshots into the server for `/health` and
+    /// `/metrics`, at most every 20 ms.
     mutating func refreshStatus(nowMs: Int64, force: Bool) {
-        if !store.enabled { return }
         if !force && nowMs - statusRefreshedMs < 20 && nowMs >= statusRefreshedMs { return }
         statusRefreshedMs = nowMs
-        server.storeStatus = store.status(nowMs: nowMs)
+        if store.enabled { server.updateStoreStatus(store.status(nowMs: nowMs), nowMs: nowMs) }
+        if lineCount > 0 { server.serialStatus = serialStatus() }
+    }
+
+    /// Totals over the serial lines.
+    func serialStatus() -> ServerSerialStatus {
+        var s = ServerSerialStatus()
+        s.lines = lineCount
+        for i in 0..<lineCount {
+            let line = lines[i]
+            if line.fd >= 0 { s.open += 1 }
+            s.badEscapes &+= line.decoder.badEscapeCount
+            s.oversizeFrames &+= line.decoder.oversizeCount
+            s.linesTooLong &+= line.counters.linesTooLong
+            s.losses &+= line.counters.losses
+            s.openFailures &+= line.counters.openFailures
+            s.outputDropped &+= line.counters.outputDropped
+        }
+        return s
     }
 
     /// Closes every descriptor (sockets, lines, signals) after writing the lines' pending output.
@@ -225,8 +243,8 @@ struct EventLoop<P: Profile> {
         reopenLines(nowMs: nowMs, log: &log)
         if store.enabled {
             do { try store.reopenIfDue(nowMs: nowMs, err: &log) } catch { store.fail(error.errno != 0 ? error.errno : CHAL_EIO, error.what) }
-            refreshStatus(nowMs: nowMs, force: false)
         }
+        refreshStatus(nowMs: nowMs, force: false)
         if handled > 0 {
             server.recordTickLatency(ns: UInt64(bitPattern: chal_monotonic_ns() - startNs))
         }
