@@ -1,7 +1,7 @@
 extension Uplink {
     /// Closes the pack in `encoder`, takes its rate tokens, and sends its first block.
     mutating func send<D: DatagramSink>(
-        _ encoder: inout SenMLEncoder, alertsOnly: Bool, endSequence: UInt64, nowMs: Int64, sink: inout D
+        _ encoder: inout SenMLEncoder, alertsOnly: Bool, endSequence: UInt64, lastRecord: UInt64, nowMs: Int64, sink: inout D
     ) {
         let bytes = encoder.finish()
         bucket.take(encoder.recordCount)
@@ -10,6 +10,7 @@ extension Uplink {
         batch.sizeBytes = bytes.count
         batch.endSequence = endSequence
         batch.recordCount = encoder.recordCount
+        batch.lastRecordSequence = lastRecord
         batch.blockSizeExponent = settings.blockSizeExponent
         batch.token = CoAPToken(value: random.next(), count: 8)
         counters.batchesSent &+= 1
@@ -33,8 +34,14 @@ extension Uplink {
     mutating func retransmitOrGiveUp<D: DatagramSink>(nowMs: Int64, sink: inout D) {
         if transmissions > settings.maxRetransmit {
             counters.timeouts &+= 1
-            fail(nowMs: nowMs)
+            fail(nowMs: nowMs, probe: true)
             return
+        }
+        if !probing && settings.probeIntervalMs > 0 {
+            // The first block went unanswered: the link may be down, and the doubled timeouts
+            // would notice its return late. Pings meanwhile notice it within a probe interval.
+            probing = true
+            probeAtMs = nowMs + probeDelayMs()
         }
         transmissions += 1
         timeoutMs *= 2
@@ -77,18 +84,82 @@ extension Uplink {
         }
     }
 
-    /// The exchange failed (timeout, RST): back off and build the batch again from the cursor.
-    mutating func fail(nowMs: Int64) {
+    /// The exchange failed (timeout, RST, refusal): back off and build the batch again from the
+    /// cursor. With `probe` (no answer at all: the link may be down) the upstream is pinged during
+    /// the backoff and its first answer ends it.
+    mutating func fail(nowMs: Int64, probe: Bool = false) {
         consecutiveFailures += 1
         backOff(nowMs: nowMs, delayMs: backoffDelayMs())
+        if probe && settings.probeIntervalMs > 0 {
+            probing = true
+            probeAtMs = nowMs + probeDelayMs()
+        }
     }
 
     /// Waits `delayMs` before the next batch; the batch in flight is dropped and rebuilt later.
     mutating func backOff(nowMs: Int64, delayMs: Int64) {
         phase = .backoff
         deadlineMs = nowMs + delayMs
+        probing = false
+        probeOutstanding = false
         // Undelivered alerts are searched again from the last delivered one.
         alertScan = max(cursor, alertMark)
+    }
+
+    /// The backoff is over: the next tick (or the caller) builds the next batch.
+    mutating func endBackoff() {
+        phase = .idle
+        probing = false
+        probeOutstanding = false
+    }
+
+    /// Time to the next ping: `probeIntervalMs` + uniform(0 … `probeJitterMs`).
+    mutating func probeDelayMs() -> Int64 {
+        settings.probeIntervalMs + random.upTo(settings.probeJitterMs)
+    }
+
+    /// Sends a CoAP ping (an empty CON, RFC 7252 §4.3; the answer is RST, or an empty ACK) and
+    /// schedules the next. Pings are not retransmitted: the next one follows within 2 s. Their
+    /// message IDs come from a range half the ID space away from the exchanges', so neither reuses
+    /// the other's within EXCHANGE_LIFETIME.
+    mutating func sendProbe<D: DatagramSink>(nowMs: Int64, sink: inout D) {
+        probeAtMs = nowMs + probeDelayMs()
+        if !sink.hasRoom {
+            counters.sinkFull &+= 1
+            return
+        }
+        probeMessageID = settings.initialMessageID &+ 0x8000 &+ UInt16(truncatingIfNeeded: counters.probesSent)
+        guard let writer = try? CoAPMessageWriter(buffer: datagram, type: .confirmable, code: .empty, messageID: probeMessageID) else {
+            preconditionFailure("the datagram scratch holds an empty message")
+        }
+        sink.send(writer.message, to: settings.upstream)
+        probeOutstanding = true
+        counters.probesSent &+= 1
+        counters.datagramsSent &+= 1
+    }
+
+    /// A ping was answered: the upstream is reachable again. A backoff ends and the next batch
+    /// leaves at once; a block waiting for its ACK is sent again now (same message ID, so the
+    /// upstream's deduplication still holds) with the first timeout again.
+    mutating func probeAnswered<S: UplinkSource, D: DatagramSink>(nowMs: Int64, source: inout S, sink: inout D) {
+        counters.probesAnswered &+= 1
+        probing = false
+        probeOutstanding = false
+        switch phase {
+        case .backoff:
+            endBackoff()
+            bucket.refill(nowMs: nowMs)
+            startNextBatch(nowMs: nowMs, source: &source, sink: &sink)
+        case .waitingAck:
+            transmissions = 1
+            let spread = settings.ackTimeoutMs * (settings.ackRandomFactorMilli - 1_000) / 1_000
+            timeoutMs = settings.ackTimeoutMs + random.upTo(spread)
+            deadlineMs = nowMs + timeoutMs
+            counters.retransmissions &+= 1
+            transmit(sink: &sink)
+        case .idle, .waitingResponse, .settingAside:
+            break
+        }
     }
 
     /// base × 2^(failures − 1), capped, then "equal jitter": half fixed, half random, so many

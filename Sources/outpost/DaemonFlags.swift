@@ -128,8 +128,10 @@ struct DaemonFlags {
                 }
                 flags.uplinkRatePerS = UInt32(truncatingIfNeeded: rate)
             } else {
-                guard let name = SensorName(value.bindMemory(to: UInt8.self).span) else {
-                    throw Failure(reason: "wants 1 to 32 printable ASCII bytes without space, quote, comma or backslash", index: index + 1)
+                // The node id starts every SenML name the uplink sends, and RFC 8428 §4.5.1 wants
+                // a name to start with a letter or digit.
+                guard let name = SensorName(value.bindMemory(to: UInt8.self).span), SenMLEncoder.isAlphanumeric(name[0]) else {
+                    throw Failure(reason: "wants 1 to 32 printable ASCII bytes starting with a letter or digit, without space, quote, comma or backslash", index: index + 1)
                 }
                 flags.nodeId = name
             }

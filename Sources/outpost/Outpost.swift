@@ -96,7 +96,7 @@ enum Help {
         out.line("                       what the uplink sends: every record (default), window")
         out.line("                       summaries and alerts, or alerts only")
         out.line("  --uplink-rate N      log records per second at most (default 0: unlimited)")
-        out.line("  --node-id NAME       node name in /health (1-32 printable ASCII; default outpost)")
+        out.line("  --node-id NAME       node name in /health (1-32 printable ASCII, first a letter or digit; default outpost)")
         out.line("")
         out.line("commands:")
         out.line("  --version          print version, profile and architecture")
