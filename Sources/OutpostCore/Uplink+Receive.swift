@@ -139,10 +139,6 @@ extension Uplink {
         counters.batchesAcknowledged &+= 1
         counters.recordsForwarded &+= UInt64(truncatingIfNeeded: batch.recordCount.wide)
         rejectedInARow = 0
-        if let current = narrowing, current.alertsOnly == batch.alertsOnly {
-            // The refused record is not in this batch: widen again (see UplinkNarrowing).
-            narrowing!.limit = min(settings.maxRecordsPerBatch, current.limit * 2)
-        }
         if batch.alertsOnly {
             if batch.endSequence > alertMark { alertMark = batch.endSequence }
         } else {

@@ -53,6 +53,9 @@ extension Uplink {
         }
         setAside = nil
         phase = .idle
+        // The search found its record: full batches again (another refused record in the rest
+        // starts a new search).
+        narrowing = nil
     }
 
     /// Ends the search for a refused record once the mark of its kind passed the refused batch.

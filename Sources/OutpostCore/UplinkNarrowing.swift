@@ -2,8 +2,9 @@
 /// records*): after such a refusal of a batch of n > 1 log records, batches of that kind (alert
 /// batches or record batches) hold at most `limit` records until the search passed `endSequence`,
 /// so the refused batch is sent again in halves, the refused half in halves again, down to the one
-/// record that is set aside. Each acknowledged batch doubles the limit again, so the records after
-/// the culprit do not crawl one by one.
+/// record that is set aside. The search ends when that record is set aside (full batches again;
+/// another refused record among the rest starts a new search) or when the mark passed
+/// `endSequence` without finding one (the refusal did not come back).
 struct UplinkNarrowing: BitwiseCopyable, Sendable {
     /// True while alert batches are being narrowed (their mark is `alertMark`), else record batches
     /// (their mark is the cursor).

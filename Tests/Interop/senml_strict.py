@@ -229,6 +229,7 @@ class StrictReceiver:
         self.refused = []          # (code, reason) of packs refused by `refuse`
         self.packs = 0
         self.pings = 0
+        self.pings_while_down = 0
         self.requests = []         # time of each POST datagram received
         self.partial = {}
         self.answers = {}
@@ -250,6 +251,10 @@ class StrictReceiver:
             except OSError:
                 return
             if self.down:
+                # Dropped unseen, as on a cut link; pings are still counted for the tests.
+                if len(data) >= 2 and data[1] == 0:
+                    with self.lock:
+                        self.pings_while_down += 1
                 continue
             try:
                 answer = self.handle(data, peer)
