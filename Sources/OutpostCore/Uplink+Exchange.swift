@@ -26,6 +26,7 @@ extension Uplink {
         timeoutMs = settings.ackTimeoutMs + random.upTo(spread)
         deadlineMs = nowMs + timeoutMs
         phase = .waitingAck
+        lastTransmitMs = nowMs
         transmit(sink: &sink)
     }
 
@@ -47,6 +48,7 @@ extension Uplink {
         timeoutMs *= 2
         deadlineMs = nowMs + timeoutMs
         counters.retransmissions &+= 1
+        lastTransmitMs = nowMs
         transmit(sink: &sink)
     }
 
@@ -90,7 +92,12 @@ extension Uplink {
     mutating func fail(nowMs: Int64, probe: Bool = false) {
         consecutiveFailures += 1
         backOff(nowMs: nowMs, delayMs: backoffDelayMs())
-        if probe && settings.probeIntervalMs > 0 {
+        if !probe {
+            // The upstream answered (RST, a refusal, an empty ACK): it is reachable.
+            probing = false
+            probeOutstanding = false
+        } else if !probing && settings.probeIntervalMs > 0 {
+            // Pinging goes on at its own pace through backoffs and new batches until an answer.
             probing = true
             probeAtMs = nowMs + probeDelayMs()
         }
@@ -100,17 +107,14 @@ extension Uplink {
     mutating func backOff(nowMs: Int64, delayMs: Int64) {
         phase = .backoff
         deadlineMs = nowMs + delayMs
-        probing = false
-        probeOutstanding = false
         // Undelivered alerts are searched again from the last delivered one.
         alertScan = max(cursor, alertMark)
     }
 
-    /// The backoff is over: the next tick (or the caller) builds the next batch.
+    /// The backoff is over: the next tick (or the caller) builds the next batch. Pinging, when on,
+    /// goes on while that batch waits for its ACK.
     mutating func endBackoff() {
         phase = .idle
-        probing = false
-        probeOutstanding = false
     }
 
     /// Time to the next ping: `probeIntervalMs` + uniform(0 … `probeJitterMs`).
@@ -129,6 +133,7 @@ extension Uplink {
             return
         }
         probeMessageID = settings.initialMessageID &+ 0x8000 &+ UInt16(truncatingIfNeeded: counters.probesSent)
+        probeSentMs = nowMs
         guard let writer = try? CoAPMessageWriter(buffer: datagram, type: .confirmable, code: .empty, messageID: probeMessageID) else {
             preconditionFailure("the datagram scratch holds an empty message")
         }
@@ -151,6 +156,10 @@ extension Uplink {
             bucket.refill(nowMs: nowMs)
             startNextBatch(nowMs: nowMs, source: &source, sink: &sink)
         case .waitingAck:
+            // A block sent after the ping has its own answer on the way; one sent before it was
+            // lost (its answer would have come first), so it goes again now.
+            if lastTransmitMs > probeSentMs { return }
+            lastTransmitMs = nowMs
             transmissions = 1
             let spread = settings.ackTimeoutMs * (settings.ackRandomFactorMilli - 1_000) / 1_000
             timeoutMs = settings.ackTimeoutMs + random.upTo(spread)

@@ -81,6 +81,7 @@ extension Uplink {
             return
         }
         if code == .serviceUnavailable {
+            // Max-Age is the upstream's own timing: no pings meanwhile (cleared above).
             counters.serviceUnavailable &+= 1
             // Max-Age defaults to 60 s (RFC 7252 §5.10.5).
             let maxAgeS = message.uint(.maxAge, maxBytes: 4) ?? 60

@@ -64,6 +64,10 @@ public struct Uplink {
     var probeAtMs: Int64 = 0
     var probeMessageID: UInt16 = 0
     var probeOutstanding = false
+    /// When the last ping left, and when the current block was last transmitted: a ping answered
+    /// after a block's transmission without that block's answer means the block was lost.
+    var probeSentMs: Int64 = 0
+    var lastTransmitMs: Int64 = 0
 
     /// An uplink starting at `cursor` (the log's persisted forward cursor), its buffers carved
     /// from `arena` (`arenaBytes(after:settings:)` bytes).
