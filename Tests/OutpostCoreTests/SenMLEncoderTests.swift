@@ -276,4 +276,57 @@ final class SenMLEncoderTests: XCTestCase {
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), #"[["s1/temperature", null, 41], ["sensor-001/alert/threshold", "raised:major", 42], ["sensor-001/alert/threshold/value", null, 42]]"#)
     }
+    func testEveryRecordTypePassesTheStrictRFC8428Checker() throws {
+        // Every log record type and variant in one pack, checked by the interop tests' strict
+        // receiver (Tests/Interop/senml_strict.py, written from RFC 8428, not from this encoder).
+        var records: [LogRecord] = []
+        records.append(TestRecords.reading("s1", features: [(.temperature, -12_345), (.humidity, 55_000), (.pressure, 1_013_251), (.vibration, 7), (.power, 1_500_000)], batteryMilliPercent: 87_500))
+        records.append(TestRecords.reading("we(ird)#name%", timestampMs: TestRecords.startMs + 1))
+        for kind in [AlertKind.threshold, .anomaly, .critical, .anomalyRate, .offline, .lowBattery] {
+            for raised in [true, false] {
+                let feature: Feature? = kind == .threshold ? .pressure : nil
+                records.append(TestRecords.alert("s2", raised: raised, kind: kind, severity: raised ? .critical : .warning, feature: feature,
+                                                 value: -7_001, threshold: 65_536, confidenceQ16: kind == .anomaly ? 65_535 : 0))
+            }
+        }
+        for span in [WindowSpan.oneMinute, .fiveMinutes, .fifteenMinutes, .oneHour] { records.append(TestRecords.summary("s3", span: span, features: 5)) }
+        records.append(TestRecords.summary("s4", features: 0))
+        for code in [LogMarkerPayload.started, LogMarkerPayload.readingsDropped, LogMarkerPayload.alertsDropped, LogMarkerPayload.rejectedByUpstream, 99] {
+            records.append(TestRecords.marker(code: code, value: UInt64.max))
+        }
+        for i in records.indices { records[i].sequence = UInt64(i + 1) }
+        let (bytes, outcomes) = pack(records, node: "n0de:#1", capacity: 65_536)
+        XCTAssertTrue(outcomes.allSatisfy { $0 == .appended })
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let venvPython = root.appendingPathComponent("build/venv/bin/python3").path
+        let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "python3"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("uplink-strict-\(getpid()).cbor")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = """
+            import sys; sys.path.insert(0, sys.argv[2])
+            try:
+                import cbor2
+            except ImportError:
+                print("SKIP"); sys.exit(0)
+            from senml_strict import check_pack, Invalid
+            try:
+                records = check_pack(open(sys.argv[1], "rb").read())
+            except Invalid as e:
+                print("INVALID " + str(e)); sys.exit(0)
+            print("OK %d %d" % (len(records), len({r["seq"] for r in records})))
+            """
+        process.arguments = [python, "-c", script, file.path, root.appendingPathComponent("Tests/Interop").path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text == "SKIP" { throw XCTSkip("python3 with cbor2 is not installed") }
+        let senmlCount = try UplinkPackRecord.decodePack(bytes).count
+        XCTAssertEqual(text, "OK \(senmlCount) \(records.count)", "the strict checker refused the pack")
+    }
 }
