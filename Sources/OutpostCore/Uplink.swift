@@ -112,8 +112,8 @@ public struct Uplink {
     /// new records or datagrams will give it work.
     public func wakeDeadlineMs(nowMs: Int64) -> Int64? {
         switch phase {
-        case .waitingAck, .waitingResponse: return deadlineMs
-        case .backoff: return probing ? min(deadlineMs, probeAtMs) : deadlineMs
+        case .waitingResponse: return deadlineMs
+        case .waitingAck, .backoff: return probing ? min(deadlineMs, probeAtMs) : deadlineMs
         case .settingAside: return nowMs + Uplink.setAsidePollMs
         case .idle:
             let wait = bucket.msUntilOne

@@ -17,7 +17,8 @@ public struct UplinkCounters: BitwiseCopyable, Sendable, Equatable {
     public var timeouts: UInt64 = 0
     /// RST answers to our requests.
     public var resets: UInt64 = 0
-    /// 4.xx and 5.xx answers other than 5.03 (the batch is retried after a backoff).
+    /// 4.xx and 5.xx answers other than 5.03: the batch is retried after a backoff, or, for a
+    /// refusal about the records (`rejectedAnswers`), narrowed down.
     public var refused: UInt64 = 0
     /// Refusals that retrying cannot fix (4.00, 4.13 without a smaller block, 4.22): the batch is
     /// narrowed down to the refused record (docs/UPLINK_FORMAT.md §5).

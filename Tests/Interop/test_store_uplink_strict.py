@@ -100,6 +100,9 @@ class StrictUplinkTests(unittest.TestCase):
             with Daemon("--data-dir", self.directory, "--upstream", upstream, "--node-id", "gw#1") as daemon:
                 peer = Peer(daemon.port)
                 try:
+                    # Down while the records are written, so they leave together in larger
+                    # batches: the refused one is found by halves.
+                    receiver.down = True
                     sent = []
                     for i in range(6):
                         self.assertEqual(post(peer, "plain-1", 20 + i), "2.04")
@@ -112,6 +115,7 @@ class StrictUplinkTests(unittest.TestCase):
                         self.assertEqual(post(peer, "hot-1", 21.0 + i / 10), "2.04")
                     for i in range(6, 12):
                         self.assertEqual(post(peer, "plain-1", 20 + i), "2.04")
+                    receiver.down = False
                     health = wait_for(lambda: (lambda h: h if h["uplink"]["backlog"] == 0 and h["uplink"]["records_rejected"] >= 1 else None)(peer.health()), 20)
                     metrics = get_all(peer, "/metrics").decode()
                 finally:
@@ -124,6 +128,7 @@ class StrictUplinkTests(unittest.TestCase):
               % (len(records), receiver.packs, len(receiver.invalid), len(receiver.refused),
                  ", ".join(sorted(set(r for _, r in receiver.refused)))))
         self.assertEqual(receiver.invalid, [], "every pack is valid SenML")
+        self.assertGreaterEqual(len(receiver.refused), 3, "a batch of several records was narrowed down by halves")
         self.assertTrue(health, "the backlog drained and the refused record was set aside")
         self.assertEqual(health["uplink"]["records_rejected"], 1)
         self.assertIn("outpost_uplink_records_rejected_total 1\n", metrics)

@@ -108,6 +108,9 @@ final class UplinkProbeTests: XCTestCase {
         h.run(untilMs: h.nowMs + 20_000, stepMs: 10)
         XCTAssertTrue(h.uplink.inFlight, "still retransmitting (timeouts 2–3, 4–6, 8–12 s ...)")
         let blockID = h.sent.last!.reply.messageID
+        // The next wake-up is the next ping, not the next retransmission (seconds later).
+        let wake = h.uplink.wakeDeadlineMs(nowMs: h.nowMs)!
+        XCTAssertLessThanOrEqual(wake - h.nowMs, 2_000)
         linkUp = true
         let back = h.nowMs
         h.run(untilMs: h.nowMs + 2_100, stepMs: 10)
