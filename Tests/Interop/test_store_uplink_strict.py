@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from outpost_peer import CON, POST, SCALE, Daemon, Peer, code_text, request, senml_json, uint_option
+from outpost_peer import BIN, CON, POST, RUNNER, SCALE, Daemon, Peer, code_text, request, senml_json, uint_option
 from senml_strict import Invalid, StrictReceiver, check_pack
 
 TOOL = os.environ.get("OUTPOST_TOOL", "")
@@ -79,6 +79,15 @@ class StrictCheckerTests(unittest.TestCase):
         for what, pack in cases.items():
             with self.assertRaises(Invalid, msg=what):
                 check_pack(cbor2.dumps(pack))
+
+
+class NodeIdTests(unittest.TestCase):
+    def test_node_id_must_start_with_a_letter_or_digit(self):
+        # It starts every SenML name the uplink sends (RFC 8428 §4.5.1).
+        for bad in ("_gw", "-gw", ":gw", "#1"):
+            result = subprocess.run(RUNNER + [BIN, "--node-id", bad], capture_output=True, timeout=10 * SCALE)
+            self.assertEqual(result.returncode, 2, bad)
+            self.assertIn(b"starting with a letter or digit", result.stderr, bad)
 
 
 @unittest.skipUnless(TOOL, "OUTPOST_TOOL (outpost-tool for log dump) not set")

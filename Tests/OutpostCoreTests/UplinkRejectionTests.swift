@@ -30,6 +30,15 @@ final class UplinkRejectionTests: XCTestCase {
     /// The log sequences of each pack `refusing` refused.
     var refusedPacks: [Set<UInt64>] = []
 
+    func testTheMarkerCodeHasItsName() {
+        let marker = LogMarkerPayload(code: LogMarkerPayload.rejectedByUpstream, value: 77)
+        XCTAssertEqual(LogMarkerPayload.rejectedByUpstream, 4)
+        XCTAssertEqual("\(marker.codeName)", "rejected_by_upstream")
+        var bytes = [UInt8](repeating: 0, count: LogMarkerPayload.sizeBytes)
+        _ = bytes.withUnsafeMutableBytes { marker.encode(into: $0) }
+        XCTAssertEqual(bytes.withUnsafeBytes { LogMarkerPayload(decoding: $0) }, marker)
+    }
+
     func testOneRefusedRecordInABatchIsFoundByHalvesAndSetAside() {
         let h = UplinkHarness { $0.maxRecordsPerBatch = 32 }
         h.appendReadings(40)
