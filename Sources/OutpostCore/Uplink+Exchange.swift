@@ -26,30 +26,36 @@ extension Uplink {
         timeoutMs = settings.ackTimeoutMs + random.upTo(spread)
         deadlineMs = nowMs + timeoutMs
         phase = .waitingAck
-        lastTransmitMs = nowMs
         transmit(sink: &sink)
     }
 
     /// Retransmits the current block with a doubled timeout, or gives the exchange up after
-    /// MAX_RETRANSMIT retransmissions.
+    /// `retransmitLimit` retransmissions (then, with pings on, pings at once).
     mutating func retransmitOrGiveUp<D: DatagramSink>(nowMs: Int64, sink: inout D) {
-        if transmissions > settings.maxRetransmit {
+        if transmissions > retransmitLimit {
             counters.timeouts &+= 1
             fail(nowMs: nowMs, probe: true)
+            // The exchange is given up, so nothing is outstanding: the ping may go now.
+            if probing { sendProbe(nowMs: nowMs, sink: &sink) }
             return
-        }
-        if !probing && settings.probeIntervalMs > 0 {
-            // The first block went unanswered: the link may be down, and the doubled timeouts
-            // would notice its return late. Pings meanwhile notice it within a probe interval.
-            probing = true
-            probeAtMs = nowMs + probeDelayMs()
         }
         transmissions += 1
         timeoutMs *= 2
         deadlineMs = nowMs + timeoutMs
         counters.retransmissions &+= 1
-        lastTransmitMs = nowMs
         transmit(sink: &sink)
+    }
+
+    /// MAX_RETRANSMIT, made smaller with pings on. Pings find the upstream's return within 1–2 s,
+    /// but may only go while no exchange is outstanding (NSTART = 1, RFC 7252 §4.7), so with
+    /// doubling timeouts of 2–48 s a return during a long retransmission wait would be noticed
+    /// late. With pings an exchange is given up after one retransmission while the link was up
+    /// (a single loss is still covered), and after its first timeout while the link is known down
+    /// (the transmission is then a ping with a payload). RFC 7252 §4.8.1 lets MAX_RETRANSMIT be
+    /// configured; every timeout still doubles, and the backoff still grows.
+    var retransmitLimit: Int {
+        if settings.probeIntervalMs == 0 { return settings.maxRetransmit }
+        return min(settings.maxRetransmit, consecutiveFailures > 0 ? 0 : 1)
     }
 
     /// Writes the current block as a CON POST and hands it to `sink` (a full sink counts as a
@@ -111,8 +117,8 @@ extension Uplink {
         alertScan = max(cursor, alertMark)
     }
 
-    /// The backoff is over: the next tick (or the caller) builds the next batch. Pinging, when on,
-    /// goes on while that batch waits for its ACK.
+    /// The backoff is over: the next tick (or the caller) builds the next batch. Pinging stays on
+    /// (no ping goes while that batch waits for its ACK, NSTART = 1) until an answer comes.
     mutating func endBackoff() {
         phase = .idle
     }
@@ -123,7 +129,8 @@ extension Uplink {
     }
 
     /// Sends a CoAP ping (an empty CON, RFC 7252 §4.3; the answer is RST, or an empty ACK) and
-    /// schedules the next. Pings are not retransmitted: the next one follows within 2 s. Their
+    /// schedules the next; only during a backoff, when no exchange is outstanding. Pings are not
+    /// retransmitted: the next one follows within 2 s (the last one is given up then). Their
     /// message IDs come from a range half the ID space away from the exchanges', so neither reuses
     /// the other's within EXCHANGE_LIFETIME.
     mutating func sendProbe<D: DatagramSink>(nowMs: Int64, sink: inout D) {
@@ -133,7 +140,6 @@ extension Uplink {
             return
         }
         probeMessageID = settings.initialMessageID &+ 0x8000 &+ UInt16(truncatingIfNeeded: counters.probesSent)
-        probeSentMs = nowMs
         guard let writer = try? CoAPMessageWriter(buffer: datagram, type: .confirmable, code: .empty, messageID: probeMessageID) else {
             preconditionFailure("the datagram scratch holds an empty message")
         }
@@ -144,30 +150,16 @@ extension Uplink {
     }
 
     /// A ping was answered: the upstream is reachable again. A backoff ends and the next batch
-    /// leaves at once; a block waiting for its ACK is sent again now (same message ID, so the
-    /// upstream's deduplication still holds) with the first timeout again.
+    /// leaves at once. (In another phase — a late answer after the backoff ended and a batch
+    /// left — the batch's own answer is on its way; pinging just stops.)
     mutating func probeAnswered<S: UplinkSource, D: DatagramSink>(nowMs: Int64, source: inout S, sink: inout D) {
         counters.probesAnswered &+= 1
         probing = false
         probeOutstanding = false
-        switch phase {
-        case .backoff:
+        if phase == .backoff {
             endBackoff()
             bucket.refill(nowMs: nowMs)
             startNextBatch(nowMs: nowMs, source: &source, sink: &sink)
-        case .waitingAck:
-            // A block sent after the ping has its own answer on the way; one sent before it was
-            // lost (its answer would have come first), so it goes again now.
-            if lastTransmitMs > probeSentMs { return }
-            lastTransmitMs = nowMs
-            transmissions = 1
-            let spread = settings.ackTimeoutMs * (settings.ackRandomFactorMilli - 1_000) / 1_000
-            timeoutMs = settings.ackTimeoutMs + random.upTo(spread)
-            deadlineMs = nowMs + timeoutMs
-            counters.retransmissions &+= 1
-            transmit(sink: &sink)
-        case .idle, .waitingResponse, .settingAside:
-            break
         }
     }
 

@@ -7,11 +7,7 @@ extension Uplink {
         refreshOldestPending(source: &source)
         switch phase {
         case .waitingAck:
-            if nowMs >= deadlineMs {
-                retransmitOrGiveUp(nowMs: nowMs, sink: &sink)
-            } else if probing && nowMs >= probeAtMs {
-                sendProbe(nowMs: nowMs, sink: &sink)
-            }
+            if nowMs >= deadlineMs { retransmitOrGiveUp(nowMs: nowMs, sink: &sink) }
         case .waitingResponse:
             if nowMs >= deadlineMs {
                 counters.timeouts &+= 1

@@ -17,8 +17,10 @@
 ///   4.22) narrows the batch down to the refused record, which is set aside behind a durable
 ///   *rejected by upstream* marker (`rejectionToRecord`, `rejectionRecorded`); any other 4.xx/5.xx
 ///   is counted and retried after a backoff, so a refusing upstream never loses data silently.
-/// - While backing off after a failed exchange the uplink pings the upstream (an empty CON, RFC
-///   7252 §4.3) every 1–2 s; an answer ends the backoff, so the link's return is noticed at once.
+/// - While backing off after an exchange that got no answer the uplink pings the upstream (an
+///   empty CON, RFC 7252 §4.3) every 1–2 s; an answer ends the backoff, so the link's return is
+///   noticed at once. Pings go only while no exchange is outstanding (NSTART = 1), so with pings
+///   an unanswered exchange is given up early (`retransmitLimit`).
 /// - Only records the source offers are read (`UplinkSource.uplinkLastSequence`: the log's
 ///   durable records), so nothing the upstream saw can be lost by a power cut and reused.
 public struct Uplink {
@@ -64,10 +66,6 @@ public struct Uplink {
     var probeAtMs: Int64 = 0
     var probeMessageID: UInt16 = 0
     var probeOutstanding = false
-    /// When the last ping left, and when the current block was last transmitted: a ping answered
-    /// after a block's transmission without that block's answer means the block was lost.
-    var probeSentMs: Int64 = 0
-    var lastTransmitMs: Int64 = 0
 
     /// An uplink starting at `cursor` (the log's persisted forward cursor), its buffers carved
     /// from `arena` (`arenaBytes(after:settings:)` bytes).
@@ -112,8 +110,8 @@ public struct Uplink {
     /// new records or datagrams will give it work.
     public func wakeDeadlineMs(nowMs: Int64) -> Int64? {
         switch phase {
-        case .waitingResponse: return deadlineMs
-        case .waitingAck, .backoff: return probing ? min(deadlineMs, probeAtMs) : deadlineMs
+        case .waitingAck, .waitingResponse: return deadlineMs
+        case .backoff: return probing ? min(deadlineMs, probeAtMs) : deadlineMs
         case .settingAside: return nowMs + Uplink.setAsidePollMs
         case .idle:
             let wait = bucket.msUntilOne

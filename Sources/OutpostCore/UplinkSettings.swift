@@ -25,8 +25,9 @@ public struct UplinkSettings: BitwiseCopyable, Sendable {
     /// Backoff after a failed or refused batch: base × 2^(failures − 1), capped, with jitter.
     public var backoffBaseMs: Int64 = 1_000
     public var backoffCapMs: Int64 = 60_000
-    /// While backing off after a failed exchange, a CoAP ping goes to the upstream every
-    /// `probeIntervalMs` + uniform(0 … `probeJitterMs`); its answer ends the backoff. 0 turns
+    /// While backing off after an exchange that got no answer, a CoAP ping goes to the upstream at
+    /// once and then every `probeIntervalMs` + uniform(0 … `probeJitterMs`); its answer ends the
+    /// backoff. Pinging also makes `maxRetransmit` smaller (`Uplink.retransmitLimit`). 0 turns
     /// probing off.
     public var probeIntervalMs: Int64 = 1_000
     public var probeJitterMs: Int64 = 1_000
