@@ -1,7 +1,8 @@
 """The uplink through the real daemon to a strict SenML receiver (senml_strict.StrictReceiver):
 every record type the daemon logs arrives as valid SenML (RFC 8428 §4, §6) and is taken; a record
 the receiver refuses for good is set aside behind a marker while the rest goes on; after a 60 s
-outage the first forward comes within 5 s of the upstream's return; /health's forward lag is right
+outage (the receiver dropping everything, or `outpost-tool collect` stopped and started again on its
+port) the first forward comes within 5 s of the upstream's return; /health's forward lag is right
 during the outage, on the alerts-first path too; under batch durability the cursor never passes
 the durable sequence.
 
@@ -11,6 +12,7 @@ Loopback only; every wait is bounded.
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -231,6 +233,88 @@ class StrictUplinkTests(unittest.TestCase):
             self.assertGreater(backlog, 0)
             self.assertGreaterEqual(lag, (elapsed - 2) * 1000, "forward_lag_ms at %.1f s" % elapsed)
         self.assertEqual(health["uplink"]["forward_lag_ms"], 0)
+
+
+def free_port():
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def start_collector(port, out, log):
+    """`outpost-tool collect` on 127.0.0.1:`port`; returns the process once it listens."""
+    process = subprocess.Popen([TOOL, "collect", "--listen", "127.0.0.1:%d" % port, "--out", out],
+                               stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.time() + 20 * SCALE
+    while time.time() < deadline:
+        with open(log.name, errors="replace") as f:
+            if "listening on" in f.read():
+                return process
+        if process.poll() is not None:
+            raise RuntimeError("collector exited")
+        time.sleep(0.02)
+    process.kill()
+    raise RuntimeError("collector did not start")
+
+
+def collected(out):
+    if not os.path.exists(out):
+        return []
+    with open(out) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@unittest.skipUnless(TOOL, "OUTPOST_TOOL (outpost-tool for the collector) not set")
+class CollectorRestartTests(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix="outpost-uplink-restart-")
+
+    def tearDown(self):
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def test_collector_stopped_60_s_then_started_again_first_forward_within_5_s(self):
+        port = free_port()
+        first_out = os.path.join(self.directory, "first.jsonl")
+        second_out = os.path.join(self.directory, "second.jsonl")
+        log = tempfile.NamedTemporaryFile(prefix="outpost-collect-", suffix=".log", delete=False)
+        collector = start_collector(port, first_out, log)
+        try:
+            with Daemon("--data-dir", self.directory, "--upstream", "coap://127.0.0.1:%d/ingest" % port) as daemon:
+                peer = Peer(daemon.port)
+                try:
+                    values = []
+                    for i in range(5):
+                        self.assertEqual(post(peer, "restart-1", 100 + i), "2.04")
+                        values.append(100 + i)
+                    self.assertTrue(wait_for(lambda: peer.health()["uplink"]["backlog"] == 0, 10))
+                    collector.terminate()
+                    collector.wait(timeout=10)
+                    stopped = time.time()
+                    i = 105
+                    while time.time() - stopped < 60:
+                        self.assertEqual(post(peer, "restart-1", i), "2.04")
+                        values.append(i)
+                        i += 1
+                        time.sleep(2)
+                    collector = start_collector(port, second_out, log)
+                    back = time.time()
+                    self.assertTrue(wait_for(lambda: len(collected(second_out)) > 0, 15, step=0.02))
+                    first_ms = (time.time() - back) * 1000
+                    self.assertTrue(wait_for(lambda: peer.health()["uplink"]["backlog"] == 0, 20))
+                finally:
+                    peer.close()
+                self.assertEqual(daemon.stop(), 0)
+        finally:
+            collector.terminate()
+            collector.wait(timeout=10)
+            os.unlink(log.name)
+        print("\ncollector stopped 60 s: first record collected %.0f ms after it listened again" % first_ms)
+        self.assertLess(first_ms, 5000 * SCALE)
+        got = {int(round(r["values"]["temperature"])) for r in collected(first_out) + collected(second_out)
+               if r.get("type") == "reading"}
+        self.assertEqual(set(values) - got, set(), "every acknowledged reading reached the collector")
 
 
 if __name__ == "__main__":
