@@ -4,6 +4,9 @@ public struct LogMarkerPayload: Sendable, Equatable, BitwiseCopyable {
     public static let started: UInt16 = 1
     public static let readingsDropped: UInt16 = 2
     public static let alertsDropped: UInt16 = 3
+    /// The upstream refused a record for good (a 4.xx that retrying cannot fix, docs/UPLINK_FORMAT.md
+    /// §1): the value is that record's sequence, which the uplink then passes without delivering.
+    public static let rejectedByUpstream: UInt16 = 4
 
     public var code: UInt16
     public var value: UInt64
@@ -38,6 +41,7 @@ public struct LogMarkerPayload: Sendable, Equatable, BitwiseCopyable {
         case LogMarkerPayload.started: return "started"
         case LogMarkerPayload.readingsDropped: return "readings_dropped"
         case LogMarkerPayload.alertsDropped: return "alerts_dropped"
+        case LogMarkerPayload.rejectedByUpstream: return "rejected_by_upstream"
         default: return "unknown"
         }
     }

@@ -30,9 +30,11 @@ extension SenMLEncoder {
         }
     }
 
-    /// One record `sensor/alert/<kind>` with `vs` = "raised:<severity>" or "cleared:<severity>",
-    /// `v` (and extension `thr`) in the unit of the feature or kind, `conf` when the forest gave
-    /// a confidence, `feat` when the alert concerns one feature.
+    /// Two records, each with exactly one value field (RFC 8428 §4.3): `sensor/alert/<kind>` with
+    /// `vs` = "raised:<severity>" or "cleared:<severity>" (and the extensions `conf` when the
+    /// forest gave a confidence, `feat` when the alert concerns one feature), then
+    /// `sensor/alert/<kind>/value` with `u` and `v` = the value that raised or cleared it and the
+    /// extension `thr` = the bound crossed, in the same unit.
     mutating func encodeAlert(_ payload: LogAlertPayload, sequence: UInt64) {
         let alert = payload.alert
         beginRecord(payload.name, "alert", alert.kind.name)
@@ -42,9 +44,6 @@ extension SenMLEncoder {
         writer.head(major: 3, argument: UInt64(truncatingIfNeeded: (state.utf8CodeUnitCount + severity.utf8CodeUnitCount).wide))
         putASCII(state)
         putASCII(severity)
-        alertValue(alert, alert.value, unitLabel: true)
-        writer.text("thr")
-        alertValue(alert, alert.threshold, unitLabel: false)
         if alert.confidenceQ16 != 0 {
             writer.text("conf")
             writer.float64(Double(alert.confidenceQ16.wide) / 65_536)
@@ -53,6 +52,11 @@ extension SenMLEncoder {
             writer.text("feat")
             writer.text(feature.name)
         }
+        endRecord(sequence: sequence, timestampMs: alert.timestampMs)
+        beginRecord(payload.name, "alert", alert.kind.name, "value")
+        alertValue(alert, alert.value, unitLabel: true)
+        writer.text("thr")
+        alertValue(alert, alert.threshold, unitLabel: false)
         endRecord(sequence: sequence, timestampMs: alert.timestampMs)
     }
 

@@ -9,8 +9,9 @@
 /// is always a whole number of log records and `finish` always has room for the closing break.
 public struct SenMLEncoder {
     /// Most bytes one log record can take in a pack (a window summary of a 32-byte sensor name with
-    /// all five features, the base name of a 32-byte node id included). Batches must hold this much.
-    public static let maxLogRecordBytes = 4096
+    /// all five features, the base name of a 32-byte node id included, both names escaped to three
+    /// bytes per byte: 29 records of at most about 200 bytes). Batches must hold this much.
+    public static let maxLogRecordBytes = 8192
 
     var writer: CBORWriter
     let nodeId: SensorName
@@ -79,30 +80,36 @@ public struct SenMLEncoder {
 
     // MARK: - Building blocks
 
-    /// Opens one SenML record map named `sensor/first[/second]` (`first/second` without a sensor),
-    /// preceded by `bn` when it is the pack's first record.
-    mutating func beginRecord(_ sensor: SensorName?, _ first: StaticString, _ second: StaticString? = nil) {
+    /// Opens one SenML record map named `sensor/first[/second[/third]]` (without the sensor part
+    /// when `sensor` is nil), preceded by `bn` when it is the pack's first record.
+    mutating func beginRecord(_ sensor: SensorName?, _ first: StaticString, _ second: StaticString? = nil, _ third: StaticString? = nil) {
         writer.beginIndefiniteMap()
         if needsBaseName {
             needsBaseName = false
             writer.int(-2)  // bn
-            writer.head(major: 3, argument: UInt64(truncatingIfNeeded: Int64(nodeId.count.wide + 1)))
-            for i in 0..<Int(nodeId.count) { writer.put1(nodeId[i]) }
+            // Escaped to the name characters of RFC 8428 §4.5.1 (SenMLEncoder+Names.swift).
+            writer.head(major: 3, argument: UInt64(truncatingIfNeeded: (SenMLEncoder.escapedCount(nodeId) + 1).wide))
+            putEscaped(nodeId)
             writer.put1(0x2F)  // "/"
         }
         writer.int(0)  // n
-        let sensorBytes = sensor.map { Int($0.count) + 1 } ?? 0
+        let sensorBytes = sensor.map { SenMLEncoder.escapedCount($0) + 1 } ?? 0
         var length = sensorBytes + first.utf8CodeUnitCount
         if let second { length += 1 + second.utf8CodeUnitCount }
+        if let third { length += 1 + third.utf8CodeUnitCount }
         writer.head(major: 3, argument: UInt64(truncatingIfNeeded: length.wide))
         if let sensor {
-            for i in 0..<Int(sensor.count) { writer.put1(sensor[i]) }
+            putEscaped(sensor)
             writer.put1(0x2F)
         }
         putASCII(first)
         if let second {
             writer.put1(0x2F)
             putASCII(second)
+        }
+        if let third {
+            writer.put1(0x2F)
+            putASCII(third)
         }
         senmlRecordCount += 1
     }

@@ -69,6 +69,10 @@ extension Server {
         sample(&w, "outpost_sensors", nil, nil, UInt64(bitPattern: (pipeline.sensors.count).wide))
         family(&w, "outpost_observers", "gauge", "Observers of /alerts.")
         sample(&w, "outpost_observers", nil, nil, UInt64(bitPattern: (observers.count).wide))
+        if storeStatus.uplinkEnabled {
+            family(&w, "outpost_uplink_records_rejected_total", "counter", "Log records the upstream refused for good, set aside behind a marker.")
+            sample(&w, "outpost_uplink_records_rejected_total", nil, nil, storeStatus.uplink.counters.recordsRejected)
+        }
         family(&w, "outpost_tick_latency_seconds", "histogram", "Duration of one loop tick.")
         var cumulative: UInt64 = 0
         for i in 0...MetricsHistogram.bucketCount {

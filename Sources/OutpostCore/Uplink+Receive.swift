@@ -12,6 +12,10 @@ extension Uplink {
         }
         switch message.type {
         case .acknowledgement, .reset:
+            if probing && probeOutstanding && message.messageID == probeMessageID && message.code == .empty {
+                probeAnswered(nowMs: nowMs, source: &source, sink: &sink)
+                return
+            }
             guard phase == .waitingAck, message.messageID == messageID else {
                 counters.strayDatagrams &+= 1  // a late or duplicate answer
                 return
@@ -23,6 +27,8 @@ extension Uplink {
             }
             if message.code == .empty {
                 // RFC 7252 §5.2.2: the response follows separately, as its own CON or NON.
+                probing = false
+                probeOutstanding = false
                 phase = .waitingResponse
                 deadlineMs = nowMs + settings.responseTimeoutMs
                 return
@@ -49,6 +55,9 @@ extension Uplink {
     ) {
         let code = message.code
         let block = try? message.block1()
+        // Any response: the upstream is reachable, pings are not needed.
+        probing = false
+        probeOutstanding = false
         if code.codeClass == 2 {
             consecutiveFailures = 0
             if !batch.isLastBlock {
@@ -72,6 +81,7 @@ extension Uplink {
             return
         }
         if code == .serviceUnavailable {
+            // Max-Age is the upstream's own timing: no pings meanwhile (cleared above).
             counters.serviceUnavailable &+= 1
             // Max-Age defaults to 60 s (RFC 7252 §5.10.5).
             let maxAgeS = message.uint(.maxAge, maxBytes: 4) ?? 60
@@ -85,15 +95,51 @@ extension Uplink {
             startExchange(nowMs: nowMs, sink: &sink)
             return
         }
-        // A refusal of a well-formed batch: keep the data, count it, retry after a backoff.
         counters.refused &+= 1
+        if Uplink.isRecordRefusal(code) && rejectedInARow < settings.maxRejectionsInARow {
+            // Retrying the same batch cannot help: find the refused record and set it aside.
+            counters.rejectedAnswers &+= 1
+            narrowOrSetAside(nowMs: nowMs, source: &source, sink: &sink)
+            return
+        }
+        // A refusal that is not about the records (or an upstream that refuses everything):
+        // keep the data, count it, retry after a backoff.
         fail(nowMs: nowMs)
+    }
+
+    /// True for a refusal that is about the records in the pack, so that sending them again cannot
+    /// succeed but sending the others may (docs/UPLINK_FORMAT.md §1): 4.00 Bad Request (the
+    /// payload), 4.13 Request Entity Too Large when no smaller block was offered (the batch, so
+    /// smaller batches help), 4.22 Unprocessable Entity (RFC 9175: the content). Codes about the
+    /// request as a whole (4.01, 4.03, 4.04, 4.05, 4.15: the path, the rights, the format) would
+    /// refuse every batch alike; they stay retryable so a configuration fix loses nothing.
+    static func isRecordRefusal(_ code: CoAPCode) -> Bool {
+        code == .badRequest || code == .requestEntityTooLarge || code.rawValue == 0x96
+    }
+
+    /// The batch was refused for good: send it again in halves (`UplinkNarrowing`), or, when it
+    /// held one log record, set that record aside (`UplinkSetAside`).
+    mutating func narrowOrSetAside<S: UplinkSource, D: DatagramSink>(nowMs: Int64, source: inout S, sink: inout D) {
+        // Undelivered alerts are searched again from the last delivered one.
+        alertScan = max(cursor, alertMark)
+        if batch.recordCount <= 1 {
+            setAside = UplinkSetAside(
+                sequence: batch.lastRecordSequence, alertsOnly: batch.alertsOnly, batchEnd: batch.endSequence, markerSequence: nil)
+            phase = .settingAside
+            return
+        }
+        var end = batch.lastRecordSequence
+        if let current = narrowing, current.alertsOnly == batch.alertsOnly, current.endSequence > end { end = current.endSequence }
+        narrowing = UplinkNarrowing(alertsOnly: batch.alertsOnly, limit: max(1, batch.recordCount / 2), endSequence: end)
+        phase = .idle
+        startNextBatch(nowMs: nowMs, source: &source, sink: &sink)
     }
 
     /// The last block was acknowledged: the batch is delivered.
     mutating func complete<S: UplinkSource, D: DatagramSink>(nowMs: Int64, source: inout S, sink: inout D) {
         counters.batchesAcknowledged &+= 1
         counters.recordsForwarded &+= UInt64(truncatingIfNeeded: batch.recordCount.wide)
+        rejectedInARow = 0
         if batch.alertsOnly {
             if batch.endSequence > alertMark { alertMark = batch.endSequence }
         } else {

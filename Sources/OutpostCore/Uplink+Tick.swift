@@ -4,6 +4,7 @@ extension Uplink {
     /// - Complexity: O(maxRecordsPerBatch + scanBudget) source reads and O(batch bytes).
     public mutating func tick<S: UplinkSource, D: DatagramSink>(nowMs: Int64, source: inout S, sink: inout D) {
         bucket.refill(nowMs: nowMs)
+        refreshOldestPending(source: &source)
         switch phase {
         case .waitingAck:
             if nowMs >= deadlineMs { retransmitOrGiveUp(nowMs: nowMs, sink: &sink) }
@@ -13,11 +14,51 @@ extension Uplink {
                 fail(nowMs: nowMs)
             }
         case .backoff:
-            if nowMs >= deadlineMs { phase = .idle }
+            if nowMs >= deadlineMs {
+                endBackoff()
+            } else if probing && nowMs >= probeAtMs {
+                sendProbe(nowMs: nowMs, sink: &sink)
+            }
+        case .settingAside:
+            finishSetAside(source: &source)
         case .idle:
             break
         }
         if phase == .idle { startNextBatch(nowMs: nowMs, source: &source, sink: &sink) }
+    }
+
+    /// Reads the time of the first record after the cursor when it is not known yet, so the
+    /// forward lag is right whichever path (alerts first, records, or none during an outage) ran.
+    /// - Complexity: one source read, only while the time is unknown and records wait.
+    mutating func refreshOldestPending<S: UplinkSource>(source: inout S) {
+        if oldestPendingMs != nil || source.uplinkLastSequence <= cursor { return }
+        if source.uplinkRead(after: cursor, alertsOnly: false, budget: 1, into: &scratch) == .found {
+            oldestPendingMs = scratch.timestampMs
+        }
+    }
+
+    /// Passes the record being set aside once its marker is durable (the source offers it).
+    mutating func finishSetAside<S: UplinkSource>(source: inout S) {
+        guard let aside = setAside, let marker = aside.markerSequence, source.uplinkLastSequence >= marker else { return }
+        counters.recordsRejected &+= 1
+        rejectedInARow += 1
+        if aside.alertsOnly {
+            if aside.sequence > alertMark { alertMark = aside.sequence }
+        } else if aside.batchEnd > cursor {
+            moveCursor(to: aside.batchEnd)
+        }
+        setAside = nil
+        phase = .idle
+        // The search found its record: full batches again (another refused record in the rest
+        // starts a new search).
+        narrowing = nil
+    }
+
+    /// Ends the search for a refused record once the mark of its kind passed the refused batch.
+    mutating func endNarrowingIfPassed() {
+        guard let current = narrowing else { return }
+        let mark = current.alertsOnly ? max(alertMark, cursor) : cursor
+        if mark >= current.endSequence { narrowing = nil }
     }
 
     /// Builds the next batch (alerts first) and sends its first block; nothing when there is
@@ -26,14 +67,21 @@ extension Uplink {
         precondition(phase == .idle, "a batch is already in flight")
         let limit = min(settings.maxRecordsPerBatch, bucket.available)
         if limit < 1 { return }
+        endNarrowingIfPassed()
         var encoder = SenMLEncoder(buffer: batchBuffer, nodeId: settings.nodeId)
-        if let lastAlert = collectAlerts(limit: limit, source: &source, encoder: &encoder) {
-            send(&encoder, alertsOnly: true, endSequence: lastAlert, nowMs: nowMs, sink: &sink)
+        var alertLimit = limit
+        var recordLimit = limit
+        if let narrowing {
+            if narrowing.alertsOnly { alertLimit = min(limit, narrowing.limit) } else { recordLimit = min(limit, narrowing.limit) }
+        }
+        if let lastAlert = collectAlerts(limit: alertLimit, source: &source, encoder: &encoder) {
+            send(&encoder, alertsOnly: true, endSequence: lastAlert, lastRecord: lastAlert, nowMs: nowMs, sink: &sink)
             return
         }
-        let end = collectRecords(limit: limit, source: &source, encoder: &encoder)
+        var lastRecord: UInt64 = 0
+        let end = collectRecords(limit: recordLimit, source: &source, encoder: &encoder, lastRecord: &lastRecord)
         if encoder.recordCount > 0 {
-            send(&encoder, alertsOnly: false, endSequence: end, nowMs: nowMs, sink: &sink)
+            send(&encoder, alertsOnly: false, endSequence: end, lastRecord: lastRecord, nowMs: nowMs, sink: &sink)
         } else if end > cursor {
             // Only records this mode does not forward: the cursor passes them without a message.
             moveCursor(to: end)
@@ -74,7 +122,8 @@ extension Uplink {
     /// Puts the records after the cursor that the mode forwards into `encoder`, skipping alerts
     /// already delivered, until the batch is full or `scanBudget` records were skipped.
     /// - Returns: the sequence up to which the batch covers the log (the cursor after its ACK).
-    mutating func collectRecords<S: UplinkSource>(limit: Int, source: inout S, encoder: inout SenMLEncoder) -> UInt64 {
+    /// `lastRecord` becomes the sequence of the last record encoded.
+    mutating func collectRecords<S: UplinkSource>(limit: Int, source: inout S, encoder: inout SenMLEncoder, lastRecord: inout UInt64) -> UInt64 {
         var after = cursor
         var skipped = 0
         // Each pass adds or skips one record; both are bounded.
@@ -93,7 +142,9 @@ extension Uplink {
                     continue
                 }
                 switch encoder.append(scratch) {
-                case .appended: after = scratch.sequence
+                case .appended:
+                    after = scratch.sequence
+                    lastRecord = scratch.sequence
                 case .noRoom: return after
                 case .skipped:
                     counters.recordsMalformed &+= 1

@@ -13,8 +13,16 @@
 ///   batch is built again from the cursor (at-least-once).
 /// - Alerts first: undelivered alerts after the cursor go in alert-only batches before any other
 ///   batch; the records' batch skips alerts already delivered that way.
-/// - 5.03 waits Max-Age; any other 4.xx/5.xx is counted and retried after a backoff, so a
-///   refusing upstream never loses data silently.
+/// - 5.03 waits Max-Age; a refusal that retrying cannot fix (4.00, 4.13 without a smaller block,
+///   4.22) narrows the batch down to the refused record, which is set aside behind a durable
+///   *rejected by upstream* marker (`rejectionToRecord`, `rejectionRecorded`); any other 4.xx/5.xx
+///   is counted and retried after a backoff, so a refusing upstream never loses data silently.
+/// - While backing off after an exchange that got no answer the uplink pings the upstream (an
+///   empty CON, RFC 7252 §4.3) every 1–2 s; an answer ends the backoff, so the link's return is
+///   noticed at once. Pings go only while no exchange is outstanding (NSTART = 1), so with pings
+///   an unanswered exchange is given up early (`retransmitLimit`).
+/// - Only records the source offers are read (`UplinkSource.uplinkLastSequence`: the log's
+///   durable records), so nothing the upstream saw can be lost by a power cut and reused.
 public struct Uplink {
     public internal(set) var settings: UplinkSettings
     public internal(set) var counters = UplinkCounters()
@@ -46,6 +54,18 @@ public struct Uplink {
     var random: UplinkRandom
     /// Timestamp of the first record after the cursor, when known (for the forward lag).
     var oldestPendingMs: Int64? = nil
+    /// The search for a refused record, while one runs.
+    var narrowing: UplinkNarrowing? = nil
+    /// The refused record being set aside (phase `.settingAside`).
+    var setAside: UplinkSetAside? = nil
+    /// Records set aside since the last acknowledged batch (`UplinkSettings.maxRejectionsInARow`).
+    var rejectedInARow = 0
+    /// Pinging during a backoff: the next ping's time, and the last ping's message ID while it
+    /// waits for its answer.
+    var probing = false
+    var probeAtMs: Int64 = 0
+    var probeMessageID: UInt16 = 0
+    var probeOutstanding = false
 
     /// An uplink starting at `cursor` (the log's persisted forward cursor), its buffers carved
     /// from `arena` (`arenaBytes(after:settings:)` bytes).
@@ -85,15 +105,38 @@ public struct Uplink {
         return cursor
     }
 
-    /// When the uplink next needs a `tick` (a retransmission, response or backoff deadline, or the
-    /// rate limit), or nil when only new records or datagrams will give it work.
+    /// When the uplink next needs a `tick` (a retransmission, response or backoff deadline, a
+    /// ping, the rate limit, or soon while a set-aside marker becomes durable), or nil when only
+    /// new records or datagrams will give it work.
     public func wakeDeadlineMs(nowMs: Int64) -> Int64? {
         switch phase {
-        case .waitingAck, .waitingResponse, .backoff: return deadlineMs
+        case .waitingAck, .waitingResponse: return deadlineMs
+        case .backoff: return probing ? min(deadlineMs, probeAtMs) : deadlineMs
+        case .settingAside: return nowMs + Uplink.setAsidePollMs
         case .idle:
             let wait = bucket.msUntilOne
             return wait > 0 ? nowMs + wait : nil
         }
+    }
+
+    /// How often a set-aside checks whether its marker became durable (the daemon commits every
+    /// tick, or every 100 ms with batch durability).
+    static var setAsidePollMs: Int64 { 20 }
+
+    /// The sequence of a record the upstream refused for good, while the daemon has still to
+    /// append its *rejected by upstream* marker (LogMarkerPayload.rejectedByUpstream, value = this
+    /// sequence) and report it with `rejectionRecorded`; nil otherwise. Asked again until answered,
+    /// so a marker that could not be appended (a full log) is tried again on a later tick.
+    public var rejectionToRecord: UInt64? {
+        guard phase == .settingAside, let setAside, setAside.markerSequence == nil else { return nil }
+        return setAside.sequence
+    }
+
+    /// The marker for `rejectionToRecord` was appended under `markerSequence`. The uplink passes the
+    /// refused record once the source offers the marker (it is durable).
+    public mutating func rejectionRecorded(markerSequence: UInt64) {
+        precondition(rejectionToRecord != nil, "no rejection waits for its marker")
+        setAside!.markerSequence = markerSequence
     }
 
     /// The `/health` snapshot; `lastSequence` is the source's `uplinkLastSequence`.

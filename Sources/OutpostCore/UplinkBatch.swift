@@ -8,6 +8,9 @@ struct UplinkBatch: BitwiseCopyable, Sendable {
     var endSequence: UInt64 = 0
     /// Log records in the pack.
     var recordCount = 0
+    /// Log sequence of the last record encoded in the pack (the one set aside when the upstream
+    /// refuses a batch of one record for good).
+    var lastRecordSequence: UInt64 = 0
     /// The block being sent and the block size exponent (may shrink on the server's request).
     var blockNumber: UInt32 = 0
     var blockSizeExponent: UInt8 = 6

@@ -17,8 +17,18 @@ public struct UplinkCounters: BitwiseCopyable, Sendable, Equatable {
     public var timeouts: UInt64 = 0
     /// RST answers to our requests.
     public var resets: UInt64 = 0
-    /// 4.xx and 5.xx answers other than 5.03 (the batch is retried after a backoff).
+    /// 4.xx and 5.xx answers other than 5.03: the batch is retried after a backoff, or, for a
+    /// refusal about the records (`rejectedAnswers`), narrowed down.
     public var refused: UInt64 = 0
+    /// Refusals that retrying cannot fix (4.00, 4.13 without a smaller block, 4.22): the batch is
+    /// narrowed down to the refused record (docs/UPLINK_FORMAT.md §5).
+    public var rejectedAnswers: UInt64 = 0
+    /// Log records refused for good and set aside (a *rejected by upstream* marker names each).
+    public var recordsRejected: UInt64 = 0
+    /// CoAP pings sent while backing off after a failed exchange, and those answered (each answer
+    /// ends the backoff).
+    public var probesSent: UInt64 = 0
+    public var probesAnswered: UInt64 = 0
     /// 5.03 answers (the uplink waits Max-Age).
     public var serviceUnavailable: UInt64 = 0
     /// Datagrams from the upstream that matched no exchange, or did not parse.

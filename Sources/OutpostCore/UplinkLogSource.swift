@@ -5,7 +5,9 @@
 /// around the uplink's calls; both are plain value moves, without allocation.
 public struct UplinkLogSource<Device: LogDevice>: UplinkSource {
     public var store: LogStore<Device>
-    /// Forward only records known durable (`--durability sync`), else every record written.
+    /// Forward only records known durable (the daemon: `--durability sync` and `batch`), else every
+    /// record written (`none`, which never syncs). Durable-only keeps a power cut from taking back
+    /// a record the upstream already has, and from handing its sequence to another record.
     public var durableOnly: Bool
     var reader = LogReader(from: 1)
     var alertReader = LogReader(from: 1)

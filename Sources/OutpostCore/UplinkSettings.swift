@@ -25,6 +25,16 @@ public struct UplinkSettings: BitwiseCopyable, Sendable {
     /// Backoff after a failed or refused batch: base × 2^(failures − 1), capped, with jitter.
     public var backoffBaseMs: Int64 = 1_000
     public var backoffCapMs: Int64 = 60_000
+    /// While backing off after an exchange that got no answer, a CoAP ping goes to the upstream at
+    /// once and then every `probeIntervalMs` + uniform(0 … `probeJitterMs`); its answer ends the
+    /// backoff. Pinging also makes `maxRetransmit` smaller (`Uplink.retransmitLimit`). 0 turns
+    /// probing off.
+    public var probeIntervalMs: Int64 = 1_000
+    public var probeJitterMs: Int64 = 1_000
+    /// Records refused for good that are set aside in a row, with no batch acknowledged between
+    /// them, before further such refusals are treated as retryable: an upstream that refuses
+    /// everything (a misconfigured receiver) must not make the uplink pass the whole log.
+    public var maxRejectionsInARow: Int = 8
     /// How long to wait for a separate response after an empty ACK.
     public var responseTimeoutMs: Int64 = 30_000
     /// Records looked at per source read while searching for alerts or skipping records the mode
@@ -50,6 +60,7 @@ public struct UplinkSettings: BitwiseCopyable, Sendable {
     /// Checks every field (traps on a configuration error: it is a start-up bug, not a run-time event).
     func validate() {
         precondition(nodeId.count > 0, "the uplink needs a node id")
+        precondition(SenMLEncoder.isAlphanumeric(nodeId[0]), "a SenML name starts with a letter or digit (RFC 8428 §4.5.1)")
         precondition(upstream.kind != Endpoint.kindSerial, "the upstream is a UDP endpoint")
         precondition(burstRecords >= 1 && burstRecords <= 1_000_000, "burst out of range")
         precondition(maxRecordsPerBatch >= 1 && maxRecordsPerBatch <= 65_536, "records per batch out of range")
@@ -61,5 +72,7 @@ public struct UplinkSettings: BitwiseCopyable, Sendable {
         precondition(backoffBaseMs >= 1 && backoffCapMs >= backoffBaseMs && backoffCapMs <= 86_400_000, "backoff out of range")
         precondition(responseTimeoutMs >= 1, "response timeout out of range")
         precondition(scanBudget >= 1, "scan budget must be positive")
+        precondition(probeIntervalMs >= 0 && probeJitterMs >= 0 && probeIntervalMs + probeJitterMs <= 600_000, "probe interval out of range")
+        precondition(maxRejectionsInARow >= 0, "rejections in a row must not be negative")
     }
 }

@@ -4,8 +4,8 @@
 /// Sequences are the log's record sequences: ≥ 1, increasing, possibly with gaps (records lost to
 /// a drop or to corruption are simply never returned).
 public protocol UplinkSource {
-    /// Sequence of the newest record the uplink may forward (with `--durability sync`: the newest
-    /// durable one), 0 when there is none.
+    /// Sequence of the newest record the uplink may forward (the log's newest durable one, except
+    /// with `--durability none`), 0 when there is none. Nothing after it is ever read.
     var uplinkLastSequence: UInt64 { get }
 
     /// Reads into `record` the first record with a sequence above `sequence` (only alert records,

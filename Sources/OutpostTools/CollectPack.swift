@@ -92,7 +92,7 @@ enum CollectPack {
 
     /// The JSON line of one log record (docs/UPLINK_FORMAT.md §3.5 tells the kinds apart).
     static func jsonLine(_ record: LogRecord) -> String {
-        var out = "{\"node\":" + json(record.node) + ",\"seq\":" + String(record.sequence)
+        var out = "{\"node\":" + json(unescapeName(record.node)) + ",\"seq\":" + String(record.sequence)
         let first = record.records[0]
         let time = first.fields["t"]?.number.map(number) ?? "null"
         let parts = first.name.split(separator: "/").map(String.init)
@@ -103,20 +103,23 @@ enum CollectPack {
             return out
         }
         if let state = first.fields["vs"]?.text, let alertAt = parts.lastIndex(of: "alert") {
-            let sensor = parts[..<alertAt].joined(separator: "/")
+            let sensor = unescapeName(parts[..<alertAt].joined(separator: "/"))
             let pieces = state.split(separator: ":").map(String.init)
+            // Uplink format 2: the value, unit and threshold are in the `<kind>/value` record (format
+            // 1 had them in the state record itself).
+            let valueFields = record.records.first { $0.name == first.name + "/value" }?.fields ?? first.fields
             out += ",\"sensor\":" + json(sensor) + ",\"type\":\"alert\",\"time\":" + time
             out += ",\"kind\":" + json(parts.last ?? "") + ",\"state\":" + json(pieces.first ?? "")
             out += ",\"severity\":" + json(pieces.count > 1 ? pieces[1] : "")
-            out += ",\"value\":" + (first.fields["v"]?.number.map(number) ?? "null")
-            out += ",\"unit\":" + (first.fields["u"]?.text.map(json) ?? "null")
-            out += ",\"threshold\":" + (first.fields["thr"]?.number.map(number) ?? "null")
+            out += ",\"value\":" + (valueFields["v"]?.number.map(number) ?? "null")
+            out += ",\"unit\":" + (valueFields["u"]?.text.map(json) ?? "null")
+            out += ",\"threshold\":" + (valueFields["thr"]?.number.map(number) ?? "null")
             if let feature = first.fields["feat"]?.text { out += ",\"feature\":" + json(feature) }
             if let confidence = first.fields["conf"]?.number { out += ",\"confidence\":" + number(confidence) }
             return out + "}"
         }
         if let window = first.fields["win"] {
-            let sensor = parts.dropLast(2).joined(separator: "/")
+            let sensor = unescapeName(parts.dropLast(2).joined(separator: "/"))
             out += ",\"sensor\":" + json(sensor) + ",\"type\":\"summary\",\"time\":" + time
             out += ",\"window_s\":" + (window.number.map(number) ?? "null")
             var stats: [(String, [(String, String)])] = []
@@ -139,12 +142,30 @@ enum CollectPack {
             out += ",\"status\":{" + status.map { json($0.0) + ":" + $0.1 }.joined(separator: ",") + "}}"
             return out
         }
-        let sensor = parts.dropLast().joined(separator: "/")
+        let sensor = unescapeName(parts.dropLast().joined(separator: "/"))
         out += ",\"sensor\":" + json(sensor) + ",\"type\":\"reading\",\"time\":" + time + ",\"values\":{"
         out += record.records.map { name, fields in
             json(String(name.split(separator: "/").last ?? "")) + ":" + (fields["v"]?.number.map(number) ?? "null")
         }.joined(separator: ",")
         return out + "}}"
+    }
+
+    /// A node id or sensor name as the node has it: `:` and two hex digits stand for a byte
+    /// outside the SenML name characters (docs/UPLINK_FORMAT.md §2); anything else is kept.
+    static func unescapeName(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x3A, i + 2 < bytes.count, let byte = UInt8(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                out.append(byte)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A JSON string literal.

@@ -139,8 +139,10 @@ struct DaemonFlags {
             guard let level = LogLevel(name: value) else { return Refusal(reason: "wants error, warning, notice, info or debug") }
             logLevel = level
         case .nodeId:
-            guard let name = SensorName(value.bindMemory(to: UInt8.self).span) else {
-                return Refusal(reason: "wants 1 to 32 printable ASCII bytes without space, quote, comma or backslash")
+            // The node id starts every SenML name the uplink sends, and RFC 8428 §4.5.1 wants a
+            // name to start with a letter or digit.
+            guard let name = SensorName(value.bindMemory(to: UInt8.self).span), SenMLEncoder.isAlphanumeric(name[0]) else {
+                return Refusal(reason: "wants 1 to 32 printable ASCII bytes starting with a letter or digit, without space, quote, comma or backslash")
             }
             nodeId = name
         }

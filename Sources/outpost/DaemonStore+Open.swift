@@ -171,7 +171,10 @@ extension DaemonStore {
             }
         }
         lastOpenError = 0
-        source = UplinkLogSource(store: store, durableOnly: durability == .sync)
+        // Only durable records leave (sync and batch): a power cut must not take back a record the
+        // upstream has, nor let its sequence be reused. `none` never syncs, so nothing would ever
+        // be durable: there the uplink forwards what was written (docs/UPLINK_FORMAT.md §5).
+        source = UplinkLogSource(store: store, durableOnly: durability != .none)
         lastSyncMs = nowMs
         reportRecovery(store, &err)
         if let settings = uplinkSettings {

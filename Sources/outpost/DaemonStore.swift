@@ -139,14 +139,30 @@ struct DaemonStore: OutboxConsumer {
         if uplink == nil || source == nil { return }
         if let cursor = uplink!.takeCursorUpdate() { source!.store.setCursor(cursor) }
         uplink!.tick(nowMs: nowMs, source: &source!, sink: &uplinkSink)
-        if let cursor = uplink!.takeCursorUpdate() { source!.store.setCursor(cursor) }
+        afterUplink(nowMs: nowMs)
     }
 
     /// Hands one datagram from the upstream to the uplink.
     mutating func receiveUplink(_ bytes: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64) {
         if uplink == nil || source == nil { return }
         uplink!.receive(bytes, from: peer, nowMs: nowMs, source: &source!, sink: &uplinkSink)
+        afterUplink(nowMs: nowMs)
+    }
+
+    /// Persists a moved cursor, and appends the *rejected by upstream* marker of a record the
+    /// upstream refused for good (docs/LOG_FORMAT.md §4.4), through the same append path as every
+    /// other record; the uplink passes the record once the marker is durable. A marker the log
+    /// cannot take now (full, no space) is tried again on the next tick.
+    mutating func afterUplink(nowMs: Int64) {
         if let cursor = uplink!.takeCursorUpdate() { source!.store.setCursor(cursor) }
+        guard let rejected = uplink!.rejectionToRecord else { return }
+        do {
+            let marker = LogMarkerPayload(code: LogMarkerPayload.rejectedByUpstream, value: rejected)
+            let sequence = try source!.store.append(marker: marker, timestampMs: nowMs)
+            uplink!.rejectionRecorded(markerSequence: sequence)
+        } catch {
+            if case .failed(let code) = error { fail(code, "write") }
+        }
     }
 
     /// When the loop must wake for the store: the uplink's deadline, batch's sync timer, a reopen.

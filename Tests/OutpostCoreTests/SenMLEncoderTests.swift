@@ -68,7 +68,7 @@ final class SenMLEncoderTests: XCTestCase {
         }
     }
 
-    func testAlertIsOneRecordWithStateSeverityValueAndThreshold() throws {
+    func testAlertIsAStateRecordAndAValueRecordEachWithOneValueField() throws {
         var raised = TestRecords.alert("s1", raised: true, kind: .threshold, severity: .critical, feature: .temperature, value: 45_250, threshold: 40_000)
         raised.sequence = 9
         var cleared = TestRecords.alert("s1", raised: false, kind: .anomaly, severity: .warning, feature: nil, value: 32_768, threshold: 45_000, confidenceQ16: 49_152)
@@ -78,20 +78,68 @@ final class SenMLEncoderTests: XCTestCase {
         let (bytes, outcomes) = pack([raised, cleared, offline])
         XCTAssertEqual(outcomes, [.appended, .appended, .appended])
         let records = try UplinkPackRecord.decodePack(bytes)
-        XCTAssertEqual(records.map(\.name), ["s1/alert/threshold", "s1/alert/anomaly", "s2/alert/offline"])
-        XCTAssertEqual(records.map(\.stringValue), ["raised:critical", "cleared:warning", "raised:major"])
-        XCTAssertEqual(records.map(\.unit), ["Cel", "/", "s"])
-        XCTAssertEqual(records.map(\.value), [45.25, 0.5, 301])
-        XCTAssertEqual(records.map { $0.fields["thr"]?.number }, [40, 45_000.0 / 65_536, 300])
-        XCTAssertEqual(records[0].fields["feat"], .text("temperature"))
-        XCTAssertNil(records[1].fields["feat"])
-        XCTAssertEqual(records[1].fields["conf"], .float(0.75))
-        XCTAssertNil(records[0].fields["conf"])
-        XCTAssertEqual(records.map(\.sequence), [9, 10, 11])
-        // The core decoder accepts the pack and counts the alerts as unknown quantities.
+        XCTAssertEqual(records.map(\.name), [
+            "s1/alert/threshold", "s1/alert/threshold/value", "s1/alert/anomaly", "s1/alert/anomaly/value",
+            "s2/alert/offline", "s2/alert/offline/value",
+        ])
+        XCTAssertEqual(records.map(\.sequence), [9, 9, 10, 10, 11, 11])
+        // RFC 8428 §4.3: exactly one value field per record.
+        for record in records {
+            let values = ["v", "vs", "vb", "vd"].filter { record.fields[$0] != nil }
+            XCTAssertEqual(values.count, 1, "\(record.name ?? "?"): \(values)")
+        }
+        let states = records.filter { $0.stringValue != nil }
+        let values = records.filter { $0.stringValue == nil }
+        XCTAssertEqual(states.map(\.stringValue), ["raised:critical", "cleared:warning", "raised:major"])
+        XCTAssertEqual(states.map(\.unit), [nil, nil, nil], "a string value has no unit")
+        XCTAssertEqual(values.map(\.unit), ["Cel", "/", "s"])
+        XCTAssertEqual(values.map(\.value), [45.25, 0.5, 301])
+        XCTAssertEqual(values.map { $0.fields["thr"]?.number }, [40, 45_000.0 / 65_536, 300])
+        XCTAssertEqual(states[0].fields["feat"], .text("temperature"))
+        XCTAssertNil(states[1].fields["feat"])
+        XCTAssertEqual(states[1].fields["conf"], .float(0.75))
+        XCTAssertNil(states[0].fields["conf"])
+        XCTAssertEqual(records.map(\.time), records.map { _ in Double(TestRecords.startMs) / 1000 })
+        // The core decoder accepts the pack and counts the alert records as unknown quantities.
         let (result, _) = try coreDecode(bytes)
         XCTAssertEqual(result.readingCount, 0)
-        XCTAssertEqual(result.unknownQuantityCount, 3)
+        XCTAssertEqual(result.unknownQuantityCount, 6)
+    }
+
+    func testNamesAreEscapedToTheRFC8428NameCharacters() throws {
+        var record = TestRecords.reading("a#b:c%d(e)", features: [(.temperature, 1_000)])
+        record.sequence = 1
+        let (bytes, _) = pack([record], node: "gw!1")
+        let records = try UplinkPackRecord.decodePack(bytes)
+        XCTAssertEqual(records.first?.baseName, "gw:211/")
+        XCTAssertEqual(records.first?.name, "a:23b:3Ac:25d:28e:29/temperature")
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-:./_")
+        for record in records {
+            let full = (records.first?.baseName ?? "") + (record.name ?? "")
+            XCTAssertTrue(full.allSatisfy { allowed.contains($0) }, full)
+        }
+        // Names made only of allowed bytes are unchanged.
+        let plain = try UplinkPackRecord.decodePack(pack([TestRecords.reading("sensor_01.a-b/c")]).0)
+        XCTAssertEqual(plain.first?.name, "sensor_01.a-b/c/temperature")
+    }
+
+    func testLargestRecordWithEscapedNamesFitsTheDeclaredBound() throws {
+        // Every byte of both names escaped: the worst case of maxLogRecordBytes.
+        var summary = WindowSummary(span: .oneHour)
+        summary.normalCount = .max
+        for i in 0..<Feature.count {
+            summary.features[i] = FeatureStats(count: .max, mean: .min + 1, standardDeviation: .max, minimum: .min + 3, maximum: .max - 1, saturated: true)
+        }
+        let name: StaticString = "%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%"
+        var record = LogRecord()
+        record.type = .windowSummary
+        record.sequence = .max
+        record.timestampMs = TestRecords.startMs + 1
+        TestRecords.payload(&record) { LogSummaryPayload(name: SensorName(name), summary: summary).encode(into: $0) }
+        let (bytes, outcomes) = pack([record], node: "A%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%")
+        XCTAssertEqual(outcomes, [.appended])
+        XCTAssertGreaterThan(bytes.count, 4096, "the escaped names make it larger than before")
+        XCTAssertLessThanOrEqual(bytes.count, SenMLEncoder.maxLogRecordBytes)
     }
 
     func testSummaryHasStatisticsPerFeatureAndStatusCounts() throws {
@@ -226,6 +274,59 @@ final class SenMLEncoderTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0, "cbor2 could not decode the pack")
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), #"[["s1/temperature", null, 41], ["sensor-001/alert/threshold", "raised:major", 42]]"#)
+        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), #"[["s1/temperature", null, 41], ["sensor-001/alert/threshold", "raised:major", 42], ["sensor-001/alert/threshold/value", null, 42]]"#)
+    }
+    func testEveryRecordTypePassesTheStrictRFC8428Checker() throws {
+        // Every log record type and variant in one pack, checked by the interop tests' strict
+        // receiver (Tests/Interop/senml_strict.py, written from RFC 8428, not from this encoder).
+        var records: [LogRecord] = []
+        records.append(TestRecords.reading("s1", features: [(.temperature, -12_345), (.humidity, 55_000), (.pressure, 1_013_251), (.vibration, 7), (.power, 1_500_000)], batteryMilliPercent: 87_500))
+        records.append(TestRecords.reading("we(ird)#name%", timestampMs: TestRecords.startMs + 1))
+        for kind in [AlertKind.threshold, .anomaly, .critical, .anomalyRate, .offline, .lowBattery] {
+            for raised in [true, false] {
+                let feature: Feature? = kind == .threshold ? .pressure : nil
+                records.append(TestRecords.alert("s2", raised: raised, kind: kind, severity: raised ? .critical : .warning, feature: feature,
+                                                 value: -7_001, threshold: 65_536, confidenceQ16: kind == .anomaly ? 65_535 : 0))
+            }
+        }
+        for span in [WindowSpan.oneMinute, .fiveMinutes, .fifteenMinutes, .oneHour] { records.append(TestRecords.summary("s3", span: span, features: 5)) }
+        records.append(TestRecords.summary("s4", features: 0))
+        for code in [LogMarkerPayload.started, LogMarkerPayload.readingsDropped, LogMarkerPayload.alertsDropped, LogMarkerPayload.rejectedByUpstream, 99] {
+            records.append(TestRecords.marker(code: code, value: UInt64.max))
+        }
+        for i in records.indices { records[i].sequence = UInt64(i + 1) }
+        let (bytes, outcomes) = pack(records, node: "n0de:#1", capacity: 65_536)
+        XCTAssertTrue(outcomes.allSatisfy { $0 == .appended })
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let venvPython = root.appendingPathComponent("build/venv/bin/python3").path
+        let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "python3"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("uplink-strict-\(getpid()).cbor")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = """
+            import sys; sys.path.insert(0, sys.argv[2])
+            try:
+                import cbor2
+            except ImportError:
+                print("SKIP"); sys.exit(0)
+            from senml_strict import check_pack, Invalid
+            try:
+                records = check_pack(open(sys.argv[1], "rb").read())
+            except Invalid as e:
+                print("INVALID " + str(e)); sys.exit(0)
+            print("OK %d %d" % (len(records), len({r["seq"] for r in records})))
+            """
+        process.arguments = [python, "-c", script, file.path, root.appendingPathComponent("Tests/Interop").path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text == "SKIP" { throw XCTSkip("python3 with cbor2 is not installed") }
+        let senmlCount = try UplinkPackRecord.decodePack(bytes).count
+        XCTAssertEqual(text, "OK \(senmlCount) \(records.count)", "the strict checker refused the pack")
     }
 }

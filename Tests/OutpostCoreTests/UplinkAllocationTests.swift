@@ -109,4 +109,106 @@ final class UplinkAllocationTests: XCTestCase {
         XCTAssertEqual(uplink.counters.recordsForwarded, UInt64(Self.recordCount))
         XCTAssertGreaterThan(uplink.counters.datagramsSent, uplink.counters.batchesSent, "some batches needed Block1")
     }
+    /// The other steady states: outages (retransmissions, backoffs, pings and their answers) and
+    /// refused records (halving, set-aside markers appended to the source), every malloc counted.
+    func testOutagesPingsAndRejectionsAllocateNothing() {
+        let upstream = Endpoint.ipv4(127, 0, 0, 1, port: 5683)
+        var settings = UplinkSettings(upstream: upstream, path: UplinkPath("ingest"), nodeId: SensorName("node-1"))
+        settings.maxRecordsPerBatch = 24
+        settings.maxRejectionsInARow = 1_000_000
+        let arenaBytes = Uplink.arenaBytes(after: 0, settings: settings)
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
+        defer { memory.deallocate() }
+        var arena = Arena(base: memory, sizeBytes: arenaBytes)
+        var nowMs = TestRecords.startMs
+        var uplink = Uplink(arena: &arena, settings: settings, cursor: 0, nowMs: nowMs)
+        let ring = UnsafeMutableBufferPointer<LogRecord>.allocate(capacity: 4_096)
+        ring.initialize(repeating: LogRecord())
+        defer { ring.deallocate() }
+        var source = UplinkMemorySource(records: ring)
+        let sinkMemory = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 * SlotSink.slotBytes, alignment: 16)
+        defer { sinkMemory.deallocate() }
+        var sink = SlotSink(memory: sinkMemory)
+        let request = UnsafeMutableRawBufferPointer.allocate(byteCount: SlotSink.slotBytes, alignment: 16)
+        let answer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
+        defer { request.deallocate(); answer.deallocate() }
+        let templates = [
+            TestRecords.reading(features: [(.temperature, 21_125), (.humidity, 40_000)]),
+            TestRecords.alert(),
+            TestRecords.reading("poison", features: [(.temperature, 1)]),
+        ]
+        let total = 60_000
+        var appended = 0
+        var poisoned = 0
+        // The pack being received: its token, and whether a block held the poison sensor's name.
+        var packToken = CoAPToken()
+        var packPoisoned = false
+        var counting = false
+        for _ in 0..<2_000_000 {
+            if appended >= total && uplink.cursor >= source.uplinkLastSequence { break }
+            // Warm-up: a first set-aside and a first answered ping run before counting starts.
+            if !counting && uplink.counters.recordsRejected >= 1 && uplink.counters.probesAnswered >= 1 {
+                malloc_counter_start()
+                counting = true
+            }
+            // Two records per 5 ms pass (400/s), so the run spans both kinds of outage.
+            var added = 0
+            while appended < total && added < 2 && source.uplinkLastSequence - uplink.cursor < 4_000 {
+                added += 1
+                let kind = appended % 997 == 500 ? 2 : (appended % 50 == 49 ? 1 : 0)
+                if kind == 2 { poisoned += 1 }
+                var record = templates[kind]
+                record.timestampMs = nowMs
+                source.append(record)
+                appended += 1
+            }
+            // Down 10 s (pings answer while a block is retransmitted) and 110 s (the exchange gives
+            // up after about 62-93 s, backoffs) of every 150 s of simulated time.
+            let second = (nowMs / 1_000) % 150
+            let linkUp = !((second >= 10 && second < 20) || (second >= 30 && second < 140))
+            uplink.tick(nowMs: nowMs, source: &source, sink: &sink)
+            while let size = sink.pop(into: request) {
+                if !linkUp { continue }
+                let message = try! CoAPMessage(parsing: UnsafeRawBufferPointer(rebasing: request[0..<size]))
+                if message.type != .confirmable { continue }
+                if message.code == .empty {
+                    let rst = try! CoAPMessageWriter(buffer: answer, type: .reset, code: .empty, messageID: message.messageID)
+                    uplink.receive(rst.message, from: upstream, nowMs: nowMs, source: &source, sink: &sink)
+                    continue
+                }
+                let block = try! message.block1()
+                if block == nil || block!.number == 0 || message.token != packToken {
+                    packToken = message.token
+                    packPoisoned = false
+                }
+                let payload = message.payload
+                if payload.count >= 6 {
+                    for i in 0...(payload.count - 6) where payload[i] == 0x70 && payload[i + 1] == 0x6F && payload[i + 2] == 0x69
+                        && payload[i + 3] == 0x73 && payload[i + 4] == 0x6F && payload[i + 5] == 0x6E {
+                        packPoisoned = true
+                    }
+                }
+                let more = block?.more == true
+                let code: CoAPCode = more ? .continue : (packPoisoned ? .badRequest : .changed)
+                var writer = try! CoAPMessageWriter(buffer: answer, type: .acknowledgement, code: code, messageID: message.messageID, token: message.token)
+                if let block { try! writer.appendOption(.block1, uint: block.value) }
+                uplink.receive(writer.message, from: upstream, nowMs: nowMs, source: &source, sink: &sink)
+            }
+            if let rejected = uplink.rejectionToRecord {
+                var marker = TestRecords.marker(code: LogMarkerPayload.rejectedByUpstream, value: rejected)
+                marker.timestampMs = nowMs
+                uplink.rejectionRecorded(markerSequence: source.append(marker))
+            }
+            _ = uplink.takeCursorUpdate()
+            nowMs += 5
+        }
+        let allocations = malloc_counter_stop()
+        print("uplink allocations with outages and rejections: \(allocations); \(uplink.counters.recordsRejected) rejected, \(uplink.counters.probesSent) pings, \(uplink.counters.timeouts) timeouts")
+        XCTAssertTrue(counting)
+        XCTAssertEqual(allocations, 0)
+        XCTAssertEqual(uplink.cursor, source.uplinkLastSequence)
+        XCTAssertEqual(uplink.counters.recordsRejected, UInt64(poisoned))
+        XCTAssertGreaterThan(uplink.counters.probesAnswered, 0)
+        XCTAssertGreaterThan(uplink.counters.timeouts, 0)
+    }
 }

@@ -5,7 +5,8 @@ import XCTest
 /// jitter replayed exactly; Block1 splitting.
 final class UplinkRetransmissionTests: XCTestCase {
     func testRetransmissionTimesAreExactThenBackoff() {
-        let h = UplinkHarness { $0.seed = 7 }
+        // Probing off: this is the timing of RFC 7252 alone (pings: UplinkProbeTests).
+        let h = UplinkHarness { $0.seed = 7; $0.probeIntervalMs = 0 }
         h.appendReadings(1)
         h.server.policy = { _ in .drop }
         let start = h.nowMs
@@ -28,7 +29,7 @@ final class UplinkRetransmissionTests: XCTestCase {
     }
 
     func testBackoffDoublesUpToTheCapAndStateShowsIt() {
-        let h = UplinkHarness { $0.seed = 3; $0.maxRetransmit = 0; $0.ackTimeoutMs = 1_000; $0.ackRandomFactorMilli = 1_000; $0.backoffBaseMs = 2_000; $0.backoffCapMs = 16_000 }
+        let h = UplinkHarness { $0.seed = 3; $0.maxRetransmit = 0; $0.ackTimeoutMs = 1_000; $0.ackRandomFactorMilli = 1_000; $0.backoffBaseMs = 2_000; $0.backoffCapMs = 16_000; $0.probeIntervalMs = 0 }
         h.appendReadings(1)
         h.server.policy = { _ in .drop }
         var states: [UplinkLinkState] = []
@@ -103,7 +104,7 @@ final class UplinkRetransmissionTests: XCTestCase {
     }
 
     func testDuplicatesOnlyForUnacknowledgedBatches() {
-        let h = UplinkHarness { $0.maxRecordsPerBatch = 7; $0.seed = 11; $0.maxRetransmit = 1 }
+        let h = UplinkHarness { $0.maxRecordsPerBatch = 7; $0.seed = 11; $0.maxRetransmit = 1; $0.probeIntervalMs = 0 }
         var random = UplinkRandom(seed: 99)
         // Lose about a third of the answers: some batches are retried after a failed exchange.
         h.server.policy = { _ in random.upTo(2) == 0 ? .loseAnswer : .accept }

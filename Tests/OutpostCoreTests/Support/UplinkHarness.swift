@@ -252,6 +252,15 @@ final class FakeUpstream {
     func handle(_ bytes: [UInt8]) -> [[UInt8]] {
         let request = Reply(bytes)
         if request.type == .acknowledgement || request.type == .reset { return [] }
+        if request.code == .empty {
+            // A CoAP ping (RFC 7252 §4.3): answered with RST unless the policy drops or loses it
+            // (the link is down).
+            pings.append(request)
+            switch policy(request) {
+            case .drop, .loseAnswer: return []
+            default: return [Request.make(.reset, .empty, mid: request.messageID, token: [])]
+            }
+        }
         requests.append(request)
         let action = policy(request)
         if case .drop = action { return [] }
@@ -267,6 +276,8 @@ final class FakeUpstream {
     }
 
     var answered: [UInt16: [[UInt8]]] = [:]
+    /// Pings received (answered by RST unless `policy` says `.drop` or `.loseAnswer`).
+    var pings: [Reply] = []
 
     func process(_ request: Reply, _ action: UpstreamAction) -> [[UInt8]] {
         if case .reset = action { return [Request.make(.reset, .empty, mid: request.messageID, token: [])] }
@@ -327,6 +338,8 @@ final class UplinkHarness {
     /// Every datagram the uplink sent: (time, message).
     var sent: [(ms: Int64, reply: Reply)] = []
     var cursorUpdates: [UInt64] = []
+    /// When the uplink sent each CoAP ping.
+    var pingsSent: [Int64] = []
 
     init(settings configure: (inout UplinkSettings) -> Void = { _ in }, ringCapacity: Int = 4096, cursor: UInt64 = 0) {
         var settings = UplinkSettings(upstream: UplinkHarness.upstream, path: UplinkPath("ingest/senml"), nodeId: SensorName("node-1"))
@@ -366,7 +379,8 @@ final class UplinkHarness {
             for (peer, bytes) in out {
                 precondition(peer == UplinkHarness.upstream)
                 let reply = Reply(bytes)
-                sent.append((nowMs, reply))
+                // Pings are kept apart, so the exchanges' timing reads as before.
+                if reply.type == .confirmable && reply.code == .empty { pingsSent.append(nowMs) } else { sent.append((nowMs, reply)) }
                 for answer in server.handle(bytes) {
                     answer.withUnsafeBytes { uplink.receive($0, from: UplinkHarness.upstream, nowMs: nowMs, source: &source, sink: &sink) }
                 }
@@ -378,6 +392,20 @@ final class UplinkHarness {
     func tick() {
         uplink.tick(nowMs: nowMs, source: &source, sink: &sink)
         pump()
+        recordRejection()
+    }
+
+    /// Sequences set aside, in the order their markers were appended (as the daemon does it).
+    var markersAppended: [UInt64] = []
+    /// False to act as a log that cannot take the marker now.
+    var markerRoom = true
+
+    /// Appends the *rejected by upstream* marker the uplink asks for, as the daemon does.
+    func recordRejection() {
+        guard markerRoom, let rejected = uplink.rejectionToRecord else { return }
+        let marker = source.append(TestRecords.marker(code: LogMarkerPayload.rejectedByUpstream, value: rejected, timestampMs: nowMs))
+        markersAppended.append(rejected)
+        uplink.rejectionRecorded(markerSequence: marker)
     }
 
     /// Advances the clock to `targetMs`, ticking at every uplink deadline and at least every `stepMs`.
