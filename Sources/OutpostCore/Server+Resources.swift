@@ -131,7 +131,6 @@ extension Server {
             counter(&w, "batches_acknowledged", u.counters.batchesAcknowledged)
             counter(&w, "retransmissions", u.counters.retransmissions)
             counter(&w, "timeouts", u.counters.timeouts)
-            counter(&w, "records_rejected", u.counters.recordsRejected)
             w.endMap()
         }
     }

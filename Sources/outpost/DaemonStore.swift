@@ -204,10 +204,9 @@ struct DaemonStore: OutboxConsumer {
         if let uplink, let source {
             s.uplinkEnabled = true
             s.uplink = uplink.health(nowMs: nowMs, lastSequence: source.uplinkLastSequence)
-            // Hook for `/health`'s `records_rejected` reason: the uplink's count of records the
-            // upstream refused for good. Until the uplink counts records, its refused answers
-            // (4.xx/5.xx other than 5.03) stand in, so a refusing upstream still shows.
-            s.recordsRejected = uplink.counters.refused
+            // `/health`'s `records_rejected` reason: records the upstream refused for good and
+            // the uplink set aside behind a marker.
+            s.recordsRejected = uplink.counters.recordsRejected
         } else if uplinkSettings != nil {
             s.uplinkEnabled = true
             s.uplink.state = .down
