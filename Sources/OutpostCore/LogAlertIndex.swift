@@ -7,7 +7,9 @@
 /// no longer matters (forwarded, or erased) are reclaimed when the table fills
 /// (`reclaim(atOrBelow:)`, by the store). A key that finds no slot even then is *untracked*:
 /// `newest` answers nil for it and a drop copies its alerts as if each were the newest (never
-/// losing an alert for want of a slot); `overflows` counts such refusals.
+/// losing an alert for want of a slot); `overflows` counts such records. While untracked records
+/// are in the log the store inserts no new key (`note(insert: false)`): a key inserted then could
+/// have untracked newer records, and its entry would make a drop take them for superseded.
 ///
 /// Why in memory and not a scan of the later segments at each drop: that scan would read the
 /// whole log per segment dropped. The table is rebuilt by one pass over the live segments when
@@ -26,7 +28,7 @@ struct LogAlertIndex {
     /// probes stay short).
     private(set) var count = 0
     let limit: Int
-    /// Keys that could not be tracked because every usable slot held a key that still mattered.
+    /// Alert records that could not be tracked (their key had no slot).
     var overflows: UInt64 = 0
 
     /// A table for `keys` keys.
@@ -103,11 +105,11 @@ struct LogAlertIndex {
     }
 
     /// Records that `sequence` is an alert record of the key at the start of `payload` (the
-    /// newest when it is larger than what the slot holds). Returns false when the key needs a
-    /// slot and none is free (the caller may `reclaim` and try again); true otherwise, also for
-    /// a payload without a valid name field (nothing to track).
+    /// newest when it is larger than what the slot holds). Returns false when the key has no slot
+    /// and either `insert` is false or none is free (the caller may `reclaim` and try again);
+    /// true otherwise, also for a payload without a valid name field (nothing to track).
     /// - Complexity: O(probe length).
-    mutating func note(payload: UnsafeRawBufferPointer, sequence: UInt64, original: UInt64) -> Bool {
+    mutating func note(payload: UnsafeRawBufferPointer, sequence: UInt64, original: UInt64, insert: Bool = true) -> Bool {
         precondition(sequence > 0)
         let length = LogAlertIndex.keyLength(payload)
         if length == 0 { return true }
@@ -121,7 +123,7 @@ struct LogAlertIndex {
             }
             return true
         }
-        if i < 0 || count >= limit { return false }
+        if !insert || i < 0 || count >= limit { return false }
         let base = i * LogAlertIndex.keyBytes
         for j in 0..<length { keys[base + j] = key[j] }
         hashes[i] = hash

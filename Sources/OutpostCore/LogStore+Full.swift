@@ -203,12 +203,22 @@ extension LogStore {
         droppingSegment = -1
     }
 
-    /// Notes an alert record just placed in the alert index; when no slot is free, entries that no
-    /// longer matter are reclaimed first (`alertReclaimFloor`).
+    /// Notes an alert record just placed (or found by a rebuild) in the alert index; when no slot
+    /// is free, entries that no longer matter are reclaimed first (`alertReclaimFloor`). A record
+    /// still without a slot is untracked, and so is every key not yet in the table until the last
+    /// untracked record is forwarded or erased (`LogAlertIndex`).
+    /// - Complexity: O(probe length); a full table adds a reclaim pass, and while untracked
+    ///   records remain each call adds O(segment count) (`alertReclaimFloor`).
     mutating func noteAlert(_ payload: UnsafeRawBufferPointer, _ sequence: UInt64, original: UInt64) {
-        if alertIndex.note(payload: payload, sequence: sequence, original: original) { return }
-        alertIndex.reclaim(atOrBelow: alertReclaimFloor)
-        if !alertIndex.note(payload: payload, sequence: sequence, original: original) { alertIndex.overflows &+= 1 }
+        if alertIndexIncomplete && alertIndexUntrackedThrough <= alertReclaimFloor { alertIndexIncomplete = false }
+        if alertIndex.note(payload: payload, sequence: sequence, original: original, insert: !alertIndexIncomplete) { return }
+        if !alertIndexIncomplete {
+            alertIndex.reclaim(atOrBelow: alertReclaimFloor)
+            if alertIndex.note(payload: payload, sequence: sequence, original: original) { return }
+        }
+        alertIndex.overflows &+= 1
+        alertIndexIncomplete = true
+        alertIndexUntrackedThrough = sequence
     }
 
     /// Index entries whose newest record is at or below this no longer matter to a drop: the
@@ -217,15 +227,17 @@ extension LogStore {
     /// - Complexity: O(segment count).
     var alertReclaimFloor: UInt64 { max(cursor, oldestSequence &- 1) }
 
-    /// Keys the alert index could not track since the store was opened (the table was full of
-    /// keys with unforwarded records): their alerts are copied at every drop, as before the index.
-    public var untrackedAlertKeys: UInt64 { alertIndex.overflows }
+    /// Alert records the alert index could not track since the store was opened (the table was
+    /// full of keys with unforwarded records): their keys' alerts are copied at every drop, as
+    /// before the index (nothing lost, but not bounded by keys).
+    public var untrackedAlerts: UInt64 { alertIndex.overflows }
 
     /// Fills the alert index from the unforwarded alert records of every live segment.
     /// - Complexity: O(file size) bytes read once (skips segments wholly forwarded).
     mutating func buildAlertIndex() throws(LogIOError) {
         precondition(pendingBytes == 0, "the index is built from the device")
         alertIndex.clear()
+        alertIndexIncomplete = false
         alertIndexBuilt = true
         for s in 0..<table.count where table.isLive(s) && table.endSequence[s] &- 1 > cursor && table.endSequence[s] > table.firstSequence[s] {
             let limit = Int(table.endOffset[s])

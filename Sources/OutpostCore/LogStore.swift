@@ -25,6 +25,10 @@ public struct LogStore<Device: LogDevice> {
     /// built from the device when the store opens (`buildAlertIndex`), kept up by `place`.
     var alertIndex: LogAlertIndex
     var alertIndexBuilt = false
+    /// Untracked alert records (no slot for their key) may be in the log, up to sequence
+    /// `alertIndexUntrackedThrough`: no new key is inserted meanwhile (`noteAlert`).
+    var alertIndexIncomplete = false
+    var alertIndexUntrackedThrough: UInt64 = 0
     /// A drop whose copies and markers are placed and counted but whose erase has not happened
     /// yet (a "no space" on the way): the segment and its life, so that finishing it counts
     /// nothing twice (`drop`). -1 when none.
