@@ -79,7 +79,7 @@ struct DaemonStore: OutboxConsumer {
             }
         } catch {
             notLogged &+= 1
-            refusedThisTick = true
+            if error == .noSpace { refusedThisTick = true }
             if case .failed(let code) = error { fail(code, "write") }
         }
     }
