@@ -116,7 +116,6 @@ extension LogStore {
         var lostOther: UInt64 = 0
         var lostAlerts: UInt64 = 0
         var superseded: UInt64 = 0
-        var copied: UInt64 = 0
         let markerLength = LogFormat.recordHeaderBytes + LogMarkerPayload.sizeBytes + LogFormat.recordTrailerBytes
         let reserve = intoNewHead ? dropReserveBytes : 2 * markerLength
         let raw = UnsafeRawBufferPointer(scan)
@@ -158,7 +157,9 @@ extension LogStore {
                                 if trailerBytes > 0 { LogFormat.store64(target, source.count, original) }
                                 return payloadCount
                             }
-                            copied &+= 1
+                            // Counted as placed: a drop cut short by "no space" is run again, and
+                            // then finds this copy as the newest record of its key.
+                            counters.copiedAlerts &+= 1
                         } else {
                             lostAlerts &+= 1
                         }
@@ -184,7 +185,6 @@ extension LogStore {
         }
         // Counted here, once: what follows only writes what is placed, and a retry after "no
         // space" resumes at `finishDrop` without counting again.
-        counters.copiedAlerts &+= copied
         counters.droppedReadings &+= lostReadings
         counters.droppedOther &+= lostOther
         counters.droppedAlerts &+= lostAlerts

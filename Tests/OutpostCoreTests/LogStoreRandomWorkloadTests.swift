@@ -20,7 +20,10 @@ import XCTest
 /// - exact drop accounting, for every call (or recovery) that erased a segment: the records that
 ///   vanished above the store's cursor are exactly the ones the counters say were dropped
 ///   (readings = `droppedReadings`, summaries and markers = `droppedOther`, alerts = new copies
-///   (`copiedAlerts`) + `droppedAlerts`, each new copy naming the original of a vanished alert);
+///   (`copiedAlerts`) + superseded (`supersededAlerts`: a newer alert of the same sensor and kind
+///   was in the log) + `droppedAlerts` (no room) + alerts whose copy an interrupted earlier drop
+///   already made, each new copy naming the original of a vanished alert: the copy rule of
+///   docs/LOG_FORMAT.md §7);
 ///   with reject-new nothing above the cursor ever vanishes;
 /// - completeness: every record appended under a sequence above the highest cursor set (records up
 ///   to it may be reused, §5, §7) and up to the bound — last written for a kill, last committed
