@@ -222,6 +222,43 @@ final class LogStoreDropBoundTests: XCTestCase {
         XCTAssertEqual(UInt64(model.readings.count - records.filter { $0.type == .reading }.count), store.counters.droppedReadings)
     }
 
+    func testADropThatMeetsNoSpaceIsFinishedLaterAndCountedOnce() throws {
+        // "No space" from a later write on, for a stretch that holds rolls and drops: at some
+        // starts it hits a drop after its copies and markers were placed and counted (its flush,
+        // sync or erase). The drop is finished by a later roll without counting again, and the
+        // counters stay exact against the model.
+        var sawUnfinishedDrop = 0
+        for delay in 0..<36 {
+            let disk = SimDisk(sizeBytes: Int(geometry.fileSizeBytes))
+            let storage = buffer()
+            var store = try open(disk, storage)
+            var model = Model()
+            var random = SplitMix64(seed: 17)
+            var t: Int64 = 0
+            for _ in 0..<1_500 {
+                t += 1
+                try step(&store, &model, &random, t: t, alertPercent: 25)
+            }
+            disk.noSpaceFromWrite = disk.writeCount + delay
+            var refused = 0
+            for _ in 0..<300 {
+                t += 1
+                do { try step(&store, &model, &random, t: t, alertPercent: 25) } catch LogAppendError.noSpace { refused += 1 }
+                if store.droppingSegment >= 0 { sawUnfinishedDrop += 1 }
+            }
+            XCTAssertGreaterThan(refused, 0, "delay \(delay): the disk never ran out of space")
+            disk.noSpaceFromWrite = nil
+            for _ in 0..<1_000 {
+                t += 1
+                try step(&store, &model, &random, t: t, alertPercent: 25)
+            }
+            try store.commit()
+            XCTAssertEqual(store.droppingSegment, -1, "delay \(delay): the drop was finished")
+            try check(&store, model, counters: store.counters, "no space from write +\(delay)")
+        }
+        XCTAssertGreaterThan(sawUnfinishedDrop, 0, "no start hit a drop between its counting and its erase")
+    }
+
     func testTheIndexFindsEveryKeyAfterReclaimingSlots() {
         // Fill the table, reclaim half by sequence, and check that every key left is still found
         // (backward-shift deletion keeps probe runs whole) and the reclaimed ones are gone.
