@@ -4,8 +4,11 @@ public struct LogCounters: Sendable, Equatable {
     public var droppedReadings: UInt64 = 0
     /// Unforwarded window summaries and markers lost the same way.
     public var droppedOther: UInt64 = 0
-    /// Unforwarded alerts lost because there was no room to copy them (only after a crash mid-drop).
+    /// Unforwarded alerts a drop could not copy for want of room in the head (docs/LOG_FORMAT.md §7).
     public var droppedAlerts: UInt64 = 0
+    /// Unforwarded alerts a drop erased without a copy because a newer alert record of the same
+    /// sensor and kind is in the log (docs/LOG_FORMAT.md §7: only the newest state is carried).
+    public var supersededAlerts: UInt64 = 0
     /// Alerts copied forward out of dropped segments.
     public var copiedAlerts: UInt64 = 0
     /// Segments erased (dropped or reused after forwarding).

@@ -134,7 +134,17 @@ extension LogStore {
         (base + 12).storeBytes(of: UInt64(bitPattern: timestampMs).littleEndian, as: UInt64.self)
         let written = encode(UnsafeMutableRawBufferPointer(start: base + LogFormat.recordHeaderBytes, count: payloadCount))
         precondition(written == payloadCount, "payload encoder wrote a different length")
-        return seal(base, length: length, sequence: sequence)
+        let sealed = seal(base, length: length, sequence: sequence)
+        if type.isAlert && alertIndexBuilt {
+            // The drop-oldest copy rule needs the newest record of every (sensor, kind) (§7).
+            let payload = UnsafeRawBufferPointer(start: base + LogFormat.recordHeaderBytes, count: payloadCount)
+            var original = sealed
+            if LogFormat.hasCopyTrailer(flags: flags, segmentVersion: table.version[head]) {
+                original = LogFormat.load64(payload, payloadCount - LogFormat.copyTrailerBytes)
+            }
+            noteAlert(payload, sealed, original: original)
+        }
+        return sealed
     }
 
     /// Ends the record of `length` bytes just built at `base` in the page buffer: its CRC, the

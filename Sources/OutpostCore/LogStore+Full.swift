@@ -56,11 +56,19 @@ extension LogStore {
         return max(geometry.segmentSizeBytes / 8, 2 * markerLength + LogFormat.maxRecordBytes)
     }
 
-    /// Drops segment `victim` (the oldest): its unforwarded alerts are copied to the head while
-    /// the head keeps `dropReserveBytes` free (`intoNewHead`) or room for the two loss markers
-    /// (otherwise; the rest are counted as lost alerts), its
-    /// unforwarded readings and other records are counted as lost, markers record the losses,
-    /// everything is synced, and only then is the segment erased.
+    /// Drops segment `victim` (the oldest): of its unforwarded alerts, each that is the newest
+    /// record of its (sensor, kind) in the log is copied to the head while the head keeps
+    /// `dropReserveBytes` free (`intoNewHead`) or room for the two loss markers (otherwise; the
+    /// rest are counted as lost alerts); an alert with a newer record of its key anywhere after
+    /// it (in the victim or later) is superseded and erased without a copy; its unforwarded
+    /// readings and other records are counted as lost, markers record the losses, everything is
+    /// synced, and only then is the segment erased (docs/LOG_FORMAT.md §7).
+    ///
+    /// Why only the newest per key: copying every unforwarded alert at every drop let alert copies
+    /// crowd readings out of a full log (each drop copied what earlier drops had copied, plus the
+    /// new ones). Carrying only the newest state of each (sensor, kind) keeps at most one copy per
+    /// key in the log: a copy is made only when nothing of its key follows the victim, and the
+    /// victim is the oldest segment, so after the erase the copy is the key's only record.
     ///
     /// A copy in a version-2 head carries the sequence its alert was first written under (the
     /// original's, or the trailer of a copy being copied again), so the uplink forwards it under
@@ -77,9 +85,26 @@ extension LogStore {
     /// may use the head's room down to the markers, and a head without even that much room simply
     /// takes fewer copies or no marker (the counters still count the loss). Requiring room for a
     /// record after such a drop trapped at every start of a daemon whose log was cut that way.
-    /// - Complexity: O(segment size): one read, at most a segment's worth of copies, two syncs.
+    ///
+    /// Counted once: a drop that placed and counted its copies and markers and then met "no space"
+    /// (flush, sync or erase) is remembered (`droppingSegment`); calling it again for the same
+    /// segment life only finishes the write, sync and erase. (A drop that recovery finishes after
+    /// a cut is counted again by the new store: its counters start at open.)
+    /// - Complexity: O(segment size): one read, at most a segment's worth of copies (each an O(1)
+    ///   expected index lookup, at worst O(index slots)), two syncs.
     mutating func drop(_ victim: Int, intoNewHead: Bool) throws(LogAppendError) {
         precondition(victim != head && table.isLive(victim) && head >= 0)
+        if droppingSegment == victim && droppingSegmentSequence == table.segmentSequence[victim] {
+            try finishDrop(victim)
+            return
+        }
+        if !alertIndexBuilt {
+            precondition(pendingBytes == 0, "the index is built from the device")
+            do { try buildAlertIndex() } catch {
+                state = .failed(error.negativeErrno)
+                throw .failed(error.negativeErrno)
+            }
+        }
         try loadWhole(victim)
         let key = LogFormat.recordKey(segmentSequence: table.segmentSequence[victim])
         let victimVersion = table.version[victim]
@@ -90,6 +115,7 @@ extension LogStore {
         var lostReadings: UInt64 = 0
         var lostOther: UInt64 = 0
         var lostAlerts: UInt64 = 0
+        var superseded: UInt64 = 0
         let markerLength = LogFormat.recordHeaderBytes + LogMarkerPayload.sizeBytes + LogFormat.recordTrailerBytes
         let reserve = intoNewHead ? dropReserveBytes : 2 * markerLength
         let raw = UnsafeRawBufferPointer(scan)
@@ -110,23 +136,33 @@ extension LogStore {
                         original = LogFormat.load64(raw, payloadEnd)
                     }
                     let source = UnsafeRawBufferPointer(rebasing: raw[(offset + LogFormat.recordHeaderBytes)..<payloadEnd])
-                    let flags = sourceFlags | LogFormat.flagCopied
-                    let trailerBytes = LogFormat.hasCopyTrailer(flags: flags, segmentVersion: headVersion) ? LogFormat.copyTrailerBytes : 0
-                    let payloadCount = source.count + trailerBytes
-                    // Alert payloads are far below the limit (a name of at most
-                    // SensorName.capacityBytes and 13 bytes), so the trailer always fits.
-                    precondition(payloadCount <= LogFormat.maxPayloadBytes, "copied payload too large")
-                    let copyLength = LogFormat.recordHeaderBytes + payloadCount + LogFormat.recordTrailerBytes
-                    if headHasRoom(copyLength + reserve) {
-                        let timestamp = Int64(bitPattern: LogFormat.load64(raw, offset + 12))
-                        _ = try place(type: type, flags: flags, timestampMs: timestamp, payloadCount: payloadCount) { target in
-                            (target.baseAddress!).copyMemory(from: source.baseAddress!, byteCount: source.count)
-                            if trailerBytes > 0 { LogFormat.store64(target, source.count, original) }
-                            return payloadCount
-                        }
-                        counters.copiedAlerts &+= 1
+                    // Superseded: a newer record of the same sensor and kind follows (in the
+                    // victim, later segments or the page buffer). Untracked keys (nil) are copied.
+                    if let newest = alertIndex.newest(ofPayload: source), newest.sequence > expected {
+                        // The newest record being this alert's own copy means an earlier drop of
+                        // this segment made it and a cut lost the erase: nothing is lost.
+                        if newest.original != original { superseded &+= 1 }
                     } else {
-                        lostAlerts &+= 1
+                        let flags = sourceFlags | LogFormat.flagCopied
+                        let trailerBytes = LogFormat.hasCopyTrailer(flags: flags, segmentVersion: headVersion) ? LogFormat.copyTrailerBytes : 0
+                        let payloadCount = source.count + trailerBytes
+                        // Alert payloads are far below the limit (a name of at most
+                        // SensorName.capacityBytes and 13 bytes), so the trailer always fits.
+                        precondition(payloadCount <= LogFormat.maxPayloadBytes, "copied payload too large")
+                        let copyLength = LogFormat.recordHeaderBytes + payloadCount + LogFormat.recordTrailerBytes
+                        if headHasRoom(copyLength + reserve) {
+                            let timestamp = Int64(bitPattern: LogFormat.load64(raw, offset + 12))
+                            _ = try place(type: type, flags: flags, timestampMs: timestamp, payloadCount: payloadCount) { target in
+                                (target.baseAddress!).copyMemory(from: source.baseAddress!, byteCount: source.count)
+                                if trailerBytes > 0 { LogFormat.store64(target, source.count, original) }
+                                return payloadCount
+                            }
+                            // Counted as placed: a drop cut short by "no space" is run again, and
+                            // then finds this copy as the newest record of its key.
+                            counters.copiedAlerts &+= 1
+                        } else {
+                            lostAlerts &+= 1
+                        }
                     }
                 } else if type == .reading {
                     lostReadings &+= 1
@@ -141,18 +177,94 @@ extension LogStore {
             let marker = LogMarkerPayload(code: LogMarkerPayload.readingsDropped, value: lostReadings)
             _ = try place(type: .marker, flags: 0, timestampMs: 0, payloadCount: LogMarkerPayload.sizeBytes) { marker.encode(into: $0) }
         }
-        if lostAlerts > 0 && headHasRoom(markerLength) {
-            let marker = LogMarkerPayload(code: LogMarkerPayload.alertsDropped, value: lostAlerts)
+        // Superseded alerts are not delivered either: the marker counts them with the ones that
+        // found no room, so a receiver learns how many alert records it will never see.
+        if lostAlerts &+ superseded > 0 && headHasRoom(markerLength) {
+            let marker = LogMarkerPayload(code: LogMarkerPayload.alertsDropped, value: lostAlerts &+ superseded)
             _ = try place(type: .marker, flags: 0, timestampMs: 0, payloadCount: LogMarkerPayload.sizeBytes) { marker.encode(into: $0) }
         }
+        // Counted here, once: what follows only writes what is placed, and a retry after "no
+        // space" resumes at `finishDrop` without counting again.
         counters.droppedReadings &+= lostReadings
         counters.droppedOther &+= lostOther
         counters.droppedAlerts &+= lostAlerts
-        // The copies must be durable before the originals are erased: a cut in between leaves
-        // the alerts twice, never zero times.
+        counters.supersededAlerts &+= superseded
+        droppingSegment = victim
+        droppingSegmentSequence = table.segmentSequence[victim]
+        try finishDrop(victim)
+    }
+
+    /// The end of a drop: the copies must be durable before the originals are erased (a cut in
+    /// between leaves the alerts twice, never zero times), then the erase.
+    mutating func finishDrop(_ victim: Int) throws(LogAppendError) {
         try flushPending()
         try syncDevice()
         try erase(victim)
+        droppingSegment = -1
+    }
+
+    /// Notes an alert record just placed (or found by a rebuild) in the alert index; when no slot
+    /// is free, entries that no longer matter are reclaimed first (`alertReclaimFloor`). A record
+    /// still without a slot is untracked, and so is every key not yet in the table until the last
+    /// untracked record is forwarded or erased (`LogAlertIndex`).
+    /// - Complexity: O(probe length); a full table adds a reclaim pass, and while untracked
+    ///   records remain each call adds O(segment count) (`alertReclaimFloor`).
+    mutating func noteAlert(_ payload: UnsafeRawBufferPointer, _ sequence: UInt64, original: UInt64) {
+        if alertIndexIncomplete && alertIndexUntrackedThrough <= alertReclaimFloor { alertIndexIncomplete = false }
+        if alertIndex.note(payload: payload, sequence: sequence, original: original, insert: !alertIndexIncomplete) { return }
+        if !alertIndexIncomplete {
+            alertIndex.reclaim(atOrBelow: alertReclaimFloor)
+            if alertIndex.note(payload: payload, sequence: sequence, original: original) { return }
+        }
+        alertIndex.overflows &+= 1
+        alertIndexIncomplete = true
+        alertIndexUntrackedThrough = sequence
+    }
+
+    /// Index entries whose newest record is at or below this no longer matter to a drop: the
+    /// record was forwarded (at or below the cursor; a drop copies nothing forwarded) or is no
+    /// longer in the log (below the oldest live record).
+    /// - Complexity: O(segment count).
+    var alertReclaimFloor: UInt64 { max(cursor, oldestSequence &- 1) }
+
+    /// Alert records the alert index could not track since the store was opened (the table was
+    /// full of keys with unforwarded records): their keys' alerts are copied at every drop, as
+    /// before the index (nothing lost, but not bounded by keys).
+    public var untrackedAlerts: UInt64 { alertIndex.overflows }
+
+    /// Fills the alert index from the unforwarded alert records of every live segment.
+    /// - Complexity: O(file size) bytes read once (skips segments wholly forwarded).
+    mutating func buildAlertIndex() throws(LogIOError) {
+        precondition(pendingBytes == 0, "the index is built from the device")
+        alertIndex.clear()
+        alertIndexIncomplete = false
+        alertIndexBuilt = true
+        for s in 0..<table.count where table.isLive(s) && table.endSequence[s] &- 1 > cursor && table.endSequence[s] > table.firstSequence[s] {
+            let limit = Int(table.endOffset[s])
+            try load(s, upTo: limit)
+            let key = LogFormat.recordKey(segmentSequence: table.segmentSequence[s])
+            let version = table.version[s]
+            let raw = UnsafeRawBufferPointer(scan)
+            var offset = LogFormat.segmentHeaderBytes
+            var expected = table.firstSequence[s]
+            // Bounded: every record is at least minRecordBytes long.
+            for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
+                let length = LogStore.parseRecord(raw, at: offset, limit: limit, key: key, expected: expected, version: version)
+                if length == 0 { break }
+                if expected > cursor && LogRecordType(rawValue: raw[offset + 2])!.isAlert {
+                    var payloadEnd = offset + length - LogFormat.recordTrailerBytes
+                    var original = expected
+                    if LogFormat.hasCopyTrailer(flags: raw[offset + 3], segmentVersion: version) {
+                        payloadEnd -= LogFormat.copyTrailerBytes
+                        original = LogFormat.load64(raw, payloadEnd)
+                    }
+                    let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + LogFormat.recordHeaderBytes)..<payloadEnd])
+                    noteAlert(payload, expected, original: original)
+                }
+                offset += length
+                expected &+= 1
+            }
+        }
     }
 
     /// Erases segment `index`: an erased header with a new segment sequence (records of the old

@@ -21,6 +21,19 @@ public struct LogStore<Device: LogDevice> {
     let page: UnsafeMutableRawBufferPointer
     /// A whole segment's bytes: recovery, drops and readers parse segments here.
     let scan: UnsafeMutableRawBufferPointer
+    /// Newest alert record per (sensor, kind) above the cursor (drop-oldest's copy rule, §7);
+    /// built from the device when the store opens (`buildAlertIndex`), kept up by `place`.
+    var alertIndex: LogAlertIndex
+    var alertIndexBuilt = false
+    /// Untracked alert records (no slot for their key) may be in the log, up to sequence
+    /// `alertIndexUntrackedThrough`: no new key is inserted meanwhile (`noteAlert`).
+    var alertIndexIncomplete = false
+    var alertIndexUntrackedThrough: UInt64 = 0
+    /// A drop whose copies and markers are placed and counted but whose erase has not happened
+    /// yet (a "no space" on the way): the segment and its life, so that finishing it counts
+    /// nothing twice (`drop`). -1 when none.
+    var droppingSegment = -1
+    var droppingSegmentSequence: UInt64 = 0
     /// Which segment life `scan` holds and how many of its bytes are loaded.
     var scanSegment: Int = -1
     var scanSegmentSequence: UInt64 = 0
@@ -64,11 +77,21 @@ public struct LogStore<Device: LogDevice> {
     public internal(set) var recovery = LogRecoveryReport()
     public internal(set) var counters = LogCounters()
 
-    /// Arena bytes a store of `geometry` with a page buffer of `pageBytes` takes after `offset`.
-    public static func arenaBytes(after offset: Int, geometry: LogGeometry, pageBytes: Int) -> Int {
+    /// Arena bytes a store of `geometry` with a page buffer of `pageBytes` and an alert index
+    /// for `alertKeys` keys (nil: `defaultAlertKeys`) takes after `offset`.
+    public static func arenaBytes(after offset: Int, geometry: LogGeometry, pageBytes: Int, alertKeys: Int? = nil) -> Int {
         var end = LogSegmentTable.arenaBytes(after: offset, segmentCount: geometry.segmentCount)
         end = Arena.bytes(after: end, pageBytes, of: UInt8.self)
-        return Arena.bytes(after: end, geometry.segmentSizeBytes, of: UInt8.self)
+        end = Arena.bytes(after: end, geometry.segmentSizeBytes, of: UInt8.self)
+        return LogAlertIndex.arenaBytes(after: end, keys: alertKeys ?? defaultAlertKeys(geometry))
+    }
+
+    /// Keys (sensor, alert kind) the alert index tracks when the caller does not say: as many as
+    /// the log can hold alert records with one-byte names, at most 1024. The daemon passes its
+    /// profile's sensors × alert kinds.
+    public static func defaultAlertKeys(_ geometry: LogGeometry) -> Int {
+        let smallestAlert = LogFormat.recordHeaderBytes + 15 + LogFormat.recordTrailerBytes
+        return min(1024, geometry.segmentCount * (geometry.segmentPayloadBytes / smallestAlert))
     }
 
     /// What the file header of `device` says (for tools that open logs of any geometry).
@@ -89,10 +112,12 @@ public struct LogStore<Device: LogDevice> {
     ///   - readOnly: inspect only: nothing is written (no format, no tail repair, no appends).
     ///   - syncMode: `.never` recovers, repairs and appends without a single device sync (only
     ///     formatting a blank file syncs, see `format`).
+    ///   - alertKeys: (sensor, alert kind) keys the drop-oldest alert index tracks (nil:
+    ///     `defaultAlertKeys`); the copies in a full log are bounded by it (§7).
     /// - Complexity: O(file size): every live segment is read once.
     public init(
         device: Device, arena: inout Arena, geometry: LogGeometry, pageBytes: Int, policy: LogFullPolicy,
-        formatIfBlank: Bool, readOnly: Bool = false, syncMode: LogSyncMode = .ordered
+        formatIfBlank: Bool, readOnly: Bool = false, syncMode: LogSyncMode = .ordered, alertKeys: Int? = nil
     ) throws(LogOpenError) {
         precondition(pageBytes >= 512 && pageBytes <= geometry.segmentPayloadBytes, "page buffer size out of range")
         self.device = device
@@ -103,6 +128,7 @@ public struct LogStore<Device: LogDevice> {
         table = LogSegmentTable(arena: &arena, segmentCount: geometry.segmentCount)
         page = UnsafeMutableRawBufferPointer(arena.carve(pageBytes, of: UInt8(0)))
         scan = UnsafeMutableRawBufferPointer(arena.carve(geometry.segmentSizeBytes, of: UInt8(0)))
+        alertIndex = LogAlertIndex(arena: &arena, keys: alertKeys ?? LogStore.defaultAlertKeys(geometry))
         state = readOnly ? .readOnly : .ready
 
         if self.device.sizeBytes < geometry.fileSizeBytes { throw .deviceTooSmall }
@@ -120,6 +146,10 @@ public struct LogStore<Device: LogDevice> {
         case .corrupt: throw .corruptHeader
         }
         try recover()
+        // Recovery's own drop may have built it already.
+        if policy == .dropOldest && !readOnly && !alertIndexBuilt {
+            do { try buildAlertIndex() } catch { throw .io(error) }
+        }
     }
 
     /// Writes an empty log: every segment header and the reserved area cleared, then the file

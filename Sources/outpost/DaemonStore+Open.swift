@@ -8,6 +8,11 @@ extension DaemonStore {
     /// The log file's name inside `--data-dir`.
     static var fileName: StaticString { "/outpost.log" }
 
+    /// (Sensor, alert kind) keys the log's drop-oldest alert index tracks (docs/LOG_FORMAT.md §7):
+    /// every kind of every sensor the profile takes, twice over, because a log recovered from an
+    /// earlier run may still hold alerts of sensors this run has not seen.
+    static var alertKeys: Int { 2 * ActiveProfile.sensorCapacity * AlertKind.count }
+
     /// The log geometry of this build's profile (docs/LOG_FORMAT.md §1).
     static var profileGeometry: LogGeometry {
         #if OUTPOST_PROFILE_LOW
@@ -77,7 +82,7 @@ extension DaemonStore {
             geometry = existing
         }
         let pageBytes = min(DaemonStore.pageBytesMax, geometry.segmentPayloadBytes & ~511)
-        let storeBytes = LogStore<FileLogDevice>.arenaBytes(after: 0, geometry: geometry, pageBytes: pageBytes) + 64
+        let storeBytes = LogStore<FileLogDevice>.arenaBytes(after: 0, geometry: geometry, pageBytes: pageBytes, alertKeys: DaemonStore.alertKeys) + 64
         var settings: UplinkSettings? = nil
         if flags.hasUpstream {
             var s = UplinkSettings(upstream: Endpoints.endpoint(flags.upstreamAddress), path: flags.upstreamPath, nodeId: flags.nodeId)
@@ -155,7 +160,7 @@ extension DaemonStore {
             // `none` never syncs, not even at a segment roll or when formatting (LogSyncMode).
             store = try LogStore(
                 device: device, arena: &region, geometry: geometry, pageBytes: pageBytes, policy: policy, formatIfBlank: true,
-                syncMode: durability == .none ? .never : .ordered)
+                syncMode: durability == .none ? .never : .ordered, alertKeys: DaemonStore.alertKeys)
         } catch {
             device.close()
             switch error {

@@ -53,6 +53,11 @@ struct DaemonStore: OutboxConsumer {
     /// withheld because their commit did not complete.
     var notLogged: UInt64 = 0
     var withheldTicks: UInt64 = 0
+    /// An append of this tick was refused (out of space at a segment roll, which the admission
+    /// check cannot foresee): the tick must not acknowledge, whatever its commit does.
+    var refusedThisTick = false
+    /// The open log's "no space" was reported (`reportSpace`).
+    var reportedNoSpace = false
     /// Errno of the last failed open (0 after success), so the retries are reported once.
     var lastOpenError: Int32 = 0
 
@@ -74,6 +79,7 @@ struct DaemonStore: OutboxConsumer {
             }
         } catch {
             notLogged &+= 1
+            if error == .noSpace { refusedThisTick = true }
             if case .failed(let code) = error { fail(code, "write") }
         }
     }
@@ -108,6 +114,8 @@ struct DaemonStore: OutboxConsumer {
     mutating func endOfTick(nowMs: Int64) -> Bool {
         if !enabled || source == nil { return true }
         if failure != 0 { return false }
+        let refused = refusedThisTick
+        refusedThisTick = false
         do {
             switch durability {
             case .sync:
@@ -131,7 +139,28 @@ struct DaemonStore: OutboxConsumer {
             withheldTicks &+= 1
             return false
         }
+        if refused {
+            withheldTicks &+= 1
+            return false
+        }
         return true
+    }
+
+    /// Reports on stderr when the open log runs out of space while running (a file-size limit
+    /// below the log's size, a full disk under a copy-on-write file system) and when writes
+    /// succeed again: once per change, not per tick.
+    mutating func reportSpace(_ err: inout Console) {
+        guard let store else { return }
+        let out = store.state == .noSpace
+        if out == reportedNoSpace { return }
+        reportedNoSpace = out
+        if out {
+            writePathLine(&err, "out of space while running (file-size limit or full disk): ")
+            err.writer.text("refusing readings with 5.03, retrying at every tick\n")
+        } else {
+            writePathLine(&err, "writes succeed again: readings accepted\n")
+        }
+        err.flush()
     }
 
     /// Runs the uplink once: persists a moved cursor (with the next commit) and lets it send.

@@ -227,11 +227,21 @@ struct EventLoop<P: Profile> {
         if !store.endOfTick(nowMs: nowMs) {
             // Not committed: nothing of this tick may be acknowledged. The sensors retransmit; the
             // duplicate cache answers them once a later commit made their readings durable.
-            withheldResponses &+= UInt64(bitPattern: send.count.wide)
-            send.discard()
+            // Out of space (the store keeps its buffered records and retries them at every
+            // commit), the answers that acknowledge nothing still go out: the 5.03 refusals and
+            // `/health`, so the daemon is never silent while the condition lasts. Serial output
+            // is one SLIP stream per line and is withheld whole.
+            if store.failure != 0 {
+                withheldResponses &+= UInt64(bitPattern: send.count.wide)
+                send.discard()
+            } else {
+                withheldResponses &+= UInt64(bitPattern: send.discardAcknowledgements().wide)
+            }
             for i in 0..<lineCount { withheldSerialBytes &+= UInt64(bitPattern: lines[i].withdraw().wide) }
             if store.failure != 0 { return }
+            store.reportSpace(&log)
         } else {
+            store.reportSpace(&log)
             for i in 0..<lineCount { lines[i].release() }
         }
         send.flush(sockets: UnsafeBufferPointer(sockets))

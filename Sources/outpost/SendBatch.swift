@@ -80,6 +80,35 @@ struct SendBatch: DatagramSink {
         usedBytes = 0
     }
 
+    /// Drops the queued datagrams that may acknowledge something and keeps the rest (a tick whose
+    /// commit met "no space": what it appended, and what the duplicate cache answers for earlier
+    /// ticks, is not on the disk yet). Returns how many were dropped.
+    ///
+    /// What may acknowledge: an empty message (the empty ACK of a CON reading sent with
+    /// No-Response), and every 2.xx success but 2.05 Content (2.04 Changed for readings, 2.31
+    /// Continue for a block). What is kept answers without acknowledging anything: 2.05 (a GET
+    /// such as `/health`, a notification) and every error, above all the 5.03 that refuses a
+    /// reading the log cannot take. Why: withholding every answer left the daemon silent for as
+    /// long as the condition lasted, `/health` included, while the documented behaviour of a
+    /// full disk is to refuse readings with 5.03.
+    /// - Complexity: O(count).
+    mutating func discardAcknowledgements() -> Int {
+        var kept = 0
+        for i in 0..<count {
+            let length = Int(slots[i].length)
+            let code: UInt8 = length >= 2 ? slots[i].buffer![1] : 0
+            let codeClass = code &>> 5
+            let acknowledges = code == 0 || (codeClass == 2 && code != 0x45)
+            if acknowledges { continue }
+            slots[kept] = slots[i]
+            listener[kept] = listener[i]
+            kept += 1
+        }
+        let dropped = count - kept
+        count = kept
+        return dropped
+    }
+
     var hasRoom: Bool { nextBuffer != nil }
 
     /// A notification from the server: copied into a slot, or SLIP-queued on a serial line.

@@ -13,6 +13,14 @@ final class LogStoreFullTests: XCTestCase {
         return ProcessedReading(sensorSlot: 3, status: .normal, anomaly: false, scoreQ16: 0, timestampMs: Int64(i), features: features, batteryMilliPercent: nil)
     }
 
+    /// The sensor of alert `i`: one per alert, so that no alert supersedes another (a drop copies
+    /// only the newest alert of each sensor and kind, docs/LOG_FORMAT.md §7) and every one of
+    /// them is carried forward.
+    func alertSensor(_ i: Int) -> SensorName {
+        let text = Array("boiler-\(i)".utf8)
+        return SensorName(text.span)!
+    }
+
     /// An alert told apart by its timestamp and value `i`.
     func alert(_ i: Int) -> AlertEvent {
         AlertEvent(raised: true, kind: .threshold, severity: .major, sensorSlot: 0, feature: .temperature, value: Int32(i), threshold: 5, confidenceQ16: 0, timestampMs: Int64(i))
@@ -24,7 +32,7 @@ final class LogStoreFullTests: XCTestCase {
         var originals: [Int64: UInt64] = [:]
         for i in steps {
             if i % alertEvery == 0 {
-                originals[Int64(i)] = try store.append(alert: alert(i), name: sensor)
+                originals[Int64(i)] = try store.append(alert: alert(i), name: alertSensor(i))
             } else {
                 try store.append(reading: reading(i), name: sensor)
             }
@@ -51,7 +59,7 @@ final class LogStoreFullTests: XCTestCase {
             XCTAssertEqual(copy.originalSequence, originals[time], "copy of the alert at \(time)")
             XCTAssertLessThan(copy.originalSequence, copy.sequence)
             XCTAssertEqual(payload.alert.value, Int32(time))
-            XCTAssertEqual(copy.payloadCount, LogAlertPayload(name: sensor, alert: alert(Int(time))).sizeBytes)
+            XCTAssertEqual(copy.payloadCount, LogAlertPayload(name: alertSensor(Int(time)), alert: alert(Int(time))).sizeBytes)
         }
         // Records that are not copies are their own originals.
         for record in records where !record.isCopied {
@@ -97,7 +105,7 @@ final class LogStoreFullTests: XCTestCase {
         var alerts = 0
         for i in 1...3_000 {
             if i % 13 == 0 {
-                try store.append(alert: alert(i), name: sensor)
+                try store.append(alert: alert(i), name: alertSensor(i))
                 alerts += 1
             } else {
                 try store.append(reading: reading(i), name: sensor)
@@ -236,7 +244,7 @@ final class LogStoreFullTests: XCTestCase {
     // MARK: - Payload helpers
 
     func alertPayload(_ i: Int) -> [UInt8] {
-        let payload = LogAlertPayload(name: sensor, alert: alert(i))
+        let payload = LogAlertPayload(name: alertSensor(i), alert: alert(i))
         var bytes = [UInt8](repeating: 0, count: payload.sizeBytes)
         _ = bytes.withUnsafeMutableBytes { payload.encode(into: $0) }
         return bytes

@@ -20,7 +20,10 @@ import XCTest
 /// - exact drop accounting, for every call (or recovery) that erased a segment: the records that
 ///   vanished above the store's cursor are exactly the ones the counters say were dropped
 ///   (readings = `droppedReadings`, summaries and markers = `droppedOther`, alerts = new copies
-///   (`copiedAlerts`) + `droppedAlerts`, each new copy naming the original of a vanished alert);
+///   (`copiedAlerts`) + superseded (`supersededAlerts`: a newer alert of the same sensor and kind
+///   was in the log) + `droppedAlerts` (no room) + alerts whose copy an interrupted earlier drop
+///   already made, each new copy naming the original of a vanished alert: the copy rule of
+///   docs/LOG_FORMAT.md §7);
 ///   with reject-new nothing above the cursor ever vanishes;
 /// - completeness: every record appended under a sequence above the highest cursor set (records up
 ///   to it may be reused, §5, §7) and up to the bound — last written for a kill, last committed
@@ -454,7 +457,7 @@ private struct StressRun {
         }
         if s.counters.erasedSegments != before.erasedSegments || s.counters.droppedReadings != before.droppedReadings
             || s.counters.droppedAlerts != before.droppedAlerts || s.counters.droppedOther != before.droppedOther
-            || s.counters.copiedAlerts != before.copiedAlerts
+            || s.counters.copiedAlerts != before.copiedAlerts || s.counters.supersededAlerts != before.supersededAlerts
         {
             try checkLive(before: before, cursor: cursorDuring, writesAtStart: writesAtStart)
         }
@@ -571,36 +574,65 @@ private struct StressRun {
                 type: record.type, isCopied: false, original: sequence, timestampMs: record.timestampMs, payload: record.payload,
                 storeMade: false)
         }
+        var vanishedAlerts: [(sequence: UInt64, record: SeenRecord)] = []
         for (sequence, record) in previous where now[sequence] == nil && sequence > cursor {
             if record.type.isAlert {
                 alerts += 1
                 alertOriginals[record.original, default: 0] += 1
+                vanishedAlerts.append((sequence, record))
             } else {
                 if record.type == .reading { readings += 1 } else { others += 1 }
                 if !record.storeMade { dropped[sequence] = writesAtStart }
             }
         }
         var copies: UInt64 = 0
+        let newRecords = now.filter { previous[$0.key] == nil && $0.value.storeMade }
         // In sequence order, so that a failure names the same copy in every run.
-        for (sequence, record) in now.filter({ previous[$0.key] == nil && $0.value.isCopied }).sorted(by: { $0.key < $1.key }) {
+        for (sequence, record) in newRecords.filter({ $0.value.isCopied }).sorted(by: { $0.key < $1.key }) {
             copies += 1
             guard let left = alertOriginals[record.original], left > 0 else {
                 throw fail("new copy \(sequence) of \(record.original): no such alert was dropped")
             }
             alertOriginals[record.original] = left - 1
         }
-        for (original, left) in alertOriginals where left > 0 { dropped[original] = writesAtStart }
+        // The copy rule (docs/LOG_FORMAT.md §7): a vanished alert without a new copy was either
+        // superseded (a newer alert record of the same sensor and kind was in the log when the
+        // drop ran: before the drop's own records), already copied (an earlier drop of the same
+        // segment made its copy, still in the log, and a cut lost the erase), or found no room.
+        let dropStart = newRecords.keys.min() ?? UInt64.max
+        var newestOfKey: [[UInt8]: UInt64] = [:]
+        var copyOfOriginal: [UInt64: UInt64] = [:]
+        for (sequence, record) in previous where record.type.isAlert && sequence < dropStart {
+            let key = alertKey(record.payload)
+            newestOfKey[key] = max(newestOfKey[key] ?? 0, sequence)
+            if record.isCopied && now[sequence] != nil { copyOfOriginal[record.original] = max(copyOfOriginal[record.original] ?? 0, sequence) }
+        }
+        var superseded: UInt64 = 0
+        var noRoom: UInt64 = 0
+        for (sequence, record) in vanishedAlerts.sorted(by: { $0.sequence < $1.sequence }) {
+            if let left = alertOriginals[record.original], left > 0 {
+                alertOriginals[record.original] = left - 1
+                dropped[record.original] = writesAtStart
+                if let copy = copyOfOriginal[record.original], copy > sequence { continue }
+                if let newest = newestOfKey[alertKey(record.payload)], newest > sequence { superseded += 1 } else { noRoom += 1 }
+            }
+        }
         let copied = after.copiedAlerts &- before.copiedAlerts
-        let what = "vanished above cursor \(cursor): \(readings) readings, \(others) other, \(alerts) alerts, \(copies) new copies; counters: "
+        let what = "vanished above cursor \(cursor): \(readings) readings, \(others) other, \(alerts) alerts, \(copies) new copies, "
+            + "\(superseded) superseded, \(noRoom) without room; counters: "
             + "\(after.droppedReadings &- before.droppedReadings) readings, \(after.droppedOther &- before.droppedOther) other, "
-            + "\(after.droppedAlerts &- before.droppedAlerts) alerts, \(copied) copied"
+            + "\(after.droppedAlerts &- before.droppedAlerts) alerts, \(copied) copied, \(after.supersededAlerts &- before.supersededAlerts) superseded"
         if readings != after.droppedReadings &- before.droppedReadings || others != after.droppedOther &- before.droppedOther
-            || copies != copied || alerts != copied &+ (after.droppedAlerts &- before.droppedAlerts)
+            || copies != copied || noRoom != after.droppedAlerts &- before.droppedAlerts
+            || superseded != after.supersededAlerts &- before.supersededAlerts
         {
             throw fail("drop accounting: \(what)")
         }
         if policy == .rejectNew && (readings > 0 || others > 0 || alerts > 0) { throw fail("reject-new lost records: \(what)") }
     }
+
+    /// The (sensor, kind) an alert payload (§4.2) belongs to: name length, name, kind.
+    func alertKey(_ payload: [UInt8]) -> [UInt8] { Array(payload[0..<min(payload.count, Int(payload[0]) + 2)]) }
 
     /// After a call that erased or dropped something.
     mutating func checkLive(before: LogCounters, cursor: UInt64, writesAtStart: Int) throws {

@@ -196,7 +196,9 @@ final class LogStoreTests: XCTestCase {
         // (LogStoreFullTests covers that case).
         for i in 1...2000 {
             if i % 12 == 0 {
-                alertsAppended.append((try store.append(alert: alert(i), name: sensor), Int64(i)))
+                // One sensor per alert: none supersedes another, so every one is carried (§7).
+                let name = SensorName(Array("boiler-\(i)".utf8).span)!
+                alertsAppended.append((try store.append(alert: alert(i), name: name), Int64(i)))
             } else {
                 readingSequences.append(try store.append(reading: reading(i), name: sensor))
             }

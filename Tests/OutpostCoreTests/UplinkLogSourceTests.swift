@@ -66,7 +66,10 @@ final class UplinkLogSourceTests: XCTestCase {
             let timestamp = TestRecords.startMs + Int64(i) * 1_000
             if i < 20 && i % 5 == 0 {
                 let alert = TestRecords.alert(timestampMs: timestamp).alert!
-                originalByTime[timestamp] = try store.append(alert: alert.alert, name: alert.name)
+                // A kind per alert: a drop carries only the newest alert of each sensor and kind.
+                var event = alert.alert
+                event.kind = AlertKind(rawValue: UInt8(i / 5))!
+                originalByTime[timestamp] = try store.append(alert: event, name: alert.name)
             } else {
                 let reading = TestRecords.reading(timestampMs: timestamp).reading!
                 _ = try store.append(reading: reading.reading, name: reading.name)

@@ -35,7 +35,9 @@ final class LogCommandTests: XCTestCase {
             for i in 1...count {
                 if i % 25 == 0 {
                     try store.append(alert: AlertEvent(raised: true, kind: .threshold, severity: .major, sensorSlot: 0, feature: .temperature,
-                                                       value: 45_250, threshold: 45_000, confidenceQ16: 0, timestampMs: Int64(i)), name: SensorName("boiler-1"))
+                                                       value: 45_250, threshold: 45_000, confidenceQ16: 0, timestampMs: Int64(i)),
+                                                       // Two sensors: a drop carries only the newest alert of each sensor and kind.
+                                                       name: i == 1 ? SensorName("boiler-1") : SensorName("boiler-2"))
                 } else {
                     try store.append(reading: reading(i), name: SensorName("boiler-1"))
                 }
@@ -99,7 +101,9 @@ final class LogCommandTests: XCTestCase {
             for i in 1...400 {
                 if i <= 2 {
                     originals[i] = try store.append(alert: AlertEvent(raised: true, kind: .threshold, severity: .major, sensorSlot: 0, feature: .temperature,
-                                                                      value: 45_250, threshold: 45_000, confidenceQ16: 0, timestampMs: Int64(i)), name: SensorName("boiler-1"))
+                                                                      value: 45_250, threshold: 45_000, confidenceQ16: 0, timestampMs: Int64(i)),
+                                                       // Two sensors: a drop carries only the newest alert of each sensor and kind.
+                                                       name: i == 1 ? SensorName("boiler-1") : SensorName("boiler-2"))
                 } else {
                     try store.append(reading: reading(i), name: SensorName("boiler-1"))
                 }

@@ -24,6 +24,8 @@ final class SimDisk {
     /// partly and every later operation fails with EIO, as on a dead machine.
     var failSync: Int32? = nil
     var noSpace = false
+    /// Writes report no space from the write with this index (0-based) on, while set.
+    var noSpaceFromWrite: Int? = nil
     var cutAtWrite: Int? = nil
     var cutAfterBytes = 0
     private(set) var powerOff = false
@@ -56,6 +58,7 @@ final class SimDisk {
         if powerOff { throw .io(-5) }
         precondition(offset >= 0 && offset + source.count <= bytes.count, "write outside the device")
         if noSpace { throw .noSpace }
+        if let from = noSpaceFromWrite, writeCount >= from { throw .noSpace }
         let index = writeCount
         writeCount += 1
         var count = source.count
