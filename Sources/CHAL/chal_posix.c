@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,21 @@ int64_t chal_wall_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t chal_random_bytes(uint8_t *buffer, int64_t count) {
+    if (count < 0 || count > 256) return -EINVAL;
+    int64_t done = 0;
+    // getrandom returns at most 256 bytes whole once the pool is ready; a signal may cut it short.
+    while (done < count) {
+        ssize_t n = getrandom(buffer + done, (size_t)(count - done), 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        done += n;
+    }
+    return count;
 }
 
 // The process arguments are captured by a constructor so the Swift entry point needs no
