@@ -2,8 +2,9 @@
 /// buffer, without allocation: the uplink's batch (docs/UPLINK_FORMAT.md).
 ///
 /// A pack is an indefinite-length array of record maps. The first SenML record carries the base
-/// name `bn` = node id + "/"; every SenML record carries its log record's sequence number in the
-/// extension label `"seq"`, so a receiver can drop duplicates by (node id, sequence).
+/// name `bn` = node id + "/" and, when the log has one, its log id in the extension label `"lid"`;
+/// every SenML record carries its log record's sequence number in the extension label `"seq"`, so
+/// a receiver can drop duplicates by (node id, log id, sequence).
 ///
 /// Each `append` adds one log record completely or not at all (the buffer is rewound), so a batch
 /// is always a whole number of log records and `finish` always has room for the closing break.
@@ -14,6 +15,8 @@ public struct SenMLEncoder {
 
     var writer: CBORWriter
     let nodeId: SensorName
+    /// The log id written next to `bn` (0: none written).
+    let logID: UInt64
     /// Log records in the pack so far.
     public private(set) var recordCount = 0
     /// SenML records in the pack so far.
@@ -22,13 +25,15 @@ public struct SenMLEncoder {
     var needsBaseName = true
     var finished = false
 
-    /// Starts a pack for node `nodeId` in `buffer` (at least `maxLogRecordBytes` + 2 bytes).
-    public init(buffer: UnsafeMutableRawBufferPointer, nodeId: SensorName) {
+    /// Starts a pack for node `nodeId` in `buffer` (at least `maxLogRecordBytes` + 2 bytes), for
+    /// records of the log `logID` (0: the pack carries no log id).
+    public init(buffer: UnsafeMutableRawBufferPointer, nodeId: SensorName, logID: UInt64 = 0) {
         precondition(buffer.count >= SenMLEncoder.maxLogRecordBytes + 2, "SenML batch buffer too small for one log record")
         precondition(nodeId.count > 0, "the pack needs a node id")
         // One byte is kept for the break that closes the array.
         writer = CBORWriter(buffer: buffer, reserveBytes: 1)
         self.nodeId = nodeId
+        self.logID = logID
         writer.beginIndefiniteArray()
     }
 
@@ -89,6 +94,11 @@ public struct SenMLEncoder {
             writer.head(major: 3, argument: UInt64(truncatingIfNeeded: Int64(nodeId.count.wide + 1)))
             for i in 0..<Int(nodeId.count) { writer.put1(nodeId[i]) }
             writer.put1(0x2F)  // "/"
+            if logID != 0 {
+                // Once per pack, like `bn`: the log id applies to every record of the pack.
+                writer.text("lid")
+                writer.head(major: 0, argument: logID)
+            }
         }
         writer.int(0)  // n
         let sensorBytes = sensor.map { Int($0.count) + 1 } ?? 0

@@ -26,7 +26,7 @@ extension Uplink {
         precondition(phase == .idle, "a batch is already in flight")
         let limit = min(settings.maxRecordsPerBatch, bucket.available)
         if limit < 1 { return }
-        var encoder = SenMLEncoder(buffer: batchBuffer, nodeId: settings.nodeId)
+        var encoder = SenMLEncoder(buffer: batchBuffer, nodeId: settings.nodeId, logID: source.uplinkLogID)
         if let lastAlert = collectAlerts(limit: limit, source: &source, encoder: &encoder) {
             send(&encoder, alertsOnly: true, endSequence: lastAlert, nowMs: nowMs, sink: &sink)
             return
