@@ -242,7 +242,27 @@ extension DaemonStore {
         err.writer.text(durability.name)
         err.writer.text(", when full ")
         err.writer.text(policy == .dropOldest ? "drop-oldest" : "reject-new")
+        err.writer.text(", log id ")
+        err.writer.unsigned(store.logID)
         err.writer.byte(0x0A)
+        // Damage is named where it is (docs/LOG_FORMAT.md §6): a line per listed stretch.
+        for i in 0..<min(r.damageCount, LogRecoveryReport.damageListCapacity) {
+            let damage = r.damage[i]
+            writePathLine(&err, "damaged stretch in segment ")
+            err.writer.integer(damage.segment.wide)
+            err.writer.text(" at offset ")
+            err.writer.integer(damage.offset)
+            err.writer.text(": ")
+            err.writer.unsigned(damage.lostRecords)
+            err.writer.text(" records lost from sequence ")
+            err.writer.unsigned(damage.firstLostSequence)
+            err.writer.text(", the records after it are kept\n")
+        }
+        if r.damagedHeaderCopyOffset >= 0 {
+            writePathLine(&err, r.headerCopyRepaired ? "file header copy at offset " : "damaged file header copy at offset ")
+            err.writer.integer(r.damagedHeaderCopyOffset)
+            err.writer.text(r.headerCopyRepaired ? " was damaged: rewritten from the other copy\n" : "\n")
+        }
         err.flush()
     }
 
