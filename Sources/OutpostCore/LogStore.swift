@@ -144,7 +144,7 @@ public struct LogStore<Device: LogDevice> {
             logID = header.logID
             logIDIsStored = header.storedLogID != 0
             if copies.oneCopyDamaged {
-                recovery.damagedHeaderCopyOffset = Int64(copies.repairOffset)
+                recovery.damagedHeaderCopyOffset = copies.repairOffset.wide
                 if !readOnly {
                     do { try repairHeaderCopy(header, at: copies.repairOffset) } catch { throw .io(error) }
                     recovery.headerCopyRepaired = true

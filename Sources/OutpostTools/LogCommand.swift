@@ -63,7 +63,7 @@ enum LogCommand {
         case .notALog: throw ToolError("\(path): not an Outpost log (no OPLG magic at offset 0)")
         case .unsupportedVersion(let version):
             throw ToolError("\(path): unknown log format version \(version) (this tool reads versions \(LogFormat.oldestVersion) to \(LogFormat.version))")
-        case .corrupt: throw ToolError("\(path): corrupt log file header at offset 0 (CRC or geometry)", exitCode: damagedExit)
+        case .corrupt: throw ToolError("\(path): corrupt log file header: neither copy (offsets 0 and \(LogFormat.fileHeaderCopyOffset)) passes its check (CRC or geometry); not repaired", exitCode: damagedExit)
         }
         if file.fileBytes < geometry.fileSizeBytes { file = file.padded(to: geometry.fileSizeBytes) }
         let pageBytes = min(4096, geometry.segmentPayloadBytes)
