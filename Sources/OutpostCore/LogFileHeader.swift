@@ -48,7 +48,7 @@ public struct LogFileHeader: Equatable, Sendable {
             backward.update(byte: bytes[i])
             i -= 1
         }
-        let id = (UInt64(truncatingIfNeeded: backward.value) &<< 32) | UInt64(truncatingIfNeeded: forward)
+        let id = (UInt64(bitPattern: backward.value.wide) &<< 32) | UInt64(bitPattern: forward.wide)
         return id == 0 ? 1 : id
     }
 
