@@ -304,6 +304,55 @@ final class LogDamageTests: XCTestCase {
         }
     }
 
+    /// Versions 1 and 2 have one header copy: a flipped bit there is still refused, never
+    /// repaired (and the bytes at the second copy's offset, zero in those files, are not read as
+    /// a header).
+    func testAnOlderFileWithItsOnlyHeaderDamagedIsRefused() throws {
+        for version: UInt16 in [1, 2] {
+            var image = LegacyLogImage(version: version)
+            image.append(.marker, payload: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+            var damaged = image.bytes
+            damaged[13] ^= 0x20
+            let disk = SimDisk(bytes: damaged)
+            let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
+            XCTAssertThrowsError(try openStore(disk, buffer: buffer)) { XCTAssertEqual($0 as? LogOpenError, .corruptHeader) }
+            XCTAssertEqual(disk.bytes, damaged)
+        }
+    }
+
+    /// The decision table of `LogFileHeaderCopies.decide` case by case.
+    func testTheHeaderCopyDecision() {
+        let v3 = LogFileHeader(geometry: geometry, fileSizeBytes: geometry.fileSizeBytes, logID: 7)
+        let other = LogFileHeader(geometry: geometry, fileSizeBytes: geometry.fileSizeBytes, logID: 8)
+        let v2 = LogFileHeader(geometry: geometry, fileSizeBytes: geometry.fileSizeBytes, version: 2)
+        let copy = LogFormat.fileHeaderCopyOffset
+        typealias P = LogFileHeader.Probe
+        let cases: [(P, P, P, Int)] = [
+            (.valid(v3), .valid(v3), .valid(v3), -1),
+            (.valid(v3), .corrupt, .valid(v3), copy),
+            (.valid(v3), .blank, .valid(v3), copy),
+            (.valid(v3), .valid(other), .valid(v3), copy),
+            (.valid(v2), .blank, .valid(v2), -1),
+            (.corrupt, .valid(v3), .valid(v3), 0),
+            (.notALog, .valid(v3), .valid(v3), 0),
+            (.unsupportedVersion(9), .valid(v3), .valid(v3), 0),
+            (.blank, .valid(v3), .valid(v3), 0),
+            (.corrupt, .valid(v2), .corrupt, -1),
+            (.blank, .blank, .blank, -1),
+            (.blank, .corrupt, .corrupt, -1),
+            (.blank, .notALog, .notALog, -1),
+            (.blank, .valid(v2), .corrupt, -1),
+            (.corrupt, .corrupt, .corrupt, -1),
+            (.notALog, .blank, .notALog, -1),
+            (.unsupportedVersion(9), .unsupportedVersion(9), .unsupportedVersion(9), -1),
+        ]
+        for (first, second, probe, repair) in cases {
+            let decided = LogFileHeaderCopies.decide(first: first, second: second)
+            XCTAssertEqual(decided.probe, probe, "\(first) / \(second)")
+            XCTAssertEqual(decided.repairOffset, repair, "\(first) / \(second)")
+        }
+    }
+
     /// A cut between the two header writes of `format` leaves only the second copy: it opens.
     func testAFormatCutBeforeTheFirstCopyOpensFromTheSecond() throws {
         let (image, _, logID) = try syncedLog(count: 0 + 10)
