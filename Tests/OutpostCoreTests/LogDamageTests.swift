@@ -101,6 +101,15 @@ final class LogDamageTests: XCTestCase {
         for record in written where changed.contains(where: { $0 >= record.offset && $0 < record.offset + record.length }) {
             touched.insert(record.sequence)
         }
+        // Damage to a segment header (a stretch that runs over the end of a segment) makes that
+        // segment free: all its records go (segment headers are not resynchronised over).
+        let reserved = LogFormat.reservedBytes
+        for i in changed where i >= reserved && (i - reserved) % geometry.segmentSizeBytes < LogFormat.segmentHeaderBytes {
+            let start = i - (i - reserved) % geometry.segmentSizeBytes
+            for record in written where record.offset >= start && record.offset < start + geometry.segmentSizeBytes {
+                touched.insert(record.sequence)
+            }
+        }
         return (damaged, touched)
     }
 
