@@ -10,7 +10,8 @@
 /// is always a whole number of log records and `finish` always has room for the closing break.
 public struct SenMLEncoder {
     /// Most bytes one log record can take in a pack (a window summary of a 32-byte sensor name with
-    /// all five features, the base name of a 32-byte node id included). Batches must hold this much.
+    /// all five features, the base name of a 32-byte node id and the 13-byte log id label included).
+    /// Batches must hold this much.
     public static let maxLogRecordBytes = 4096
 
     var writer: CBORWriter
