@@ -106,7 +106,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // itself: the input steers the shape of the log, not the bytes inside payloads.
     guard var store = openFuzzStore(disk, arena, readOnly: false, formatIfBlank: true) else { preconditionFailure("format failed") }
     var random = UplinkRandom(seed: UInt64(input.byte()) | UInt64(input.byte()) << 8)
-    let steps = Int(input.byte()) * 2
+    let steps = Int(input.byte())
     for step in 0..<steps {
         let op = input.byte()
         if op & 0xC0 == 0xC0 {
