@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "fuzz-senml-json", targets: ["fuzz-senml-json"]),
         .executable(name: "fuzz-senml-cbor", targets: ["fuzz-senml-cbor"]),
         .executable(name: "fuzz-slip", targets: ["fuzz-slip"]),
+        .executable(name: "fuzz-log-recovery", targets: ["fuzz-log-recovery"]),
     ],
     traits: [
         .trait(name: "low", description: "Low-power profile: threshold detector only."),
@@ -96,6 +97,7 @@ let package = Package(
         .executableTarget(name: "fuzz-senml-json", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-senml-json"),
         .executableTarget(name: "fuzz-senml-cbor", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-senml-cbor"),
         .executableTarget(name: "fuzz-slip", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-slip"),
+        .executableTarget(name: "fuzz-log-recovery", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-log-recovery"),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .testTarget(

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,6 +50,21 @@ int32_t chal_fd_identity(int32_t fd, uint64_t *device, uint64_t *inode) {
     *device = (uint64_t)st.st_dev;
     *inode = (uint64_t)st.st_ino;
     return 0;
+}
+
+int64_t chal_random_bytes(uint8_t *buffer, int64_t count) {
+    if (count < 0 || count > 256) return -EINVAL;
+    int64_t done = 0;
+    // getrandom returns at most 256 bytes whole once the pool is ready; a signal may cut it short.
+    while (done < count) {
+        ssize_t n = getrandom(buffer + done, (size_t)(count - done), 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        done += n;
+    }
+    return count;
 }
 
 // The process arguments are captured by a constructor so the Swift entry point needs no

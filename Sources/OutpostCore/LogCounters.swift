@@ -21,7 +21,8 @@ public struct LogCounters: Sendable, Equatable {
     public var commits: UInt64 = 0
     /// Segments opened without syncing their header first (the header was durably clean).
     public var headerSyncsSkipped: UInt64 = 0
-    /// Records a reader skipped because they no longer passed their check (damage after open).
+    /// Records a reader skipped: sequences of damaged stretches it went past (each time it read
+    /// over them), plus one per segment whose rest it gave up on (damage after open).
     public var readSkips: UInt64 = 0
 
     public init() {}

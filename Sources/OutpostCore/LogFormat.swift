@@ -3,10 +3,14 @@
 /// Every on-disk integer goes through these helpers, so the format is the same on every board
 /// whatever its byte order, and unaligned fields are fine.
 public enum LogFormat {
-    /// File header version written when formatting. Version 2 files hold only version-2
-    /// segments; version-1 files are still opened, never rewritten at the file level, and get
-    /// version-2 segments appended (each segment header says which layout its records use).
-    public static let version: UInt16 = 2
+    /// File header version written when formatting. Version 3 files keep two copies of the file
+    /// header (offsets 0 and `fileHeaderCopyOffset`) and a random log id; their segments are of
+    /// version 2 like those of version-2 files. Version-1 and -2 files are still opened (one
+    /// header copy, no id), never rewritten at the file level, and get version-2 segments
+    /// appended (each segment header says which layout its records use).
+    public static let version: UInt16 = 3
+    /// First file header version with two header copies and a log id.
+    public static let mirroredHeaderVersion: UInt16 = 3
     /// Oldest file header version this code opens.
     public static let oldestVersion: UInt16 = 1
     /// Segment header version written by this code: a copied record's payload ends with the
@@ -19,6 +23,10 @@ public enum LogFormat {
     /// File header size and its magic `OPLG` (as a little-endian UInt32).
     public static let fileHeaderBytes = 64
     public static let fileMagic: UInt32 = 0x474C_504F
+    /// Offset of the second copy of the file header (version 3): in its own 512-byte sector of
+    /// the reserved area, away from the first copy and the cursor slots (512, 1024), so one torn
+    /// sector write or one damaged sector never takes both copies.
+    public static let fileHeaderCopyOffset = 2048
     /// Segment header size and its magic `OPLS`.
     public static let segmentHeaderBytes = 48
     public static let segmentMagic: UInt32 = 0x534C_504F

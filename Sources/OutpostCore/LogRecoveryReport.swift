@@ -8,10 +8,24 @@ public struct LogRecoveryReport: Sendable {
     public var damagedHeaders: Int = 0
     /// Valid records found, by type (index = raw value; 0 unused).
     public var recordsByType: InlineArray<6, Int> = InlineArray(repeating: 0)
-    /// Records lost to corruption in older segments (each costs the rest of its segment).
+    /// Records lost to damage: the sequence gaps over every damaged stretch (`damage`), in any
+    /// segment, the head included (not the head's torn tail, whose size in records is unknown).
     public var skippedRecords: UInt64 = 0
-    /// Older segments in which a corrupt record was found.
+    /// Segments in which damage was found (a record that fails its checks with valid records
+    /// after it, or an older segment's records ending short of the next segment's first).
     public var corruptSegments: Int = 0
+    /// Damaged stretches found (all of them; `damage` lists the first `damageListCapacity`).
+    public var damageCount: Int = 0
+    /// The first damaged stretches, in the order recovery met them (oldest segment first);
+    /// entries at `damageCount` and beyond are empty.
+    public var damage: InlineArray<8, LogDamage> = InlineArray(repeating: LogDamage())
+    /// How many entries `damage` holds at most.
+    public static let damageListCapacity = 8
+    /// File offset of a damaged file header copy (0 or `LogFormat.fileHeaderCopyOffset`; the
+    /// file opened with the other), -1 when both were valid or the version has one copy.
+    public var damagedHeaderCopyOffset: Int64 = -1
+    /// The damaged copy was rewritten from the valid one (not when opened read-only).
+    public var headerCopyRepaired: Bool = false
     /// Bytes after the head's last valid record that were not zero (a torn or unsynced write, or
     /// stale bytes of an earlier life of the segment); zeroed unless opened read-only.
     public var tailBytes: Int = 0
@@ -20,7 +34,7 @@ public struct LogRecoveryReport: Sendable {
     public var lastSequence: UInt64 = 0
     /// Both cursor slots were non-blank and invalid.
     public var cursorDamaged: Bool = false
-    /// File offset of the first corrupt record found in an older segment, and of the first damaged
+    /// File offset of the first damaged stretch of records (`damage[0].offset`), and of the first damaged
     /// segment header; -1 when none (for `log verify` to say where).
     public var firstCorruptOffset: Int64 = -1
     public var firstDamagedHeaderOffset: Int64 = -1
@@ -35,5 +49,15 @@ public struct LogRecoveryReport: Sendable {
     }
 
     /// True when something was damaged beyond a torn tail (what `log verify` reports as corruption).
-    public var foundCorruption: Bool { corruptSegments > 0 || damagedHeaders > 0 || cursorDamaged }
+    public var foundCorruption: Bool {
+        corruptSegments > 0 || damagedHeaders > 0 || cursorDamaged || damagedHeaderCopyOffset >= 0
+    }
+
+    /// Counts a damaged stretch and lists it while the list has room.
+    mutating func note(_ entry: LogDamage) {
+        if damageCount < LogRecoveryReport.damageListCapacity { damage[damageCount] = entry }
+        damageCount += 1
+        skippedRecords &+= entry.lostRecords
+        if firstCorruptOffset < 0 { firstCorruptOffset = entry.offset }
+    }
 }

@@ -122,7 +122,16 @@ extension LogStore {
         // Bounded: every record is at least minRecordBytes long.
         for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
             let length = LogStore.parseRecord(raw, at: offset, limit: limit, key: key, expected: expected, version: victimVersion)
-            if length == 0 { break }
+            if length == 0 {
+                // Damage inside the victim (§6.2): step over it as recovery did. Recovery already
+                // counted the records the damage cost; the valid ones after it are dropped (and
+                // counted) or copied like any other.
+                guard let next = LogStore.resync(raw, from: offset, limit: limit, key: key, expected: expected,
+                                                 bound: table.endSequence[victim], version: victimVersion) else { break }
+                offset = next.offset
+                expected = next.sequence
+                continue
+            }
             if expected > cursor {
                 let type = LogRecordType(rawValue: raw[offset + 2])!
                 if type.isAlert {
@@ -250,7 +259,14 @@ extension LogStore {
             // Bounded: every record is at least minRecordBytes long.
             for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
                 let length = LogStore.parseRecord(raw, at: offset, limit: limit, key: key, expected: expected, version: version)
-                if length == 0 { break }
+                if length == 0 {
+                    // Damage (§6.2): the alerts after it still count for the index.
+                    guard let next = LogStore.resync(raw, from: offset, limit: limit, key: key, expected: expected,
+                                                     bound: table.endSequence[s], version: version) else { break }
+                    offset = next.offset
+                    expected = next.sequence
+                    continue
+                }
                 if expected > cursor && LogRecordType(rawValue: raw[offset + 2])!.isAlert {
                     var payloadEnd = offset + length - LogFormat.recordTrailerBytes
                     var original = expected

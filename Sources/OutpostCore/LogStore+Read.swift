@@ -21,6 +21,7 @@ extension LogStore {
     mutating func advance(
         _ reader: inout LogReader, into record: inout LogRecord, through: UInt64, alertsOnly: Bool, budget: Int
     ) throws(LogIOError) -> LogScanResult {
+        // A record or a resynchronisation moves on by at least minRecordBytes.
         let recordsPerSegment = geometry.segmentSizeBytes / LogFormat.minRecordBytes + 1
         var looked = 0
         // Bounded: at most every segment once (plus a reposition), every record of each once.
@@ -41,10 +42,21 @@ extension LogStore {
                 let raw = UnsafeRawBufferPointer(scan)
                 let length = LogStore.parseRecord(raw, at: reader.offset, limit: limit, key: key, expected: reader.offsetSequence, version: version)
                 if length == 0 {
-                    // Damaged after it was checked: the rest of this segment is skipped.
-                    counters.readSkips &+= 1
-                    reader.offset = limit
-                    break
+                    // A damaged stretch recovery skipped (or damage since): go on at the next
+                    // record that checks out, as recovery did, with the segment's known end as
+                    // the bound. Nothing found: the rest of this segment is skipped.
+                    guard let next = LogStore.resync(
+                        raw, from: reader.offset, limit: limit, key: key, expected: reader.offsetSequence,
+                        bound: table.endSequence[s], version: version)
+                    else {
+                        counters.readSkips &+= 1
+                        reader.offset = limit
+                        break
+                    }
+                    counters.readSkips &+= next.sequence - reader.offsetSequence
+                    reader.offset = next.offset
+                    reader.offsetSequence = next.sequence
+                    continue
                 }
                 let sequence = reader.offsetSequence
                 let at = reader.offset

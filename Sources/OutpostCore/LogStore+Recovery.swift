@@ -47,13 +47,17 @@ extension LogStore {
         // except for a gap the store made itself (below).
         var previous = -1
         var previousEndedClean = false
+        var previousDamaged = false
         var after: UInt64 = 0
+        var s = table.nextLive(after: 0)
         for _ in 0..<count {
-            let s = table.nextLive(after: after)
             if s < 0 { break }
             after = table.segmentSequence[s]
-            let endedClean: Bool
-            do { endedClean = try scanForRecovery(s) } catch { throw .io(error) }
+            // The segment after this one bounds its record sequences (none for the head).
+            let following = table.nextLive(after: after)
+            let bound = following >= 0 ? table.firstSequence[following] : UInt64.max
+            let scanned: (endedClean: Bool, damaged: Bool)
+            do { scanned = try scanForRecovery(s, bound: bound) } catch { throw .io(error) }
             // A gap whose missing sequences were never written: an earlier recovery found the
             // cursor at or past its head's last record (the cursor named records written but
             // not durable, which the uplink forwards with batch durability, and the cut lost
@@ -62,25 +66,29 @@ extension LogStore {
             // head's records then end cleanly (its tail was cleared) and every sequence missing
             // before the next segment is at or below the cursor: delivered, not lost. Counting it
             // would report damage (`corruptSegments`, `skippedRecords`, `log verify`) where there
-            // is none. A segment whose scan stopped at an invalid record is counted as before,
-            // forwarded or not: that is damage to synced data. The persisted cursor is never
+            // is none. A segment whose records stop at bytes that fail their checks is counted as
+            // damaged, forwarded or not: that is damage to synced data. The persisted cursor is never
             // held back to the durable sequence instead: after a cut, sequences the uplink had
             // already delivered would be appended again, and a receiver that deduplicates by
             // sequence would drop the new records.
             let forwardedGap = previous >= 0 && previousEndedClean
                 && table.firstSequence[s] > table.endSequence[previous] && table.firstSequence[s] &- 1 <= cursor
             if previous >= 0 && table.endSequence[previous] != table.firstSequence[s] && !forwardedGap {
-                recovery.corruptSegments += 1
-                if recovery.firstCorruptOffset < 0 {
-                    recovery.firstCorruptOffset = geometry.offset(ofSegment: previous) + table.endOffset[previous].wide
-                }
-                if table.firstSequence[s] > table.endSequence[previous] {
-                    recovery.skippedRecords &+= table.firstSequence[s] - table.endSequence[previous]
-                }
+                let lost = table.firstSequence[s] > table.endSequence[previous] ? table.firstSequence[s] - table.endSequence[previous] : 0
+                let end = Int(table.endOffset[previous])
+                recovery.note(LogDamage(
+                    segment: previous, offset: geometry.offset(ofSegment: previous) + end.wide,
+                    bytes: geometry.segmentSizeBytes - end, firstLostSequence: table.endSequence[previous], lostRecords: lost))
+                previousDamaged = true
             }
+            if previousDamaged { recovery.corruptSegments += 1 }
             previous = s
-            previousEndedClean = endedClean
+            previousEndedClean = scanned.endedClean
+            previousDamaged = scanned.damaged
+            s = following
         }
+        // The head's own damage (stretches followed by valid records); its tail is not damage.
+        if previousDamaged { recovery.corruptSegments += 1 }
         head = previous
         if head >= 0 {
             nextSequence = table.endSequence[head]
@@ -144,11 +152,16 @@ extension LogStore {
         recovery.cursorDamaged = best == nil && damaged > 0
     }
 
-    /// Reads segment `s` whole into `scan` and finds its valid records. Returns true when they end
-    /// cleanly: at a zero length field, or where no record fits before the segment's end (not at
-    /// bytes that fail a record's checks).
-    /// - Complexity: O(segment size).
-    mutating func scanForRecovery(_ s: Int) throws(LogIOError) -> Bool {
+    /// Reads segment `s` whole into `scan` and finds its valid records, resynchronising after
+    /// damage (`LogStore.resync`: record sequences below `bound`, the next segment's first record
+    /// sequence, or unbounded for the head). Every damaged stretch followed by a valid record is
+    /// noted in `recovery` with its sequence gap; the segment's records end after the last valid
+    /// one. Returns whether they end cleanly there: at a zero length field, or where no record
+    /// fits before the segment's end (not at bytes that fail a record's checks), and whether a
+    /// damaged stretch was found.
+    /// - Complexity: O(segment size): each byte is looked at by at most one record check and
+    ///   one resynchronising pass.
+    mutating func scanForRecovery(_ s: Int, bound: UInt64) throws(LogIOError) -> (endedClean: Bool, damaged: Bool) {
         try device.read(at: geometry.offset(ofSegment: s), into: scan)
         scanSegment = s
         scanSegmentSequence = table.segmentSequence[s]
@@ -156,21 +169,36 @@ extension LogStore {
         let key = LogFormat.recordKey(segmentSequence: table.segmentSequence[s])
         var offset = LogFormat.segmentHeaderBytes
         var expected = table.firstSequence[s]
+        var damaged = false
         let raw = UnsafeRawBufferPointer(scan)
-        // Bounded: every valid record is at least minRecordBytes long.
+        // Bounded: every pass moves `offset` on by at least minRecordBytes (a record, or a
+        // resynchronisation, which lands at least one record's length further).
         for _ in 0..<(scan.count / LogFormat.minRecordBytes + 1) {
             let length = LogStore.parseRecord(raw, at: offset, limit: scan.count, key: key, expected: expected, version: table.version[s])
-            if length == 0 { break }
+            if length == 0 {
+                guard let next = LogStore.resync(
+                    raw, from: offset, limit: scan.count, key: key, expected: expected, bound: bound, version: table.version[s])
+                else { break }
+                recovery.note(LogDamage(
+                    segment: s, offset: geometry.offset(ofSegment: s) + offset.wide, bytes: next.offset - offset,
+                    firstLostSequence: expected, lostRecords: next.sequence - expected))
+                damaged = true
+                offset = next.offset
+                expected = next.sequence
+                continue
+            }
             recovery.recordsByType[Int(raw[offset + 2])] += 1
             offset += length
             expected &+= 1
         }
         assert(offset <= scan.count && expected >= table.firstSequence[s])
-        // Only the valid prefix counts as loaded: the rest will be overwritten by appends.
+        // Only up to the last valid record counts as loaded: the rest will be overwritten by
+        // appends (the head) or is never read (older segments end there).
         scanLoadedBytes = offset
         table.endOffset[s] = Int32(truncatingIfNeeded: offset)
         table.endSequence[s] = expected
-        return offset + LogFormat.minRecordBytes > scan.count || LogFormat.load16(raw, offset) == 0
+        let endedClean = offset + LogFormat.minRecordBytes > scan.count || LogFormat.load16(raw, offset) == 0
+        return (endedClean, damaged)
     }
 
     /// Zeroes the head's bytes after its last valid record (they are in `scan` from the recovery

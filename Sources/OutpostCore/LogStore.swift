@@ -73,6 +73,13 @@ public struct LogStore<Device: LogDevice> {
 
     /// Version of the file header (`LogFileHeader.version`): of the code that formatted the file.
     public internal(set) var fileVersion: UInt16 = LogFormat.version
+    /// The log's identity (docs/LOG_FORMAT.md §2.1): the random id stored in a version-3 file
+    /// header when the file was formatted (`formatLogID` of `init`), or the id derived from the
+    /// header of a file without one. A receiver keys records on (node id, log id, sequence), so
+    /// a log that is deleted or replaced, and restarts at sequence 1, is not taken for repeats.
+    public internal(set) var logID: UInt64 = 0
+    /// True when `logID` is stored in the file header (version 3), false when it is derived.
+    public internal(set) var logIDIsStored = false
     public internal(set) var state: LogState
     public internal(set) var recovery = LogRecoveryReport()
     public internal(set) var counters = LogCounters()
@@ -94,12 +101,30 @@ public struct LogStore<Device: LogDevice> {
         return min(1024, geometry.segmentCount * (geometry.segmentPayloadBytes / smallestAlert))
     }
 
-    /// What the file header of `device` says (for tools that open logs of any geometry).
+    /// What the file header copies of `device` say (for tools that open logs of any geometry):
+    /// the header to open with, or why the file does not open (`LogFileHeaderCopies.decide`).
     public static func probe(_ device: inout Device) throws(LogIOError) -> LogFileHeader.Probe {
-        if device.sizeBytes < LogFormat.fileHeaderBytes.wide { return .notALog }
+        try probeCopies(&device).probe
+    }
+
+    /// Reads both file header copies (docs/LOG_FORMAT.md §2) and decides between them.
+    public static func probeCopies(_ device: inout Device) throws(LogIOError) -> LogFileHeaderCopies {
+        if device.sizeBytes < LogFormat.fileHeaderBytes.wide {
+            return LogFileHeaderCopies(probe: .notALog, repairOffset: -1, sourceOffset: 0)
+        }
+        let first = try probeHeader(&device, at: 0)
+        var second = LogFileHeader.Probe.blank
+        if device.sizeBytes >= (LogFormat.fileHeaderCopyOffset + LogFormat.fileHeaderBytes).wide {
+            second = try probeHeader(&device, at: LogFormat.fileHeaderCopyOffset)
+        }
+        return LogFileHeaderCopies.decide(first: first, second: second)
+    }
+
+    /// The verdict on the 64 bytes at `offset`.
+    static func probeHeader(_ device: inout Device, at offset: Int) throws(LogIOError) -> LogFileHeader.Probe {
         var bytes = InlineArray<64, UInt8>(repeating: 0)
         try withUnsafeMutableBytes(of: &bytes) { (raw: UnsafeMutableRawBufferPointer) throws(LogIOError) in
-            try device.read(at: 0, into: raw)
+            try device.read(at: offset.wide, into: raw)
         }
         return withUnsafeBytes(of: &bytes) { LogFileHeader.probe($0) }
     }
@@ -111,13 +136,18 @@ public struct LogStore<Device: LogDevice> {
     ///   - pageBytes: size of the group-commit buffer (≥ 512, ≤ a segment's record space).
     ///   - readOnly: inspect only: nothing is written (no format, no tail repair, no appends).
     ///   - syncMode: `.never` recovers, repairs and appends without a single device sync (only
-    ///     formatting a blank file syncs, see `format`).
+    ///     formatting a blank file and repairing a file header copy sync, see `format`).
+    ///   - formatLogID: the log id a blank file gets when it is formatted here (random, from the
+    ///     caller: the core has no random source). 0 formats without one; `logID` then falls
+    ///     back to the id derived from the header (`LogFileHeader.logID`). Ignored for a file that
+    ///     is already formatted: its id is read from it.
     ///   - alertKeys: (sensor, alert kind) keys the drop-oldest alert index tracks (nil:
     ///     `defaultAlertKeys`); the copies in a full log are bounded by it (§7).
     /// - Complexity: O(file size): every live segment is read once.
     public init(
         device: Device, arena: inout Arena, geometry: LogGeometry, pageBytes: Int, policy: LogFullPolicy,
-        formatIfBlank: Bool, readOnly: Bool = false, syncMode: LogSyncMode = .ordered, alertKeys: Int? = nil
+        formatIfBlank: Bool, readOnly: Bool = false, syncMode: LogSyncMode = .ordered, alertKeys: Int? = nil,
+        formatLogID: UInt64 = 0
     ) throws(LogOpenError) {
         precondition(pageBytes >= 512 && pageBytes <= geometry.segmentPayloadBytes, "page buffer size out of range")
         self.device = device
@@ -132,15 +162,24 @@ public struct LogStore<Device: LogDevice> {
         state = readOnly ? .readOnly : .ready
 
         if self.device.sizeBytes < geometry.fileSizeBytes { throw .deviceTooSmall }
-        let probe: LogFileHeader.Probe
-        do { probe = try LogStore.probe(&self.device) } catch { throw .io(error) }
-        switch probe {
+        let copies: LogFileHeaderCopies
+        do { copies = try LogStore.probeCopies(&self.device) } catch { throw .io(error) }
+        switch copies.probe {
         case .valid(let header):
             if header.geometry != geometry { throw .geometryMismatch(header.geometry) }
             fileVersion = header.version
+            logID = header.logID
+            logIDIsStored = header.storedLogID != 0
+            if copies.oneCopyDamaged {
+                recovery.damagedHeaderCopyOffset = copies.repairOffset.wide
+                if !readOnly {
+                    do { try repairHeaderCopy(header, at: copies.repairOffset) } catch { throw .io(error) }
+                    recovery.headerCopyRepaired = true
+                }
+            }
         case .blank:
             if !formatIfBlank || readOnly { throw .blank }
-            do { try format() } catch { throw .io(error) }
+            do { try format(logID: formatLogID) } catch { throw .io(error) }
         case .notALog: throw .notALog
         case .unsupportedVersion(let version): throw .unsupportedVersion(version)
         case .corrupt: throw .corruptHeader
@@ -152,10 +191,12 @@ public struct LogStore<Device: LogDevice> {
         }
     }
 
-    /// Writes an empty log: every segment header and the reserved area cleared, then the file
-    /// header last, then one sync. Interrupted, it leaves a file that is still blank or not a log.
+    /// Writes an empty log: every segment header and the reserved area cleared, then both copies
+    /// of the file header (with `logID`) last, then one sync. Interrupted, it leaves a file that
+    /// is still blank, not a log, or has one valid header copy (which opens it and repairs the
+    /// other).
     /// - Complexity: O(segment count) small writes.
-    mutating func format() throws(LogIOError) {
+    mutating func format(logID: UInt64) throws(LogIOError) {
         for i in 0..<page.count { page[i] = 0 }
         let headerZeros = UnsafeRawBufferPointer(rebasing: page[0..<LogFormat.segmentHeaderBytes])
         for i in 0..<geometry.segmentCount {
@@ -171,11 +212,30 @@ public struct LogStore<Device: LogDevice> {
         // Synced in both modes: a new file is created once, and a torn file header would stop the
         // daemon at the next start (`corruptHeader`), which no sync mode may risk.
         try device.sync()
-        let header = LogFileHeader(geometry: geometry, fileSizeBytes: device.sizeBytes)
+        let header = LogFileHeader(geometry: geometry, fileSizeBytes: device.sizeBytes, logID: logID)
         let headerBytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.fileHeaderBytes])
         header.encode(into: headerBytes)
+        // The copy first: a cut between the two writes leaves a blank first copy over a valid
+        // second one, which opens (and is repaired) like any other single damaged copy.
+        try device.write(at: LogFormat.fileHeaderCopyOffset.wide, from: UnsafeRawBufferPointer(headerBytes))
         try device.write(at: 0, from: UnsafeRawBufferPointer(headerBytes))
         try device.sync()
+        for i in 0..<LogFormat.fileHeaderBytes { page[i] = 0 }
+        fileVersion = header.version
+        self.logID = header.logID
+        logIDIsStored = header.storedLogID != 0
+    }
+
+    /// Rewrites the damaged file header copy at `offset` from the valid `header`, and syncs (in
+    /// every sync mode, as `format` does: it happens once, and leaving one copy damaged would
+    /// leave the file one more flipped bit away from refusing to open).
+    mutating func repairHeaderCopy(_ header: LogFileHeader, at offset: Int) throws(LogIOError) {
+        precondition(offset == 0 || offset == LogFormat.fileHeaderCopyOffset, "not a header copy offset")
+        let headerBytes = UnsafeMutableRawBufferPointer(rebasing: page[0..<LogFormat.fileHeaderBytes])
+        header.encode(into: headerBytes)
+        try device.write(at: offset.wide, from: UnsafeRawBufferPointer(headerBytes))
+        try device.sync()
+        counters.syncs &+= 1
         for i in 0..<LogFormat.fileHeaderBytes { page[i] = 0 }
     }
 
@@ -220,6 +280,48 @@ public struct LogStore<Device: LogDevice> {
             if original == 0 || original >= expected { return 0 }
         }
         return length
+    }
+
+    /// Finds where valid records resume after the record expected at `start` failed its checks
+    /// (docs/LOG_FORMAT.md §6): the first offset o in (start, limit) holding a record that passes
+    /// every check of `parseRecord` under `key` with a sequence q that fits the damage:
+    /// `expected` < q < `bound`, and the q − expected records lost between `start` and o fit
+    /// the bytes between them (24 to 256 bytes each). Returns nil when there is none.
+    ///
+    /// Why these conditions let nothing through that was not written in this segment life:
+    /// stale bytes of an earlier life have sequences below this life's first record sequence
+    /// (record sequences only grow across the log) and a CRC keyed with another segment
+    /// sequence; bytes inside a payload would have to hold a whole record (length, known type,
+    /// zero reserved flags, a sequence in the narrow window the gap allows, and a matching keyed
+    /// CRC-32C), which accidental data passes with a probability of about 2^−32 per candidate
+    /// at best.
+    /// - Complexity: O(limit − start) cheap header checks, a CRC only for candidates that pass.
+    static func resync(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, key: CRC32C, expected: UInt64, bound: UInt64, version: UInt16
+    ) -> (offset: Int, sequence: UInt64)? {
+        precondition(start >= 0 && limit <= bytes.count)
+        let minimum = LogFormat.minRecordBytes
+        var o = start + minimum
+        // Bounded: one candidate per byte up to the last place a record fits.
+        while o + minimum <= limit {
+            let length = Int(LogFormat.load16(bytes, o))
+            if length >= minimum && length <= LogFormat.maxRecordBytes && o + length <= limit
+                && LogRecordType(rawValue: bytes[o + 2]) != nil && bytes[o + 3] & ~LogFormat.flagCopied == 0 {
+                let sequence = LogFormat.load64(bytes, o + 4)
+                if sequence > expected && sequence < bound {
+                    let lost = sequence - expected
+                    let gap = UInt64(truncatingIfNeeded: (o - start).wide)
+                    // The lost records take at least 24 and at most 256 bytes each.
+                    if lost <= gap / UInt64(truncatingIfNeeded: minimum.wide)
+                        && gap <= lost &* UInt64(truncatingIfNeeded: LogFormat.maxRecordBytes.wide)
+                        && parseRecord(bytes, at: o, limit: limit, key: key, expected: sequence, version: version) == length {
+                        return (o, sequence)
+                    }
+                }
+            }
+            o += 1
+        }
+        return nil
     }
 
     /// The checks of `parseRecord` before the CRC: the length at `offset` is in range and fits

@@ -2,19 +2,23 @@
 /// buffer, without allocation: the uplink's batch (docs/UPLINK_FORMAT.md).
 ///
 /// A pack is an indefinite-length array of record maps. The first SenML record carries the base
-/// name `bn` = node id + "/"; every SenML record carries its log record's sequence number in the
-/// extension label `"seq"`, so a receiver can drop duplicates by (node id, sequence).
+/// name `bn` = node id + "/" and, when the log has one, its log id in the extension label `"lid"`;
+/// every SenML record carries its log record's sequence number in the extension label `"seq"`, so
+/// a receiver can drop duplicates by (node id, log id, sequence).
 ///
 /// Each `append` adds one log record completely or not at all (the buffer is rewound), so a batch
 /// is always a whole number of log records and `finish` always has room for the closing break.
 public struct SenMLEncoder {
     /// Most bytes one log record can take in a pack (a window summary of a 32-byte sensor name with
-    /// all five features, the base name of a 32-byte node id included, both names escaped to three
-    /// bytes per byte: 29 records of at most about 200 bytes). Batches must hold this much.
+    /// all five features, the base name of a 32-byte node id and the 13-byte log id label included,
+    /// both names escaped to three bytes per byte: 29 records of at most about 200 bytes). Batches
+    /// must hold this much.
     public static let maxLogRecordBytes = 8192
 
     var writer: CBORWriter
     let nodeId: SensorName
+    /// The log id written next to `bn` (0: none written).
+    let logID: UInt64
     /// Log records in the pack so far.
     public private(set) var recordCount = 0
     /// SenML records in the pack so far.
@@ -23,13 +27,15 @@ public struct SenMLEncoder {
     var needsBaseName = true
     var finished = false
 
-    /// Starts a pack for node `nodeId` in `buffer` (at least `maxLogRecordBytes` + 2 bytes).
-    public init(buffer: UnsafeMutableRawBufferPointer, nodeId: SensorName) {
+    /// Starts a pack for node `nodeId` in `buffer` (at least `maxLogRecordBytes` + 2 bytes), for
+    /// records of the log `logID` (0: the pack carries no log id).
+    public init(buffer: UnsafeMutableRawBufferPointer, nodeId: SensorName, logID: UInt64 = 0) {
         precondition(buffer.count >= SenMLEncoder.maxLogRecordBytes + 2, "SenML batch buffer too small for one log record")
         precondition(nodeId.count > 0, "the pack needs a node id")
         // One byte is kept for the break that closes the array.
         writer = CBORWriter(buffer: buffer, reserveBytes: 1)
         self.nodeId = nodeId
+        self.logID = logID
         writer.beginIndefiniteArray()
     }
 
@@ -91,6 +97,11 @@ public struct SenMLEncoder {
             writer.head(major: 3, argument: UInt64(truncatingIfNeeded: (SenMLEncoder.escapedCount(nodeId) + 1).wide))
             putEscaped(nodeId)
             writer.put1(0x2F)  // "/"
+            if logID != 0 {
+                // Once per pack, like `bn`: the log id applies to every record of the pack.
+                writer.text("lid")
+                writer.head(major: 0, argument: logID)
+            }
         }
         writer.int(0)  // n
         let sensorBytes = sensor.map { SenMLEncoder.escapedCount($0) + 1 } ?? 0

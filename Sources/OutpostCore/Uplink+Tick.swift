@@ -68,7 +68,7 @@ extension Uplink {
         let limit = min(settings.maxRecordsPerBatch, bucket.available)
         if limit < 1 { return }
         endNarrowingIfPassed()
-        var encoder = SenMLEncoder(buffer: batchBuffer, nodeId: settings.nodeId)
+        var encoder = SenMLEncoder(buffer: batchBuffer, nodeId: settings.nodeId, logID: source.uplinkLogID)
         var alertLimit = limit
         var recordLimit = limit
         if let narrowing {

@@ -19,6 +19,8 @@ public struct UplinkLogSource<Device: LogDevice>: UplinkSource {
 
     public var uplinkLastSequence: UInt64 { durableOnly ? store.durableSequence : store.lastWrittenSequence }
 
+    public var uplinkLogID: UInt64 { store.logID }
+
     /// - Complexity: O(budget) records; a segment is read from the device once per pass.
     public mutating func uplinkRead(after sequence: UInt64, alertsOnly: Bool, budget: Int, into record: inout LogRecord) -> UplinkRead {
         precondition(budget > 0, "a read needs a budget")

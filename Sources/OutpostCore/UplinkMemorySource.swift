@@ -5,6 +5,8 @@ public struct UplinkMemorySource: UplinkSource {
     let records: UnsafeMutableBufferPointer<LogRecord>
     /// Sequence of the newest record appended (0 when none).
     public private(set) var uplinkLastSequence: UInt64 = 0
+    /// The log id the packs carry (0: none), as a test chooses.
+    public var uplinkLogID: UInt64 = 0
 
     /// A source over `records` (capacity ≥ 1), initially empty.
     public init(records: UnsafeMutableBufferPointer<LogRecord>) {

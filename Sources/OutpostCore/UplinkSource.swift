@@ -8,6 +8,11 @@ public protocol UplinkSource {
     /// with `--durability none`), 0 when there is none. Nothing after it is ever read.
     var uplinkLastSequence: UInt64 { get }
 
+    /// The id of the log the records come from (docs/LOG_FORMAT.md §2.1), sent with every pack
+    /// (docs/UPLINK_FORMAT.md §2) so a receiver keys records on (node, log id, sequence); 0 for a
+    /// source without one (the pack then carries no log id).
+    var uplinkLogID: UInt64 { get }
+
     /// Reads into `record` the first record with a sequence above `sequence` (only alert records,
     /// raised or cleared, when `alertsOnly`), looking at no more than `budget` records.
     ///

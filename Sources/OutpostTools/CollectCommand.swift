@@ -10,16 +10,17 @@ enum CollectCommand {
         usage: outpost-tool collect --listen HOST:PORT --out FILE.jsonl [options]
 
         Receives the uplink's SenML-CBOR batches (CON POST, any path, Block1 reassembled), drops
-        duplicate log records by (node id, sequence), appends one JSON line per new record to FILE,
+        duplicate log records by (node id, log id, sequence), appends one JSON line per new record to FILE,
         and answers 2.04 only after the lines are written. Prints live counts to stderr once a
         second and a summary at the end. Stops cleanly on SIGINT or SIGTERM.
 
-        JSON lines (one per log record; "time" in seconds since the epoch):
-          {"node","seq","sensor","type":"reading","time","values":{"temperature":21.5,...}}
-          {"node","seq","sensor","type":"alert","time","kind","state","severity","value","unit",
+        JSON lines (one per log record; "time" in seconds since the epoch; "log_id" is the pack's
+        "lid", 0 when the sender gave none):
+          {"node","log_id","seq","sensor","type":"reading","time","values":{"temperature":21.5,...}}
+          {"node","log_id","seq","sensor","type":"alert","time","kind","state","severity","value","unit",
            "threshold"[,"feature"][,"confidence"]}
-          {"node","seq","sensor","type":"summary","time","window_s","stats":{...},"status":{...}}
-          {"node","seq","type":"marker","time","code","code_number","value"}
+          {"node","log_id","seq","sensor","type":"summary","time","window_s","stats":{...},"status":{...}}
+          {"node","log_id","seq","type":"marker","time","code","code_number","value"}
 
         options:
           --listen HOST:PORT     UDP address to serve (IPv4; port 0 picks one, printed on stderr)

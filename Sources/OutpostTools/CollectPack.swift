@@ -41,12 +41,14 @@ enum CollectPack {
     /// One log record rebuilt from its SenML records (same `seq`).
     struct LogRecord {
         var node: String
+        /// The pack's log id (`lid`, docs/UPLINK_FORMAT.md §2), 0 when the pack has none.
+        var logID: UInt64
         var sequence: UInt64
         /// SenML records of the log record: resolved name (without the node), fields by label.
         var records: [(name: String, fields: [String: CollectValue])]
     }
 
-    /// Decodes `bytes` and groups the records by (node, seq), in order of first appearance.
+    /// Decodes `bytes` and groups the records by (node, log id, seq), in order of first appearance.
     static func decode(_ bytes: [UInt8]) throws(Malformed) -> [LogRecord] {
         var at = 0
         let value: CollectValue
@@ -59,6 +61,7 @@ enum CollectPack {
         guard case .array(let items) = value else { throw Malformed(reason: "the pack is not an array") }
         let labels: [Int64: String] = [-1: "bver", -2: "bn", -3: "bt", -4: "bu", -5: "bv", -6: "bs", 0: "n", 1: "u", 2: "v", 3: "vs", 4: "vb", 5: "s", 6: "t", 7: "ut", 8: "vd"]
         var baseName = ""
+        var logID: UInt64 = 0
         var result: [LogRecord] = []
         var index: [String: Int] = [:]
         for item in items {
@@ -75,16 +78,21 @@ enum CollectPack {
                 }
             }
             if let bn = fields["bn"]?.text { baseName = bn }
+            // Like `bn`, the log id holds for the records after the one that carries it.
+            if let lid = fields["lid"] {
+                guard let value = lid.sequence, value != 0 else { throw Malformed(reason: "the log id 'lid' is not a positive integer") }
+                logID = value
+            }
             guard let name = fields["n"]?.text else { throw Malformed(reason: "a record has no name") }
             guard let sequence = fields["seq"]?.sequence else { throw Malformed(reason: "a record has no 'seq'") }
             guard baseName.hasSuffix("/"), baseName.count > 1 else { throw Malformed(reason: "the base name is not '<node>/'") }
             let node = String(baseName.dropLast())
-            let key = node + "#" + String(sequence)
+            let key = node + "#" + String(logID) + "#" + String(sequence)
             if let i = index[key] {
                 result[i].records.append((name, fields))
             } else {
                 index[key] = result.count
-                result.append(LogRecord(node: node, sequence: sequence, records: [(name, fields)]))
+                result.append(LogRecord(node: node, logID: logID, sequence: sequence, records: [(name, fields)]))
             }
         }
         return result
@@ -92,7 +100,7 @@ enum CollectPack {
 
     /// The JSON line of one log record (docs/UPLINK_FORMAT.md §3.5 tells the kinds apart).
     static func jsonLine(_ record: LogRecord) -> String {
-        var out = "{\"node\":" + json(unescapeName(record.node)) + ",\"seq\":" + String(record.sequence)
+        var out = "{\"node\":" + json(unescapeName(record.node)) + ",\"log_id\":" + String(record.logID) + ",\"seq\":" + String(record.sequence)
         let first = record.records[0]
         let time = first.fields["t"]?.number.map(number) ?? "null"
         let parts = first.name.split(separator: "/").map(String.init)

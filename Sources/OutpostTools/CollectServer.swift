@@ -4,7 +4,7 @@ import OutpostCore
 
 /// The upstream end of the uplink for development and tests (`outpost-tool collect`): a CoAP
 /// server that takes SenML-CBOR batches (Block1 reassembled), deduplicates log records by
-/// (node, seq), appends one JSON line per new record, and acknowledges only after the lines are
+/// (node, log id, seq), appends one JSON line per new record, and acknowledges only after the lines are
 /// written and flushed.
 final class CollectServer {
     /// Counts for the live line and the summary.
@@ -25,7 +25,8 @@ final class CollectServer {
     let outage: Range<Int64>?
     let startMs: Int64
     private(set) var counts = Counts()
-    /// (node, seq) already written.
+    /// (node, log id, seq) already written, keyed "node#logid": a log that was replaced restarts
+    /// at sequence 1 under a new log id, and its records are new.
     var seen: [String: Set<UInt64>] = [:]
     /// Block1 bodies being reassembled, by peer and token.
     var partial: [String: [UInt8]] = [:]
@@ -157,7 +158,7 @@ final class CollectServer {
         }
         counts.batches += 1
         for record in records {
-            if seen[record.node, default: []].insert(record.sequence).inserted {
+            if seen[record.node + "#" + String(record.logID), default: []].insert(record.sequence).inserted {
                 out.write(CollectPack.jsonLine(record) + "\n")
                 counts.records += 1
             } else {

@@ -63,7 +63,7 @@ enum LogCommand {
         case .notALog: throw ToolError("\(path): not an Outpost log (no OPLG magic at offset 0)")
         case .unsupportedVersion(let version):
             throw ToolError("\(path): unknown log format version \(version) (this tool reads versions \(LogFormat.oldestVersion) to \(LogFormat.version))")
-        case .corrupt: throw ToolError("\(path): corrupt log file header at offset 0 (CRC or geometry)", exitCode: damagedExit)
+        case .corrupt: throw ToolError("\(path): corrupt log file header: neither copy (offsets 0 and \(LogFormat.fileHeaderCopyOffset)) passes its check (CRC or geometry); not repaired", exitCode: damagedExit)
         }
         if file.fileBytes < geometry.fileSizeBytes { file = file.padded(to: geometry.fileSizeBytes) }
         let pageBytes = min(4096, geometry.segmentPayloadBytes)
@@ -83,7 +83,7 @@ enum LogCommand {
     static func verify(_ store: inout LogStore<LogCommandFile>, file: LogCommandFile, path: String, stdout: TextSink) throws(ToolError) {
         let report = store.recovery
         let geometry = store.geometry
-        stdout.write("\(path): Outpost log format \(store.fileVersion), \(geometry.segmentCount) segments of \(geometry.segmentSizeBytes) bytes\n")
+        stdout.write("\(path): Outpost log format \(store.fileVersion), \(geometry.segmentCount) segments of \(geometry.segmentSizeBytes) bytes, log id \(logIDText(store))\n")
         stdout.write("records: \(report.records), sequences \(report.firstSequence)...\(report.lastSequence)\n")
         var problems = 0
         if file.fileBytes < geometry.fileSizeBytes {
@@ -94,8 +94,21 @@ enum LogCommand {
             stdout.write("damage: \(report.damagedHeaders) segment header(s) fail their check, first at offset \(report.firstDamagedHeaderOffset); those segments read as free\n")
             problems += 1
         }
-        if report.corruptSegments > 0 {
-            stdout.write("damage: \(report.corruptSegments) segment(s) with a corrupt record, first at offset \(report.firstCorruptOffset); \(report.skippedRecords) record(s) lost\n")
+        if report.damagedHeaderCopyOffset >= 0 {
+            stdout.write("damage: file header copy at offset \(report.damagedHeaderCopyOffset) fails its check; the other copy is valid (the daemon rewrites the damaged one)\n")
+            problems += 1
+        }
+        if report.damageCount > 0 {
+            stdout.write("damage: \(report.damageCount) damaged stretch(es) in \(report.corruptSegments) segment(s), \(report.skippedRecords) record(s) lost; the records after each are kept\n")
+            for i in 0..<min(report.damageCount, LogRecoveryReport.damageListCapacity) {
+                let entry = report.damage[i]
+                let last = entry.firstLostSequence &+ entry.lostRecords &- 1
+                let sequences = entry.lostRecords == 0 ? "no sequence" : "sequences \(entry.firstLostSequence)...\(last)"
+                stdout.write("damage: segment \(entry.segment) offset \(entry.offset) (\(entry.bytes) bytes): \(entry.lostRecords) record(s) lost (\(sequences))\n")
+            }
+            if report.damageCount > LogRecoveryReport.damageListCapacity {
+                stdout.write("damage: ... and \(report.damageCount - LogRecoveryReport.damageListCapacity) more stretch(es)\n")
+            }
             problems += 1
         }
         if report.cursorDamaged {
@@ -145,6 +158,7 @@ enum LogCommand {
         let free = geometry.segmentCount - report.liveSegments - report.erasedSegments
         stdout.write("file: \(path)\n")
         stdout.write("format_version: \(store.fileVersion)\n")
+        stdout.write("log_id: \(logIDText(store))\n")
         stdout.write("file_bytes: \(file.fileBytes)\n")
         stdout.write("segment_bytes: \(geometry.segmentSizeBytes)\n")
         stdout.write("segments: \(geometry.segmentCount) (live \(report.liveSegments), erased \(report.erasedSegments), blank or damaged \(free))\n")
@@ -159,6 +173,15 @@ enum LogCommand {
         stdout.write("unforwarded_records: \(min(unforwarded, UInt64(report.records)))\n")
         stdout.write("free_bytes: \(store.freeBytes)\n")
         stdout.write("skipped_records: \(report.skippedRecords)\n")
+        stdout.write("damaged_stretches: \(report.damageCount)\n")
+    }
+
+    /// The log id in hexadecimal (16 digits), with "(derived)" for a file that stores none
+    /// (docs/LOG_FORMAT.md §2.1).
+    static func logIDText(_ store: LogStore<LogCommandFile>) -> String {
+        var text = String(store.logID, radix: 16)
+        while text.count < 16 { text = "0" + text }
+        return text + (store.logIDIsStored ? "" : " (derived)")
     }
 
     static func dump(_ store: inout LogStore<LogCommandFile>, from: UInt64, path: String, stdout: TextSink) throws(ToolError) {
@@ -171,15 +194,15 @@ enum LogCommand {
                 throw ToolError.io("\(path): read failed: \(String(cString: strerror(-error.negativeErrno)))")
             }
             if !more { break }
-            stdout.write(json(record))
+            stdout.write(json(record, logID: store.logID))
             stdout.write("\n")
             try stdout.flushIfFull()
         }
     }
 
     /// One record as a JSON object (no trailing newline).
-    static func json(_ record: LogRecord) -> String {
-        var text = "{\"seq\":\(record.sequence),\"type\":\"\(record.type.name)\",\"ts_ms\":\(record.timestampMs)"
+    static func json(_ record: LogRecord, logID: UInt64) -> String {
+        var text = "{\"log_id\":\(logID),\"seq\":\(record.sequence),\"type\":\"\(record.type.name)\",\"ts_ms\":\(record.timestampMs)"
         if record.isCopied { text += ",\"copied\":true,\"original_sequence\":\(record.originalSequence)" }
         switch record.type {
         case .reading:

@@ -155,12 +155,19 @@ extension DaemonStore {
             }
             throw SetupFailure(what: "cannot open the log file", errno: error.negativeErrno, exitCode: 1)
         }
+        // The log id a new file gets: the core has no random source, so it is drawn here.
+        let logID: UInt64
+        do { logID = try DaemonStore.newLogID() } catch {
+            device.close()
+            throw error
+        }
         let store: LogStore<FileLogDevice>
         do {
             // `none` never syncs, not even at a segment roll or when formatting (LogSyncMode).
             store = try LogStore(
                 device: device, arena: &region, geometry: geometry, pageBytes: pageBytes, policy: policy, formatIfBlank: true,
-                syncMode: durability == .none ? .never : .ordered, alertKeys: DaemonStore.alertKeys)
+                syncMode: durability == .none ? .never : .ordered, alertKeys: DaemonStore.alertKeys,
+                formatLogID: logID)
         } catch {
             device.close()
             switch error {
@@ -169,7 +176,8 @@ extension DaemonStore {
                 throw SetupFailure(what: "cannot read the log file", errno: io.negativeErrno, exitCode: 1)
             case .notALog: throw SetupFailure(what: "the log file is not an Outpost log (move it away)", errno: 0, exitCode: 1)
             case .unsupportedVersion: throw SetupFailure(what: "the log file has an unknown format version", errno: 0, exitCode: 1)
-            case .corruptHeader: throw SetupFailure(what: "the log file's header is damaged", errno: 0, exitCode: 1)
+            case .corruptHeader:
+                throw SetupFailure(what: "the log file's header is damaged in every copy (offsets 0 and 2048; not repaired: move the file away)", errno: 0, exitCode: 1)
             case .geometryMismatch: throw SetupFailure(what: "the log file's geometry changed while starting", errno: 0, exitCode: 1)
             case .deviceTooSmall: throw SetupFailure(what: "the log file is smaller than its geometry", errno: 0, exitCode: 1)
             case .blank: throw SetupFailure(what: "the log file is blank", errno: 0, exitCode: 1)
@@ -186,6 +194,23 @@ extension DaemonStore {
             var uplinkArena = Arena(base: uplinkRegion.baseAddress!, sizeBytes: uplinkRegion.count)
             uplink = Uplink(arena: &uplinkArena, settings: settings, cursor: store.cursor, nowMs: nowMs)
         }
+    }
+
+    /// A random, non-zero 64-bit log id from the kernel (CHAL), for a file formatted now
+    /// (docs/LOG_FORMAT.md §2.1). Drawn at every open although only a blank file uses it: eight
+    /// bytes of getrandom cost nothing next to recovery. Failure stops the start: an id that is
+    /// not random would defeat its purpose (telling a replaced log from the old one).
+    static func newLogID() throws(SetupFailure) -> UInt64 {
+        var id: UInt64 = 0
+        // Bounded: a zero draw (probability 2^-64 each) is retried a few times.
+        for _ in 0..<4 {
+            let result = withUnsafeMutableBytes(of: &id) { raw in
+                chal_random_bytes(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), 8)
+            }
+            if result < 0 { throw SetupFailure(what: "cannot draw a random log id", errno: Int32(truncatingIfNeeded: result), exitCode: 1) }
+            if id != 0 { return id }
+        }
+        throw SetupFailure(what: "cannot draw a random log id (the random source returned zeros)", errno: 0, exitCode: 1)
     }
 
     /// Retries an unavailable log when its time came.
@@ -226,7 +251,27 @@ extension DaemonStore {
         err.writer.text(durability.name)
         err.writer.text(", when full ")
         err.writer.text(policy == .dropOldest ? "drop-oldest" : "reject-new")
+        err.writer.text(", log id ")
+        err.writer.unsigned(store.logID)
         err.writer.byte(0x0A)
+        // Damage is named where it is (docs/LOG_FORMAT.md §6): a line per listed stretch.
+        for i in 0..<min(r.damageCount, LogRecoveryReport.damageListCapacity) {
+            let damage = r.damage[i]
+            writePathLine(&err, "damaged stretch in segment ")
+            err.writer.integer(damage.segment.wide)
+            err.writer.text(" at offset ")
+            err.writer.integer(damage.offset)
+            err.writer.text(": ")
+            err.writer.unsigned(damage.lostRecords)
+            err.writer.text(" records lost from sequence ")
+            err.writer.unsigned(damage.firstLostSequence)
+            err.writer.text(", the records after it are kept\n")
+        }
+        if r.damagedHeaderCopyOffset >= 0 {
+            writePathLine(&err, r.headerCopyRepaired ? "file header copy at offset " : "damaged file header copy at offset ")
+            err.writer.integer(r.damagedHeaderCopyOffset)
+            err.writer.text(r.headerCopyRepaired ? " was damaged: rewritten from the other copy\n" : "\n")
+        }
         err.flush()
     }
 

@@ -19,7 +19,7 @@ Rules checked (RFC 8428):
 - §4.4: bver, when present, is a version this receiver knows (<= 10) and the same in every record
   that carries it.
 - The node's own extension labels (docs/UPLINK_FORMAT.md §2, §3) have their documented types:
-  seq unsigned, thr number, conf number in 0..1, feat text, win unsigned, sat boolean, mark
+  seq unsigned, lid unsigned, thr number, conf number in 0..1, feat text, win unsigned, sat boolean, mark
   unsigned. Other text labels (not ending in "_") are ignored, as §4.4 allows.
 """
 import math
@@ -49,7 +49,7 @@ UNITS = {
 }
 EXTENSIONS = {
     "seq": "unsigned", "thr": "number", "conf": "fraction", "feat": "text", "win": "unsigned", "sat": "bool",
-    "mark": "unsigned",
+    "mark": "unsigned", "lid": "unsigned",
 }
 
 

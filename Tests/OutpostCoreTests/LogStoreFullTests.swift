@@ -202,7 +202,8 @@ final class LogStoreFullTests: XCTestCase {
         XCTAssertEqual(read[1].alert?.alert.value, 2)
 
         // Bad: the trailer names the copy itself, a later record, zero, or is missing (a payload
-        // whose CRC is right but too short). Each such record and those after it are not valid.
+        // whose CRC is right but too short). Each such record is not valid: it is a damaged
+        // stretch, and the reading after it is kept (recovery resynchronises on it).
         let badTrailers: [[UInt8]] = [alertPayload(2) + le64(2), alertPayload(2) + le64(9), alertPayload(2) + le64(0), [1, 2, 3]]
         for (n, payload) in badTrailers.enumerated() {
             var image = LegacyLogImage(version: 2)
@@ -211,8 +212,10 @@ final class LogStoreFullTests: XCTestCase {
             image.append(.reading, payload: readingPayload(3))
             let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
             var store = try openStore(SimDisk(bytes: image.bytes), buffer: buffer, readOnly: true)
-            XCTAssertEqual(try readAll(&store).map(\.sequence), [1], "bad trailer \(n)")
-            XCTAssertGreaterThan(store.recovery.tailBytes, 0, "bad trailer \(n)")
+            XCTAssertEqual(try readAll(&store).map(\.sequence), [1, 3], "bad trailer \(n)")
+            XCTAssertEqual(store.recovery.skippedRecords, 1, "bad trailer \(n)")
+            XCTAssertEqual(store.recovery.damage[0].firstLostSequence, 2, "bad trailer \(n)")
+            XCTAssertEqual(store.recovery.tailBytes, 0, "bad trailer \(n)")
         }
 
         // A segment header of an unknown (newer) version is not read as a segment.

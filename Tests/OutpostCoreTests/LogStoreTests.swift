@@ -349,11 +349,16 @@ final class LogStoreTests: XCTestCase {
         let buffer = LogArenaBuffer(sizeBytes: 64 << 10)
         _ = try openStore(disk, buffer: buffer)
         XCTAssertNil(open(disk.bytes))
+        // Both file header copies changed: refused. (One copy changed opens from the other:
+        // LogDamageTests.)
+        let copy = LogFormat.fileHeaderCopyOffset
         var version = disk.bytes
         version[4] = UInt8(LogFormat.version + 1)
+        version[copy + 4] = UInt8(LogFormat.version + 1)
         XCTAssertEqual(open(version), .unsupportedVersion(LogFormat.version + 1))
         var crc = disk.bytes
         crc[13] ^= 1
+        crc[copy + 13] ^= 1
         XCTAssertEqual(open(crc), .corruptHeader)
         let other = LogGeometry(segmentSizeBytes: 2048, segmentCount: 8)!
         XCTAssertEqual(open(disk.bytes, geometry: other), .geometryMismatch(smallGeometry))

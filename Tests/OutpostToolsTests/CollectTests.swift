@@ -43,7 +43,7 @@ final class CollectTests: XCTestCase {
 
     /// Runs an uplink over `records` until its cursor reaches the last one; returns it.
     func forward(
-        _ records: [LogRecord], to collector: UDPAddress, cursor: UInt64 = 0, limitMs: Int64 = 20_000,
+        _ records: [LogRecord], to collector: UDPAddress, cursor: UInt64 = 0, limitMs: Int64 = 20_000, logID: UInt64 = 0,
         configure: (inout UplinkSettings) -> Void = { _ in }
     ) throws -> Uplink {
         let socket = try UDPSocket(bindingTo: UDPAddress(127, 0, 0, 1, port: 0))
@@ -60,6 +60,7 @@ final class CollectTests: XCTestCase {
         let ring = UnsafeMutableBufferPointer<LogRecord>.allocate(capacity: max(records.count, 1))
         defer { ring.deallocate() }
         var source = UplinkMemorySource(records: ring)
+        source.uplinkLogID = logID
         for record in records { source.append(record) }
         var sink = SocketSink(socket: socket, target: collector)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2_048, alignment: 16)
@@ -155,6 +156,34 @@ final class CollectTests: XCTestCase {
         XCTAssertEqual(try lines(out).count, 50)
         XCTAssertEqual(collector.server.counts.duplicates, 50)
         XCTAssertEqual(collector.server.counts.records, 50)
+    }
+
+    /// A log that was replaced restarts at sequence 1 under a new log id: its records are new,
+    /// while a replay of either log is still dropped. Each line names its log id.
+    func testAReplacedLogIsNotTakenForRepeats() throws {
+        let directory = TemporaryDirectory()
+        let out = directory.file("collected.jsonl")
+        let collector = try Running(outPath: out)
+        let records = sampleRecords(30)
+        _ = try forward(records, to: collector.address, logID: 0x1111_2222_3333_4444)
+        _ = try forward(records, to: collector.address, logID: 0xF000_0000_0000_0005)
+        _ = try forward(records, to: collector.address, logID: 0x1111_2222_3333_4444)
+        collector.finish()
+        let objects = try lines(out)
+        XCTAssertEqual(objects.count, 60)
+        XCTAssertEqual(collector.server.counts.duplicates, 30)
+        let ids = objects.map { ($0["log_id"] as! NSNumber).uint64Value }
+        XCTAssertEqual(ids.filter { $0 == 0x1111_2222_3333_4444 }.count, 30)
+        XCTAssertEqual(ids.filter { $0 == 0xF000_0000_0000_0005 }.count, 30)
+        for id in Set(ids) {
+            XCTAssertEqual(Set(objects.filter { ($0["log_id"] as! NSNumber).uint64Value == id }.map { $0["seq"] as! Int }), Set(1...30))
+        }
+        // Without a log id (an older node), the line says 0.
+        let out2 = directory.file("old.jsonl")
+        let collector2 = try Running(outPath: out2)
+        _ = try forward(sampleRecords(3), to: collector2.address)
+        collector2.finish()
+        XCTAssertEqual(try lines(out2).map { $0["log_id"] as? Int }, [0, 0, 0])
     }
 
     func testACopyWhoseOriginalArrivedIsDroppedAsADuplicate() throws {

@@ -128,25 +128,88 @@ final class LogCommandTests: XCTestCase {
         XCTAssertTrue(stats.stdout.contains("format_version: \(LogFormat.version)\n"), stats.stdout)
     }
 
+    /// File offsets of the records of segment `segment` of a clean image (walking the lengths).
+    func recordStarts(_ bytes: [UInt8], segment: Int) -> [Int] {
+        let start = Int(geometry.offset(ofSegment: segment))
+        var offset = start + LogFormat.segmentHeaderBytes
+        var starts: [Int] = []
+        while offset + LogFormat.minRecordBytes <= start + geometry.segmentSizeBytes {
+            let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8
+            if length < LogFormat.minRecordBytes { break }
+            starts.append(offset)
+            offset += length
+        }
+        return starts
+    }
+
     func testVerifyReportsACorruptRecordWithItsOffset() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("outpost.log")
         try writeLog(path, count: 200)
+        let clean = runTool(["log", "verify", path])
+        XCTAssertEqual(clean.code, 0, clean.stdout + clean.stderr)
+        XCTAssertTrue(clean.stdout.hasSuffix("clean\n"))
         var bytes = dir.read("outpost.log")
         // Segment 0 is older than the head: damage a record in its middle.
-        let offset = 4096 + 48 + 40 * 45
-        bytes[offset] ^= 0x10
+        let starts = recordStarts(bytes, segment: 0)
+        let victim = starts[45]
+        bytes[victim + 7] ^= 0x10
         dir.write("outpost.log", bytes: bytes)
         let verify = runTool(["log", "verify", path])
         XCTAssertEqual(verify.code, 1)
-        XCTAssertTrue(verify.stdout.contains("segment(s) with a corrupt record, first at offset"), verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("damage: 1 damaged stretch(es) in 1 segment(s), 1 record(s) lost"), verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("damage: segment 0 offset \(victim) (\(starts[46] - victim) bytes): 1 record(s) lost (sequences 46...46)"), verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("records: 201,"), verify.stdout)
         XCTAssertTrue(verify.stderr.contains("\(path): damaged"), verify.stderr)
-        // The other commands still work and show what is left.
+        // The other commands still work and show everything else.
         XCTAssertEqual(runTool(["log", "stats", path]).code, 0)
         let dump = runTool(["log", "dump", path])
         XCTAssertEqual(dump.code, 0)
-        XCTAssertLessThan(dump.stdout.split(separator: "\n").count, 202)
-        XCTAssertGreaterThan(dump.stdout.split(separator: "\n").count, 100)
+        XCTAssertEqual(dump.stdout.split(separator: "\n").count, 201)
+        XCTAssertFalse(dump.stdout.contains("\"seq\":46,"))
+    }
+
+    /// Damage in the head followed by valid records is damage, not a torn tail: verify exits 1.
+    func testVerifyReportsDamageInTheHead() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("outpost.log")
+        try writeLog(path, count: 200)
+        var bytes = dir.read("outpost.log")
+        // The head is the last segment written to (200 records of ~50 bytes fill about three).
+        var head = 0
+        for segment in 0..<geometry.segmentCount where recordStarts(bytes, segment: segment).count > 3 { head = segment }
+        let starts = recordStarts(bytes, segment: head)
+        for i in 0..<8 { bytes[starts[2] + i] = 0xEE }
+        dir.write("outpost.log", bytes: bytes)
+        let verify = runTool(["log", "verify", path])
+        XCTAssertEqual(verify.code, 1, verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("damage: segment \(head) offset \(starts[2])"), verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("1 record(s) lost"), verify.stdout)
+        XCTAssertFalse(verify.stdout.contains("note:"), "not a torn tail: \(verify.stdout)")
+    }
+
+    /// The log id: stats and dump show it; a damaged header copy is damage for verify.
+    func testStatsAndDumpShowTheLogIDAndVerifyReportsADamagedHeaderCopy() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("outpost.log")
+        try writeLog(path)
+        var bytes = dir.read("outpost.log")
+        var id: UInt64 = 0
+        for i in 0..<8 { id |= UInt64(bytes[32 + i]) << (8 * UInt64(i)) }
+        let stats = runTool(["log", "stats", path])
+        // writeLog formats without an id: the derived one, flagged as such.
+        XCTAssertEqual(id, 0)
+        let derived = bytes[0..<64].withUnsafeBytes { LogFileHeader.derivedLogID($0) }
+        let hex = String(derived, radix: 16)
+        XCTAssertTrue(stats.stdout.contains("log_id: \(String(repeating: "0", count: 16 - hex.count) + hex) (derived)\n"), stats.stdout)
+        let dump = runTool(["log", "dump", path])
+        XCTAssertTrue(dump.stdout.hasPrefix("{\"log_id\":\(derived),\"seq\":1,"), dump.stdout)
+        bytes[LogFormat.fileHeaderCopyOffset + 17] ^= 0x01
+        dir.write("outpost.log", bytes: bytes)
+        let verify = runTool(["log", "verify", path])
+        XCTAssertEqual(verify.code, 1)
+        XCTAssertTrue(verify.stdout.contains("damage: file header copy at offset 2048 fails its check"), verify.stdout)
+        XCTAssertEqual(runTool(["log", "stats", path]).code, 0)
     }
 
     func testVerifyReportsATruncatedFile() throws {
@@ -172,6 +235,7 @@ final class LogCommandTests: XCTestCase {
         try writeLog(path)
         var bytes = dir.read("outpost.log")
         bytes[4] = 9
+        bytes[LogFormat.fileHeaderCopyOffset + 4] = 9
         let future = dir.write("future.log", bytes: bytes)
         let run = runTool(["log", "verify", future])
         XCTAssertEqual(run.code, 2)

@@ -22,6 +22,11 @@ int64_t chal_monotonic_ns(void);
 /// Wall-clock time in milliseconds since the Unix epoch (CLOCK_REALTIME).
 int64_t chal_wall_ms(void);
 
+// ---- randomness ----------------------------------------------------------------------------
+/// Fills `buffer` with `count` (0 ... 256) bytes from the kernel's random source (getrandom,
+/// blocking only until the pool is initialised at boot); returns `count` or -errno.
+int64_t chal_random_bytes(uint8_t *buffer, int64_t count);
+
 // ---- process -------------------------------------------------------------------------------
 /// Number of command-line arguments given to the process.
 int32_t chal_argc(void);
