@@ -56,6 +56,7 @@ struct ReportData {
             firstMs = min(firstMs, record.timestampMs)
             lastMs = max(lastMs, record.timestampMs)
             sensors[index].readings += 1
+            sensors[index].lastReadingMs = max(sensors[index].lastReadingMs, record.timestampMs)
             sensors[index].statusCounts[Int(reading.status.rawValue)] += 1
             if reading.anomaly { sensors[index].anomalies += 1 }
             for i in 0..<Feature.count where reading.features[Feature.at(i)!] != nil {
@@ -103,11 +104,15 @@ struct ReportData {
         }
     }
 
-    /// Second pass, one record: readings into their sensor's series.
+    /// Second pass, one record: readings into their sensor's series and its window statistics.
     mutating func plot(_ record: LogRecord) {
         guard record.type == .reading, let payload = record.reading else { return }
-        guard let index = sensorIndex[LogCommand.name(payload.name)], index < chartedCount else { return }
+        guard let index = sensorIndex[LogCommand.name(payload.name)] else { return }
         let reading = payload.reading
+        for span in 0..<WindowSpan.count where record.timestampMs > sensors[index].lastReadingMs - WindowSpan.at(span)!.spanMs {
+            sensors[index].computed[span].add(reading)
+        }
+        if index >= chartedCount { return }
         let bucket = bucket(record.timestampMs)
         for i in 0..<Feature.count {
             guard let value = reading.features[Feature.at(i)!] else { continue }

@@ -341,13 +341,39 @@ enum ReportHTML {
                 rows += "<tr>\(cells)</tr>\n"
             }
         }
-        if rows.isEmpty { return "<p class=\"sub\">No window summary records in this log (the daemon writes them each minute).</p>\n" }
-        var head = "<tr><th class=\"l\">sensor</th><th>window</th><th class=\"l\">newest summary</th><th>normal</th><th>warning</th><th>alert</th><th>anomalies</th>"
+        var note = "\(data.sensors.reduce(0) { $0 + $1.summaries }) window summary record(s) read; the newest of each sensor and window is shown."
+        if rows.isEmpty {
+            // No summary records: the same statistics computed from the readings themselves.
+            rows = computedRows(data)
+            note = "The log holds no window summary records: these statistics are computed from the readings, over each window before the sensor's newest reading."
+        }
+        if rows.isEmpty { return "<p class=\"sub\">No readings and no window summary records: no window statistics.</p>\n" }
+        var head = "<tr><th class=\"l\">sensor</th><th>window</th><th class=\"l\">ending</th><th>normal</th><th>warning</th><th>alert</th><th>anomalies</th>"
         for f in 0..<Feature.count {
             let feature = Feature.at(f)!
             head += "<th>\(feature.name) (\(ReportSVG.unit(feature)))<br>mean ± sd [min, max]</th>"
         }
-        let total = data.sensors.reduce(0) { $0 + $1.summaries }
-        return "<div class=\"panel\"><table id=\"window-statistics\">\(head)</tr>\n\(rows)</table><div class=\"legend\">\(total) window summary record(s) read; the newest of each sensor and window is shown.</div></div>\n"
+        return "<div class=\"panel\"><table id=\"window-statistics\">\(head)</tr>\n\(rows)</table><div class=\"legend\">\(note)</div></div>\n"
+    }
+
+    /// Table rows of the statistics computed from the readings (`ReportWindowStats`).
+    static func computedRows(_ data: ReportData) -> String {
+        var rows = ""
+        for sensor in data.sensors where sensor.readings > 0 {
+            for span in 0..<WindowSpan.count {
+                let stats = sensor.computed[span]
+                if stats.readings == 0 { continue }
+                var cells = "<td class=\"l\">\(ReportSVG.escape(sensor.name))</td><td>\(ReportSVG.duration(WindowSpan.at(span)!.spanMs))</td><td class=\"l\">\(ReportSVG.dateTime(sensor.lastReadingMs))</td>"
+                cells += "<td>\(stats.statusCounts[0])</td><td>\(stats.statusCounts[1])</td><td>\(stats.statusCounts[2])</td><td>\(stats.anomalies)</td>"
+                for f in 0..<Feature.count {
+                    let feature = Feature.at(f)!
+                    guard let (mean, deviation) = stats.meanAndDeviation(f) else { cells += "<td>–</td>"; continue }
+                    let scale = pow10(feature.decimals)
+                    cells += "<td>\(ReportSVG.value(mean / scale)) ± \(ReportSVG.value(deviation / scale))<br><span class=\"sub\">[\(ReportSVG.value(ReportSVG.real(stats.minimum[f], feature))), \(ReportSVG.value(ReportSVG.real(stats.maximum[f], feature)))]</span></td>"
+                }
+                rows += "<tr>\(cells)</tr>\n"
+            }
+        }
+        return rows
     }
 }

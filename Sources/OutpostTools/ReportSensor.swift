@@ -17,6 +17,10 @@ struct ReportSensor {
     /// The newest window summary per `WindowSpan` raw value, with its time; and how many were read.
     var lastSummary: [(timestampMs: Int64, summary: WindowSummary)?] = Array(repeating: nil, count: WindowSpan.count)
     var summaries = 0
+    /// The newest reading's time, and the statistics of the readings within each `WindowSpan`
+    /// before it (computed in the second pass).
+    var lastReadingMs = Int64.min
+    var computed = Array(repeating: ReportWindowStats(), count: WindowSpan.count)
 
     init(name: String) {
         self.name = name

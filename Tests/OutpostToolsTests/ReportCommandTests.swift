@@ -298,5 +298,16 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(points.count, ReportSeries.bucketCount)
         // The spike is the top of the band: the y axis reaches past 99.
         XCTAssertTrue(html.contains(">100</text>") || html.contains(">99</text>"), "the y axis covers the spike")
+        // No summary records: the window statistics are computed from the readings, over each
+        // window before the newest reading (1 min: the last 60 readings; 1 h: all 3000, spike included).
+        XCTAssertTrue(html.contains("these statistics are computed from the readings"))
+        let minute = (2940..<3000).map { Double(20_000 + $0 % 7) / 1000 }
+        let mean = minute.reduce(0, +) / 60
+        let deviation = (minute.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 60).squareRoot()
+        let minuteRow = "<td class=\"l\">long</td><td>60 s</td><td class=\"l\">2025-12-06 06:36:39 UTC</td><td>60</td><td>0</td><td>0</td><td>0</td><td>"
+            + ReportSVG.value(mean) + " ± " + ReportSVG.value(deviation) + "<br><span class=\"sub\">[20, 20.006]</span></td>"
+        XCTAssertTrue(html.contains(minuteRow), minuteRow)
+        XCTAssertTrue(html.contains("<td class=\"l\">long</td><td>60 min</td><td class=\"l\">2025-12-06 06:36:39 UTC</td><td>3000</td>"))
+        XCTAssertTrue(html.contains("[20, 99]</span>"), "the hour's maximum is the spike")
     }
 }
