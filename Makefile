@@ -107,7 +107,7 @@ help:
 	@echo "Variables: SWIFTPM_FLAGS (e.g. --scratch-path /tmp/sp-me), ARCH, PROFILE. Tool installs: scripts/ensure-tools.sh"
 
 tools:
-	@scripts/ensure-tools.sh cross qemu peers venv
+	@scripts/ensure-tools.sh cross qemu peers venv browser deb
 
 build:
 	$(SWIFT) build $(SWIFTPM_FLAGS)

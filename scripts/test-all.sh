@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: everything CI checks, in order, each step timed, ending with a summary.
 #
-#   tools     scripts/ensure-tools.sh (installs the cross gcc, qemu-user, peers on a fresh CI machine)
+#   tools     scripts/ensure-tools.sh (installs the cross gcc, qemu-user, peers, chromium, dpkg tools on a fresh CI machine)
 #   build     swift build
 #   unit      swift test (the whole suite, once)
 #   firmware  make -j2 firmware-set (aarch64, armv7, x86_64 x low/medium/high, aarch64-test; nm check)
@@ -45,7 +45,7 @@ step() {
     fi
 }
 
-step tools scripts/ensure-tools.sh cross qemu peers venv
+step tools scripts/ensure-tools.sh cross qemu peers venv browser deb
 step build "$SWIFT" build "${SWIFTPM[@]}"
 step unit "$SWIFT" test "${SWIFTPM[@]}"
 step firmware "$MAKE" --no-print-directory -j2 firmware-set

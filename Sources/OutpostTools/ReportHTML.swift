@@ -35,7 +35,7 @@ enum ReportHTML {
             .warn{background:#fff4e0;border:1px solid #f0ad00;border-radius:6px;padding:8px 12px;margin:10px 0}
             svg.chart{display:block;max-width:100%;height:auto;font-size:11px}
             table{border-collapse:collapse;font-size:12px;width:100%}th,td{border-bottom:1px solid #e4e7ec;padding:3px 6px;text-align:right}
-            th{background:#eef0f4;position:sticky;top:0}td.l,th.l{text-align:left}
+            th{background:#eef0f4;position:sticky;top:0}td{white-space:nowrap}td.l,th.l{text-align:left}
             .legend{font-size:12px;margin:4px 0 0 8px}.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px}
             </style></head><body><main>
 
@@ -182,7 +182,7 @@ enum ReportHTML {
             svg += "<path d=\"M\(ax) \(ReportSVG.n(top + 7)) l-4 -7 h8 z\" fill=\"\(colour)\"><title>\(ReportSVG.escape(data.sensors[alert.sensor].name)): \(alert.kind.name) \(alert.severity.name) at \(ReportSVG.dateTime(alert.timestampMs)), value \(ReportSVG.value(ReportSVG.real(alert.value, feature)))</title></path></g>"
         }
         svg += "</g></svg>"
-        let extra = "<i style=\"background:\(ReportSVG.anomalyColour);border-radius:5px\"></i>anomaly (\(anomalyCount))"
+        let extra = "<i style=\"background:\(ReportSVG.anomalyColour);border-radius:5px\"></i>anomalous reading (\(anomalyCount))"
             + "<i style=\"background:\(ReportSVG.severityColour(.major))\"></i>alert on \(feature.name) (\(alertCount))"
             + " · band: min–max per bucket, line: mean"
         return svg + legend(data, sensors: sensors, extra: extra) + "</div>\n"
@@ -330,7 +330,7 @@ enum ReportHTML {
         for sensor in data.sensors {
             for span in 0..<WindowSpan.count {
                 guard let (timestampMs, summary) = sensor.lastSummary[span] else { continue }
-                var cells = "<td class=\"l\">\(ReportSVG.escape(sensor.name))</td><td>\(ReportSVG.duration(WindowSpan.at(span)!.spanMs))</td><td class=\"l\">\(ReportSVG.dateTime(timestampMs))</td>"
+                var cells = "<td class=\"l\">\(ReportSVG.escape(sensor.name))</td><td>\(spanLabel(span))</td><td class=\"l\">\(ReportSVG.dateTime(timestampMs))</td>"
                 cells += "<td>\(summary.normalCount)</td><td>\(summary.warningCount)</td><td>\(summary.alertCount)</td><td>\(summary.anomalyCount)</td>"
                 for f in 0..<Feature.count {
                     let stats = summary.features[f]
@@ -363,17 +363,23 @@ enum ReportHTML {
             for span in 0..<WindowSpan.count {
                 let stats = sensor.computed[span]
                 if stats.readings == 0 { continue }
-                var cells = "<td class=\"l\">\(ReportSVG.escape(sensor.name))</td><td>\(ReportSVG.duration(WindowSpan.at(span)!.spanMs))</td><td class=\"l\">\(ReportSVG.dateTime(sensor.lastReadingMs))</td>"
+                var cells = "<td class=\"l\">\(ReportSVG.escape(sensor.name))</td><td>\(spanLabel(span))</td><td class=\"l\">\(ReportSVG.dateTime(sensor.lastReadingMs))</td>"
                 cells += "<td>\(stats.statusCounts[0])</td><td>\(stats.statusCounts[1])</td><td>\(stats.statusCounts[2])</td><td>\(stats.anomalies)</td>"
                 for f in 0..<Feature.count {
                     let feature = Feature.at(f)!
                     guard let (mean, deviation) = stats.meanAndDeviation(f) else { cells += "<td>–</td>"; continue }
                     let scale = pow10(feature.decimals)
-                    cells += "<td>\(ReportSVG.value(mean / scale)) ± \(ReportSVG.value(deviation / scale))<br><span class=\"sub\">[\(ReportSVG.value(ReportSVG.real(stats.minimum[f], feature))), \(ReportSVG.value(ReportSVG.real(stats.maximum[f], feature)))]</span></td>"
+                    cells += "<td>\(ReportSVG.value(mean / scale, decimals: 2)) ± \(ReportSVG.value(deviation / scale, decimals: 2))<br><span class=\"sub\">[\(ReportSVG.value(ReportSVG.real(stats.minimum[f], feature))), \(ReportSVG.value(ReportSVG.real(stats.maximum[f], feature)))]</span></td>"
                 }
                 rows += "<tr>\(cells)</tr>\n"
             }
         }
         return rows
+    }
+
+    /// `1 min`, `5 min`, `15 min`, `1 h`.
+    static func spanLabel(_ span: Int) -> String {
+        let seconds = WindowSpan.at(span)!.seconds
+        return seconds >= 3600 ? "\(seconds / 3600) h" : "\(seconds / 60) min"
     }
 }

@@ -304,10 +304,10 @@ final class ReportCommandTests: XCTestCase {
         let minute = (2940..<3000).map { Double(20_000 + $0 % 7) / 1000 }
         let mean = minute.reduce(0, +) / 60
         let deviation = (minute.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 60).squareRoot()
-        let minuteRow = "<td class=\"l\">long</td><td>60 s</td><td class=\"l\">2025-12-06 06:36:39 UTC</td><td>60</td><td>0</td><td>0</td><td>0</td><td>"
-            + ReportSVG.value(mean) + " ± " + ReportSVG.value(deviation) + "<br><span class=\"sub\">[20, 20.006]</span></td>"
+        let minuteRow = "<td class=\"l\">long</td><td>1 min</td><td class=\"l\">2025-12-06 06:36:39 UTC</td><td>60</td><td>0</td><td>0</td><td>0</td><td>"
+            + ReportSVG.value(mean, decimals: 2) + " ± " + ReportSVG.value(deviation, decimals: 2) + "<br><span class=\"sub\">[20, 20.006]</span></td>"
         XCTAssertTrue(html.contains(minuteRow), minuteRow)
-        XCTAssertTrue(html.contains("<td class=\"l\">long</td><td>60 min</td><td class=\"l\">2025-12-06 06:36:39 UTC</td><td>3000</td>"))
+        XCTAssertTrue(html.contains("<td class=\"l\">long</td><td>1 h</td><td class=\"l\">2025-12-06 06:36:39 UTC</td><td>3000</td>"))
         XCTAssertTrue(html.contains("[20, 99]</span>"), "the hour's maximum is the spike")
     }
 }
