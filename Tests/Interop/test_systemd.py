@@ -23,7 +23,7 @@ import time
 import unittest
 
 from outpost_peer import BIN, SCALE, Daemon
-from test_config import Upstream, post_readings
+from test_config import PRELOAD, Upstream, post_readings
 
 UNIT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "packaging", "outpost.service"))
 
@@ -197,6 +197,35 @@ class NotifyTests(unittest.TestCase):
                 last = listener.texts()[-1]
                 self.assertEqual(fields(last).get("STOPPING"), "1", listener.texts())
                 self.assertEqual(fields(last).get("STATUS"), "stopping (SIGTERM)")
+        finally:
+            upstream.stop()
+            listener.stop()
+
+    def test_notifications_and_pings_do_not_allocate(self):
+        # The malloc counter the interop suite preloads (scripts/build-interop-tools.sh), as test_config uses it.
+        if not os.path.exists(PRELOAD):
+            self.skipTest("build/interop/libmalloc_preload.so (scripts/build-interop-tools.sh) and a host binary needed")
+        listener = NotifyListener()
+        upstream = Upstream()
+        try:
+            self.write("[daemon]\ndata_dir = \"%s\"\n[uplink]\nupstream = coap://127.0.0.1:%d/up\n"
+                       % (self.directory, upstream.port))
+            report = os.path.join(self.directory, "malloc.count")
+            env = {"NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "200000", "LD_PRELOAD": PRELOAD,
+                   "OUTPOST_MALLOC_REPORT": report}
+            with Daemon("--config", self.conf, env=env) as daemon:
+                self.assertEqual(post_readings(daemon.port, 1, 10), 10)
+                upstream.refuse = True
+                self.assertEqual(post_readings(daemon.port, 100, 3), 3)
+                self.assertIsNotNone(listener.wait_for(lambda t: "uplink down" in t, timeout=20), daemon.log())
+                upstream.refuse = False
+                self.assertIsNotNone(listener.wait_for(lambda t: t.startswith("STATUS=") and "uplink up" in t, timeout=20))
+                daemon.process.send_signal(signal.SIGHUP)
+                self.assertIsNotNone(listener.wait_for(lambda t: "RELOADING=1" in t))
+                self.assertEqual(daemon.stop(), 0, daemon.log())
+            self.assertGreater(sum(1 for t in listener.texts() if t == "WATCHDOG=1"), 5)
+            with open(report) as f:
+                self.assertIn("allocations_after_startup 0\n", f.read())
         finally:
             upstream.stop()
             listener.stop()
