@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import OutpostCore
 
@@ -6,6 +7,7 @@ import OutpostCore
 enum ReportCommand {
     static let help = """
         usage: outpost-tool report LOG_FILE --out report.html [--progress auto|always|never]
+               outpost-tool report --csv READINGS.csv --out report.html [--keep-log FILE]
 
         Reads an Outpost log file (docs/LOG_FORMAT.md, read-only, with the daemon's own recovery)
         and writes one self-contained HTML page (inline SVG, no external assets) with:
@@ -14,10 +16,17 @@ enum ReportCommand {
           - the alert timeline (raised and cleared, by severity)
           - the status mix per sensor (normal, warning, alert)
           - the window statistics of the newest window summary records
+        With --csv, readings in the outpost-tool gen columns are first replayed through the
+        daemon's pipeline (medium profile, as 'outpost replay') into a log written as the daemon
+        writes one (readings, alerts, a window summary per sensor and window each minute of data
+        time), and the report is made from that log (kept at FILE with --keep-log).
         Long series are reduced to \(ReportSeries.bucketCount) buckets per chart (min and max kept, so spikes
         stay visible); memory does not grow with the log's length.
 
           --out FILE       the HTML file to write (required)
+          --csv FILE       replay these readings instead of reading a log
+          --keep-log FILE  with --csv: where the replay's log is written and kept (default: a
+                           temporary file, deleted)
           --progress MODE  progress lines on stderr: auto (logs of \(ReportProgress.autoThresholdRecords) records or more),
                            always or never (default auto)
 
@@ -28,12 +37,34 @@ enum ReportCommand {
         """
 
     static func run(_ arguments: [String], stdout: TextSink, stderr: TextSink) throws(ToolError) {
-        let parsed = try CommandArguments(command: "report", arguments: arguments, valueOptions: ["out", "progress"], positionalLimit: 1)
-        if parsed.wantsHelp || (parsed.positionals.isEmpty && parsed.string("out") == nil) {
+        let parsed = try CommandArguments(command: "report", arguments: arguments, valueOptions: ["out", "progress", "csv", "keep-log"], positionalLimit: 1)
+        if parsed.wantsHelp || (parsed.positionals.isEmpty && parsed.string("out") == nil && parsed.string("csv") == nil) {
             stdout.write(help)
             return
         }
-        guard let path = parsed.positionals.first else { throw ToolError("report: expected a LOG_FILE (see 'outpost-tool report --help')") }
+        let out = try parsed.required("out")
+        if let csv = parsed.string("csv") {
+            guard parsed.positionals.isEmpty else { throw ToolError("report: give a LOG_FILE or --csv, not both") }
+            let keep = parsed.string("keep-log")
+            let log = keep ?? (NSTemporaryDirectory() + "/outpost-report-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log")
+            defer { if keep == nil { unlink(log) } }
+            if keep != nil { unlink(log) }
+            let (replayed, badRows) = try ReportReplay.replay(csv, into: log)
+            stderr.write("outpost-tool report: replayed \(replayed) readings of \(csv) through the medium profile's pipeline\n")
+            if badRows > 0 { stderr.write("outpost-tool report: \(csv): \(badRows) row(s) that do not parse skipped ('outpost replay' names them)\n") }
+            var rest = ["--out", out]
+            if let progress = parsed.string("progress") { rest += ["--progress", progress] }
+            try report(log: log, shownAs: csv + " (replayed)", arguments: rest, stdout: stdout, stderr: stderr)
+            return
+        }
+        if parsed.string("keep-log") != nil { throw ToolError("report: --keep-log goes with --csv") }
+        guard let path = parsed.positionals.first else { throw ToolError("report: expected a LOG_FILE or --csv (see 'outpost-tool report --help')") }
+        try report(log: path, shownAs: path, arguments: ["--out", out] + (parsed.string("progress").map { ["--progress", $0] } ?? []), stdout: stdout, stderr: stderr)
+    }
+
+    /// The report of the log at `path`, named `shownAs` on the page.
+    static func report(log path: String, shownAs: String, arguments: [String], stdout: TextSink, stderr: TextSink) throws(ToolError) {
+        let parsed = try CommandArguments(command: "report", arguments: arguments, valueOptions: ["out", "progress"], positionalLimit: 0)
         let out = try parsed.required("out")
         let mode = parsed.string("progress") ?? "auto"
         guard ["auto", "always", "never"].contains(mode) else {
@@ -53,7 +84,7 @@ enum ReportCommand {
             }
             let note = damageNote(store.recovery, file: file, geometry: store.geometry)
             if let note { stderr.write("outpost-tool report: \(path): \(note)\n") }
-            let source = ReportHTML.Source(path: path, logID: LogCommand.logIDText(store), formatVersion: Int(store.fileVersion), damageNote: note)
+            let source = ReportHTML.Source(path: shownAs, logID: LogCommand.logIDText(store), formatVersion: Int(store.fileVersion), damageNote: note)
             html = ReportHTML.render(data, source: source)
         }
         let sink = try TextSink.file(out)

@@ -310,4 +310,48 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(html.contains("<td class=\"l\">long</td><td>1 h</td><td class=\"l\">2025-12-06 06:36:39 UTC</td><td>3000</td>"))
         XCTAssertTrue(html.contains("[20, 99]</span>"), "the hour's maximum is the spike")
     }
+
+    /// `--csv`: generated readings replayed through the medium profile's pipeline into a log, then
+    /// reported: a chart for each of the five quantities and the replay's window summary records.
+    func testReportOfReplayedCSVReadings() throws {
+        let dir = TemporaryDirectory()
+        let csv = dir.file("readings.csv")
+        let gen = runTool(["gen", "--sensors", "3", "--duration", "600", "--seed", "5", "--out", csv])
+        XCTAssertEqual(gen.code, 0, gen.stderr)
+        let out = dir.file("report.html")
+        let kept = dir.file("replay.log")
+        let run = runTool(["report", "--csv", csv, "--out", out, "--keep-log", kept])
+        XCTAssertEqual(run.code, 0, run.stderr)
+        XCTAssertTrue(run.stderr.hasPrefix("outpost-tool report: replayed 1800 readings of \(csv) through the medium profile's pipeline\n"), run.stderr)
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        let ids = try svgs(html).map(\.id)
+        for quantity in ["temperature", "humidity", "pressure", "vibration", "power_consumption"] {
+            XCTAssertEqual(ids.filter { $0 == "chart-" + quantity }.count, 1, quantity)
+        }
+        XCTAssertTrue(html.contains("<b>1800</b><span>readings</span>"))
+        // The kept log is an ordinary log: its summary records are the ones the page counted.
+        let stats = runTool(["log", "stats", kept])
+        XCTAssertEqual(stats.code, 0, stats.stderr)
+        let summaries = try XCTUnwrap(stats.stdout.split(separator: "\n").first { $0.hasPrefix("records_window_summary: ") }).split(separator: " ")[1]
+        XCTAssertGreaterThan(Int(summaries)!, 0)
+        XCTAssertTrue(html.contains("\(summaries) window summary record(s) read"), String(summaries))
+        XCTAssertTrue(html.contains("\(csv) (replayed)"))
+
+        let bad = dir.write("bad.csv", "time,value\n1,2\n")
+        let refused = runTool(["report", "--csv", bad, "--out", out])
+        XCTAssertEqual(refused.code, 2)
+        XCTAssertTrue(refused.stderr.contains("\(bad):1: not the CSV header written by outpost-tool gen"), refused.stderr)
+        var rows = try String(contentsOfFile: csv, encoding: .utf8)
+        rows += "sensor-009,notatime,1,2,3,4,5,,0,0,0\n"
+        let damaged = dir.write("damaged.csv", rows)
+        let skipped = runTool(["report", "--csv", damaged, "--out", out])
+        XCTAssertEqual(skipped.code, 0, skipped.stderr)
+        XCTAssertTrue(skipped.stderr.contains("\(damaged): 1 row(s) that do not parse skipped"), skipped.stderr)
+        let both = runTool(["report", kept, "--csv", csv, "--out", out])
+        XCTAssertEqual(both.code, 2)
+        XCTAssertTrue(both.stderr.contains("give a LOG_FILE or --csv, not both"), both.stderr)
+        let missing = runTool(["report", "--csv", dir.file("none.csv"), "--out", out])
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.stderr.contains("none.csv: cannot read"), missing.stderr)
+    }
 }
