@@ -6,8 +6,9 @@ import OutpostCore
 /// the charted sensors × quantities × `ReportSeries.bucketCount` and `alertMarksMax`, whatever the
 /// log's length.
 struct ReportData {
-    /// Sensors with charts (the rest are counted in the tables and named as not charted).
-    static let chartedSensorsMax = 32
+    /// Sensors with charts (the rest are counted in the tables and named as not charted): more
+    /// lines than this on one chart are not readable, and the page stays a few MB at most.
+    static let chartedSensorsMax = 12
     /// Alert events drawn; the rest are counted.
     static let alertMarksMax = 4000
 

@@ -162,16 +162,19 @@ enum ReportHTML {
                 }
             }
         }
-        // Anomalies above the lines, so they stay visible.
+        // Anomalies above the lines, so they stay visible: one group carries the style, each dot
+        // only its place (a long log can mark every bucket of every sensor).
         var anomalyCount = 0
+        svg += "<g fill=\"\(ReportSVG.anomalyColour)\" stroke=\"#fff\" stroke-width=\"0.8\"><title>anomalous readings (the last value of each bucket that has one)</title>"
         for s in sensors {
             let series = data.sensors[s].series[q]!
             for b in 0..<ReportSeries.bucketCount where series.anomalies[b] > 0 {
                 anomalyCount += Int(series.anomalies[b])
                 let v = ReportSVG.real(series.anomalyValue[b], feature)
-                svg += "<circle class=\"anomaly\" cx=\"\(ReportSVG.n(x(b)))\" cy=\"\(ReportSVG.n(y(v)))\" r=\"3.2\" fill=\"\(ReportSVG.anomalyColour)\" stroke=\"#fff\" stroke-width=\"0.8\"><title>\(ReportSVG.escape(data.sensors[s].name)): \(series.anomalies[b]) anomal\(series.anomalies[b] == 1 ? "y" : "ies"), last \(ReportSVG.value(v)) \(ReportSVG.unit(feature))</title></circle>"
+                svg += "<circle class=\"anomaly\" cx=\"\(ReportSVG.n(x(b)))\" cy=\"\(ReportSVG.n(y(v)))\" r=\"3\"/>"
             }
         }
+        svg += "</g>"
         // Alerts on this quantity: a tick along the top of the plot and a faint line down.
         var alertCount = 0
         for alert in data.alerts where alert.raised && alert.feature == feature && alert.sensor < data.chartedCount {
