@@ -177,7 +177,7 @@ final class ConfigParserTests: XCTestCase {
     /// The example at the repository root: every key appears (commented, with its default), and
     /// with the comment marks removed the file parses, giving every key.
     func testExampleFileCoversEveryKeyAndParses() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let example = try String(contentsOf: root.appendingPathComponent("outpost.conf"), encoding: .utf8)
         XCTAssertNil(parse(example).error)
         XCTAssertEqual(parse(example).lines.count, 0, "the example shows the defaults commented out")

@@ -253,7 +253,7 @@ final class SenMLEncoderTests: XCTestCase {
         try Data(bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         // Prefer the interop venv of scripts/ensure-tools.sh (build/venv), else the system python.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let venvPython = root.appendingPathComponent("build/venv/bin/python3").path
         let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "python3"
         let probe = Process()
@@ -297,7 +297,7 @@ final class SenMLEncoderTests: XCTestCase {
         for i in records.indices { records[i].sequence = UInt64(i + 1) }
         let (bytes, outcomes) = pack(records, node: "n0de:#1", capacity: 65_536)
         XCTAssertTrue(outcomes.allSatisfy { $0 == .appended })
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let venvPython = root.appendingPathComponent("build/venv/bin/python3").path
         let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "python3"
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("uplink-strict-\(getpid()).cbor")
