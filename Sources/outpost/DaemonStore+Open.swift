@@ -14,17 +14,7 @@ extension DaemonStore {
     static var alertKeys: Int { 2 * ActiveProfile.sensorCapacity * AlertKind.count }
 
     /// The log geometry of this build's profile (docs/LOG_FORMAT.md §1).
-    static var profileGeometry: LogGeometry {
-        #if OUTPOST_PROFILE_LOW
-        return .low
-        #elseif OUTPOST_PROFILE_HIGH
-        return .high
-        #elseif OUTPOST_PROFILE_TEST
-        return .test
-        #else
-        return .medium
-        #endif
-    }
+    static var profileGeometry: LogGeometry { ActiveProfile.logGeometry }
 
     /// The geometry for a `--log-size` of `sizeBytes`: the profile's segment size, halved (down
     /// to 4 KiB) until the file holds at least 8 segments, so small logs still rotate.

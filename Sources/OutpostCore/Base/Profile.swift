@@ -21,6 +21,14 @@ public protocol Profile {
     static var modelBytes: UnsafeRawBufferPointer? { get }
     /// The most static RAM the core state may take (asserted by a test).
     static var footprintLimitBytes: Int { get }
+    /// Size of the platform's static arena (CHAL's `.bss` region, carved once at start-up): the core
+    /// state plus the daemon's I/O buffers and the log's regions. The build files cannot read
+    /// Swift, so the Makefile's `ARENA_BYTES_<name>`, Package.swift's `OUTPOST_ARENA_BYTES` per
+    /// trait and CHAL's default (medium) repeat it; `ProfileFactsTests` fails when one differs.
+    static var arenaBytes: Int { get }
+    /// The log's default geometry (file and segment size, docs/LOG_FORMAT.md §1) when no
+    /// `--log-size` is given.
+    static var logGeometry: LogGeometry { get }
 
     // Capacities of the CoAP server (`Server`); defaults in the extension below.
     /// Largest datagram the server reads or writes (RFC 7252 §4.6 suggests 1152 bytes).

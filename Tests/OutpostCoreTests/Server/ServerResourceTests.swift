@@ -13,6 +13,8 @@ enum ServerTinyBodyProfile: Profile {
     static var rules: ThresholdRules { ReferenceRules.standard }
     static var modelBytes: UnsafeRawBufferPointer? { nil }
     static let footprintLimitBytes = 4 * 1024 * 1024
+    static let arenaBytes = 262_144
+    static var logGeometry: LogGeometry { LogGeometry.test }
     static let maxDatagramBytes = 512
     static let packReadingCapacity = 8
     static let responseBodyBytes = 2048
