@@ -4,6 +4,9 @@ public enum RefusalReason: UInt8, BitwiseCopyable, Sendable {
     case sensorTableFull = 0
     /// The outbox has no room for the reading and the alerts it may raise: drain it first.
     case outboxFull = 1
+    /// The log cannot keep the readings (and the alerts they may raise) now: the server's
+    /// admission, before anything is acknowledged (never returned by `process`).
+    case logFull = 2
 }
 
 /// The result of offering a reading to the pipeline.

@@ -70,6 +70,8 @@ public struct DuplicateLedger {
     var cleanSlice: Int64 = Int64.min
     /// Live entries dropped because the ring was full (above the rated load).
     public private(set) var evictedEarly: UInt64 = 0
+    /// Records inserted since start (never decreases): a mark for `removeNewest`.
+    public private(set) var insertions: UInt64 = 0
 
     /// Most entries held.
     public var capacity: Int { keys.count }
@@ -218,6 +220,20 @@ public struct DuplicateLedger {
         links[index] = buckets[bucketIndex]
         buckets[bucketIndex] = UInt16(truncatingIfNeeded: index)
         count += 1
+        insertions &+= 1
+    }
+
+    /// Forgets the `n` newest records (fewer when the ledger holds fewer): the exchanges of a tick
+    /// whose answers were withheld. Chains are newest first, so each newest record heads its chain.
+    /// - Complexity: O(n).
+    public mutating func removeNewest(_ n: Int) {
+        for _ in 0..<min(max(0, n), count) {
+            let index = head + count - 1 < keys.count ? head + count - 1 : head + count - 1 - keys.count
+            let bucketIndex = bucket(keys[index], metas[index] & 3)
+            precondition(buckets[bucketIndex] == UInt16(truncatingIfNeeded: index), "the newest record heads its chain")
+            buckets[bucketIndex] = links[index]
+            count -= 1
+        }
     }
 
     /// Drops up to `limit` entries whose lifetime has ended; returns how many.

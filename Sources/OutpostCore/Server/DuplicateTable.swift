@@ -34,6 +34,8 @@ public struct DuplicateTable {
     public private(set) var count = 0
     /// Entries evicted before their lifetime ended because the table was full.
     public private(set) var evictedEarly: UInt64 = 0
+    /// Entries inserted since start (never decreases): a mark for `removeNewest`.
+    public private(set) var insertions: UInt64 = 0
 
     /// Most entries held.
     public var capacity: Int { entries.count }
@@ -118,6 +120,22 @@ public struct DuplicateTable {
         let start = index * responseBytes
         for i in 0..<stored { cache[start + i] = response[i] }
         count += 1
+        insertions &+= 1
+    }
+
+    /// Forgets the `n` newest entries (fewer when the table holds fewer): the exchanges of a tick
+    /// whose answers were withheld, so their retransmissions are processed afresh. Chains are
+    /// newest first, so each newest entry is its chain's head.
+    /// - Complexity: O(n).
+    public mutating func removeNewest(_ n: Int) {
+        for _ in 0..<min(max(0, n), count) {
+            let index = head + count - 1 < entries.count ? head + count - 1 : head + count - 1 - entries.count
+            let entry = entries[index]
+            let bucketIndex = bucket(entry.peer, entry.messageID)
+            precondition(buckets[bucketIndex] == Int32(truncatingIfNeeded: index), "the newest entry heads its chain")
+            buckets[bucketIndex] = entry.next
+            count -= 1
+        }
     }
 
     /// Drops up to `limit` entries whose lifetime has ended; returns how many.

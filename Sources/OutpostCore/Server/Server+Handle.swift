@@ -14,11 +14,15 @@ extension Server {
     /// - A request seen before (same peer and message ID within EXCHANGE_LIFETIME) is not
     ///   processed again: a CON gets the cached response bytes (or, once those were evicted, the
     ///   same answer rebuilt from the ledger's record), a NON is dropped.
+    /// - `room`: what the log can take now; a pack that would not fit is answered 5.03 with
+    ///   Max-Age `room.retryS` before anything is acknowledged (the one admission check, `ingest`).
     /// - Returns: the response length (0: send nothing). Never traps on any input.
     /// - Complexity: O(n) in the datagram size plus the work of the resource.
     public mutating func handle(
-        datagram: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer
+        datagram: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer,
+        room: LogRoom = .unlimited
     ) -> Int {
+        self.room = room
         counters.datagrams &+= 1
         let out = response.count > P.maxDatagramBytes
             ? UnsafeMutableRawBufferPointer(rebasing: response[0..<P.maxDatagramBytes]) : response

@@ -5,7 +5,8 @@ extension Server {
     /// ignored). A line starting with `[` is a SenML-JSON pack, `#` a comment, the CSV header is
     /// skipped, anything else is a CSV row. The line is taken whole or not at all.
     /// - Complexity: O(n) in the line length plus the pipeline's work per reading.
-    public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64) -> LineOutcome {
+    public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64, room: LogRoom = .unlimited) -> LineOutcome {
+        self.room = room
         var end = line.count
         if end > 0 && line[end - 1] == 0x0D { end -= 1 }
         var start = 0
@@ -32,7 +33,11 @@ extension Server {
             }
         }
         if let refusal = ingest(count: count, nowMs: nowMs) {
-            if refusal == .outboxFull { counters.busyOutbox &+= 1 } else { counters.busySensorTable &+= 1 }
+            switch refusal {
+            case .outboxFull: counters.busyOutbox &+= 1
+            case .sensorTableFull: counters.busySensorTable &+= 1
+            case .logFull: counters.busyLog &+= 1
+            }
             return .refused(refusal)
         }
         return .accepted(count)

@@ -79,16 +79,14 @@ extension Server {
                 exchange, code, options: options, payload: UnsafeRawBufferPointer(rebasing: diagnostic[0..<length]),
                 limit: P.duplicateResponseBytes)
         }
-        if let room = logRoomRecords, result.readingCount * Pipeline<P>.outboxRoomPerReading > room {
-            // The log cannot keep them all: refuse before anything is acknowledged.
-            counters.busyLog &+= 1
-            options.block1 = nil
-            options.maxAgeS = logRetryS
-            return replyError(exchange, .serviceUnavailable, "log full: retry", options: options)
-        }
         if let refusal = ingest(count: result.readingCount, nowMs: exchange.nowMs) {
             options.block1 = nil
             switch refusal {
+            case .logFull:
+                // The log cannot keep them all: refused before anything is acknowledged.
+                counters.busyLog &+= 1
+                options.maxAgeS = room.retryS
+                return replyError(exchange, .serviceUnavailable, "log full: retry", options: options)
             case .outboxFull:
                 counters.busyOutbox &+= 1
                 options.maxAgeS = Server.outboxRetryS
@@ -104,14 +102,17 @@ extension Server {
         return reply(exchange, .changed, options: options, limit: P.duplicateResponseBytes)
     }
 
-    /// Runs `packReadings[0..<count]` through the pipeline if it can take all of them now
-    /// (outbox room and sensor table room are checked first, so a pack is never half taken).
+    /// Runs `packReadings[0..<count]` through the pipeline if it can take all of them now: the
+    /// one admission check of a pack, before anything is acknowledged. The log's room (`room`,
+    /// the request's argument), the outbox's room and the sensor table's room are checked first,
+    /// so a pack is never half taken.
     /// - Returns: nil when taken, else why not.
     /// - Complexity: O(count) lookups, O(count²) name comparisons for new sensors only.
     mutating func ingest(count: Int, nowMs: Int64) -> RefusalReason? {
         precondition(count >= 0 && count <= packReadings.count, "pack count out of range")
-        let room = P.Outbox.capacityEvents - pipeline.outbox.count
-        if room < count * Pipeline<P>.outboxRoomPerReading { return .outboxFull }
+        let needed = count * Pipeline<P>.outboxRoomPerReading
+        if let records = room.records, needed > records { return .logFull }
+        if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
         var newSensors = 0
         for i in 0..<count where pipeline.sensors.find(packReadings[i].sensor) == nil {
             var repeated = false

@@ -33,11 +33,9 @@ public struct Server<P: Profile> {
     var nextMessageID: UInt16
     /// Time of the last `tick`, for `/health`.
     public internal(set) var lastTickMs: Int64
-    /// Set by the daemon from its log: how many more records the log can take now (nil: no
-    /// limit). A pack whose readings (with the alerts they may raise) would not fit is answered
-    /// 5.03 with Max-Age `logRetryS` before anything is acknowledged.
-    public var logRoomRecords: Int? = nil
-    public var logRetryS: UInt32 = 1
+    /// The log's room for the request being handled: the argument of `handle` / `ingestLine`,
+    /// kept for the length of that call only (the admission check in `ingest` reads it).
+    var room = LogRoom.unlimited
     /// The daemon's log and uplink as `/health` shows them (refreshed by the daemon each tick).
     public var storeStatus = ServerStoreStatus()
     /// The daemon's serial lines as `/health` and `/metrics` show them (refreshed by the daemon).
@@ -97,6 +95,27 @@ public struct Server<P: Profile> {
     /// batch, so draining mid-batch keeps "the ACK means it is logged" once the log is wired in).
     public var outboxNeedsDrain: Bool {
         P.Outbox.capacityEvents - pipeline.outbox.count < P.packReadingCapacity * Pipeline<P>.outboxRoomPerReading
+    }
+
+    /// Where the memory of answered exchanges stands now (see `forgetExchanges(since:)`).
+    public var exchangeMark: ServerExchangeMark {
+        ServerExchangeMark(cached: duplicates.insertions, recorded: ledger.insertions)
+    }
+
+    /// Forgets every exchange remembered since `mark` (cached answers and ledger records), so
+    /// their retransmissions are processed afresh: for requests whose answers were withheld
+    /// because what they acknowledged did not reach the log. Returns how many entries went.
+    /// - Complexity: O(entries since the mark).
+    @discardableResult
+    public mutating func forgetExchanges(since mark: ServerExchangeMark) -> Int {
+        let cached = Int(truncatingIfNeeded: duplicates.insertions &- mark.cached)
+        let recorded = Int(truncatingIfNeeded: ledger.insertions &- mark.recorded)
+        let before = duplicates.count + ledger.count
+        duplicates.removeNewest(cached)
+        ledger.removeNewest(recorded)
+        let forgotten = before - duplicates.count - ledger.count
+        counters.exchangesForgotten &+= UInt64(bitPattern: forgotten.wide)
+        return forgotten
     }
 
     /// Records the duration of one loop tick (receive, handle, drain, send) for `/metrics`.

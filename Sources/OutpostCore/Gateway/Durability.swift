@@ -1,11 +1,9 @@
-import OutpostCore
-
 /// When a logged reading counts as kept (`--durability`), and so when its ACK may leave.
-enum Durability: UInt8 {
+public enum Durability: UInt8, BitwiseCopyable, Sendable {
     /// Commit (write + fdatasync) every tick before the tick's responses are sent: an ACK means
     /// the reading is on disk.
     case sync = 0
-    /// Write every tick, sync on a timer (`EventLoop.batchSyncIntervalMs`): an ACK means the
+    /// Write every tick, sync on a timer (`GatewayStore.batchSyncIntervalMs`): an ACK means the
     /// reading reached the kernel; a power cut may lose the last interval.
     case batch = 1
     /// Write every tick, never sync (the kernel writes back when it likes): the store is opened
@@ -15,7 +13,7 @@ enum Durability: UInt8 {
     case none = 2
 
     /// The mode named by `text` (`sync`, `batch`, `none`), or nil.
-    init?(name text: UnsafeRawBufferPointer) {
+    public init?(name text: UnsafeRawBufferPointer) {
         if ConfigValue.matches(text, "sync") { self = .sync; return }
         if ConfigValue.matches(text, "batch") { self = .batch; return }
         if ConfigValue.matches(text, "none") { self = .none; return }
@@ -23,7 +21,7 @@ enum Durability: UInt8 {
     }
 
     /// Lower-case name (flags, start-up message).
-    var name: StaticString {
+    public var name: StaticString {
         switch self {
         case .sync: return "sync"
         case .batch: return "batch"

@@ -1,0 +1,9 @@
+/// A point in the server's memory of answered exchanges (the duplicate cache and the ledger), taken
+/// before a request is handled: `Server.forgetExchanges(since:)` removes what was remembered after
+/// it, so a request whose answer was withheld (its reading did not reach the log) is processed
+/// afresh when retransmitted, instead of being answered 2.04 from memory.
+public struct ServerExchangeMark: BitwiseCopyable, Sendable, Equatable {
+    /// `DuplicateTable.insertions` and `DuplicateLedger.insertions` at the mark.
+    public let cached: UInt64
+    public let recorded: UInt64
+}
