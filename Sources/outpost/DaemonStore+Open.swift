@@ -1,5 +1,6 @@
 import CHAL
 import OutpostCore
+import OutpostProfiles
 
 // Setting the log and uplink up: the file's path and geometry, the carved regions, opening with
 // recovery (reported on stderr), and the uplink's client socket.

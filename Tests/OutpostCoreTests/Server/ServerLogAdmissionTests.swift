@@ -3,14 +3,13 @@ import OutpostCore
 import OutpostProfiles
 import XCTest
 
-/// `Server.logRoomRecords`: the daemon's log admission. A pack the log cannot keep is answered 5.03
+/// The log's room (`LogRoom`, an argument of `Server.handle` and `ingestLine`): the admission. A pack the log cannot keep is answered 5.03
 /// with the daemon's Max-Age before anything is acknowledged or processed.
 final class ServerLogAdmissionTests: XCTestCase {
     func testPackLargerThanTheLogRoomIs503WithMaxAgeAndNothingTaken() throws {
         let h = ServerHarness<ProfileTest>()
         let perReading = Pipeline<ProfileTest>.outboxRoomPerReading
-        h.server.logRoomRecords = perReading  // room for one reading and its alerts
-        h.server.logRetryS = 5
+        h.room = LogRoom(records: perReading, retryS: 5)  // room for one reading and its alerts
         let pair = "[{\"bn\":\"a/\",\"n\":\"temperature\",\"u\":\"Cel\",\"v\":20,\"t\":1},{\"bn\":\"a/\",\"n\":\"temperature\",\"u\":\"Cel\",\"v\":21,\"t\":2}]"
         let refused = try XCTUnwrap(h.exchange(Request.post(pair, mid: 1)))
         XCTAssertEqual(refused.code, .serviceUnavailable)
@@ -21,15 +20,28 @@ final class ServerLogAdmissionTests: XCTestCase {
         XCTAssertEqual(h.exchange(Request.post(Request.temperature("a", 21), mid: 2))?.code, .changed)
         XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, 1)
         // No room at all refuses a single reading; the retransmission gets the same answer.
-        h.server.logRoomRecords = 0
+        h.room = LogRoom(records: 0, retryS: 5)
         let none = Request.post(Request.temperature("a", 22), mid: 3)
         XCTAssertEqual(h.exchange(none)?.code, .serviceUnavailable)
         XCTAssertEqual(h.exchange(none)?.code, .serviceUnavailable)
         XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, 1)
         // Room returns (the uplink forwarded a segment): taken again.
-        h.server.logRoomRecords = nil
+        h.room = .unlimited
         XCTAssertEqual(h.exchange(Request.post(pair, mid: 4))?.code, .changed)
         XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, 3)
+    }
+
+    /// Lines from a line-mode serial port go through the same admission check as packs.
+    func testALineTheLogCannotKeepIsRefused() {
+        let h = ServerHarness<ProfileTest>()
+        let line = Array("[{\"bn\":\"a/\",\"n\":\"temperature\",\"u\":\"Cel\",\"v\":20}]".utf8)
+        let refused = line.withUnsafeBytes { h.server.ingestLine($0, nowMs: h.nowMs, room: LogRoom(records: 0, retryS: 1)) }
+        XCTAssertEqual(refused, .refused(.logFull))
+        XCTAssertEqual(h.server.counters.busyLog, 1)
+        XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, 0)
+        let taken = line.withUnsafeBytes { h.server.ingestLine($0, nowMs: h.nowMs, room: LogRoom(records: Pipeline<ProfileTest>.outboxRoomPerReading, retryS: 1)) }
+        XCTAssertEqual(taken, .accepted(1))
+        XCTAssertEqual(h.server.pipeline.counters.readingsAccepted, 1)
     }
 
     func testHealthShowsLogAndUplinkOnlyWhenEnabled() throws {
