@@ -99,8 +99,8 @@ struct EventLoop<P: Profile> {
     mutating func refreshStatus(nowMs: Int64, force: Bool) {
         if !force && nowMs - statusRefreshedMs < 20 && nowMs >= statusRefreshedMs { return }
         statusRefreshedMs = nowMs
-        if store.enabled { server.updateStoreStatus(store.status(nowMs: nowMs), nowMs: nowMs) }
-        if serial.lineCount > 0 { server.serialStatus = serialStatus() }
+        if gateway.core.store.enabled { gateway.core.server.updateStoreStatus(gateway.core.store.status(nowMs: nowMs), nowMs: nowMs) }
+        if serial.lineCount > 0 { gateway.core.server.serialStatus = serialStatus() }
     }
 
     /// Totals over the serial lines.
@@ -132,7 +132,7 @@ struct EventLoop<P: Profile> {
     /// Unbounded by design (a daemon), but every tick is bounded and a signal ends it.
     mutating func run(log: inout Console) {
         // Bounded only by the stop signal: one pass is one bounded tick.
-        while stopSignal == 0 && store.failure == 0 {
+        while stopSignal == 0 && gateway.core.store.failure == 0 {
             runTick(log: &log)
             supervise(log: &log)
         }
@@ -151,10 +151,10 @@ struct EventLoop<P: Profile> {
         takeReadiness()
         gateway.tick(clock: &clock)
         serial.report(&log)
-        if store.failure != 0 { return }
+        if gateway.core.store.failure != 0 { return }
         let nowMs = chal_wall_ms()
         files.reportSpace(store, &log)
-        if store.enabled {
+        if gateway.core.store.enabled {
             do { try files.reopenIfDue(&gateway.core.store, nowMs: nowMs, err: &log) } catch {
                 gateway.core.store.fail(error.errno != 0 ? error.errno : CHAL_EIO, error.what)
             }
@@ -167,7 +167,7 @@ struct EventLoop<P: Profile> {
     func pollTimeoutMs(nowMs: Int64) -> Int32 {
         var timeout = EventLoop.tickIntervalMs.wide
         if let deadline = gateway.wakeDeadlineMs(nowMs: nowMs) { timeout = min(timeout, max(0, deadline - nowMs)) }
-        if store.enabled && store.source == nil { timeout = min(timeout, max(0, files.reopenAtMs - nowMs)) }
+        if gateway.core.store.enabled && gateway.core.store.source == nil { timeout = min(timeout, max(0, files.reopenAtMs - nowMs)) }
         return Int32(truncatingIfNeeded: timeout)
     }
 
@@ -183,7 +183,7 @@ struct EventLoop<P: Profile> {
             let line = serial.lines[i]
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
-        pollSet[pollSet.count - 1] = chal_pollfd(fd: store.link.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 1] = chal_pollfd(fd: gateway.core.store.link.fd, events: input, revents: 0)
     }
 
     /// Hands the poll's result to the adapters.

@@ -83,9 +83,9 @@ public struct Gateway<
         _ = core.admit()
         core.tickServer(nowMs: nowMs, into: &send)
         deliverToAttachment()
-        _ = attachment.endOfTick(committed: store.endOfTick(nowMs: nowMs))
+        _ = attachment.endOfTick(committed: core.store.endOfTick(nowMs: nowMs))
         release()
-        store.tickUplink(nowMs: nowMs)
+        core.store.tickUplink(nowMs: nowMs)
     }
 
     /// One tick at the clock's time, its duration recorded for `/metrics` when it handled
@@ -94,7 +94,7 @@ public struct Gateway<
     public mutating func tick<Clock: GatewayClock>(clock: inout Clock) -> Int {
         let startNs = clock.monotonicNs()
         let handled = tick(nowMs: clock.wallMs())
-        if handled > 0 { server.recordTickLatency(ns: UInt64(bitPattern: clock.monotonicNs() - startNs)) }
+        if handled > 0 { core.server.recordTickLatency(ns: UInt64(bitPattern: clock.monotonicNs() - startNs)) }
         return handled
     }
 
@@ -105,7 +105,7 @@ public struct Gateway<
     public mutating func tick(nowMs: Int64) -> Int {
         counters.ticks &+= 1
         var handled = 0
-        if store.enabled { _ = core.admit() }
+        if core.store.enabled { _ = core.admit() }
         // Starts at a different channel every tick, so a channel whose batches fill the send
         // queue cannot keep the others waiting.
         // (Through Int: `Int(UInt64 % UInt64)` trips the 32-bit -no-allocations false positive.)
@@ -116,10 +116,10 @@ public struct Gateway<
             if transport.isReadable(channel: channel) { handled += receiveBatches(channel: channel, nowMs: nowMs) }
         }
         handled += attachment.receive(nowMs: nowMs, handler: &core)
-        if store.link.isReadable(channel: 0) { receiveUplink(nowMs: nowMs) }
+        if core.store.link.isReadable(channel: 0) { receiveUplink(nowMs: nowMs) }
         core.tickServer(nowMs: nowMs, into: &send)
         deliverToAttachment()
-        if store.endOfTick(nowMs: nowMs) {
+        if core.store.endOfTick(nowMs: nowMs) {
             _ = attachment.endOfTick(committed: true)
         } else {
             // Not committed: nothing of this tick may be acknowledged. The sensors retransmit; the
@@ -129,24 +129,24 @@ public struct Gateway<
             // records and retries them at every commit), the answers that acknowledge nothing
             // still go out: the 5.03 refusals and `/health`, so the gateway is never silent
             // while the condition lasts.
-            if store.failure != 0 {
+            if core.store.failure != 0 {
                 counters.withheldResponses &+= UInt64(bitPattern: send.count.wide)
                 send.discard()
             } else {
                 counters.withheldResponses &+= UInt64(bitPattern: send.discardAcknowledgements().wide)
             }
             counters.withheldAttachmentBytes &+= UInt64(bitPattern: attachment.endOfTick(committed: false).wide)
-            if store.failure != 0 { return handled }
+            if core.store.failure != 0 { return handled }
         }
         release()
-        store.tickUplink(nowMs: nowMs)
+        core.store.tickUplink(nowMs: nowMs)
         attachment.afterTick(nowMs: nowMs)
         return handled
     }
 
     /// When the gateway must tick again without input: the store's and the attachment's deadlines.
     public func wakeDeadlineMs(nowMs: Int64) -> Int64? {
-        let a = store.wakeDeadlineMs(nowMs: nowMs)
+        let a = core.store.wakeDeadlineMs(nowMs: nowMs)
         let b = attachment.wakeDeadlineMs(nowMs: nowMs)
         if let a, let b { return min(a, b) }
         return a ?? b
@@ -213,12 +213,12 @@ public struct Gateway<
     /// Receives the upstream's answers (one batch) and hands each to the uplink.
     /// - Complexity: O(batch × message parse).
     mutating func receiveUplink(nowMs: Int64) {
-        let received = store.link.receive(channel: 0)
+        let received = core.store.link.receive(channel: 0)
         if received <= 0 { return }
         for i in 0..<received {
-            let datagram = store.link.received(i)
+            let datagram = core.store.link.received(i)
             if datagram.truncated { continue }
-            store.receiveUplink(datagram.bytes, from: datagram.peer, nowMs: nowMs)
+            core.store.receiveUplink(datagram.bytes, from: datagram.peer, nowMs: nowMs)
         }
     }
 }
