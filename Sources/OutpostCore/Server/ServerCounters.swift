@@ -46,7 +46,7 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var busyBlock1: UInt64 = 0
     public var busyOutbox: UInt64 = 0
     public var busySensorTable: UInt64 = 0
-    /// 5.03 answers because the daemon's log cannot take readings (`logRoomRecords`).
+    /// 5.03 answers because the log cannot take the readings (`LogRoom`, the request's argument).
     public var busyLog: UInt64 = 0
     /// Responses not sent because the request's No-Response option declined their class
     /// (RFC 7967); a CON got an empty ACK instead, which `responses` counts.
