@@ -12,6 +12,9 @@ public struct GatewayCore<P: Profile, Device: LogDevice, Link: DatagramSink>: Ga
     /// The server's exchange memory before the last request whose outbox events were not drained
     /// yet: what to forget when one of them is refused.
     var undrained: ServerExchangeMark? = nil
+    /// Remembered exchanges (cached answers, ledger records) forgotten because the log refused
+    /// what they acknowledged.
+    public internal(set) var exchangesForgotten: UInt64 = 0
 
     public init(server: Server<P>, store: GatewayStore<Device, Link>) {
         self.server = server
@@ -29,7 +32,9 @@ public struct GatewayCore<P: Profile, Device: LogDevice, Link: DatagramSink>: Ga
         }
         let refusedBefore = store.refusedAppends
         server.drainOutbox(into: &store)
-        if store.refusedAppends != refusedBefore, let mark = undrained { server.forgetExchanges(since: mark) }
+        if store.refusedAppends != refusedBefore, let mark = undrained {
+            exchangesForgotten &+= UInt64(bitPattern: server.forgetExchanges(since: mark).wide)
+        }
         undrained = nil
         return store.admission()
     }

@@ -70,8 +70,6 @@ public struct DuplicateLedger {
     var cleanSlice: Int64 = Int64.min
     /// Live entries dropped because the ring was full (above the rated load).
     public private(set) var evictedEarly: UInt64 = 0
-    /// Records inserted since start (never decreases): a mark for `removeNewest`.
-    public private(set) var insertions: UInt64 = 0
 
     /// Most entries held.
     public var capacity: Int { keys.count }
@@ -220,7 +218,6 @@ public struct DuplicateLedger {
         links[index] = buckets[bucketIndex]
         buckets[bucketIndex] = UInt16(truncatingIfNeeded: index)
         count += 1
-        insertions &+= 1
     }
 
     /// Forgets the `n` newest records (fewer when the ledger holds fewer): the exchanges of a tick

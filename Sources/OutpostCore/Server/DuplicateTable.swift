@@ -34,8 +34,6 @@ public struct DuplicateTable {
     public private(set) var count = 0
     /// Entries evicted before their lifetime ended because the table was full.
     public private(set) var evictedEarly: UInt64 = 0
-    /// Entries inserted since start (never decreases): a mark for `removeNewest`.
-    public private(set) var insertions: UInt64 = 0
 
     /// Most entries held.
     public var capacity: Int { entries.count }
@@ -120,7 +118,6 @@ public struct DuplicateTable {
         let start = index * responseBytes
         for i in 0..<stored { cache[start + i] = response[i] }
         count += 1
-        insertions &+= 1
     }
 
     /// Forgets the `n` newest entries (fewer when the table holds fewer): the exchanges of a tick

@@ -22,7 +22,7 @@ extension Server {
         datagram: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer,
         room: LogRoom = .unlimited
     ) -> Int {
-        self.room = room
+        setRoom(room)
         counters.datagrams &+= 1
         let out = response.count > P.maxDatagramBytes
             ? UnsafeMutableRawBufferPointer(rebasing: response[0..<P.maxDatagramBytes]) : response
@@ -86,15 +86,20 @@ extension Server {
         let written = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<length])
         if message.type == .nonConfirmable {
             // Only the ledger: a duplicate NON is dropped, no bytes are needed.
-            if stateChanging { ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .drop) }
+            if stateChanging {
+                ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .drop)
+                recordedInsertions &+= 1
+            }
         } else {
             if length <= duplicates.responseBytes {
                 duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .cached, response: written)
+                cachedInsertions &+= 1
             } else {
                 // Only safe requests (GET) produce responses above the cache size: every POST answer is
                 // written within `duplicateResponseBytes`, so readings are never processed twice.
                 precondition(message.code == .get, "a non-idempotent response was too large to cache")
                 duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .reprocess, response: written)
+                cachedInsertions &+= 1
             }
             // A 2.xx (or an empty ACK) means the request took effect: the ledger remembers it for
             // EXCHANGE_LIFETIME, after its cached bytes are gone. Errors changed nothing, so a late
@@ -103,8 +108,10 @@ extension Server {
                 let code = CoAPCode(rawValue: out[1])
                 if code == .empty {
                     ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .emptyAcknowledgement)
+                    recordedInsertions &+= 1
                 } else if code.codeClass == 2 {
                     ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .success(code))
+                    recordedInsertions &+= 1
                 }
             }
         }

@@ -6,7 +6,7 @@ extension Server {
     /// skipped, anything else is a CSV row. The line is taken whole or not at all.
     /// - Complexity: O(n) in the line length plus the pipeline's work per reading.
     public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64, room: LogRoom = .unlimited) -> LineOutcome {
-        self.room = room
+        setRoom(room)
         var end = line.count
         if end > 0 && line[end - 1] == 0x0D { end -= 1 }
         var start = 0

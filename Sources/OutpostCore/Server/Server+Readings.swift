@@ -85,7 +85,7 @@ extension Server {
             case .logFull:
                 // The log cannot keep them all: refused before anything is acknowledged.
                 counters.busyLog &+= 1
-                options.maxAgeS = room.retryS
+                options.maxAgeS = roomRetryS
                 return replyError(exchange, .serviceUnavailable, "log full: retry", options: options)
             case .outboxFull:
                 counters.busyOutbox &+= 1
@@ -111,7 +111,7 @@ extension Server {
     mutating func ingest(count: Int, nowMs: Int64) -> RefusalReason? {
         precondition(count >= 0 && count <= packReadings.count, "pack count out of range")
         let needed = count * Pipeline<P>.outboxRoomPerReading
-        if let records = room.records, needed > records { return .logFull }
+        if roomRecords >= 0 && needed > Int(roomRecords) { return .logFull }
         if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
         var newSensors = 0
         for i in 0..<count where pipeline.sensors.find(packReadings[i].sensor) == nil {

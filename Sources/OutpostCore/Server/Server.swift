@@ -33,9 +33,16 @@ public struct Server<P: Profile> {
     var nextMessageID: UInt16
     /// Time of the last `tick`, for `/health`.
     public internal(set) var lastTickMs: Int64
-    /// The log's room for the request being handled: the argument of `handle` / `ingestLine`,
-    /// kept for the length of that call only (the admission check in `ingest` reads it).
-    var room = LogRoom.unlimited
+    /// The log's room for the request being handled (`LogRoom`, the argument of `handle` /
+    /// `ingestLine`), kept for the length of that call only (the admission check in `ingest`
+    /// reads it): records (-1: no limit) and the refusal's Max-Age. Four 32-bit fields together
+    /// with the insertion counters below, so they take 16 bytes of the server's footprint.
+    var roomRecords: Int32 = -1
+    var roomRetryS: UInt32 = 1
+    /// Entries put in the duplicate cache and the ledger since start (wrapping): the marks of
+    /// `forgetExchanges(since:)`. Every insertion is made by `handle`.
+    var cachedInsertions: UInt32 = 0
+    var recordedInsertions: UInt32 = 0
     /// The daemon's log and uplink as `/health` shows them (refreshed by the daemon each tick).
     public var storeStatus = ServerStoreStatus()
     /// The daemon's serial lines as `/health` and `/metrics` show them (refreshed by the daemon).
@@ -97,9 +104,19 @@ public struct Server<P: Profile> {
         P.Outbox.capacityEvents - pipeline.outbox.count < P.packReadingCapacity * Pipeline<P>.outboxRoomPerReading
     }
 
+    /// Keeps `room` for the request being handled (see `roomRecords`).
+    mutating func setRoom(_ room: LogRoom) {
+        if let records = room.records {
+            roomRecords = Int32(truncatingIfNeeded: min(max(records, 0), Int(Int32.max)))
+        } else {
+            roomRecords = -1
+        }
+        roomRetryS = room.retryS
+    }
+
     /// Where the memory of answered exchanges stands now (see `forgetExchanges(since:)`).
     public var exchangeMark: ServerExchangeMark {
-        ServerExchangeMark(cached: duplicates.insertions, recorded: ledger.insertions)
+        ServerExchangeMark(cached: cachedInsertions, recorded: recordedInsertions)
     }
 
     /// Forgets every exchange remembered since `mark` (cached answers and ledger records), so
@@ -108,14 +125,12 @@ public struct Server<P: Profile> {
     /// - Complexity: O(entries since the mark).
     @discardableResult
     public mutating func forgetExchanges(since mark: ServerExchangeMark) -> Int {
-        let cached = Int(truncatingIfNeeded: duplicates.insertions &- mark.cached)
-        let recorded = Int(truncatingIfNeeded: ledger.insertions &- mark.recorded)
+        let cached = Int(truncatingIfNeeded: cachedInsertions &- mark.cached)
+        let recorded = Int(truncatingIfNeeded: recordedInsertions &- mark.recorded)
         let before = duplicates.count + ledger.count
         duplicates.removeNewest(cached)
         ledger.removeNewest(recorded)
-        let forgotten = before - duplicates.count - ledger.count
-        counters.exchangesForgotten &+= UInt64(bitPattern: forgotten.wide)
-        return forgotten
+        return before - duplicates.count - ledger.count
     }
 
     /// Records the duration of one loop tick (receive, handle, drain, send) for `/metrics`.

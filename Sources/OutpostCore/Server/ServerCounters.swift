@@ -27,8 +27,6 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var duplicatesDropped: UInt64 = 0
     /// Duplicate-ledger records dropped before their EXCHANGE_LIFETIME ended (above the rated load).
     public var duplicateEvictions: UInt64 = 0
-    /// Remembered exchanges forgotten because their answers were withheld (`forgetExchanges`).
-    public var exchangesForgotten: UInt64 = 0
     /// Responses by class: 2.xx, 4.xx, 5.xx.
     public var success: UInt64 = 0
     public var clientErrors: UInt64 = 0

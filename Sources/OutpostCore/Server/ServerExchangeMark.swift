@@ -3,7 +3,8 @@
 /// it, so a request whose answer was withheld (its reading did not reach the log) is processed
 /// afresh when retransmitted, instead of being answered 2.04 from memory.
 public struct ServerExchangeMark: BitwiseCopyable, Sendable, Equatable {
-    /// `DuplicateTable.insertions` and `DuplicateLedger.insertions` at the mark.
-    public let cached: UInt64
-    public let recorded: UInt64
+    /// Insertions into the duplicate cache and into the ledger at the mark (wrapping counters:
+    /// a tick makes far fewer than 2^32).
+    public let cached: UInt32
+    public let recorded: UInt32
 }

@@ -77,6 +77,6 @@ final class GatewayAllocationTests: XCTestCase {
         let allocations = run(h, ends: ends, warmUp: 200, fault: { $0 % 4 == 1 })
         XCTAssertEqual(allocations, 0)
         XCTAssertGreaterThan(h.gateway.store.refusedAppends, 100, "appends were refused")
-        XCTAssertGreaterThan(h.gateway.server.counters.exchangesForgotten, 100, "exchanges were forgotten")
+        XCTAssertGreaterThan(h.gateway.core.exchangesForgotten, 100, "exchanges were forgotten")
     }
 }

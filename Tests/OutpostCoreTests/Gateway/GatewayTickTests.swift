@@ -107,7 +107,7 @@ final class GatewayTickTests: XCTestCase {
         }
         h.tick()
         XCTAssertGreaterThan(h.gateway.store.refusedAppends, 0, "the scenario needs a refused append")
-        XCTAssertGreaterThan(h.gateway.server.counters.exchangesForgotten, 0)
+        XCTAssertGreaterThan(h.gateway.core.exchangesForgotten, 0)
         XCTAssertEqual(acknowledgements(h, values: pending).count, 0, "nothing of the tick acknowledged")
         h.disk.noSpace = false
 
