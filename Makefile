@@ -54,7 +54,8 @@ BINUTILS_armv7 := arm-linux-gnueabihf-
 BINUTILS_x86_64 :=
 
 # ---- per-profile settings ---------------------------------------------------------------------
-# Size of CHAL's static arena (.bss). It holds the profile's core state (pipeline and server, whose
+# Size of CHAL's static arena (.bss): the profile type's `arenaBytes` (Profiles/<name>/), repeated here because
+# make cannot read Swift; ProfileFactsTests fails when the two differ. It holds the profile's core state (pipeline and server, whose
 # limits the footprint tests assert: 64 KiB, 1 MiB, 4 MiB) plus the daemon's I/O buffers (console,
 # receive/send batches, replay input). Pages never touched cost no resident memory.
 ARENA_BYTES_low := 262144

@@ -33,7 +33,8 @@ let package = Package(
     targets: [
         // The only platform surface: a C header with <stdint.h> types and negative errno returns.
         // Its static arena has the firmware's size for the chosen profile (see the Makefile), so the
-        // host daemon runs out of arena exactly where the firmware would.
+        // host daemon runs out of arena exactly where the firmware would. The sizes are the profiles'
+        // `arenaBytes` (Profiles/<name>/); ProfileFactsTests fails when they differ.
         .target(
             name: "CHAL",
             path: "Sources/CHAL",

@@ -13,6 +13,9 @@ public enum ProfileHigh: Profile {
         bakedModel(outpost_model_high_bytes(), outpost_model_high_size())
     }
     public static let footprintLimitBytes = 4 * 1024 * 1024
+    // The platform's static arena (6 MiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
+    public static let arenaBytes = 6_291_456
+    public static var logGeometry: LogGeometry { LogGeometry.high }
     // CoAP server.
     // Full cached answers for the most recent exchanges (byte for byte); older ones are
     // answered from the duplicate ledger.

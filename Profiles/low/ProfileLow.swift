@@ -10,6 +10,9 @@ public enum ProfileLow: Profile {
     public static var rules: ThresholdRules { ReferenceRules.simple }
     public static var modelBytes: UnsafeRawBufferPointer? { nil }
     public static let footprintLimitBytes = 64 * 1024
+    // The platform's static arena (256 KiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
+    public static let arenaBytes = 262_144
+    public static var logGeometry: LogGeometry { LogGeometry.low }
     // CoAP server: small datagrams and tables for a microcontroller-class board.
     public static let maxDatagramBytes = 512
     // Full cached answers for the most recent exchanges (byte for byte); older ones are

@@ -14,6 +14,9 @@ public enum ProfileMedium: Profile {
         bakedModel(outpost_model_medium_bytes(), outpost_model_medium_size())
     }
     public static let footprintLimitBytes = 1024 * 1024
+    // The platform's static arena (2 MiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
+    public static let arenaBytes = 2_097_152
+    public static var logGeometry: LogGeometry { LogGeometry.medium }
     // CoAP server.
     // Full cached answers for the most recent exchanges (byte for byte); older ones are
     // answered from the duplicate ledger.

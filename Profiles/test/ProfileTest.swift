@@ -21,6 +21,9 @@ public enum ProfileTest: Profile {
         bakedModel(outpost_model_test_bytes(), outpost_model_test_size())
     }
     public static let footprintLimitBytes = 64 * 1024
+    // The platform's static arena (256 KiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
+    public static let arenaBytes = 262_144
+    public static var logGeometry: LogGeometry { LogGeometry.test }
     // CoAP server: tables small enough that eviction and exhaustion paths run.
     public static let duplicateEntryCount = 4
     // The ledger holds 48 records (about 0.19 requests/s over 256 s, below one request per

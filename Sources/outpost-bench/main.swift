@@ -3,7 +3,7 @@
 // build/bench/results.json. Progress and notes go to standard error.
 //
 // Options: --readings N (default 100 000), --repetitions N (default 5), --log-dir DIR (default build/bench),
-// --only log|server (only those figures, for iterating on them; the default runs everything).
+// --only log|server|pipeline (only those figures, for iterating on them; the default runs everything).
 import OutpostCore
 import OutpostProfiles
 
@@ -44,17 +44,21 @@ let logDirectory: String = {
     if let at = arguments.firstIndex(of: "--log-dir"), at + 1 < arguments.count { return arguments[at + 1] }
     return "build/bench"
 }()
-/// `--only log` or `--only server` runs just those figures (`make bench` runs everything).
+/// `--only log`, `--only server` or `--only pipeline` runs just those figures (`make bench` runs everything).
 let only: String? = {
     let arguments = CommandLine.arguments
     guard let at = arguments.firstIndex(of: "--only") else { return nil }
-    guard at + 1 < arguments.count, ["log", "server"].contains(arguments[at + 1]) else {
-        fatalError("outpost-bench: --only takes: log, server")
+    guard at + 1 < arguments.count, ["log", "server", "pipeline"].contains(arguments[at + 1]) else {
+        fatalError("outpost-bench: --only takes: log, server, pipeline")
     }
     return arguments[at + 1]
 }()
 var report = BenchReport()
-if only == "server" {
+if only == "pipeline" {
+    // The pipeline figures alone: quick before/after comparisons of a change to the data path.
+    benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+    benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+} else if only == "server" {
     ServerBench.run(ProfileMedium.self, datagramCount: readingCount, repetitions: repetitions, into: &report)
 } else if only == nil {
     benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
@@ -64,5 +68,5 @@ if only == "server" {
     ForestBench.run(repetitions: repetitions, into: &report)
     ServerBench.run(ProfileMedium.self, datagramCount: readingCount, repetitions: repetitions, into: &report)
 }
-if only != "server" { LogBench.run(directory: logDirectory, repetitions: min(repetitions, 3), into: &report) }
+if only == nil || only == "log" { LogBench.run(directory: logDirectory, repetitions: min(repetitions, 3), into: &report) }
 report.print()

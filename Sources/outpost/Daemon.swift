@@ -54,9 +54,9 @@ enum Daemon {
         do {
             // One pack's readings and the alerts they may raise.
             let reserve = ActiveProfile.packReadingCapacity * Pipeline<ActiveProfile>.outboxRoomPerReading
-            try loop.store.setUp(flags: flags, reserveRecords: reserve, arena: &arena, nowMs: startMs, err: &err)
+            try loop.files.setUp(flags: flags, store: &loop.gateway.core.store, reserveRecords: reserve, arena: &arena, nowMs: startMs, err: &err)
             if loop.store.enabled {
-                try loop.store.open(nowMs: chal_wall_ms(), err: &err)
+                try loop.files.open(&loop.gateway.core.store, nowMs: chal_wall_ms(), err: &err)
                 restoreState(&loop, &err)
             }
         } catch {
@@ -79,23 +79,23 @@ enum Daemon {
             err.writer.text(flags.forward.name)
             err.writer.text(flags.durability == .sync ? " (durable records only)\n" : "\n")
         }
-        for i in 0..<loop.sockets.count {
+        for i in 0..<loop.transport.sockets.count {
             err.always(.notice, reserving: 256)
             err.writer.text("outpost: listening on ")
-            writeAddress(loop.boundAddresses[i], &err.writer)
+            writeAddress(loop.transport.boundAddresses[i], &err.writer)
             err.writer.text(" (profile ")
             err.writer.text(ActiveProfile.name)
             err.writer.text(", node ")
             err.writer.name(flags.nodeId)
             err.writer.text(")\n")
         }
-        for i in 0..<loop.lineCount {
+        for i in 0..<loop.serial.lineCount {
             err.always(.notice)
             err.writer.text("outpost: serial ")
-            err.writer.raw(loop.lines[i].pathText)
-            err.writer.text(loop.lines[i].framing == .slip ? " slip " : " line ")
-            err.writer.integer(loop.lines[i].baud.wide)
-            err.writer.text(loop.lines[i].fd >= 0 ? " open\n" : " not there yet (retrying)\n")
+            err.writer.raw(loop.serial.lines[i].pathText)
+            err.writer.text(loop.serial.lines[i].framing == .slip ? " slip " : " line ")
+            err.writer.integer(loop.serial.lines[i].baud.wide)
+            err.writer.text(loop.serial.lines[i].fd >= 0 ? " open\n" : " not there yet (retrying)\n")
         }
         loop.warmUp(nowMs: chal_wall_ms())
         loop.supervision.config = config
@@ -133,7 +133,7 @@ enum Daemon {
         chal_shutdown_begin()
         if loop.store.failure != 0 {
             // Fail-stop: a failed write or fdatasync may have lost pages; retrying would lie.
-            loop.store.writePathLine(&err, "", level: .error)
+            loop.files.writePathLine(&err, "", level: .error)
             err.writer.text(loop.store.failedWhat)
             err.writer.text(" failed: ")
             Errno.describe(loop.store.failure.wide, &err.writer)
@@ -150,7 +150,7 @@ enum Daemon {
     /// Rebuilds `/sensors` and `/alerts` from the log just opened, and says what it found.
     static func restoreState(_ loop: inout EventLoop<ActiveProfile>, _ err: inout Console) {
         if loop.store.source == nil { return }
-        let complete = loop.store.restore(into: &loop.server, nowMs: chal_wall_ms())
+        let complete = loop.gateway.core.store.restore(into: &loop.gateway.core.server, nowMs: chal_wall_ms())
         var open = 0
         for i in 0..<loop.server.pipeline.sensors.count { open += loop.server.pipeline.alerts.state(sensor: i).activeMask.nonzeroBitCount }
         let c = loop.server.counters
@@ -173,7 +173,7 @@ enum Daemon {
     /// One line at exit: why, and what passed through.
     static func writeSummary(_ loop: EventLoop<ActiveProfile>, _ err: inout Console) {
         let s = loop.server.counters
-        let l = loop.counters
+        let l = loop.gateway.counters
         err.always(.notice, reserving: 768)
         err.writer.text("outpost: stopped by ")
         err.writer.text(loop.stopSignal == CHAL_SIGINT ? "SIGINT" : "SIGTERM")
@@ -188,9 +188,9 @@ enum Daemon {
         err.writer.text(" accepted=")
         err.writer.unsigned(loop.server.pipeline.counters.readingsAccepted)
         err.writer.text(" sent=")
-        err.writer.unsigned(loop.send.counters.sent)
+        err.writer.unsigned(loop.gateway.send.counters.sent)
         err.writer.text(" send_dropped=")
-        err.writer.unsigned(loop.send.counters.dropped)
+        err.writer.unsigned(loop.gateway.send.counters.dropped)
         err.writer.text(" truncated=")
         err.writer.unsigned(l.truncated)
         err.writer.byte(0x0A)
@@ -207,9 +207,9 @@ enum Daemon {
             err.writer.text(" not_logged=")
             err.writer.unsigned(loop.store.notLogged)
             err.writer.text(" withheld_responses=")
-            err.writer.unsigned(loop.withheldResponses)
+            err.writer.unsigned(loop.gateway.counters.withheldResponses)
             err.writer.text(" withheld_serial_bytes=")
-            err.writer.unsigned(loop.withheldSerialBytes)
+            err.writer.unsigned(loop.gateway.counters.withheldAttachmentBytes)
             if let uplink = loop.store.uplink {
                 err.writer.text(" uplink_cursor=")
                 err.writer.unsigned(uplink.cursor)
@@ -218,11 +218,11 @@ enum Daemon {
             }
             err.writer.byte(0x0A)
         }
-        for i in 0..<loop.lineCount {
-            let c = loop.lines[i].counters
+        for i in 0..<loop.serial.lineCount {
+            let c = loop.serial.lines[i].counters
             err.always(.notice, reserving: 768)
             err.writer.text("outpost: serial ")
-            err.writer.raw(loop.lines[i].pathText)
+            err.writer.raw(loop.serial.lines[i].pathText)
             err.writer.text(": opens=")
             err.writer.unsigned(c.opens)
             err.writer.text(" losses=")
@@ -230,9 +230,9 @@ enum Daemon {
             err.writer.text(" frames=")
             err.writer.unsigned(c.frames)
             err.writer.text(" bad_escapes=")
-            err.writer.unsigned(loop.lines[i].decoder.badEscapeCount)
+            err.writer.unsigned(loop.serial.lines[i].decoder.badEscapeCount)
             err.writer.text(" oversize=")
-            err.writer.unsigned(loop.lines[i].decoder.oversizeCount)
+            err.writer.unsigned(loop.serial.lines[i].decoder.oversizeCount)
             err.writer.text(" lines=")
             err.writer.unsigned(c.lines)
             err.writer.text(" accepted=")

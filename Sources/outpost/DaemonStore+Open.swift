@@ -1,5 +1,6 @@
 import CHAL
 import OutpostCore
+import OutpostProfiles
 
 // Setting the log and uplink up: the file's path and geometry, the carved regions, opening with
 // recovery (reported on stderr), and the uplink's client socket.
@@ -14,17 +15,7 @@ extension DaemonStore {
     static var alertKeys: Int { 2 * ActiveProfile.sensorCapacity * AlertKind.count }
 
     /// The log geometry of this build's profile (docs/LOG_FORMAT.md §1).
-    static var profileGeometry: LogGeometry {
-        #if OUTPOST_PROFILE_LOW
-        return .low
-        #elseif OUTPOST_PROFILE_HIGH
-        return .high
-        #elseif OUTPOST_PROFILE_TEST
-        return .test
-        #else
-        return .medium
-        #endif
-    }
+    static var profileGeometry: LogGeometry { ActiveProfile.logGeometry }
 
     /// The geometry for a `--log-size` of `sizeBytes`: the profile's segment size, halved (down
     /// to 4 KiB) until the file holds at least 8 segments, so small logs still rotate.
@@ -50,13 +41,15 @@ extension DaemonStore {
     /// existing log's own geometry wins over `--log-size`), carved regions, the uplink's socket.
     /// The log itself is opened by `open(nowMs:err:)`.
     /// - Parameter reserveRecords: records one pack may need (the most admission asks for).
-    mutating func setUp(flags: DaemonFlags, reserveRecords: Int, arena: inout Arena, nowMs: Int64, err: inout Console) throws(SetupFailure) {
+    mutating func setUp(
+        flags: DaemonFlags, store: inout Store, reserveRecords: Int, arena: inout Arena, nowMs: Int64, err: inout Console
+    ) throws(SetupFailure) {
         if !flags.hasDataDir { return }
         precondition(reserveRecords > 0, "the admission reserve must be positive")
-        enabled = true
-        durability = flags.durability
-        policy = flags.whenFull
-        self.reserveRecords = reserveRecords
+        store.enabled = true
+        store.durability = flags.durability
+        store.policy = flags.whenFull
+        store.reserveRecords = reserveRecords
         let directory = flags.dataDir
         let name = DaemonStore.fileName
         pathLength = directory.count + name.utf8CodeUnitCount
@@ -95,18 +88,19 @@ extension DaemonStore {
         }
         let uplinkBytes = settings.map { Uplink.arenaBytes(after: 0, settings: $0) + 64 } ?? 0
         let datagramBytes = settings.map { $0.blockBytes + 64 + 2 * UplinkPath.capacityBytes } ?? 0
-        if arena.usedBytes + storeBytes + uplinkBytes + datagramBytes + 4_096 > arena.sizeBytes {
+        let linkBytes = settings != nil ? UplinkSocketSink.arenaBytes(datagramBytes: datagramBytes) : 0
+        if arena.usedBytes + storeBytes + uplinkBytes + linkBytes + 4_096 > arena.sizeBytes {
             throw SetupFailure(what: "the log's buffers do not fit this build's arena (use a smaller --log-size)", errno: 0, exitCode: 2)
         }
         storeRegion = DaemonStore.carveAligned(storeBytes, from: &arena)
         if let settings {
-            uplinkRegion = DaemonStore.carveAligned(uplinkBytes, from: &arena)
+            store.uplinkRegion = DaemonStore.carveAligned(uplinkBytes, from: &arena)
             var local = chal_address()
             local.family = flags.upstreamAddress.family
             let fd = chal_udp_open(&local, 256 * 1024)
             if fd < 0 { throw SetupFailure(what: "uplink socket", errno: fd, exitCode: 1) }
-            uplinkSink = UplinkSocketSink(fd: fd, datagramBytes: datagramBytes, arena: &arena)
-            uplinkSettings = settings
+            store.link = UplinkSocketSink(fd: fd, datagramBytes: datagramBytes, arena: &arena)
+            store.uplinkSettings = settings
         }
     }
 
@@ -134,8 +128,10 @@ extension DaemonStore {
     /// found; then starts the uplink at the persisted cursor. Out of space: reported once, retried
     /// later (`reopenAtMs`). Any other failure is thrown (the daemon exits).
     /// - Complexity: O(file size) (recovery reads every live segment once).
-    mutating func open(nowMs: Int64, err: inout Console) throws(SetupFailure) {
-        precondition(enabled && source == nil, "open once, while enabled")
+    mutating func open(_ gatewayStore: inout Store, nowMs: Int64, err: inout Console) throws(SetupFailure) {
+        precondition(gatewayStore.enabled && gatewayStore.source == nil, "open once, while enabled")
+        let durability = gatewayStore.durability
+        let policy = gatewayStore.policy
         reopenAtMs = nowMs + DaemonStore.reopenIntervalMs
         let cPath = UnsafePointer(path.baseAddress!.assumingMemoryBound(to: UInt8.self))
         var region = Arena(base: storeRegion.baseAddress!, sizeBytes: storeRegion.count)
@@ -184,16 +180,8 @@ extension DaemonStore {
             }
         }
         lastOpenError = 0
-        // Only durable records leave (sync and batch): a power cut must not take back a record the
-        // upstream has, nor let its sequence be reused. `none` never syncs, so nothing would ever
-        // be durable: there the uplink forwards what was written (docs/UPLINK_FORMAT.md §5).
-        source = UplinkLogSource(store: store, durableOnly: durability != .none)
-        lastSyncMs = nowMs
-        reportRecovery(store, &err)
-        if let settings = uplinkSettings {
-            var uplinkArena = Arena(base: uplinkRegion.baseAddress!, sizeBytes: uplinkRegion.count)
-            uplink = Uplink(arena: &uplinkArena, settings: settings, cursor: store.cursor, nowMs: nowMs)
-        }
+        reportRecovery(store, durability: durability, policy: policy, &err)
+        gatewayStore.attach(store, nowMs: nowMs)
     }
 
     /// A random, non-zero 64-bit log id from the kernel (CHAL), for a file formatted now
@@ -214,17 +202,17 @@ extension DaemonStore {
     }
 
     /// Retries an unavailable log when its time came.
-    mutating func reopenIfDue(nowMs: Int64, err: inout Console) throws(SetupFailure) {
-        if !enabled || source != nil || nowMs < reopenAtMs { return }
-        try open(nowMs: nowMs, err: &err)
-        if source != nil {
+    mutating func reopenIfDue(_ store: inout Store, nowMs: Int64, err: inout Console) throws(SetupFailure) {
+        if !store.enabled || store.source != nil || nowMs < reopenAtMs { return }
+        try open(&store, nowMs: nowMs, err: &err)
+        if store.source != nil {
             writePathLine(&err, "open again: readings accepted\n")
             err.flush()
         }
     }
 
     /// One line: what recovery found.
-    func reportRecovery(_ store: LogStore<FileLogDevice>, _ err: inout Console) {
+    func reportRecovery(_ store: LogStore<FileLogDevice>, durability: Durability, policy: LogFullPolicy, _ err: inout Console) {
         let r = store.recovery
         writePathLine(&err, "recovered ", level: r.corruptSegments > 0 || r.damageCount > 0 || r.damagedHeaders > 0 || r.cursorDamaged ? .warning : .notice)
         err.writer.integer(r.records.wide)

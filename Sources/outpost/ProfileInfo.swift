@@ -1,3 +1,4 @@
+import CHAL
 import OutpostCore
 import OutpostProfiles
 
@@ -34,6 +35,10 @@ enum ProfileInfo {
         number(&out, "pipeline_struct_bytes", MemoryLayout<Pipeline<P>>.size.wide)
         number(&out, "footprint_bytes", Pipeline<P>.footprintBytes.wide)
         number(&out, "footprint_limit_bytes", P.footprintLimitBytes.wide)
+        number(&out, "static_arena_bytes", P.arenaBytes.wide)
+        number(&out, "static_arena_bytes_built", chal_arena_bytes())
+        number(&out, "log_file_bytes", P.logGeometry.fileSizeBytes)
+        number(&out, "log_segment_bytes", P.logGeometry.segmentSizeBytes.wide)
     }
 
     static func pair(_ out: inout Console, _ name: StaticString, _ value: StaticString) {

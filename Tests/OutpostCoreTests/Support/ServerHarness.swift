@@ -10,6 +10,8 @@ final class ServerHarness<P: Profile> {
     var nowMs: Int64
     let response: UnsafeMutableRawBufferPointer
     var sink = RecordingSink()
+    /// The log's room handed to every request (`Server.handle`'s argument).
+    var room = LogRoom.unlimited
 
     init(startMs: Int64 = 1_767_225_600_000, nodeId: StaticString = "node-1") {
         arenaBytes = Server<P>.arenaBytes(after: 0)
@@ -28,7 +30,7 @@ final class ServerHarness<P: Profile> {
     /// Sends `datagram` from `peer`; returns the response bytes, or nil when none.
     @discardableResult
     func send(_ datagram: [UInt8], from peer: Endpoint = ServerHarness.peer(1)) -> [UInt8]? {
-        let length = datagram.withUnsafeBytes { server.handle(datagram: $0, from: peer, nowMs: nowMs, response: response) }
+        let length = datagram.withUnsafeBytes { server.handle(datagram: $0, from: peer, nowMs: nowMs, response: response, room: room) }
         precondition(length >= 0 && length <= P.maxDatagramBytes)
         return length == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: response[0..<length]))
     }

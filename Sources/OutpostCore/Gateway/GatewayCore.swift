@@ -1,0 +1,64 @@
+/// The server and the store together: every request goes through here, so admission (the log's
+/// room, checked once) and the draining of the outbox into the log happen in one place for the
+/// datagram transport and every attachment alike.
+///
+/// A request whose readings did not all reach the log (an append refused for lack of space at a
+/// segment roll, which the admission check cannot foresee) is forgotten by the server's duplicate
+/// cache and ledger: the tick's acknowledgements are withheld, and its retransmission must be
+/// processed afresh rather than answered 2.04 from memory.
+public struct GatewayCore<P: Profile, Device: LogDevice, Link: DatagramSink>: GatewayRequestHandler {
+    public var server: Server<P>
+    public var store: GatewayStore<Device, Link>
+    /// The server's exchange memory before the last request whose outbox events were not drained
+    /// yet: what to forget when one of them is refused.
+    var undrained: ServerExchangeMark? = nil
+    /// Remembered exchanges (cached answers, ledger records) forgotten because the log refused
+    /// what they acknowledged.
+    public internal(set) var exchangesForgotten: UInt64 = 0
+
+    public init(server: Server<P>, store: GatewayStore<Device, Link>) {
+        self.server = server
+        self.store = store
+    }
+
+    /// Drains the outbox into the log (forgetting the last request's exchange when the log refused
+    /// one of its events) and returns the log's room for the next request. Without a log, the
+    /// outbox is drained only when it could not take a whole pack.
+    /// - Complexity: O(outbox events drained).
+    public mutating func admit() -> LogRoom {
+        if !store.enabled {
+            if server.outboxNeedsDrain { server.drainOutbox(into: &store) }
+            return .unlimited
+        }
+        let refusedBefore = store.refusedAppends
+        server.drainOutbox(into: &store)
+        if store.refusedAppends != refusedBefore, let mark = undrained {
+            exchangesForgotten &+= UInt64(bitPattern: server.forgetExchanges(since: mark).wide)
+        }
+        undrained = nil
+        return store.admission()
+    }
+
+    public mutating func handle(
+        _ request: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        let room = admit()
+        undrained = server.exchangeMark
+        return server.handle(datagram: request, from: peer, nowMs: nowMs, response: response, room: room)
+    }
+
+    public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64) -> LineOutcome {
+        let room = admit()
+        undrained = server.exchangeMark
+        return server.ingestLine(line, nowMs: nowMs, room: room)
+    }
+}
+
+extension GatewayCore {
+    /// The server's tick (pipeline timers, outbox drain into the log, expiry, notifications into
+    /// `sink`), after a last admission drain that settles the tick's last request.
+    mutating func tickServer<Sink: DatagramSink>(nowMs: Int64, into sink: inout Sink) {
+        _ = admit()
+        server.tick(nowMs: nowMs, into: &sink, consumer: &store)
+    }
+}

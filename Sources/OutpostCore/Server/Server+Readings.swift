@@ -1,0 +1,151 @@
+// POST /readings: SenML packs (RFC 8428) in one datagram or in Block1 blocks (RFC 7959).
+
+extension Server {
+    /// Max-Age of a 5.03 when the outbox is full: it is drained every tick.
+    static var outboxRetryS: UInt32 { 1 }
+    /// Max-Age of a 5.03 when the sensor table is full: it frees up only on restart.
+    static var sensorTableRetryS: UInt32 { 300 }
+
+    /// Answers `POST /readings`. Every response is written within `duplicateResponseBytes`, so
+    /// it is cached for retransmissions and the readings are processed exactly once.
+    mutating func postReadings(_ exchange: ServerExchange) -> Int {
+        let message = exchange.message
+        guard let format = message.contentFormat,
+            format == CoAPContentFormat.senmlJSON || format == CoAPContentFormat.senmlCBOR
+        else {
+            return replyError(exchange, .unsupportedContentFormat, "use senml+json (110) or senml+cbor (112)")
+        }
+        let block: CoAPBlock?
+        do {
+            block = try message.block1()
+        } catch {
+            return replyError(exchange, .badRequest, "malformed Block1 option")
+        }
+        if let size1 = message.size1, size1 > UInt32(truncatingIfNeeded: P.block1SlotBytes) {
+            return tooLarge(exchange)
+        }
+        guard let block, block.number > 0 || block.more else {
+            return ingestPack(exchange, payload: message.payload, format: format, block1: block)
+        }
+        switch block1.accept(exchange.peer, block: block, contentFormat: format, payload: message.payload, nowMs: exchange.nowMs) {
+        case .stored:
+            var options = ServerResponseOptions()
+            options.block1 = block
+            return reply(exchange, .continue, options: options)
+        case .complete(let slot):
+            counters.block1Completed &+= 1
+            let length = ingestPack(exchange, payload: block1.body(slot: slot), format: format, block1: block)
+            block1.release(slot: slot)
+            return length
+        case .busy(let retryAfterS):
+            counters.busyBlock1 &+= 1
+            var options = ServerResponseOptions()
+            options.maxAgeS = retryAfterS
+            return replyError(exchange, .serviceUnavailable, "all Block1 slots busy", options: options)
+        case .incomplete:
+            return replyError(exchange, .requestEntityIncomplete, "block out of sequence")
+        case .tooLarge:
+            return tooLarge(exchange)
+        case .badBlockSize:
+            return replyError(exchange, .badRequest, "block payload does not match SZX")
+        }
+    }
+
+    /// 4.13 with Size1: the largest body accepted.
+    mutating func tooLarge(_ exchange: ServerExchange) -> Int {
+        var options = ServerResponseOptions()
+        options.size1 = UInt32(truncatingIfNeeded: P.block1SlotBytes)
+        return replyError(exchange, .requestEntityTooLarge, "body too large", options: options)
+    }
+
+    /// Decodes a whole pack and feeds it to the pipeline, all or nothing.
+    mutating func ingestPack(_ exchange: ServerExchange, payload: UnsafeRawBufferPointer, format: UInt16, block1: CoAPBlock?) -> Int {
+        var options = ServerResponseOptions()
+        options.block1 = block1
+        let result: SenMLDecodeResult
+        do {
+            guard let decoded = try SenMLDecoder.decode(payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings)
+            else {
+                return replyError(exchange, .unsupportedContentFormat, "use senml+json (110) or senml+cbor (112)")
+            }
+            result = decoded
+        } catch {
+            counters.invalidPacks &+= 1
+            // The decoder's diagnostic, `senml: offset N: reason`, as the 4.00 payload.
+            let diagnostic = UnsafeMutableRawBufferPointer(rebasing: body[0..<64])
+            let length = error.write(into: diagnostic)
+            let code: CoAPCode = error.reason == .tooManyReadings ? .requestEntityTooLarge : .badRequest
+            return reply(
+                exchange, code, options: options, payload: UnsafeRawBufferPointer(rebasing: diagnostic[0..<length]),
+                limit: P.duplicateResponseBytes)
+        }
+        if let refusal = ingest(count: result.readingCount, nowMs: exchange.nowMs) {
+            options.block1 = nil
+            switch refusal {
+            case .logFull:
+                // The log cannot keep them all: refused before anything is acknowledged.
+                counters.busyLog &+= 1
+                options.maxAgeS = roomRetryS
+                return replyError(exchange, .serviceUnavailable, "log full: retry", options: options)
+            case .outboxFull:
+                counters.busyOutbox &+= 1
+                options.maxAgeS = Server.outboxRetryS
+                return replyError(exchange, .serviceUnavailable, "busy: retry", options: options)
+            case .sensorTableFull:
+                counters.busySensorTable &+= 1
+                options.maxAgeS = Server.sensorTableRetryS
+                return replyError(exchange, .serviceUnavailable, "sensor table full", options: options)
+            }
+        }
+        counters.packsAccepted &+= 1
+        counters.unknownQuantities &+= UInt64(bitPattern: (result.unknownQuantityCount).wide)
+        return reply(exchange, .changed, options: options, limit: P.duplicateResponseBytes)
+    }
+
+    /// Runs `packReadings[0..<count]` through the pipeline if it can take all of them now: the
+    /// one admission check of a pack, before anything is acknowledged. The log's room (`room`,
+    /// the request's argument), the outbox's room and the sensor table's room are checked first,
+    /// so a pack is never half taken.
+    /// - Returns: nil when taken, else why not.
+    /// - Complexity: O(count) lookups, O(count²) name comparisons for new sensors only.
+    mutating func ingest(count: Int, nowMs: Int64) -> RefusalReason? {
+        precondition(count >= 0 && count <= packReadings.count, "pack count out of range")
+        let needed = count * Pipeline<P>.outboxRoomPerReading
+        if roomRecords >= 0 && needed > Int(roomRecords) { return .logFull }
+        if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
+        var newSensors = 0
+        for i in 0..<count where pipeline.sensors.find(packReadings[i].sensor) == nil {
+            var repeated = false
+            for j in 0..<i where packReadings[j].sensor == packReadings[i].sensor {
+                repeated = true
+                break
+            }
+            if !repeated { newSensors += 1 }
+        }
+        if newSensors > pipeline.sensors.capacity - pipeline.sensors.count { return .sensorTableFull }
+        for i in 0..<count {
+            let reading = packReadings[i]
+            switch pipeline.process(reading, arrivalMs: nowMs) {
+            case .accepted(let processed):
+                remember(processed, location: reading.location, nowMs: nowMs)
+            case .refused:
+                preconditionFailure("the pipeline refused a reading after its room was checked")
+            }
+        }
+        counters.readingsReceived &+= UInt64(bitPattern: (count).wide)
+        return nil
+    }
+
+    /// Keeps the newest reading of its sensor for `/sensors/{id}`.
+    mutating func remember(_ processed: ProcessedReading, location: Location?, nowMs: Int64) {
+        let index = Int(processed.sensorSlot)
+        var record = sensorRecords[index]
+        record.lastReceivedMs = nowMs
+        if !record.hasReading || processed.timestampMs >= record.reading.timestampMs {
+            record.reading = processed
+            if let location { record.location = location }
+            record.hasReading = true
+        }
+        sensorRecords[index] = record
+    }
+}
