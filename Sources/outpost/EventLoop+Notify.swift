@@ -34,7 +34,7 @@ extension EventLoop {
     /// For example `serving 1 listener(s), 3 sensors; log ready; uplink up; accepting readings`.
     func writeServiceStatus(_ writer: inout TextWriter) {
         writer.text("serving ")
-        writer.integer(sockets.count.wide)
+        writer.integer(transport.sockets.count.wide)
         writer.text(" listener(s), ")
         writer.integer(server.pipeline.sensors.count.wide)
         writer.text(" sensors; log ")
