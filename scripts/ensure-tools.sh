@@ -4,7 +4,9 @@
 # Usage: scripts/ensure-tools.sh [GROUP...]
 #   groups: cross (cross gcc + binutils for aarch64 and armv7), qemu (qemu-user), peers (libcoap3-bin,
 #   socat: the real CoAP and serial peers of the integration tests), make, venv (python3-venv, then
-#   build/venv with aiocoap and cbor2 from PyPI for the interop tests). No group = all but make/venv.
+#   build/venv with aiocoap and cbor2 from PyPI for the interop tests), tls (mbedTLS for the host and,
+#   through Debian multiarch, for the aarch64 and armv7 firmware; openssl for the tests' certificates;
+#   libcoap3-bin's coap-client-openssl, the DTLS peer). No group = all but make/venv.
 #
 # When a tool is missing and we run as root, the packages are installed with apt-get (CI runs on a
 # fresh Debian 12 machine that has only the Swift toolchain, gcc and python3). Otherwise the script
@@ -43,6 +45,15 @@ group_tools() {
         make)
             echo "make:make"
             ;;
+        tls)
+            # The static libraries are what the firmware links (Makefile, TLS_LIBS_<arch>); the
+            # :arm64 and :armhf packages need those architectures added to dpkg (done below).
+            echo "/usr/lib/x86_64-linux-gnu/libmbedtls.a:libmbedtls-dev"
+            echo "/usr/lib/aarch64-linux-gnu/libmbedtls.a:libmbedtls-dev:arm64"
+            echo "/usr/lib/arm-linux-gnueabihf/libmbedtls.a:libmbedtls-dev:armhf"
+            echo "openssl:openssl"
+            echo "coap-client-openssl:libcoap3-bin"
+            ;;
     esac
 }
 
@@ -62,9 +73,9 @@ fi
 
 for group in "${groups[@]}"; do
     case "$group" in
-        cross | qemu | peers | make | venv) ;;
+        cross | qemu | peers | make | venv | tls) ;;
         *)
-            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv)" >&2
+            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, tls)" >&2
             exit 2
             ;;
     esac
@@ -114,6 +125,15 @@ fi
 
 echo "ensure-tools: installing ${missing_packages[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Multiarch packages (name:arch) install only once dpkg knows their architecture.
+for package in "${missing_packages[@]}"; do
+    case "$package" in
+        *:*)
+            arch="${package##*:}"
+            dpkg --print-foreign-architectures | grep -qx "$arch" || dpkg --add-architecture "$arch"
+            ;;
+    esac
+done
 apt-get update
 apt-get install -y --no-install-recommends "${missing_packages[@]}"
 
