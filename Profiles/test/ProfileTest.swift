@@ -30,6 +30,9 @@ public enum ProfileTest: Profile {
     public static let block1SlotCount = 2
     public static let block1SlotBytes = 512
     public static let observerCount = 2
+    /// DTLS sessions and key-file identities (docs/SECURITY.md).
+    public static let dtlsSessionCount = 4
+    public static let pskIdentityCount = 8
     public static let packReadingCapacity = 4
     public static let recentAlertCount = 8
     public static let responseBodyBytes = 8192

@@ -14,10 +14,13 @@ extension Server {
     /// - A request seen before (same peer and message ID within EXCHANGE_LIFETIME) is not
     ///   processed again: a CON gets the cached response bytes (or, once those were evicted, the
     ///   same answer rebuilt from the ledger's record), a NON is dropped.
+    /// - `scope`: the sensors the sender may write readings for (a DTLS identity's patterns); a
+    ///   pack naming another sensor is refused whole with 4.03 and counted (`forbiddenWrites`).
     /// - Returns: the response length (0: send nothing). Never traps on any input.
     /// - Complexity: O(n) in the datagram size plus the work of the resource.
     public mutating func handle(
-        datagram: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer
+        datagram: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer,
+        scope: WriteScope = .unrestricted
     ) -> Int {
         counters.datagrams &+= 1
         let out = response.count > P.maxDatagramBytes
@@ -70,14 +73,14 @@ extension Server {
                 return 0
             case .reprocess:
                 counters.duplicatesReprocessed &+= 1
-                return respond(ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out))
+                return respond(ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out, scope: scope))
             }
         }
         let stateChanging = message.code != .get
         if stateChanging, let answer = ledger.find(peer, messageID: message.messageID, nowMs: nowMs) {
             return recall(answer, message: message, out: out)
         }
-        let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out)
+        let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out, scope: scope)
         let length = suppressUnwanted(respond(exchange), message: message, out: out)
         let written = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<length])
         if message.type == .nonConfirmable {

@@ -79,6 +79,12 @@ extension Server {
                 exchange, code, options: options, payload: UnsafeRawBufferPointer(rebasing: diagnostic[0..<length]),
                 limit: P.duplicateResponseBytes)
         }
+        for i in 0..<result.readingCount where !exchange.scope.permits(packReadings[i].sensor) {
+            // A DTLS identity writing a sensor outside its patterns: nothing of the pack is taken.
+            counters.forbiddenWrites &+= 1
+            options.block1 = nil
+            return replyError(exchange, .forbidden, "identity may not write this sensor", options: options)
+        }
         if let room = logRoomRecords, result.readingCount * Pipeline<P>.outboxRoomPerReading > room {
             // The log cannot keep them all: refuse before anything is acknowledged.
             counters.busyLog &+= 1

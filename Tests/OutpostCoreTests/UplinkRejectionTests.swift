@@ -170,6 +170,7 @@ final class UplinkRejectionTests: XCTestCase {
 struct DurableLimit: UplinkSource {
     var inner: UplinkMemorySource
     var limit: UInt64
+    var uplinkLogID: UInt64 { inner.uplinkLogID }
     var uplinkLastSequence: UInt64 { min(limit, inner.uplinkLastSequence) }
 
     mutating func uplinkRead(after sequence: UInt64, alertsOnly: Bool, budget: Int, into record: inout LogRecord) -> UplinkRead {
