@@ -71,6 +71,10 @@ enum Daemon {
             loop.closeAll()
             return error.exitCode
         }
+        if flags.hasDTLS && !loop.setUpDTLS(flags: flags, arena: &arena, err: &err) {
+            loop.closeAll()
+            return 2
+        }
         if flags.hasUpstream {
             err.always(.notice, reserving: 256)
             err.writer.text("outpost: uplink to ")

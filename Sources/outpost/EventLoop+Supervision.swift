@@ -11,6 +11,8 @@ extension EventLoop {
         let nowMs = chal_wall_ms()
         if supervision.reloadRequested {
             supervision.reloadRequested = false
+            // The key file is read again on every SIGHUP, with or without --config.
+            if dtls.enabled { reloadKeys(log: &log) }
             reloadConfiguration(nowMs: nowMs, log: &log)
         }
         reportStates(nowMs: nowMs, log: &log)

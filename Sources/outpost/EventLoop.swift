@@ -70,6 +70,8 @@ struct EventLoop<P: Profile> {
     var stopSignal: Int32 = 0
     /// Reload on SIGHUP and state-change lines between ticks (EventLoop+Supervision.swift).
     var supervision = DaemonSupervision()
+    /// The `coaps` listener (EventLoop+DTLS.swift); inert without `--listen-dtls`.
+    var dtls = DTLSListener()
 
     /// Why the loop could not start; `index` is the listener or line concerned.
     struct StartFailure: Error {
@@ -114,8 +116,9 @@ struct EventLoop<P: Profile> {
         }
         serialChunk = UnsafeMutableRawBufferPointer(arena.carve(EventLoop.serialReadBytes, of: UInt8(0)))
         serialResponse = UnsafeMutableRawBufferPointer(arena.carve(datagramBytes, of: UInt8(0)))
-        // The last entry is the uplink's socket (fd -1, ignored, without an upstream).
-        pollSet = arena.carve(2 + flags.listenerCount + flags.serialCount, of: chal_pollfd())
+        // The last entry is the uplink's socket, the one before it the DTLS listener's (fd -1,
+        // ignored, without an upstream or `--listen-dtls`).
+        pollSet = arena.carve(3 + flags.listenerCount + flags.serialCount, of: chal_pollfd())
 
         let signalFd = chal_signals_open()
         if signalFd < 0 { throw StartFailure(what: "signal descriptor", index: -1, errno: signalFd) }
@@ -183,6 +186,10 @@ struct EventLoop<P: Profile> {
             _ = chal_close(lines[i].fd)
         }
         if signals >= 0 { _ = chal_close(signals) }
+        if dtls.enabled {
+            _ = chal_dtls_server_close(DTLSListener.server)
+            _ = chal_close(dtls.fd)
+        }
     }
 
     /// Runs ticks until SIGINT or SIGTERM; `log` is told about serial lines coming and going.
@@ -222,6 +229,9 @@ struct EventLoop<P: Profile> {
             let revents = pollSet[1 + sockets.count + i].revents
             if lines[i].fd >= 0 && revents != 0 { handled += readLine(i, revents: revents, nowMs: nowMs, log: &log) }
         }
+        if dtls.enabled && pollSet[pollSet.count - 2].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 {
+            handled += receiveDTLS(nowMs: nowMs)
+        }
         if pollSet[pollSet.count - 1].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { receiveUplink(nowMs: nowMs) }
         server.tick(nowMs: nowMs, into: &send, consumer: &store)
         if !store.endOfTick(nowMs: nowMs) {
@@ -238,6 +248,7 @@ struct EventLoop<P: Profile> {
                 withheldResponses &+= UInt64(bitPattern: send.discardAcknowledgements().wide)
             }
             for i in 0..<lineCount { withheldSerialBytes &+= UInt64(bitPattern: lines[i].withdraw().wide) }
+            withheldResponses &+= UInt64(bitPattern: dtls.queue.discard().wide)
             if store.failure != 0 { return }
             store.reportSpace(&log)
         } else {
@@ -245,6 +256,10 @@ struct EventLoop<P: Profile> {
             for i in 0..<lineCount { lines[i].release() }
         }
         send.flush(sockets: UnsafeBufferPointer(sockets))
+        if dtls.enabled {
+            dtls.queue.flush(server: DTLSListener.server)
+            _ = chal_dtls_tick(DTLSListener.server)
+        }
         store.tickUplink(nowMs: nowMs)
         for i in 0..<lineCount where lines[i].hasOutput {
             let status = lines[i].flush()
@@ -281,6 +296,7 @@ struct EventLoop<P: Profile> {
             let line = lines[i]
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
+        pollSet[pollSet.count - 2] = chal_pollfd(fd: dtls.fd, events: input, revents: 0)
         pollSet[pollSet.count - 1] = chal_pollfd(fd: store.uplinkSink.fd, events: input, revents: 0)
     }
 

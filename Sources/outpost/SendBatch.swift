@@ -29,6 +29,8 @@ struct SendBatch: DatagramSink {
     /// Serial lines, for notifications to observers on a line (set by the loop before `tick`).
     var lines: UnsafeMutablePointer<SerialLine>? = nil
     var lineCount = 0
+    /// Where notifications for DTLS peers go (inert without `--listen-dtls`).
+    var dtls = DTLSQueue()
     /// Address families of the listeners (`CHAL_FAMILY_*`), to route notifications.
     let families: UnsafeMutableBufferPointer<UInt8>
     var counters = SendCounters()
@@ -113,6 +115,17 @@ struct SendBatch: DatagramSink {
 
     /// A notification from the server: copied into a slot, or SLIP-queued on a serial line.
     mutating func send(_ bytes: UnsafeRawBufferPointer, to peer: Endpoint) {
+        if let session = Endpoints.dtlsSession(peer) {
+            // A DTLS peer's notification goes out encrypted through its session (DTLSQueue), and
+            // only while that session still belongs to the same peer (slots are reused).
+            var current = chal_address()
+            if chal_dtls_session_peer(0, session, &current) == 0 && Endpoints.dtlsEndpoint(current, session: session) == peer {
+                dtls.queue(bytes, session: session)
+            } else {
+                counters.unroutable &+= 1
+            }
+            return
+        }
         if peer.kind == Endpoint.kindSerial {
             let line = Int(peer.scopeOrLine)
             if let lines, line < lineCount {
