@@ -132,6 +132,7 @@ enum Daemon {
             loop.closeAll()
             return 1
         }
+        loop.writeDTLSSummary(&err)
         loop.closeAll()
         writeSummary(loop, &err)
         return 0

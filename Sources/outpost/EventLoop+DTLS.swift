@@ -155,3 +155,42 @@ extension EventLoop {
         return Int(received)
     }
 }
+
+extension EventLoop {
+    /// `outpost: dtls: …` at exit: what the listener and CHAL's DTLS server counted (written
+    /// before the server is closed, which forgets its counters).
+    func writeDTLSSummary(_ err: inout Console) {
+        if !dtls.enabled { return }
+        let c = dtls.chalCounters()
+        err.always(.notice, reserving: 512)
+        err.writer.text("outpost: dtls: datagrams=")
+        err.writer.unsigned(dtls.counters.datagrams)
+        err.writer.text(" messages=")
+        err.writer.unsigned(dtls.counters.messages)
+        err.writer.text(" cookies=")
+        err.writer.unsigned(c[0])
+        err.writer.text(" handshakes=")
+        err.writer.unsigned(c[1])
+        err.writer.text(" handshake_failures=")
+        err.writer.unsigned(c[2])
+        err.writer.text(" dropped=")
+        err.writer.unsigned(c[3])
+        err.writer.text(" refused=")
+        err.writer.unsigned(c[4])
+        err.writer.text(" evicted=")
+        err.writer.unsigned(c[5])
+        err.writer.text(" closed_by_peer=")
+        err.writer.unsigned(c[6])
+        err.writer.text(" resumed=")
+        err.writer.unsigned(c[7])
+        err.writer.text(" forbidden=")
+        err.writer.unsigned(server.counters.forbiddenWrites)
+        err.writer.text(" key_reloads=")
+        err.writer.unsigned(dtls.counters.keyReloads)
+        err.writer.text(" key_reloads_refused=")
+        err.writer.unsigned(dtls.counters.keyReloadsRefused)
+        err.writer.text(" send_failures=")
+        err.writer.integer(dtls.queue.sendFailures.wide)
+        err.writer.byte(0x0A)
+    }
+}
