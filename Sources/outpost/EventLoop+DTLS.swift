@@ -160,7 +160,7 @@ extension EventLoop {
     /// `outpost: dtls: …` at exit: what the listener and CHAL's DTLS server counted (written
     /// before the server is closed, which forgets its counters).
     func writeDTLSSummary(_ err: inout Console) {
-        if !dtls.enabled { return }
+        if P.dtlsSessionCount == 0 || !dtls.enabled { return }
         let c = dtls.chalCounters()
         err.always(.notice, reserving: 512)
         err.writer.text("outpost: dtls: datagrams=")

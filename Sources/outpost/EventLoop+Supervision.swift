@@ -12,7 +12,7 @@ extension EventLoop {
         if supervision.reloadRequested {
             supervision.reloadRequested = false
             // The key file is read again on every SIGHUP, with or without --config.
-            if dtls.enabled { reloadKeys(log: &log) }
+            if P.dtlsSessionCount > 0 && dtls.enabled { reloadKeys(log: &log) }
             reloadConfiguration(nowMs: nowMs, log: &log)
         }
         reportStates(nowMs: nowMs, log: &log)

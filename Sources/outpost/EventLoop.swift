@@ -186,7 +186,7 @@ struct EventLoop<P: Profile> {
             _ = chal_close(lines[i].fd)
         }
         if signals >= 0 { _ = chal_close(signals) }
-        if dtls.enabled {
+        if P.dtlsSessionCount > 0 && dtls.enabled {
             _ = chal_dtls_server_close(DTLSListener.server)
             _ = chal_close(dtls.fd)
         }
@@ -229,7 +229,8 @@ struct EventLoop<P: Profile> {
             let revents = pollSet[1 + sockets.count + i].revents
             if lines[i].fd >= 0 && revents != 0 { handled += readLine(i, revents: revents, nowMs: nowMs, log: &log) }
         }
-        if dtls.enabled && pollSet[pollSet.count - 2].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 {
+        // (`P.dtlsSessionCount > 0` first: a profile without DTLS compiles none of its code in.)
+        if P.dtlsSessionCount > 0 && dtls.enabled && pollSet[pollSet.count - 2].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 {
             handled += receiveDTLS(nowMs: nowMs)
         }
         if pollSet[pollSet.count - 1].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { receiveUplink(nowMs: nowMs) }
@@ -248,7 +249,7 @@ struct EventLoop<P: Profile> {
                 withheldResponses &+= UInt64(bitPattern: send.discardAcknowledgements().wide)
             }
             for i in 0..<lineCount { withheldSerialBytes &+= UInt64(bitPattern: lines[i].withdraw().wide) }
-            withheldResponses &+= UInt64(bitPattern: dtls.queue.discard().wide)
+            if P.dtlsSessionCount > 0 { withheldResponses &+= UInt64(bitPattern: dtls.queue.discard().wide) }
             if store.failure != 0 { return }
             store.reportSpace(&log)
         } else {
@@ -256,7 +257,7 @@ struct EventLoop<P: Profile> {
             for i in 0..<lineCount { lines[i].release() }
         }
         send.flush(sockets: UnsafeBufferPointer(sockets))
-        if dtls.enabled {
+        if P.dtlsSessionCount > 0 && dtls.enabled {
             dtls.queue.flush(server: DTLSListener.server)
             _ = chal_dtls_tick(DTLSListener.server)
         }

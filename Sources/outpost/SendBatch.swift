@@ -115,7 +115,7 @@ struct SendBatch: DatagramSink {
 
     /// A notification from the server: copied into a slot, or SLIP-queued on a serial line.
     mutating func send(_ bytes: UnsafeRawBufferPointer, to peer: Endpoint) {
-        if let session = Endpoints.dtlsSession(peer) {
+        if dtls.capacity > 0, let session = Endpoints.dtlsSession(peer) {
             // A DTLS peer's notification goes out encrypted through its session (DTLSQueue), and
             // only while that session still belongs to the same peer (slots are reused).
             var current = chal_address()
