@@ -4,6 +4,8 @@
 #   1. Tests/Interop/test_interop.py against the host daemon (SwiftPM release build): libcoap's
 #      coap-client-notls (discovery, SenML-JSON/CBOR POSTs, /health), a retransmitted CON processed
 #      once, aiocoap observing /alerts, flags and signals, serial lines through pseudo-terminals.
+#      test_tls.py: CHAL's TLS client (mbedTLS) against openssl s_server (wrong CA, expired, mutual TLS);
+#      test_dtls.py: coaps with libcoap's coap-client-openssl (-u/-k) and CHAL's DTLS server in-process.
 #   1b. Tests/Interop/test_store*.py: the log and the uplink (kill test with its counts, upstream
 #      outage, full log with each policy, file-size limit).
 #   2. Zero allocations through the real socket path, with the log on (--data-dir): 100 000 datagrams (single readings and
@@ -59,7 +61,7 @@ if [ "$run_tests" = 1 ]; then
     else
         log="$OUT/python-host.log"
         if (cd Tests/Interop && OUTPOST_BIN="$host_bin" timeout 600 ../../build/venv/bin/python -W ignore::ResourceWarning \
-                -m unittest -v test_interop test_config) > "$log" 2>&1; then
+                -m unittest -v test_interop test_config test_tls test_dtls) > "$log" 2>&1; then
             record "python interop suite (host daemon)" PASS "$(grep -E '^Ran [0-9]+ tests' "$log")"
         else
             grep -E '^(FAIL|ERROR):' "$log" | head -20
