@@ -202,6 +202,48 @@ class DTLSStartupTest(unittest.TestCase):
         self.assertIn("wants HOST[:PORT]", err)
 
 
+@unittest.skipIf(not BIN or RUNNER, "needs a dynamically linked daemon run natively (LD_PRELOAD)")
+class DTLSAllocationTest(unittest.TestCase):
+    """The daemon with the malloc family interposed (Tests/Interop/tools/malloc_preload.c): DTLS
+    sessions are set up (the library allocates then), SIGUSR2 restarts the count, and every later
+    reading over those sessions must allocate nothing, through the whole daemon."""
+
+    SESSIONS = 8
+    READINGS = 100
+
+    def test_readings_over_established_sessions_allocate_nothing(self):
+        d = tempfile.mkdtemp(prefix="outpost-dtls-alloc-")
+        self.addCleanup(shutil.rmtree, d, True)
+        counter_sources = [os.path.join(ROOT, "Sources", "CMallocCounter", "malloc_counter.c"),
+                           os.path.join(HERE, "tools", "malloc_preload.c")]
+        preload = os.path.join(d, "libmalloc_preload.so")
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", *counter_sources, "-I",
+                        os.path.join(ROOT, "Sources", "CMallocCounter", "include"), "-o", preload], check=True, timeout=60)
+        load = os.path.join(d, "dtls_load")
+        subprocess.run(["gcc", "-O1", os.path.join(HERE, "tools", "dtls_load.c"), "-lmbedtls", "-lmbedx509", "-lmbedcrypto",
+                        "-o", load], check=True, timeout=60)
+        keys = os.path.join(d, "keys.psk")
+        key_file(keys, [identity_line("sensor-a", KEY_A, "field-a-*")])
+        report = os.path.join(d, "count")
+        daemon = Daemon("--listen-dtls", "127.0.0.1:0", "--psk-file", keys, "--data-dir", d, "--log-size", "1M",
+                        env={"LD_PRELOAD": preload, "OUTPOST_MALLOC_REPORT": report})
+        self.addCleanup(daemon.__exit__)
+        port = int(re.search(r"listening \(coaps[^)]*\) on 127\.0\.0\.1:(\d+)", daemon.log()).group(1))
+        result = subprocess.run([load, "127.0.0.1", str(port), "sensor-a", KEY_A.decode(), str(self.SESSIONS),
+                                 str(self.READINGS), str(daemon.process.pid)], capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        total = self.SESSIONS * self.READINGS
+        self.assertIn("acked %d of %d" % (total, total), result.stdout)
+        self.assertEqual(daemon.stop(), 0, daemon.log())
+        with open(report) as f:
+            line = f.read().strip()
+        print("\n  %d DTLS sessions, %d readings after they were up: %s" % (self.SESSIONS, total, line))
+        self.assertEqual(line, "allocations_after_startup 0")
+        summary = re.search(r"outpost: dtls: (.*)", daemon.log()).group(1)
+        self.assertIn("handshakes=%d " % self.SESSIONS, summary)
+        self.assertIn("messages=%d " % (total + self.SESSIONS), summary)
+
+
 class DTLSProbeTest(unittest.TestCase):
     """CHAL's DTLS server driven in-process by mbedTLS clients (Tests/Interop/tools/dtls_probe.c)."""
 
