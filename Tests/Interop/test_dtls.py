@@ -277,6 +277,8 @@ class DTLSProbeTest(unittest.TestCase):
         self.assertIn("garbage dropped", out)
         self.assertIn("table_full refused refused 1", out)
         self.assertIn("after_close_notify up 15", out)
+        # sensor-b (index 9) came back with its session: abbreviated handshake, same identity.
+        self.assertIn("resumption ok resumed 1 record ok identity 9", out)
         self.assertRegex(out, r"wrong_key refused event 4 text .*Finished did not verify")
         self.assertRegex(out, r"unknown_identity refused event 4 text .*unknown PSK identity 'intruder'")
 
