@@ -172,6 +172,7 @@ struct DurableLimit: UplinkSource {
     var limit: UInt64
     var uplinkLogID: UInt64 { inner.uplinkLogID }
     var uplinkLastSequence: UInt64 { min(limit, inner.uplinkLastSequence) }
+    var uplinkLogID: UInt64 { inner.uplinkLogID }
 
     mutating func uplinkRead(after sequence: UInt64, alertsOnly: Bool, budget: Int, into record: inout LogRecord) -> UplinkRead {
         let result = inner.uplinkRead(after: sequence, alertsOnly: alertsOnly, budget: budget, into: &record)
