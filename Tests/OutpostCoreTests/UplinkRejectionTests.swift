@@ -170,7 +170,6 @@ final class UplinkRejectionTests: XCTestCase {
 struct DurableLimit: UplinkSource {
     var inner: UplinkMemorySource
     var limit: UInt64
-    var uplinkLogID: UInt64 { inner.uplinkLogID }
     var uplinkLastSequence: UInt64 { min(limit, inner.uplinkLastSequence) }
     var uplinkLogID: UInt64 { inner.uplinkLogID }
 
