@@ -79,7 +79,8 @@ extension Server {
                 exchange, code, options: options, payload: UnsafeRawBufferPointer(rebasing: diagnostic[0..<length]),
                 limit: P.duplicateResponseBytes)
         }
-        for i in 0..<result.readingCount where !exchange.scope.permits(packReadings[i].sensor) {
+        // (A profile without DTLS has no scoped requests: it compiles no check.)
+        for i in 0..<result.readingCount where P.dtlsSessionCount > 0 && !exchange.scope.permits(packReadings[i].sensor) {
             // A DTLS identity writing a sensor outside its patterns: nothing of the pack is taken.
             counters.forbiddenWrites &+= 1
             options.block1 = nil
