@@ -118,6 +118,9 @@ fi
 
 echo "ensure-tools: missing ${missing_tools[*]}" >&2
 if [ "$(id -u)" -ne 0 ] || [ "${OUTPOST_NO_INSTALL:-0}" = "1" ] || ! command -v apt-get >/dev/null 2>&1; then
+    case " ${missing_packages[*]} " in
+        *:arm64* | *:armhf*) echo "ensure-tools: first: sudo dpkg --add-architecture arm64 && sudo dpkg --add-architecture armhf" >&2 ;;
+    esac
     echo "ensure-tools: install them with:" >&2
     echo "    sudo apt-get update && sudo apt-get install -y ${missing_packages[*]}" >&2
     exit 1
