@@ -68,7 +68,7 @@ have() {
 
 groups=("$@")
 if [ ${#groups[@]} -eq 0 ]; then
-    groups=(cross qemu peers)
+    groups=(cross qemu peers tls)
 fi
 
 for group in "${groups[@]}"; do
