@@ -196,6 +196,20 @@ class DTLSStartupTest(unittest.TestCase):
             self.assertEqual(status, 2, err)
             self.assertIn("missing.psk: cannot read it", err)
 
+    def test_keys_from_the_configuration_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            keys = os.path.join(d, "keys.psk")
+            key_file(keys, [identity_line("a", KEY_A, "x"), identity_line("b", KEY_B, "y*")])
+            conf = os.path.join(d, "outpost.conf")
+            with open(conf, "w") as f:
+                f.write("[coap]\nlisten_dtls = 127.0.0.1:0\npsk_file = \"%s\"\n" % keys)
+            daemon = Daemon("--config", conf)
+            try:
+                self.assertRegex(daemon.log(), r"listening \(coaps, DTLS 1\.2 PSK\) on 127\.0\.0\.1:\d+ with 2 identities from .*keys\.psk")
+                self.assertEqual(daemon.stop(), 0)
+            finally:
+                daemon.__exit__()
+
     def test_malformed_listener_is_refused(self):
         status, err = self.run_daemon("--listen-dtls", "nowhere:x", "--psk-file", "/dev/null")
         self.assertEqual(status, 2, err)
