@@ -67,6 +67,25 @@ PROFILE_DEFINE_medium :=
 PROFILE_DEFINE_high := -D OUTPOST_PROFILE_HIGH
 PROFILE_DEFINE_test := -D OUTPOST_PROFILE_TEST
 
+# TLS and DTLS (Sources/CHAL/chal_tls.c, chal_dtls.c) on Debian's mbedTLS 2.28, linked from its
+# static libraries so the binary needs no library path under qemu or on the board. The low profile
+# leaves it out: mbedTLS alone is about 300 KiB on aarch64 against the low profile's 256 KiB
+# stripped budget (docs/SECURITY.md, "Footprint"); CHAL then answers every TLS call
+# CHAL_EOPNOTSUPP and the daemon refuses --listen-dtls.
+TLS_low :=
+TLS_medium := yes
+TLS_high := yes
+TLS_test := yes
+TLS_TRIPLE_aarch64 := aarch64-linux-gnu
+TLS_TRIPLE_armv7 := arm-linux-gnueabihf
+TLS_TRIPLE_x86_64 := x86_64-linux-gnu
+TLS_LIBS = $(foreach l,mbedtls mbedx509 mbedcrypto,/usr/lib/$(TLS_TRIPLE_$(1))/lib$(l).a)
+# The headers are the same for every architecture (Debian's multiarch packages share them), but a
+# cross gcc does not search /usr/include: a folder holding only a link to them keeps the host's
+# other headers out of the board's compile.
+TLS_INCLUDE := $(BUILD)/firmware/tls-include
+TLS_CFLAGS = $(if $(TLS_$(1)),-DCHAL_WITH_MBEDTLS -I$(TLS_INCLUDE))
+
 # ---- sources ----------------------------------------------------------------------------------
 # As SwiftPM does, every file under a target's folder, subfolders included.
 CORE_SOURCES := $(sort $(shell find Sources/OutpostCore -name '*.swift'))
@@ -110,7 +129,7 @@ help:
 	@echo "Variables: SWIFTPM_FLAGS (e.g. --scratch-path /tmp/sp-me), ARCH, PROFILE. Tool installs: scripts/ensure-tools.sh"
 
 tools:
-	@scripts/ensure-tools.sh cross qemu peers venv browser deb
+	@scripts/ensure-tools.sh cross qemu peers venv tls browser deb
 
 build:
 	$(SWIFT) build $(SWIFTPM_FLAGS)
@@ -158,7 +177,7 @@ check-args:
 	@case " $(PROFILES) " in *" $(PROFILE) "*) ;; *) echo "PROFILE must be one of: $(PROFILES) (got '$(PROFILE)')" >&2; exit 2;; esac
 
 firmware: check-args
-	@scripts/ensure-tools.sh cross
+	@scripts/ensure-tools.sh cross tls
 	@$(MAKE) --no-print-directory $(FW)/$(ARCH)-$(PROFILE)/outpost
 
 # A Debian package of one firmware (binary, systemd unit, example config, man page): scripts/make-deb.sh.
@@ -169,7 +188,7 @@ deb: check-args
 	@scripts/make-deb.sh $(ARCH) $(PROFILE)
 
 firmware-set:
-	@scripts/ensure-tools.sh cross
+	@scripts/ensure-tools.sh cross tls
 	@$(MAKE) --no-print-directory --keep-going $(FIRMWARE_SET)
 
 # swiftc leaves an object file untouched when its contents did not change, so each Swift rule
@@ -209,14 +228,14 @@ $(FW)/$(1)-$(2)/obj/outpost.o: $(DAEMON_SOURCES) $(FW)/obj/$(1)/OutpostProfiles.
 		$(DAEMON_SOURCES) -c -o $$@
 	@touch $$@
 
-$(FW)/$(1)-$(2)/obj/c/%.o: Sources/%.c $(C_HEADERS) Makefile
+$(FW)/$(1)-$(2)/obj/c/%.o: Sources/%.c $(C_HEADERS) Makefile $(if $(TLS_$(2)),$(TLS_INCLUDE)/mbedtls)
 	@mkdir -p $$(@D)
-	@$(CC_$(1)) $(CARCH_$(1)) $(C_FLAGS) -DOUTPOST_ARENA_BYTES=$(ARENA_BYTES_$(2)) -c $$< -o $$@
+	@$(CC_$(1)) $(CARCH_$(1)) $(C_FLAGS) $(call TLS_CFLAGS,$(2)) -DOUTPOST_ARENA_BYTES=$(ARENA_BYTES_$(2)) -c $$< -o $$@
 
 $(FW)/$(1)-$(2)/outpost: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCore.o $(FW)/obj/$(1)/OutpostProfiles.o \
 		$(patsubst Sources/%.c,$(FW)/$(1)-$(2)/obj/c/%.o,$(HAL_C) $(MODELS_C))
 	@echo "link    $(1)-$(2)"
-	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $(LINK_$(1)) $$^ -Wl,--gc-sections -lm -o $$@.tmp
+	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $(LINK_$(1)) $$^ $(if $(TLS_$(2)),$(call TLS_LIBS,$(1))) -Wl,--gc-sections -lm -o $$@.tmp
 	@if $(BINUTILS_$(1))nm $$@.tmp | grep -E '$(FORBIDDEN_SYMBOLS)'; then \
 		echo "FAIL: $(1)-$(2) firmware references a Swift allocation entry point (above)" >&2; rm -f $$@.tmp $$@ $$@.stripped; exit 1; \
 	fi
@@ -229,12 +248,16 @@ $(FW)/$(1)-$(2)/outpost: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCor
 $(FW)/$(1)-$(2)/outpost-dynamic: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCore.o $(FW)/obj/$(1)/OutpostProfiles.o \
 		$(patsubst Sources/%.c,$(FW)/$(1)-$(2)/obj/c/%.o,$(HAL_C) $(MODELS_C))
 	@echo "link    $(1)-$(2)  (dynamic)"
-	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $$^ -Wl,--gc-sections -lm -o $$@.tmp
+	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $$^ $(if $(TLS_$(2)),$(call TLS_LIBS,$(1))) -Wl,--gc-sections -lm -o $$@.tmp
 	@if $(BINUTILS_$(1))nm $$@.tmp | grep -E '$(FORBIDDEN_SYMBOLS)'; then \
 		echo "FAIL: $(1)-$(2) firmware references a Swift allocation entry point (above)" >&2; rm -f $$@.tmp $$@; exit 1; \
 	fi
 	@mv $$@.tmp $$@
 endef
+
+$(TLS_INCLUDE)/mbedtls:
+	@mkdir -p $(@D)
+	@ln -sfn /usr/include/mbedtls $@
 
 # ---- CRC-32C shim (Sources/CCRC32C) -------------------------------------------------------------
 # OutpostCore imports the C module CCRC32C (hardware CRC-32C behind a CPU check, <stdint.h>-only
@@ -252,7 +275,7 @@ $(foreach a,$(ARCHS),$(foreach p,$(PROFILES),$(eval $(call FIRMWARE_RULES,$(a),$
 
 # ---- qemu and benchmarks ----------------------------------------------------------------------
 qemu-test:
-	@scripts/ensure-tools.sh cross qemu peers venv
+	@scripts/ensure-tools.sh cross qemu peers venv tls
 	@SWIFT="$(SWIFT)" SWIFTPM_FLAGS="$(SWIFTPM_FLAGS)" MAKE="$(MAKE)" scripts/qemu-test.sh
 
 bench:

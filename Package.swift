@@ -42,6 +42,12 @@ let package = Package(
                 .define("OUTPOST_ARENA_BYTES", to: "262144", .when(traits: ["low"])),
                 .define("OUTPOST_ARENA_BYTES", to: "262144", .when(traits: ["test"])),
                 .define("OUTPOST_ARENA_BYTES", to: "6291456", .when(traits: ["high"])),
+                // TLS and DTLS (chal_tls.h) on Debian's mbedTLS 2.28 (libmbedtls-dev, installed by
+                // scripts/ensure-tools.sh tls). Host builds always have it; the low firmware does not.
+                .define("CHAL_WITH_MBEDTLS"),
+            ],
+            linkerSettings: [
+                .linkedLibrary("mbedtls"), .linkedLibrary("mbedx509"), .linkedLibrary("mbedcrypto"),
             ]
         ),
         // CRC-32C with the CPU's instruction (x86_64 SSE4.2, aarch64 CRC) behind a runtime check;

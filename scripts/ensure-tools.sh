@@ -4,9 +4,11 @@
 # Usage: scripts/ensure-tools.sh [GROUP...]
 #   groups: cross (cross gcc + binutils for aarch64 and armv7), qemu (qemu-user), peers (libcoap3-bin,
 #   socat: the real CoAP and serial peers of the integration tests), make, venv (python3-venv, then
-#   build/venv with aiocoap and cbor2 from PyPI for the interop tests), browser (headless chromium:
-#   renders the report page to a screenshot), deb (dpkg-deb, systemd-analyze: the board packages and
-#   the unit file check). No group = all but make/venv/browser/deb.
+#   build/venv with aiocoap and cbor2 from PyPI for the interop tests), tls (mbedTLS for the host and,
+#   through Debian multiarch, for the aarch64 and armv7 firmware; openssl for the tests' certificates;
+#   libcoap3-bin's coap-client-openssl, the DTLS peer), browser (headless chromium: renders the report
+#   page to a screenshot), deb (dpkg-deb, systemd-analyze: the board packages and the unit file check).
+#   No group = all but make/venv/browser/deb.
 #
 # When a tool is missing and we run as root, the packages are installed with apt-get (CI runs on a
 # fresh Debian 12 machine that has only the Swift toolchain, gcc and python3). Otherwise the script
@@ -53,6 +55,15 @@ group_tools() {
             echo "systemd-analyze:systemd"
             echo "gzip:gzip"
             ;;
+        tls)
+            # The static libraries are what the firmware links (Makefile, TLS_LIBS_<arch>); the
+            # :arm64 and :armhf packages need those architectures added to dpkg (done below).
+            echo "/usr/lib/x86_64-linux-gnu/libmbedtls.a:libmbedtls-dev"
+            echo "/usr/lib/aarch64-linux-gnu/libmbedtls.a:libmbedtls-dev:arm64"
+            echo "/usr/lib/arm-linux-gnueabihf/libmbedtls.a:libmbedtls-dev:armhf"
+            echo "openssl:openssl"
+            echo "coap-client-openssl:libcoap3-bin"
+            ;;
     esac
 }
 
@@ -67,14 +78,14 @@ have() {
 
 groups=("$@")
 if [ ${#groups[@]} -eq 0 ]; then
-    groups=(cross qemu peers)
+    groups=(cross qemu peers tls)
 fi
 
 for group in "${groups[@]}"; do
     case "$group" in
-        cross | qemu | peers | make | venv | browser | deb) ;;
+        cross | qemu | peers | make | venv | tls | browser | deb) ;;
         *)
-            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, browser, deb)" >&2
+            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, tls, browser, deb)" >&2
             exit 2
             ;;
     esac
@@ -117,6 +128,9 @@ fi
 
 echo "ensure-tools: missing ${missing_tools[*]}" >&2
 if [ "$(id -u)" -ne 0 ] || [ "${OUTPOST_NO_INSTALL:-0}" = "1" ] || ! command -v apt-get >/dev/null 2>&1; then
+    case " ${missing_packages[*]} " in
+        *:arm64* | *:armhf*) echo "ensure-tools: first: sudo dpkg --add-architecture arm64 && sudo dpkg --add-architecture armhf" >&2 ;;
+    esac
     echo "ensure-tools: install them with:" >&2
     echo "    sudo apt-get update && sudo apt-get install -y ${missing_packages[*]}" >&2
     exit 1
@@ -124,6 +138,15 @@ fi
 
 echo "ensure-tools: installing ${missing_packages[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Multiarch packages (name:arch) install only once dpkg knows their architecture.
+for package in "${missing_packages[@]}"; do
+    case "$package" in
+        *:*)
+            arch="${package##*:}"
+            dpkg --print-foreign-architectures | grep -qx "$arch" || dpkg --add-architecture "$arch"
+            ;;
+    esac
+done
 apt-get update
 apt-get install -y --no-install-recommends "${missing_packages[@]}"
 

@@ -16,7 +16,7 @@ seconds="${1:-5}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(fuzz-coap fuzz-senml-json fuzz-senml-cbor fuzz-slip fuzz-log-recovery)
+    targets=(fuzz-coap fuzz-senml-json fuzz-senml-cbor fuzz-slip fuzz-log-recovery fuzz-dtls)
 fi
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,6 +40,20 @@ for target in "${targets[@]}"; do
     mkdir -p "$work" "$artifacts"
     log="/tmp/fuzz-${target}.log"
     echo "== ${target}: build"
+    if [ "$target" = fuzz-dtls ]; then
+        # A C target (CHAL's DTLS glue over mbedTLS), built by the toolchain's clang outside SwiftPM.
+        binary="/tmp/sp-fuzz-${target}-$(printf '%s' "$package" | cksum | cut -d' ' -f1)/${target}"
+        mkdir -p "$(dirname "$binary")"
+        asan=""; [ "${FUZZ_ASAN:-1}" != "0" ] && asan=",address"
+        if ! clang -g -O1 -fsanitize=fuzzer${asan} -DCHAL_WITH_MBEDTLS -I "$package/Sources/CHAL/include" \
+                "$package/Fuzz/fuzz-dtls/fuzz_dtls.c" "$package"/Sources/CHAL/*.c -lmbedtls -lmbedx509 -lmbedcrypto \
+                -o "$binary" >"$log" 2>&1; then
+            grep -E "error" "$log" | head -20 || true
+            echo "== ${target}: build FAILED (log: ${log})"
+            status=1
+            continue
+        fi
+    else
     build=(swift build --package-path "$package" --product "$target" --scratch-path "$scratch"
         "${sanitizers[@]}" -Xswiftc -DOUTPOST_FUZZING)
     if ! "${build[@]}" >"$log" 2>&1; then
@@ -49,6 +63,7 @@ for target in "${targets[@]}"; do
         continue
     fi
     binary="$("${build[@]}" --show-bin-path)/${target}"
+    fi
     probe="$("$binary" -runs=0 2>&1 || true)"
     if ! grep -q "inline 8-bit counters" <<<"$probe"; then
         # A binary without coverage counters would fuzz blind.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The libcoap interop checks (Tests/Interop/test_interop.py LibcoapTests) against a firmware binary,
+# The libcoap interop checks (Tests/Interop/test_interop.py LibcoapTests, and coaps with
+# coap-client-openssl from test_dtls.py) against a firmware binary,
 # under qemu-user for the boards. Called by scripts/qemu-test.sh; usable alone:
 #
 #   scripts/interop-firmware.sh aarch64 medium     -> build/firmware/aarch64-medium/outpost
@@ -21,12 +22,12 @@ if [ ! -x "$binary" ]; then
     echo "interop-firmware: no binary $binary" >&2
     exit 1
 fi
-scripts/ensure-tools.sh peers venv >/dev/null || exit 1
+scripts/ensure-tools.sh peers venv tls >/dev/null || exit 1
 mkdir -p build/interop
 log="build/interop/python-$ARCH-$PROFILE.log"
 status=0
 (cd Tests/Interop && OUTPOST_BIN="$PWD/../../$binary" OUTPOST_RUNNER="$runner" OUTPOST_TIMEOUT_SCALE="$scale" \
     timeout 600 ../../build/venv/bin/python -W ignore::ResourceWarning -m unittest -v test_interop.LibcoapTests \
-    test_interop.AiocoapTests) > "$log" 2>&1 || status=$?
+    test_interop.AiocoapTests test_dtls.DTLSDaemonTest test_dtls.DTLSStartupTest) > "$log" 2>&1 || status=$?
 grep -E '^(FAIL|ERROR):|^Ran |^OK|^FAILED' "$log"
 exit "$status"

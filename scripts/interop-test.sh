@@ -4,6 +4,8 @@
 #   1. Tests/Interop/test_interop.py against the host daemon (SwiftPM release build): libcoap's
 #      coap-client-notls (discovery, SenML-JSON/CBOR POSTs, /health), a retransmitted CON processed
 #      once, aiocoap observing /alerts, flags and signals, serial lines through pseudo-terminals.
+#      test_tls.py: CHAL's TLS client (mbedTLS) against openssl s_server (wrong CA, expired, mutual TLS);
+#      test_dtls.py: coaps with libcoap's coap-client-openssl (-u/-k) and CHAL's DTLS server in-process.
 #   1b. Tests/Interop/test_store*.py: the log and the uplink (kill test with its counts, upstream
 #      outage, full log with each policy, file-size limit).
 #   2. Zero allocations through the real socket path, with the log on (--data-dir): 100 000 datagrams (single readings and
@@ -66,8 +68,8 @@ if [ "$run_tests" = 1 ]; then
         record "python interop suite (host daemon)" FAIL "the host daemon did not build"
     else
         log="$OUT/python-host.log"
-        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" OUTPOST_TOOL="$tool_bin" timeout 900 ../../build/venv/bin/python -W ignore::ResourceWarning \
-                -m unittest -v test_interop test_config test_systemd test_report) > "$log" 2>&1; then
+        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" OUTPOST_TOOL="$tool_bin" timeout 1200 ../../build/venv/bin/python -W ignore::ResourceWarning \
+                -m unittest -v test_interop test_config test_systemd test_report test_tls test_dtls) > "$log" 2>&1; then
             record "python interop suite (host daemon)" PASS "$(grep -E '^Ran [0-9]+ tests' "$log")"
         else
             grep -E '^(FAIL|ERROR):' "$log" | head -20

@@ -26,6 +26,9 @@ public enum ProfileHigh: Profile {
     public static let block1SlotCount = 8
     public static let block1SlotBytes = 8192
     public static let observerCount = 16
+    /// DTLS sessions and key-file identities (docs/SECURITY.md).
+    public static let dtlsSessionCount = 64
+    public static let pskIdentityCount = 128
     public static let packReadingCapacity = 128
     public static let recentAlertCount = 128
     public static let responseBodyBytes = 48 * 1024

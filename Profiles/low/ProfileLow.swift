@@ -24,6 +24,9 @@ public enum ProfileLow: Profile {
     public static let block1SlotCount = 1
     public static let block1SlotBytes = 1024
     public static let observerCount = 2
+    /// DTLS sessions and key-file identities (docs/SECURITY.md). The low firmware has no mbedTLS: it does not fit the size budget.
+    public static let dtlsSessionCount = 0
+    public static let pskIdentityCount = 0
     public static let packReadingCapacity = 8
     public static let recentAlertCount = 16
     public static let responseBodyBytes = 4096

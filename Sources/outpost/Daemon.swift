@@ -71,6 +71,10 @@ enum Daemon {
             loop.closeAll()
             return error.exitCode
         }
+        if flags.hasDTLS && !loop.setUpDTLS(flags: flags, arena: &arena, err: &err) {
+            loop.closeAll()
+            return 2
+        }
         if flags.hasUpstream {
             err.always(.notice, reserving: 256)
             err.writer.text("outpost: uplink to ")
@@ -142,6 +146,7 @@ enum Daemon {
             loop.closeAll()
             return 1
         }
+        loop.writeDTLSSummary(&err)
         loop.closeAll()
         writeSummary(loop, &err)
         return 0

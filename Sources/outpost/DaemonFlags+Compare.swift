@@ -29,6 +29,9 @@ extension DaemonFlags {
                 || !ConfigValue.bitwiseEqual(upstreamPath, other.upstreamPath)
         case .forward: return forward != other.forward
         case .uplinkRate: return uplinkRatePerS != other.uplinkRatePerS
+        case .listenDTLS:
+            return hasDTLS != other.hasDTLS || (hasDTLS && !ConfigValue.bitwiseEqual(dtlsListener, other.dtlsListener))
+        case .pskFile: return !ConfigValue.equal(pskFile, other.pskFile)
         }
     }
 }

@@ -48,6 +48,13 @@ struct DaemonFlags {
     var forward = UplinkForwardMode.raw
     /// `--uplink-rate` in log records per second (0: unlimited).
     var uplinkRatePerS: UInt32 = 0
+    /// `--listen-dtls`: set when given (`dtlsListener` is then valid).
+    var hasDTLS = false
+    var dtlsListener = chal_address()
+    /// `--psk-file` (empty: none given); read at start-up and on every SIGHUP.
+    var pskFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The port of `coaps` (RFC 7252 §12.8) when `--listen-dtls` names none.
+    static let defaultDTLSPort: UInt16 = 5684
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -135,6 +142,16 @@ struct DaemonFlags {
                 return Refusal(reason: "wants records per second, 0 (unlimited) to 1000000")
             }
             uplinkRatePerS = UInt32(truncatingIfNeeded: rate)
+        case .listenDTLS:
+            guard let address = DaemonFlags.parseDTLSListener(value) else {
+                return Refusal(reason: "wants HOST[:PORT] (IPv4 a.b.c.d, [IPv6] or localhost; PORT default 5684)")
+            }
+            hasDTLS = true
+            dtlsListener = address
+        case .pskFile:
+            if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a key file (a path of 1 to 400 bytes)") }
+            for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a key file (a path without NUL bytes)") }
+            pskFile = value
         case .logLevel:
             guard let level = LogLevel(name: value) else { return Refusal(reason: "wants error, warning, notice, info or debug") }
             logLevel = level
@@ -219,6 +236,12 @@ struct DaemonFlags {
                     : "--upstream ([uplink] upstream) needs --data-dir ([daemon] data_dir): the log lives there",
                 index: -1)
         }
+        if hasDTLS && pskFile.count == 0 {
+            throw Failure(reason: "--listen-dtls ([coap] listen_dtls) needs --psk-file ([coap] psk_file): DTLS clients prove themselves with its keys", index: -1)
+        }
+        if !hasDTLS && pskFile.count > 0 {
+            throw Failure(reason: "--psk-file ([coap] psk_file) needs --listen-dtls ([coap] listen_dtls): only DTLS clients use its keys", index: -1)
+        }
         if listenerCount == 0 {
             // The default: CoAP's port on the loopback interface.
             var address = chal_address()
@@ -228,6 +251,23 @@ struct DaemonFlags {
             address.bytes.3 = 1
             listeners[0] = address
             listenerCount = 1
+        }
+    }
+
+    /// Parses `HOST:PORT` or `HOST` alone (then port 5684) for `--listen-dtls`.
+    static func parseDTLSListener(_ value: UnsafeRawBufferPointer) -> chal_address? {
+        if value.count == 0 || value.count > 120 { return nil }
+        var address = chal_address()
+        let base = value.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        if chal_address_parse(base, value.count.wide, &address) == 0 { return address }
+        // No port given: the same text with the default port appended.
+        let suffix: StaticString = ":5684"
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { text -> chal_address? in
+            for i in 0..<value.count { text[i] = value[i] }
+            for i in 0..<suffix.utf8CodeUnitCount { text[value.count + i] = suffix.utf8Start[i] }
+            let length = value.count + suffix.utf8CodeUnitCount
+            if chal_address_parse(text.baseAddress!, length.wide, &address) != 0 { return nil }
+            return address
         }
     }
 

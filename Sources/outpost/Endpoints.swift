@@ -29,4 +29,23 @@ enum Endpoints {
         }
         return address
     }
+
+    /// Marks an endpoint as a DTLS session's peer: `scopeOrLine` holds this bit and the session
+    /// slot, so the server's tables keep DTLS peers apart from plain ones and a notification for
+    /// one is routed to its session, never sent in plaintext.
+    /// (The core's `Endpoint.attachedMark`: the gateway routes such peers to the attachment.)
+    static var dtlsMark: UInt32 { Endpoint.attachedMark }
+
+    /// The endpoint of DTLS session `session` whose peer is `address`.
+    static func dtlsEndpoint(_ address: chal_address, session: Int32) -> Endpoint {
+        var endpoint = endpoint(address)
+        endpoint.scopeOrLine = dtlsMark | UInt32(truncatingIfNeeded: session)
+        return endpoint
+    }
+
+    /// The session slot of a DTLS endpoint, or nil for any other endpoint.
+    static func dtlsSession(_ endpoint: Endpoint) -> Int32? {
+        if endpoint.kind == Endpoint.kindSerial || endpoint.scopeOrLine & dtlsMark == 0 { return nil }
+        return Int32(truncatingIfNeeded: endpoint.scopeOrLine & 0xFFFF)
+    }
 }

@@ -12,6 +12,8 @@ extension EventLoop {
         if supervision.reloadRequested {
             supervision.reloadRequested = false
             notifier.reloading(nowNs: chal_monotonic_ns())
+            // The key file is read again on every SIGHUP, with or without --config.
+            if P.dtlsSessionCount > 0 && dtls.enabled { reloadKeys(log: &log) }
             reloadConfiguration(nowMs: nowMs, log: &log)
             notifyReady()
         }

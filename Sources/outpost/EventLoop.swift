@@ -5,13 +5,13 @@ import OutpostCore
 /// socket and the signal descriptor, with the next timer as the poll timeout; then one tick of
 /// the core `Gateway`, which owns the tick's order and its promise (an ACK leaves only after the
 /// commit that covers its reading; see `Gateway`). Around the tick the loop keeps only what is
-/// the host's: readiness for the CHAL adapters (`UDPTransport`, `SerialAttachment`,
-/// `UplinkSocketSink`), opening and reopening the log file (`DaemonStore`), the `/health`
+/// the host's: readiness for the CHAL adapters (`UDPTransport`, `SerialAttachment` and
+/// `DTLSListener` behind `DaemonAttachment`, `UplinkSocketSink`), opening and reopening the log file (`DaemonStore`), the `/health`
 /// snapshot's refresh and the lines on stderr.
 ///
 /// All buffers are carved from the arena by `init`; the loop itself never allocates.
 struct EventLoop<P: Profile> {
-    typealias Core = Gateway<P, FileLogDevice, UDPTransport, UplinkSocketSink, SerialAttachment>
+    typealias Core = Gateway<P, FileLogDevice, UDPTransport, UplinkSocketSink, DaemonAttachment<P>>
 
     /// Longest the loop sleeps: the server's tick (offline detection, expiry) runs at least this often.
     static var tickIntervalMs: Int32 { 100 }
@@ -19,7 +19,8 @@ struct EventLoop<P: Profile> {
     var gateway: Core
     /// The log file: its path, geometry and regions, opening and reopening it.
     var files = DaemonStore()
-    /// Poll set: the signal descriptor, then the sockets, then the lines, then the uplink's socket.
+    /// Poll set: the signal descriptor, then the sockets, then the lines, then the DTLS listener's
+    /// socket, then the uplink's socket.
     let pollSet: UnsafeMutableBufferPointer<chal_pollfd>
     let signals: Int32
     var clock = DaemonClock()
@@ -45,7 +46,13 @@ struct EventLoop<P: Profile> {
     }
 
     var transport: UDPTransport { gateway.transport }
-    var serial: SerialAttachment { gateway.attachment }
+    var serial: SerialAttachment { gateway.attachment.serial }
+
+    /// The `coaps` listener (EventLoop+DTLS.swift); inert without `--listen-dtls`.
+    var dtls: DTLSListener {
+        get { gateway.attachment.dtls }
+        _modify { yield &gateway.attachment.dtls }
+    }
 
     /// Why the loop could not start; `index` is the listener or line concerned.
     struct StartFailure: Error {
@@ -70,8 +77,9 @@ struct EventLoop<P: Profile> {
             listeners: UnsafeBufferPointer(listeners), batchSize: P.batchSize, datagramBytes: datagramBytes, sendSlots: sendSlots,
             arena: &arena)
         let serial = SerialAttachment(flags: flags, frameBytes: datagramBytes, arena: &arena)
-        // The last entry is the uplink's socket (fd -1, ignored, without an upstream).
-        pollSet = arena.carve(2 + flags.listenerCount + flags.serialCount, of: chal_pollfd())
+        // The last entry is the uplink's socket, the one before it the DTLS listener's (fd -1,
+        // ignored, without an upstream or `--listen-dtls`).
+        pollSet = arena.carve(3 + flags.listenerCount + flags.serialCount, of: chal_pollfd())
 
         let signalFd = chal_signals_open()
         if signalFd < 0 { throw StartFailure(what: "signal descriptor", index: -1, errno: signalFd) }
@@ -86,7 +94,7 @@ struct EventLoop<P: Profile> {
         }
         for i in 0..<serial.lineCount { _ = serial.lines[i].open(nowMs: nowMs) }
         gateway = Core(
-            server: server, store: GatewayStore(link: UplinkSocketSink()), transport: transport, attachment: serial,
+            server: server, store: GatewayStore(link: UplinkSocketSink()), transport: transport, attachment: DaemonAttachment(serial: serial),
             sendLimit: sendLimit, arena: &arena)
     }
 
@@ -128,6 +136,11 @@ struct EventLoop<P: Profile> {
         files.close(&gateway.core.store)
         transport.closeAll()
         serial.closeAll()
+        if P.dtlsSessionCount > 0 && dtls.enabled {
+            _ = chal_dtls_server_close(DTLSListener.server)
+            _ = chal_close(dtls.fd)
+            dtls.enabled = false
+        }
         if signals >= 0 { _ = chal_close(signals) }
     }
 
@@ -188,6 +201,7 @@ struct EventLoop<P: Profile> {
             let line = serial.lines[i]
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
+        pollSet[pollSet.count - 2] = chal_pollfd(fd: dtls.fd, events: input, revents: 0)
         pollSet[pollSet.count - 1] = chal_pollfd(fd: gateway.core.store.link.fd, events: input, revents: 0)
     }
 
@@ -196,7 +210,8 @@ struct EventLoop<P: Profile> {
         let input = Int16(truncatingIfNeeded: CHAL_POLL_IN)
         let sockets = transport.sockets.count
         for i in 0..<sockets { gateway.transport.readable[i] = pollSet[1 + i].revents & input != 0 }
-        for i in 0..<serial.lineCount { gateway.attachment.revents[i] = pollSet[1 + sockets + i].revents }
+        for i in 0..<serial.lineCount { gateway.attachment.serial.revents[i] = pollSet[1 + sockets + i].revents }
+        gateway.attachment.dtls.readable = pollSet[pollSet.count - 2].revents & input != 0
         gateway.core.store.link.readable = pollSet[pollSet.count - 1].revents & input != 0
     }
 

@@ -52,6 +52,7 @@ struct Outpost {
 enum Help {
     static func write(_ out: inout Console) {
         out.line("usage: outpost [--config FILE] [--log-level LEVEL] [--listen HOST:PORT]...")
+        out.line("               [--listen-dtls HOST[:PORT] --psk-file FILE]")
         out.line("               [--serial DEVICE[@BAUD][:slip|:line]]...")
         out.line("               [--data-dir DIR [--log-size BYTES[K|M]] [--durability sync|batch|none]")
         out.line("                [--when-full drop-oldest|reject-new] [--upstream coap://HOST:PORT/PATH")
@@ -76,6 +77,14 @@ enum Help {
         out.line("                       IPv4 a.b.c.d:PORT, IPv6 [ADDR]:PORT (e.g. [::1]:5683,")
         out.line("                       [fe80::1%eth0]:5683), localhost:PORT; PORT 0 picks a")
         out.line("                       free port. Default 127.0.0.1:5683")
+        out.line("  --listen-dtls HOST[:PORT]")
+        out.line("                       serve coaps: CoAP over DTLS 1.2 with pre-shared keys")
+        out.line("                       (TLS_PSK_WITH_AES_128_CCM_8 / _CCM), PORT default 5684;")
+        out.line("                       needs --psk-file (docs/SECURITY.md). Not in the low profile")
+        out.line("  --psk-file FILE      DTLS keys, one IDENTITY:KEY-HEX:PATTERN[,PATTERN...] per")
+        out.line("                       line (# comments); an identity may post readings only for")
+        out.line("                       sensors matching its patterns (NAME or PREFIX*), others get")
+        out.line("                       4.03. SIGHUP reads it again (sessions then handshake anew)")
         out.line("  --serial DEVICE[@BAUD][:slip|:line]")
         out.line("                       serial line; repeatable (at most 4). BAUD 9600, 19200,")
         out.line("                       38400, 57600, 115200 (default), 230400, 460800, 921600.")

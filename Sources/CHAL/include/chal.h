@@ -70,5 +70,6 @@ int64_t chal_arena_bytes(void);
 #include "chal_storage.h"  // log files: positioned I/O, sync, preallocation
 #include "chal_net.h"      // UDP sockets, poll, signals, serial lines
 #include "chal_notify.h"   // service manager notifications (systemd notify protocol)
+#include "chal_tls.h"      // TLS client, DTLS server (mbedTLS)
 
 #endif

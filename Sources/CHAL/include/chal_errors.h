@@ -27,6 +27,11 @@
 #define CHAL_EADDRINUSE (-98)   // address already in use
 #define CHAL_EADDRNOTAVAIL (-99) // address not available
 #define CHAL_EDQUOT (-122)      // disk quota exceeded
+// TLS and DTLS (chal_tls.h)
+#define CHAL_EPROTO (-71)       // protocol error (a TLS/DTLS handshake or record that failed)
+#define CHAL_EOPNOTSUPP (-95)   // not supported (a build without TLS)
+#define CHAL_ECONNRESET (-104)  // the peer closed or reset the connection
+#define CHAL_EKEYREJECTED (-129) // the peer's certificate did not verify
 
 // Signal numbers chal_signals_read returns.
 #define CHAL_SIGHUP 1

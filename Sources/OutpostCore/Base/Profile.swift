@@ -59,6 +59,12 @@ public protocol Profile {
     static var block2SnapshotCount: Int { get }
     /// Largest body such a copy holds (larger bodies are sent block by block as rendered).
     static var block2SnapshotBytes: Int { get }
+
+    // Security (docs/SECURITY.md); defaults in the extension below.
+    /// DTLS sessions (`--listen-dtls`) kept at once, handshaking or up; 0: no DTLS in this profile.
+    static var dtlsSessionCount: Int { get }
+    /// Identities the key file (`--psk-file`) may hold.
+    static var pskIdentityCount: Int { get }
 }
 
 extension Profile {
@@ -81,6 +87,8 @@ extension Profile {
     public static var block2SnapshotCount: Int { 2 }
     /// Every body the scratch can hold can be copied.
     public static var block2SnapshotBytes: Int { responseBodyBytes }
+    public static var dtlsSessionCount: Int { 16 }
+    public static var pskIdentityCount: Int { 32 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

@@ -16,9 +16,11 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case upstream
     case forward
     case uplinkRate
+    case listenDTLS
+    case pskFile
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 11
+    public static let count = 13
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 5
@@ -38,7 +40,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     public static func sectionKeys(_ index: Int) -> StaticString {
         switch index {
         case 0: return "node_id, log_level, data_dir"
-        case 1: return "listen"
+        case 1: return "listen, listen_dtls, psk_file"
         case 2: return "port"
         case 3: return "size, durability, when_full"
         default: return "upstream, forward, rate"
@@ -79,7 +81,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     public var section: Int {
         switch self {
         case .nodeId, .logLevel, .dataDir: return 0
-        case .listen: return 1
+        case .listen, .listenDTLS, .pskFile: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
         case .upstream, .forward, .uplinkRate: return 4
@@ -100,6 +102,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .upstream: return "upstream"
         case .forward: return "forward"
         case .uplinkRate: return "rate"
+        case .listenDTLS: return "listen_dtls"
+        case .pskFile: return "psk_file"
         }
     }
 
@@ -117,6 +121,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .upstream: return "--upstream"
         case .forward: return "--forward"
         case .uplinkRate: return "--uplink-rate"
+        case .listenDTLS: return "--listen-dtls"
+        case .pskFile: return "--psk-file"
         }
     }
 

@@ -40,11 +40,12 @@ public struct GatewayCore<P: Profile, Device: LogDevice, Link: DatagramSink>: Ga
     }
 
     public mutating func handle(
-        _ request: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer
+        _ request: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer,
+        scope: WriteScope
     ) -> Int {
         let room = admit()
         undrained = server.exchangeMark
-        return server.handle(datagram: request, from: peer, nowMs: nowMs, response: response, room: room)
+        return server.handle(datagram: request, from: peer, nowMs: nowMs, response: response, room: room, scope: scope)
     }
 
     public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64) -> LineOutcome {

@@ -122,10 +122,11 @@ public struct GatewaySendQueue: DatagramSink {
     public var hasRoom: Bool { nextBuffer != nil }
 
     /// A notification from the server: copied into a slot, leaving by the first channel of the
-    /// peer's address kind, or by the attachments for a serial peer.
+    /// peer's address kind, or by the attachments for a peer they own (`Endpoint.isAttached`: a
+    /// serial line, a DTLS session).
     public mutating func send(_ bytes: UnsafeRawBufferPointer, to peer: Endpoint) {
         var via: Int32 = -2
-        if peer.kind == Endpoint.kindSerial {
+        if peer.isAttached {
             via = GatewaySendQueue.attachmentChannel
         } else {
             for i in 0..<channelKinds.count where channelKinds[i] == peer.kind {

@@ -10,6 +10,15 @@ public struct Endpoint: BitwiseCopyable, Sendable, Equatable {
     /// Kind of an IPv6 endpoint (address in bytes 0..<16, `scopeOrLine` is the scope id).
     public static let kindIPv6: UInt8 = 6
 
+    /// Set in `scopeOrLine` of a UDP endpoint whose traffic an attachment carries (a DTLS
+    /// session's peer: the low bits name the session). Such a peer is kept apart from the same
+    /// address in plaintext, and what the server sends it leaves through the attachment, never
+    /// the datagram transport. (IPv6 scope ids are interface indexes: the bit is never theirs.)
+    public static var attachedMark: UInt32 { 0x8000_0000 }
+
+    /// True for a peer an attachment owns: a serial line or an `attachedMark` endpoint.
+    public var isAttached: Bool { kind == Endpoint.kindSerial || scopeOrLine & Endpoint.attachedMark != 0 }
+
     /// `kindIPv4`, `kindIPv6` or `kindSerial`.
     public var kind: UInt8
     /// UDP port in host byte order (0 for serial lines).

@@ -16,11 +16,14 @@ extension Server {
     ///   same answer rebuilt from the ledger's record), a NON is dropped.
     /// - `room`: what the log can take now; a pack that would not fit is answered 5.03 with
     ///   Max-Age `room.retryS` before anything is acknowledged (the one admission check, `ingest`).
+    /// - `scope`: the sensors the sender may write readings for (a DTLS identity's patterns); a
+    ///   pack naming another sensor is refused whole with 4.03 and counted (`forbiddenWrites`).
     /// - Returns: the response length (0: send nothing). Never traps on any input.
     /// - Complexity: O(n) in the datagram size plus the work of the resource.
     public mutating func handle(
         datagram: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer,
-        room: LogRoom = .unlimited
+        room: LogRoom = .unlimited,
+        scope: WriteScope = .unrestricted
     ) -> Int {
         setRoom(room)
         counters.datagrams &+= 1
@@ -74,14 +77,14 @@ extension Server {
                 return 0
             case .reprocess:
                 counters.duplicatesReprocessed &+= 1
-                return respond(ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out))
+                return respond(ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out, scope: scope))
             }
         }
         let stateChanging = message.code != .get
         if stateChanging, let answer = ledger.find(peer, messageID: message.messageID, nowMs: nowMs) {
             return recall(answer, message: message, out: out)
         }
-        let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out)
+        let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out, scope: scope)
         let length = suppressUnwanted(respond(exchange), message: message, out: out)
         let written = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<length])
         if message.type == .nonConfirmable {

@@ -23,6 +23,8 @@ extension Server {
         sample(&w, "outpost_drops_total", "reason", "busy_outbox", c.busyOutbox)
         sample(&w, "outpost_drops_total", "reason", "sensor_table_full", c.busySensorTable)
         sample(&w, "outpost_drops_total", "reason", "block1_busy", c.busyBlock1)
+        // Only a profile with DTLS has identities to refuse (the low profile's body is full).
+        if P.dtlsSessionCount > 0 { sample(&w, "outpost_drops_total", "reason", "forbidden", c.forbiddenWrites) }
         sample(&w, "outpost_drops_total", "reason", "block1_expired", c.block1Expired)
         sample(&w, "outpost_drops_total", "reason", "late_for_window", pipeline.windows.lateReadings)
         family(&w, "outpost_anomalies_total", "counter", "Readings the forest flagged.")

@@ -79,6 +79,13 @@ extension Server {
                 exchange, code, options: options, payload: UnsafeRawBufferPointer(rebasing: diagnostic[0..<length]),
                 limit: P.duplicateResponseBytes)
         }
+        // (A profile without DTLS has no scoped requests: it compiles no check.)
+        for i in 0..<result.readingCount where P.dtlsSessionCount > 0 && !exchange.scope.permits(packReadings[i].sensor) {
+            // A DTLS identity writing a sensor outside its patterns: nothing of the pack is taken.
+            counters.forbiddenWrites &+= 1
+            options.block1 = nil
+            return replyError(exchange, .forbidden, "identity may not write this sensor", options: options)
+        }
         if let refusal = ingest(count: result.readingCount, nowMs: exchange.nowMs) {
             options.block1 = nil
             switch refusal {

@@ -42,6 +42,8 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var unsupportedFormat: UInt64 = 0
     /// 5.03 answers: Block1 slots all busy, pipeline outbox full, sensor table full.
     public var busyBlock1: UInt64 = 0
+    /// 4.03 answers: a pack for a sensor outside the sending DTLS identity's patterns.
+    public var forbiddenWrites: UInt64 = 0
     public var busyOutbox: UInt64 = 0
     public var busySensorTable: UInt64 = 0
     /// 5.03 answers because the log cannot take the readings (`LogRoom`, the request's argument).

@@ -5,6 +5,8 @@ struct ServerExchange {
     let nowMs: Int64
     /// The response buffer, cut to the profile's largest datagram.
     let out: UnsafeMutableRawBufferPointer
+    /// The sensors this request may write readings for (a DTLS identity's patterns, or all).
+    var scope = WriteScope.unrestricted
 
     /// ACK (piggybacked) for a CON request, NON for a NON request.
     var responseType: CoAPType { message.type == .confirmable ? .acknowledgement : .nonConfirmable }
