@@ -10,9 +10,9 @@
 ///
 /// Descriptors and the region are carved from the arena at start-up; `channel` says which channel
 /// a datagram leaves by (the one its request came in on; a notification leaves by the first
-/// channel of the peer's address kind, or by the attachments for a serial peer).
+/// channel of the peer's address kind, or by the attachments for a peer they own, `Endpoint.isAttached`).
 public struct GatewaySendQueue: DatagramSink {
-    /// The channel of datagrams an attachment delivers (a serial peer), not the transport.
+    /// The channel of datagrams an attachment delivers (a serial or DTLS peer), not the transport.
     public static var attachmentChannel: Int32 { -1 }
 
     let slots: UnsafeMutableBufferPointer<GatewayOutbound>
