@@ -26,8 +26,9 @@ struct DTLSQueue {
         region = UnsafeMutableRawBufferPointer(arena.carve(slots * datagramBytes, of: UInt8(0)))
         lengths = arena.carve(slots, of: Int32(0))
         sessions = arena.carve(slots, of: Int32(-1))
-        // [0] queued count, [1] send failures, [2] withheld (commit not done), [3] no room.
-        state = arena.carve(4, of: 0)
+        // [0] queued count, [1] send failures, [2] withheld (commit not done), [3] no room,
+        // [4] bytes withheld.
+        state = arena.carve(5, of: 0)
         self.datagramBytes = datagramBytes
     }
 
@@ -36,6 +37,7 @@ struct DTLSQueue {
     var sendFailures: Int { state.count > 0 ? state[1] : 0 }
     var withheld: Int { state.count > 0 ? state[2] : 0 }
     var noRoom: Int { state.count > 0 ? state[3] : 0 }
+    var withheldBytes: Int { state.count > 0 ? state[4] : 0 }
 
     /// The buffer of the next slot, or nil when the queue is full.
     var nextBuffer: UnsafeMutableRawBufferPointer? {
@@ -82,6 +84,7 @@ struct DTLSQueue {
         for i in 0..<n { bytes += Int(lengths[i]) }
         if state.count > 0 {
             state[2] &+= n
+            state[4] &+= bytes
             state[0] = 0
         }
         return bytes

@@ -214,7 +214,8 @@ enum Daemon {
             err.writer.text(" withheld_responses=")
             err.writer.unsigned(loop.gateway.counters.withheldResponses)
             err.writer.text(" withheld_serial_bytes=")
-            err.writer.unsigned(loop.gateway.counters.withheldAttachmentBytes)
+            // (The attachment's count includes the DTLS queue's, which its own exit line reports.)
+            err.writer.unsigned(loop.gateway.counters.withheldAttachmentBytes &- UInt64(bitPattern: loop.dtls.queue.withheldBytes.wide))
             if let uplink = loop.store.uplink {
                 err.writer.text(" uplink_cursor=")
                 err.writer.unsigned(uplink.cursor)

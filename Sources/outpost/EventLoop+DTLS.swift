@@ -168,6 +168,8 @@ extension EventLoop {
         err.writer.unsigned(dtls.counters.keyReloads)
         err.writer.text(" key_reloads_refused=")
         err.writer.unsigned(dtls.counters.keyReloadsRefused)
+        err.writer.text(" withheld=")
+        err.writer.integer(dtls.queue.withheld.wide)
         err.writer.text(" queue_full=")
         err.writer.unsigned(dtls.counters.queueFull &+ UInt64(dtls.queue.noRoom))
         err.writer.text(" send_failures=")
