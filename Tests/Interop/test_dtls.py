@@ -4,8 +4,8 @@ The client is libcoap's `coap-client-openssl` (Debian libcoap3-bin: OpenSSL's DT
 implementation independent of the daemon's mbedTLS) with `-u IDENTITY -k KEY`. The tests:
 POST SenML and GET /health over DTLS; a wrong key and an unknown identity fail the handshake; an
 identity posting a sensor outside its patterns gets 4.03 (counted in /health); the key file is read
-again on SIGHUP (a broken one is refused with FILE:LINE and the keys in force stay); the start-up
-refusals. A second class drives CHAL's DTLS server in-process (Tests/Interop/tools/dtls_probe.c):
+again on SIGHUP (a broken one is refused with FILE:LINE and the keys in force stay); an observer of
+/alerts over DTLS gets its notification through its session; the start-up refusals. A second class drives CHAL's DTLS server in-process (Tests/Interop/tools/dtls_probe.c):
 sessions through the cookie exchange, steady-state records counted by the malloc counter, replay,
 a full table, wrong keys.
 
@@ -144,6 +144,38 @@ class DTLSDaemonTest(unittest.TestCase):
         peer.close()
         self.assertEqual(code_text(reply[1]), "2.04")
         self.assertEqual(self.stop_summary(daemon)["forbidden"], 2)
+
+    def test_observer_over_dtls_gets_its_notification_through_its_session(self):
+        """Observe on /alerts over coaps: the notification of an alert raised by a plain CoAP POST
+        reaches the DTLS observer, encrypted through its session after the tick's commit."""
+        daemon = self.start("--data-dir", self.dir)
+        args = [CLIENT, "-m", "get", "-u", "sensor-a", "-k", KEY_A.decode(), "-s", str(int(6 * SCALE)), "-w",
+                "coaps://127.0.0.1:%d/alerts" % daemon.dtls_port]
+        observer = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(lambda: observer.poll() is None and observer.kill())
+        deadline = time.time() + 5 * SCALE
+        while time.time() < deadline and self.plain_health(daemon)["observers"] < 1:
+            time.sleep(0.05)
+        self.assertEqual(self.plain_health(daemon)["observers"], 1, "the DTLS client registered")
+        # 60 °C is above the reference alert bound: the POST raises a threshold alert.
+        peer = Peer(daemon.port)
+        from outpost_peer import CON, POST, request, code_text
+        reply = peer.exchange(request(CON, POST, peer.next_mid(), "/readings", payload=pack("hot-1", 60.0).encode(),
+                                      content_format=110))
+        peer.close()
+        self.assertEqual(code_text(reply[1]), "2.04")
+        out, _ = observer.communicate(timeout=20 * SCALE)
+        self.assertIn("hot-1", out, out)
+        health = self.plain_health(daemon)
+        self.assertGreaterEqual(health["counters"]["notifications"], 1, health)
+        summary = self.stop_summary(daemon)
+        self.assertEqual(summary["handshakes"], 1, summary)
+        self.assertEqual(health["observers"], 0, "the client deregistered at the end of -s")
+        # The answer to that deregistration may find the session already closed: libcoap sends its
+        # close_notify right behind it, and answers leave only after the tick's commit.
+        self.assertLessEqual(summary["send_failures"], 1, summary)
+        self.assertEqual(summary["withheld"], 0, summary)
+        self.assertEqual(summary["queue_full"], 0, summary)
 
     def test_key_file_is_read_again_on_sighup(self):
         daemon = self.start()
