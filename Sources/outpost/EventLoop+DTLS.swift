@@ -171,7 +171,7 @@ extension EventLoop {
         err.writer.text(" withheld=")
         err.writer.integer(dtls.queue.withheld.wide)
         err.writer.text(" queue_full=")
-        err.writer.unsigned(dtls.counters.queueFull &+ UInt64(dtls.queue.noRoom))
+        err.writer.unsigned(dtls.counters.queueFull &+ UInt64(bitPattern: dtls.queue.noRoom.wide))
         err.writer.text(" send_failures=")
         err.writer.integer(dtls.queue.sendFailures.wide)
         err.writer.byte(0x0A)
