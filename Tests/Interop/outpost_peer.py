@@ -190,8 +190,23 @@ class Peer:
         return parse(self.receive())
 
     def get(self, path, accept=None):
+        """GET `path`; a representation larger than one block (Block2, RFC 7959 §2.4) is fetched
+        block by block and returned whole, with the last block's header and options."""
         reply = self.exchange(request(CON, GET, self.next_mid(), path, token=os.urandom(4), accept=accept))
-        return reply
+        payload = reply[5]
+        for _ in range(256):  # at most 256 blocks: a bound, far above any resource of the daemon
+            block = reply[4].get(23)
+            if not block:
+                break
+            value = int.from_bytes(block[0], "big")
+            number, more, szx = value >> 4, (value >> 3) & 1, value & 7
+            if not more:
+                break
+            following = uint_option((number + 1) << 4 | szx)
+            reply = self.exchange(request(CON, GET, self.next_mid(), path, token=os.urandom(4), accept=accept,
+                                          extra=[(23, following)]))
+            payload += reply[5]
+        return reply[:5] + (payload,)
 
     def health(self):
         reply = self.get("/health")
