@@ -37,6 +37,8 @@ let package = Package(
         .target(
             name: "CHAL",
             path: "Sources/CHAL",
+            // The page's source; chal_dashboard.c holds its bytes (scripts/embed-dashboard.sh).
+            exclude: ["dashboard"],
             cSettings: [
                 .define("OUTPOST_ARENA_BYTES", to: "262144", .when(traits: ["low"])),
                 .define("OUTPOST_ARENA_BYTES", to: "262144", .when(traits: ["test"])),

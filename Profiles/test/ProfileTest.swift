@@ -37,4 +37,11 @@ public enum ProfileTest: Profile {
     // /metrics is sent as rendered, block by block.
     public static let block2SnapshotCount = 1
     public static let block2SnapshotBytes = 768
+    // HTTP: small buffers, so tests reach the limits and the eviction with few connections.
+    public static let httpConnectionCount = 4
+    public static let httpRequestBytes = 1024
+    public static let httpResponseBytes = 8192
+    public static let httpEventStreamCount = 2
+    public static let commandSlotCount = 4
+    public static let commandPayloadBytes = 64
 }
