@@ -16,12 +16,14 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case upstream
     case forward
     case uplinkRate
+    case http
+    case httpTokenFile
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 11
+    public static let count = 13
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
-    public static let sectionCount = 5
+    public static let sectionCount = 6
 
     /// Name of section `index` (0..<sectionCount), as written between brackets.
     public static func sectionName(_ index: Int) -> StaticString {
@@ -30,7 +32,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 1: return "coap"
         case 2: return "serial"
         case 3: return "log"
-        default: return "uplink"
+        case 4: return "uplink"
+        default: return "http"
         }
     }
 
@@ -41,7 +44,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 1: return "listen"
         case 2: return "port"
         case 3: return "size, durability, when_full"
-        default: return "upstream, forward, rate"
+        case 4: return "upstream, forward, rate"
+        default: return "listen, token_file"
         }
     }
 
@@ -83,6 +87,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
         case .upstream, .forward, .uplinkRate: return 4
+        case .http, .httpTokenFile: return 5
         }
     }
 
@@ -100,6 +105,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .upstream: return "upstream"
         case .forward: return "forward"
         case .uplinkRate: return "rate"
+        case .http: return "listen"
+        case .httpTokenFile: return "token_file"
         }
     }
 
@@ -117,6 +124,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .upstream: return "--upstream"
         case .forward: return "--forward"
         case .uplinkRate: return "--uplink-rate"
+        case .http: return "--http"
+        case .httpTokenFile: return "--http-token-file"
         }
     }
 

@@ -29,6 +29,10 @@ extension DaemonFlags {
                 || !ConfigValue.bitwiseEqual(upstreamPath, other.upstreamPath)
         case .forward: return forward != other.forward
         case .uplinkRate: return uplinkRatePerS != other.uplinkRatePerS
+        case .http:
+            if hasHTTP != other.hasHTTP { return true }
+            return hasHTTP && !ConfigValue.bitwiseEqual(httpAddress, other.httpAddress)
+        case .httpTokenFile: return !ConfigValue.equal(httpTokenFile, other.httpTokenFile)
         }
     }
 }

@@ -70,6 +70,8 @@ struct EventLoop<P: Profile> {
     var stopSignal: Int32 = 0
     /// Reload on SIGHUP and state-change lines between ticks (EventLoop+Supervision.swift).
     var supervision = DaemonSupervision()
+    /// The HTTP server (`--http`; inert without it). Its poll entries follow the serial lines'.
+    var web = DaemonHTTP()
 
     /// Why the loop could not start; `index` is the listener or line concerned.
     struct StartFailure: Error {
@@ -114,11 +116,18 @@ struct EventLoop<P: Profile> {
         }
         serialChunk = UnsafeMutableRawBufferPointer(arena.carve(EventLoop.serialReadBytes, of: UInt8(0)))
         serialResponse = UnsafeMutableRawBufferPointer(arena.carve(datagramBytes, of: UInt8(0)))
+        if flags.hasHTTP {
+            let status = web.open(P.self, address: flags.httpAddress, arena: &arena)
+            if status < 0 { throw StartFailure(what: "HTTP listen", index: -2, errno: status) }
+        }
         // The last entry is the uplink's socket (fd -1, ignored, without an upstream).
-        pollSet = arena.carve(2 + flags.listenerCount + flags.serialCount, of: chal_pollfd())
+        pollSet = arena.carve(2 + flags.listenerCount + flags.serialCount + web.pollCount, of: chal_pollfd())
 
         let signalFd = chal_signals_open()
-        if signalFd < 0 { throw StartFailure(what: "signal descriptor", index: -1, errno: signalFd) }
+        if signalFd < 0 {
+            web.close()
+            throw StartFailure(what: "signal descriptor", index: -1, errno: signalFd)
+        }
         signals = signalFd
         for i in 0..<flags.listenerCount {
             var address = flags.listeners[i]
@@ -183,6 +192,8 @@ struct EventLoop<P: Profile> {
             _ = chal_close(lines[i].fd)
         }
         if signals >= 0 { _ = chal_close(signals) }
+        var web = self.web
+        web.close()
     }
 
     /// Runs ticks until SIGINT or SIGTERM; `log` is told about serial lines coming and going.
@@ -223,6 +234,7 @@ struct EventLoop<P: Profile> {
             if lines[i].fd >= 0 && revents != 0 { handled += readLine(i, revents: revents, nowMs: nowMs, log: &log) }
         }
         if pollSet[pollSet.count - 1].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { receiveUplink(nowMs: nowMs) }
+        if web.enabled { web.receive(webPollEntries, nowMs: nowMs) }
         server.tick(nowMs: nowMs, into: &send, consumer: &store)
         if !store.endOfTick(nowMs: nowMs) {
             // Not committed: nothing of this tick may be acknowledged. The sensors retransmit; the
@@ -245,6 +257,8 @@ struct EventLoop<P: Profile> {
             for i in 0..<lineCount { lines[i].release() }
         }
         send.flush(sockets: UnsafeBufferPointer(sockets))
+        // After the commit: the answers show what this tick made durable.
+        if web.enabled { web.serve(&server, ready: isReady, nowMs: nowMs) }
         store.tickUplink(nowMs: nowMs)
         for i in 0..<lineCount where lines[i].hasOutput {
             let status = lines[i].flush()
@@ -282,7 +296,18 @@ struct EventLoop<P: Profile> {
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
         pollSet[pollSet.count - 1] = chal_pollfd(fd: store.uplinkSink.fd, events: input, revents: 0)
+        if web.enabled { web.preparePoll(webPollEntries) }
     }
+
+    /// The HTTP server's poll entries: after the signal descriptor, the sockets and the lines.
+    var webPollEntries: UnsafeMutableBufferPointer<chal_pollfd> {
+        let base = 1 + sockets.count + lineCount
+        return UnsafeMutableBufferPointer(rebasing: pollSet[base..<(base + web.pollCount)])
+    }
+
+    /// `/ready`: the listeners are up (the loop runs only then) and, with a log, recovery is
+    /// done and the log is open and has not failed.
+    var isReady: Bool { !store.enabled || (store.store != nil && store.failure == 0) }
 
     mutating func readSignals() {
         // Bounded: a handful of pending signals at most.
