@@ -4,7 +4,9 @@
 # Usage: scripts/ensure-tools.sh [GROUP...]
 #   groups: cross (cross gcc + binutils for aarch64 and armv7), qemu (qemu-user), peers (libcoap3-bin,
 #   socat: the real CoAP and serial peers of the integration tests), make, venv (python3-venv, then
-#   build/venv with aiocoap and cbor2 from PyPI for the interop tests). No group = all but make/venv.
+#   build/venv with aiocoap and cbor2 from PyPI for the interop tests), operator (prometheus,
+#   promtool and headless chromium: the HTTP process test scrapes and renders the dashboard).
+#   No group = all but make/venv/operator.
 #
 # When a tool is missing and we run as root, the packages are installed with apt-get (CI runs on a
 # fresh Debian 12 machine that has only the Swift toolchain, gcc and python3). Otherwise the script
@@ -43,6 +45,11 @@ group_tools() {
         make)
             echo "make:make"
             ;;
+        operator)
+            echo "prometheus:prometheus"
+            echo "promtool:prometheus"
+            echo "chromium:chromium"
+            ;;
     esac
 }
 
@@ -62,9 +69,9 @@ fi
 
 for group in "${groups[@]}"; do
     case "$group" in
-        cross | qemu | peers | make | venv) ;;
+        cross | qemu | peers | make | venv | operator) ;;
         *)
-            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv)" >&2
+            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, operator)" >&2
             exit 2
             ;;
     esac

@@ -45,7 +45,7 @@ step() {
     fi
 }
 
-step tools scripts/ensure-tools.sh cross qemu peers venv
+step tools scripts/ensure-tools.sh cross qemu peers venv operator
 step build "$SWIFT" build "${SWIFTPM[@]}"
 step unit "$SWIFT" test "${SWIFTPM[@]}"
 step firmware "$MAKE" --no-print-directory -j2 firmware-set
