@@ -107,3 +107,7 @@ int64_t chal_tcp_send(int32_t fd, const uint8_t *buffer, int64_t count) {
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
     }
 }
+
+int32_t chal_tcp_shutdown_send(int32_t fd) {
+    return shutdown(fd, SHUT_WR) == 0 ? 0 : -errno;
+}

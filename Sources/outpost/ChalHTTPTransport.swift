@@ -20,4 +20,8 @@ struct ChalHTTPTransport: HTTPTransport {
     mutating func close(_ fd: Int32) {
         _ = chal_close(fd)
     }
+
+    mutating func shutdownSend(_ fd: Int32) {
+        _ = chal_tcp_shutdown_send(fd)
+    }
 }

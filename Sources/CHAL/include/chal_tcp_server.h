@@ -35,6 +35,10 @@ int64_t chal_tcp_receive(int32_t fd, uint8_t *buffer, int64_t count);
 /// (possibly fewer), -EAGAIN when none fit, or -errno (-EPIPE, -ECONNRESET, ...).
 int64_t chal_tcp_send(int32_t fd, const uint8_t *buffer, int64_t count);
 
+/// Shuts the sending side of a connection (shutdown SHUT_WR): the peer reads the end of the
+/// stream after what was sent, and reading goes on. Returns 0 or -errno.
+int32_t chal_tcp_shutdown_send(int32_t fd);
+
 #ifdef __cplusplus
 }
 #endif

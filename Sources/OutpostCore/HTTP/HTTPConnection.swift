@@ -34,5 +34,5 @@ public struct HTTPConnection: BitwiseCopyable {
     public init() {}
 
     /// Bytes of output not yet sent (buffer and static body).
-    public var pendingOutput: Int { outputEnd - outputStart + staticCount - staticSent }
+    public var pendingOutput: Int { phase == .closing ? 0 : outputEnd - outputStart + staticCount - staticSent }
 }

@@ -10,4 +10,8 @@ public enum HTTPConnectionPhase: UInt8, BitwiseCopyable, Sendable, Equatable {
     case writing
     /// A Server-Sent Events stream: events are appended as they happen, until the client goes.
     case streaming
+    /// The answer is out and the server's side is shut: what the client still sends is read
+    /// and discarded until it closes (or `lingerMs` pass), so unread input does not make the
+    /// kernel reset the connection before the client has read the answer (RFC 9112 §9.6).
+    case closing
 }

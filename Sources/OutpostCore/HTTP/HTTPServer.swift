@@ -27,6 +27,8 @@ public struct HTTPServer {
     public var headerTimeoutMs: Int64 = 10_000
     public var idleTimeoutMs: Int64 = 30_000
     public var stallTimeoutMs: Int64 = 10_000
+    /// Longest a closing connection is read and discarded before it is closed.
+    public var lingerMs: Int64 = 2_000
     /// How often an idle event stream gets a comment line.
     public var eventKeepAliveMs: Int64 = 15_000
 
@@ -91,6 +93,7 @@ public struct HTTPServer {
         // An event stream also reads, to see the client go away (it sends nothing else).
         case .streaming: return (true, c.pendingOutput > 0)
         case .writing: return (false, true)
+        case .closing: return (true, false)
         }
     }
 
@@ -109,7 +112,10 @@ public struct HTTPServer {
                 slot = i
                 break
             }
-            if c.phase == .reading && (victim < 0 || c.openedMs < connections[victim].openedMs) { victim = i }
+            // A closing connection goes first, then the oldest still reading a request.
+            let candidate = c.phase == .closing || c.phase == .reading
+            if candidate && (victim < 0 || (c.phase == .closing && connections[victim].phase != .closing)
+                || (c.phase == connections[victim].phase && c.openedMs < connections[victim].openedMs)) { victim = i }
         }
         if slot < 0 {
             if victim < 0 {
@@ -146,6 +152,12 @@ public struct HTTPServer {
     /// - Complexity: O(input buffer) (one receive, one parse).
     public mutating func readable<T: HTTPTransport>(_ slot: Int, nowMs: Int64, transport: inout T) {
         let c = connections[slot]
+        if c.phase == .closing {
+            // Bounded: the linger timer closes it whatever the client sends.
+            let n = transport.receive(c.fd, into: input(slot))
+            if n == 0 || (n < 0 && n != HTTPTransportResult.wouldBlock) { release(slot, transport: &transport) }
+            return
+        }
         if c.phase == .streaming {
             // The client sends nothing on an event stream: anything read is discarded, and the
             // end of the stream (or an error) means it went away.
@@ -224,7 +236,9 @@ public struct HTTPServer {
         connections[slot] = c
         if c.pendingOutput > 0 || c.phase == .streaming { return }
         if c.closeAfterWrite {
-            release(slot, transport: &transport)
+            transport.shutdownSend(c.fd)
+            connections[slot].phase = .closing
+            connections[slot].lastProgressMs = nowMs
             return
         }
         // Keep-alive: drop the answered request's bytes and look at what followed it.
@@ -354,6 +368,8 @@ public struct HTTPServer {
             switch c.phase {
             case .free, .ready:
                 continue
+            case .closing:
+                if nowMs - c.lastProgressMs >= lingerMs { release(slot, transport: &transport) }
             case .reading:
                 if c.inputCount > 0 && c.requestStartMs >= 0 && nowMs - c.requestStartMs >= headerTimeoutMs {
                     counters.headerTimeouts &+= 1
@@ -361,9 +377,8 @@ public struct HTTPServer {
                     response.message(408, "request not received whole within the header timeout")
                     response.close = true
                     finish(slot, response, nowMs: nowMs)
-                    // One try to say why; the connection closes whether or not it went out.
+                    // One try to say why; a slow sender gets the rest of the linger time to read it.
                     writable(slot, nowMs: nowMs, transport: &transport)
-                    release(slot, transport: &transport)
                 } else if c.inputCount == 0 && nowMs - c.lastInputMs >= idleTimeoutMs {
                     counters.idleTimeouts &+= 1
                     release(slot, transport: &transport)

@@ -10,6 +10,8 @@ public protocol HTTPTransport {
     mutating func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int
     /// Closes connection `fd`.
     mutating func close(_ fd: Int32)
+    /// Shuts the sending side of `fd` (the client sees the end of the answer; reading goes on).
+    mutating func shutdownSend(_ fd: Int32)
 }
 
 /// Special results of `HTTPTransport.receive`.
