@@ -151,6 +151,7 @@ struct DaemonFlags {
             }
             nodeId = name
         case .http:
+            if !DaemonHTTP.available { return Refusal(reason: "is not in this build (the low profile leaves HTTP out to fit its 256 KiB)") }
             guard let address = DaemonFlags.parseHTTP(value) else {
                 return Refusal(reason: "wants [HOST:]PORT (a bare port binds 127.0.0.1; HOST a.b.c.d, [IPv6] or localhost; PORT 0 to 65535)")
             }

@@ -4,11 +4,22 @@ import OutpostCore
 /// The daemon's HTTP side (`--http`, docs/HTTP.md): the listening socket, the core's connection
 /// table and the endpoints' context, carved at start-up. Without `--http` it is inert (no socket,
 /// nothing carved).
+///
+/// The low profile's build leaves HTTP out (`DaemonHTTP.available`): its aarch64 firmware must
+/// stay within 256 KiB, and the server, the endpoints and the page take about 70 KiB. The
+/// methods' bodies are compiled out there, so the linker drops the core's HTTP code too.
 struct DaemonHTTP {
     /// Most connections accepted per tick (the rest wait in the kernel's queue for the next one).
     static var acceptsPerTick: Int { 32 }
     /// Pending connections the kernel queues before the loop accepts them.
     static var backlog: Int32 { 128 }
+
+    /// Whether this build serves HTTP.
+    #if OUTPOST_PROFILE_LOW
+    static var available: Bool { false }
+    #else
+    static var available: Bool { true }
+    #endif
 
     var listenFd: Int32 = -1
     var bound = chal_address()
@@ -25,6 +36,9 @@ struct DaemonHTTP {
     /// Carves the table and the command queue for profile `P` and opens the listener.
     /// Returns 0 or the listener's negative errno.
     mutating func open<P: Profile>(_ profile: P.Type, address: chal_address, arena: inout Arena) -> Int32 {
+        #if OUTPOST_PROFILE_LOW
+        return CHAL_EINVAL
+        #else
         var a = address
         let fd = chal_tcp_listen(&a, DaemonHTTP.backlog)
         if fd < 0 { return fd }
@@ -38,10 +52,12 @@ struct DaemonHTTP {
         let page = UnsafeRawBufferPointer(start: chal_dashboard_bytes(), count: Int(chal_dashboard_size()))
         site = HTTPSite(dashboard: page, commands: commands)
         return 0
+        #endif
     }
 
     /// Fills the poll entries `entries` (the listener first, then the slots).
     func preparePoll(_ entries: UnsafeMutableBufferPointer<chal_pollfd>) {
+        #if !OUTPOST_PROFILE_LOW
         guard let server else { return }
         let input = Int16(truncatingIfNeeded: CHAL_POLL_IN)
         let output = Int16(truncatingIfNeeded: CHAL_POLL_OUT)
@@ -51,12 +67,14 @@ struct DaemonHTTP {
             let events = (wants.read ? input : 0) | (wants.write ? output : 0)
             entries[1 + slot] = chal_pollfd(fd: events == 0 ? -1 : server.connections[slot].fd, events: events, revents: 0)
         }
+        #endif
     }
 
     /// Accepts new connections and reads the ready ones (the requests are answered later in the
     /// tick, by `serve`).
     /// - Complexity: O(acceptsPerTick × capacity + capacity × input buffer)
     mutating func receive(_ entries: UnsafeMutableBufferPointer<chal_pollfd>, nowMs: Int64) {
+        #if !OUTPOST_PROFILE_LOW
         if server == nil { return }
         let inputReady = Int16(truncatingIfNeeded: CHAL_POLL_IN | CHAL_POLL_ERR | CHAL_POLL_HUP)
         let outputReady = Int16(truncatingIfNeeded: CHAL_POLL_OUT | CHAL_POLL_ERR | CHAL_POLL_HUP)
@@ -73,12 +91,14 @@ struct DaemonHTTP {
             if revents & outputReady != 0 { server!.writable(slot, nowMs: nowMs, transport: &transport) }
             if revents & inputReady != 0 { server!.readable(slot, nowMs: nowMs, transport: &transport) }
         }
+        #endif
     }
 
     /// Answers the parsed requests and feeds the event streams, sends what it can at once, and
     /// runs the timers.
     /// - Complexity: O(capacity × answer size)
     mutating func serve<P: Profile>(_ core: inout Server<P>, ready: Bool, nowMs: Int64) {
+        #if !OUTPOST_PROFILE_LOW
         if server == nil { return }
         site!.ready = ready
         core.serveHTTP(&server!, site: &site!, nowMs: nowMs)
@@ -86,12 +106,15 @@ struct DaemonHTTP {
             server!.writable(slot, nowMs: nowMs, transport: &transport)
         }
         server!.expire(nowMs: nowMs, transport: &transport)
+        #endif
     }
 
     /// Closes the connections and the listener.
     mutating func close() {
+        #if !OUTPOST_PROFILE_LOW
         if server != nil { server!.closeAll(transport: &transport) }
         if listenFd >= 0 { _ = chal_close(listenFd) }
         listenFd = -1
+        #endif
     }
 }
