@@ -2,34 +2,59 @@ import CMallocCounter
 import OutpostCore
 import OutpostProfiles
 import XCTest
+import Foundation
 
 /// A transport over memory: what each connection will read, what it wrote, how much it takes
 /// per send (partial writes), which were closed or shut.
 final class MemoryTransport: HTTPTransport {
     var incoming: [Int32: [UInt8]] = [:]
+    /// How much of `incoming` was read (an offset, so reading allocates nothing).
+    var readOffset: [Int32: Int] = [:]
     var outgoing: [Int32: [UInt8]] = [:]
     var peerClosed: Set<Int32> = []
     var closed: [Int32] = []
     var shut: Set<Int32> = []
     var sendLimit = Int.max
+    /// When set, sends are only counted (the allocation test: appending to `outgoing` may
+    /// allocate in the test's own dictionary).
+    var countOnly = false
+    var sentBytes = 0
+    var sentHeads = 0
 
     func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let waiting = incoming[fd] ?? []
-        if waiting.isEmpty { return peerClosed.contains(fd) ? 0 : HTTPTransportResult.wouldBlock }
-        let n = min(buffer.count, waiting.count)
-        for i in 0..<n { buffer[i] = waiting[i] }
-        incoming[fd] = Array(waiting[n...])
+        let offset = readOffset[fd] ?? 0
+        let available = (incoming[fd]?.count ?? 0) - offset
+        if available <= 0 { return peerClosed.contains(fd) ? 0 : HTTPTransportResult.wouldBlock }
+        let n = min(buffer.count, available)
+        incoming[fd]!.withUnsafeBytes { all in
+            for i in 0..<n { buffer[i] = all[offset + i] }
+        }
+        readOffset[fd] = offset + n
         return n
     }
 
     func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
         let n = min(sendLimit, bytes.count)
-        outgoing[fd, default: []] += bytes[0..<n]
+        if countOnly {
+            sentBytes += n
+            // "HTTP/1.1 " starts every answer; answers go out whole (no send limit here).
+            if n >= 9 && bytes[0] == 0x48 && bytes[4] == 0x2F && bytes[8] == 0x20 { sentHeads += 1 }
+            return n
+        }
+        if outgoing[fd] == nil { outgoing[fd] = [] }
+        outgoing[fd]!.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<n]))
         return n
     }
 
     func close(_ fd: Int32) { closed.append(fd) }
     func shutdownSend(_ fd: Int32) { shut.insert(fd) }
+
+    func hasInput(_ fd: Int32) -> Bool { (incoming[fd]?.count ?? 0) > (readOffset[fd] ?? 0) }
+
+    func feed(_ fd: Int32, _ bytes: [UInt8]) {
+        incoming[fd] = bytes
+        readOffset[fd] = 0
+    }
 
     func text(_ fd: Int32) -> String { String(decoding: outgoing[fd] ?? [], as: UTF8.self) }
 }
@@ -70,7 +95,7 @@ final class HTTPServerTests: XCTestCase {
     func pass(nowMs: Int64 = 1_000) {
         for slot in 0..<http.capacity {
             let fd = http.connections[slot].fd
-            if fd >= 0 && (!(t.incoming[fd] ?? []).isEmpty || t.peerClosed.contains(fd)) { http.readable(slot, nowMs: nowMs, transport: &box) }
+            if fd >= 0 && (t.hasInput(fd) || t.peerClosed.contains(fd)) { http.readable(slot, nowMs: nowMs, transport: &box) }
         }
         h.server.serveHTTP(&http, site: &site, nowMs: nowMs)
         for slot in 0..<http.capacity where http.connections[slot].pendingOutput > 0 {
@@ -81,7 +106,7 @@ final class HTTPServerTests: XCTestCase {
 
     func connect(_ fd: Int32, _ text: String = "", nowMs: Int64 = 1_000) {
         XCTAssertNotNil(http.accept(fd, nowMs: nowMs, transport: &box))
-        t.incoming[fd] = Array(text.utf8)
+        t.feed(fd, Array(text.utf8))
     }
 
     func testAnswersKeepAliveAndPipelinedRequests() {
@@ -138,7 +163,7 @@ final class HTTPServerTests: XCTestCase {
         for fd in Int32(10)..<14 { connect(fd, "GET / HTTP/1.1\r\nX-Slow: ", nowMs: 1_000 + Int64(fd)) }
         pass()
         XCTAssertNotNil(http.accept(20, nowMs: 2_000, transport: &box))
-        t.incoming[20] = Array("GET /ready HTTP/1.1\r\n\r\n".utf8)
+        t.feed(20, Array("GET /ready HTTP/1.1\r\n\r\n".utf8))
         pass(nowMs: 2_000)
         XCTAssertEqual(t.closed, [10], "the oldest partial request made room")
         XCTAssertTrue(t.text(20).hasPrefix("HTTP/1.1 200 OK"))
@@ -150,17 +175,17 @@ final class HTTPServerTests: XCTestCase {
         pass()
         XCTAssertTrue(t.text(5).contains("Content-Type: text/event-stream"))
         XCTAssertEqual(http.connections[0].phase, .streaming)
-        _ = h.send(Request.post(Request.temperature("hot-1", 95)))
+        _ = h.send(Request.post(Request.temperature("hot-1", 95), mid: 101))
         _ = h.tick()
         pass()
         XCTAssertTrue(t.text(5).contains("event: alert\ndata: {\"seq\":0,\"event\":\"raised\""), t.text(5))
         // A client that reads nothing: its output stalls and it is dropped, nobody waits.
         t.sendLimit = 0
-        _ = h.send(Request.post(Request.temperature("hot-2", 95)))
+        _ = h.send(Request.post(Request.temperature("hot-2", 95), mid: 102))
         _ = h.tick()
         pass(nowMs: 2_000)
         pass(nowMs: 2_000 + http.stallTimeoutMs)
-        XCTAssertTrue(t.closed.contains(5))
+        XCTAssertTrue(t.closed.contains(5), "\(http.connections[0]) \(h.server.alertHistory.total)")
         XCTAssertEqual(http.counters.slowClients, 1)
     }
 
@@ -181,35 +206,40 @@ final class HTTPServerTests: XCTestCase {
     }
 
     func testMetricsAndAPIAllocateNothing() {
-        for i in 0..<6 { _ = h.send(Request.post(Request.temperature("s-\(i)", 20 + Double(i)))) }
+        for i in 0..<6 { _ = h.send(Request.post(Request.temperature("s-\(i)", 20 + Double(i)), mid: UInt16(200 + i))) }
         let requests = ["/metrics", "/health", "/api/sensors", "/api/sensors/s-1", "/api/alerts", "/", "/ready", "/nope"]
         let text = requests.map { "GET \($0) HTTP/1.1\r\n\r\n" }.joined()
         // Warm-up outside the count (first renderings set up the host runtime's lazy state).
         connect(5, text)
         for _ in 0..<12 { pass() }
-        XCTAssertTrue(t.text(5).contains("outpost_sensor_value{sensor=\"s-1\",quantity=\"temperature\"} 21.000"))
+        XCTAssertTrue(t.text(5).contains("outpost_sensor_value{sensor=\"s-1\",quantity=\"temperature\"} 21.000"), t.text(5))
         let input = Array(text.utf8)
-        // Reused buffers: the transport's arrays are set up before counting.
-        t.outgoing[5] = []
-        t.outgoing[5]!.reserveCapacity(1 << 20)
+        t.countOnly = true
+        let debug = ProcessInfo.processInfo.environment["HTTP_ALLOC_DEBUG"] != nil
+        var steps: [UInt64] = [0, 0, 0]
         malloc_counter_start()
         var allocations: UInt64 = 0
         for _ in 0..<50 {
             let n = malloc_counter_stop()
             allocations += n
-            t.incoming[5] = input
-            t.outgoing[5]!.removeAll(keepingCapacity: true)
+            t.feed(5, input)
             malloc_counter_start()
             for slot in 0..<http.capacity where http.connections[slot].fd == 5 {
                 for _ in 0..<requests.count {
                     http.readable(slot, nowMs: 1_000, transport: &box)
+                    if debug { steps[0] += malloc_counter_stop(); malloc_counter_start() }
                     h.server.serveHTTP(&http, site: &site, nowMs: 1_000)
+                    if debug { steps[1] += malloc_counter_stop(); malloc_counter_start() }
                     http.writable(slot, nowMs: 1_000, transport: &box)
+                    if debug { steps[2] += malloc_counter_stop(); malloc_counter_start() }
                 }
             }
         }
         allocations += malloc_counter_stop()
+        if debug { print("allocations by step (read, serve, write):", steps) }
         XCTAssertEqual(http.connections[0].requests, UInt32(requests.count * 51))
+        XCTAssertEqual(t.sentHeads, requests.count * 50, "every request answered while counting")
+        XCTAssertGreaterThan(t.sentBytes, 50 * 4000, "with their bodies")
         XCTAssertEqual(allocations, 0)
     }
 }
