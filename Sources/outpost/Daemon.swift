@@ -271,7 +271,7 @@ enum Daemon {
             return false
         }
         let accepted = withUnsafeBytes(of: &text) { raw in
-            loop.web.site!.setToken(UnsafeRawBufferPointer(rebasing: raw[0..<Int(count)]))
+            loop.web.site!.setToken(UnsafeRawBufferPointer(rebasing: raw[0..<count.narrow]))
         }
         if !accepted || count == 256 {
             err.always(.error, reserving: 768)

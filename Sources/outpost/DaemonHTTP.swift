@@ -49,7 +49,7 @@ struct DaemonHTTP {
             eventStreams: P.httpEventStreamCount)
         let commands = SensorCommandQueue(
             arena: &arena, slotCount: P.commandSlotCount, payloadBytes: P.commandPayloadBytes, perSensorLimit: 4)
-        let page = UnsafeRawBufferPointer(start: chal_dashboard_bytes(), count: Int(chal_dashboard_size()))
+        let page = UnsafeRawBufferPointer(start: chal_dashboard_bytes(), count: chal_dashboard_size().narrow)
         site = HTTPSite(dashboard: page, commands: commands)
         return 0
         #endif

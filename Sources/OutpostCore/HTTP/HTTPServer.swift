@@ -275,7 +275,7 @@ public struct HTTPServer {
         let buffer = output(slot)
         var head = TextWriter(buffer: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<HTTPResponse.headRoom]))
         head.text("HTTP/1.1 ")
-        head.unsigned(UInt64(response.status))
+        head.unsigned(UInt64(bitPattern: response.status.wide))
         head.byte(0x20)
         head.text(HTTPResponse.reason(response.status))
         head.text("\r\nContent-Type: ")
@@ -283,7 +283,7 @@ public struct HTTPServer {
         let bodyLength = response.staticBody?.count ?? response.bodyCount
         if !response.startsEventStream {
             head.text("\r\nContent-Length: ")
-            head.unsigned(UInt64(bodyLength))
+            head.unsigned(UInt64(bitPattern: bodyLength.wide))
         }
         head.text("\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff")
         if let extra = response.extraHeader {

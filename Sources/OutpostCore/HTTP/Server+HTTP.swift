@@ -127,7 +127,7 @@ extension Server {
             w.text("{\"sensor\":\"")
             w.name(sensor)
             w.text("\",\"command\":")
-            w.unsigned(UInt64(site.commands.acceptedTotal &- 1))
+            w.unsigned(UInt64(bitPattern: (site.commands.acceptedTotal &- 1).wide))
             w.text(",\"pending\":")
             w.integer(site.commands.pending(sensorIndex: pipeline.sensors.find(sensor) ?? 0).wide)
             w.text("}\n")
@@ -161,7 +161,7 @@ extension Server {
             let space = http.streamSpace(slot)
             var w = TextWriter(buffer: space)
             w.text("id: ")
-            w.unsigned(UInt64(sequence))
+            w.unsigned(UInt64(bitPattern: sequence.wide))
             w.text("\nevent: alert\ndata: ")
             if w.overflowed { return }
             let dataStart = w.count
