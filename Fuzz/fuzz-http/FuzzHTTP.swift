@@ -42,7 +42,6 @@ struct FuzzTransport: HTTPTransport {
 
 let limits = HTTPLimits(targetBytes: 128, headBytes: 512, headerLines: 16, bodyBytes: 256)
 let arenaBytes = 64 * 1024
-let arenaMemory = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
 
 /// Checks the parser's invariants on the input and on prefixes of it, then runs one connection
 /// through the state machine on the input as its byte stream.
@@ -67,6 +66,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
     }
 
+    let arenaMemory = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
+    defer { arenaMemory.deallocate() }
     var arena = Arena(base: arenaMemory, sizeBytes: arenaBytes)
     var server = HTTPServer(arena: &arena, capacity: 2, inputBytes: 512, outputBytes: 2048, eventStreams: 1)
     var transport = FuzzTransport(input: input)

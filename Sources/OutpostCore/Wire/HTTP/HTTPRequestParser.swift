@@ -11,7 +11,8 @@
 /// Line ends are CRLF; a bare LF is accepted too (RFC 9112 §2.2). Up to four empty lines before
 /// the request line are skipped (§2.2: clients may send a CRLF after a POST body).
 public enum HTTPRequestParser {
-    /// Longest method, separators and version around the target on a request line.
+    /// Longest method, separators and version around the target on a request line; also the
+    /// longest method token taken (no method of ours comes near it).
     static var requestLineOverheadBytes: Int { 32 }
 
     /// Parses the request at the start of `input`.
@@ -99,13 +100,14 @@ public enum HTTPRequestParser {
             if !isTokenByte(input[i]) { return .failed(.malformedRequestLine) }
             i += 1
         }
+        // Checked whether or not the space came: a prefix of a request is refused exactly when
+        // the whole request would be.
+        if i - start > requestLineOverheadBytes { return .failed(.malformedRequestLine) }
         if i < input.count {
             // The target has started: too long once it passes the limit without its closing space.
             var j = i + 1
             while j < input.count && input[j] != 0x20 { j += 1 }
             if j == input.count && j - (i + 1) > limits.targetBytes { return .failed(.targetTooLong) }
-        } else if i - start > requestLineOverheadBytes {
-            return .failed(.malformedRequestLine)
         }
         if input.count - start >= limits.headBytes { return .failed(.headersTooLarge) }
         return .incomplete
@@ -120,7 +122,7 @@ public enum HTTPRequestParser {
             if !isTokenByte(input[i]) { return .malformedRequestLine }
             i += 1
         }
-        if i == start || i == end { return .malformedRequestLine }
+        if i == start || i == end || i - start > requestLineOverheadBytes { return .malformedRequestLine }
         let method = UnsafeRawBufferPointer(rebasing: input[start..<i])
         if equals(method, "GET") {
             request.method = .get
