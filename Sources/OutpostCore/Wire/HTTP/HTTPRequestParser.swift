@@ -29,6 +29,8 @@ public enum HTTPRequestParser {
                 break
             }
         }
+        // A CR as the last byte may be the start of one more empty line: wait for its LF.
+        if start + 1 == input.count && input[start] == 0x0D { return .incomplete }
         let headLimit = min(input.count, start + limits.headBytes)
         guard let lineEnd = lineFeed(input, from: start, to: headLimit) else {
             return unfinishedRequestLine(input, start: start, limits: limits)
