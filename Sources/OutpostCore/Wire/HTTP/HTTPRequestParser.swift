@@ -106,10 +106,18 @@ public enum HTTPRequestParser {
         // the whole request would be.
         if i - start > requestLineOverheadBytes { return .failed(.malformedRequestLine) }
         if i < input.count {
-            // The target has started: too long once it passes the limit without its closing space.
+            // The target has started: refused at its first bad byte, or once it is longer than
+            // the limit, as `requestLine` would refuse it (with or without its closing space).
             var j = i + 1
-            while j < input.count && input[j] != 0x20 { j += 1 }
-            if j == input.count && j - (i + 1) > limits.targetBytes { return .failed(.targetTooLong) }
+            while j < input.count && input[j] != 0x20 {
+                if input[j] < 0x20 || input[j] >= 0x7F {
+                    // A CR may end the line (CRLF after a missing version): `requestLine` decides.
+                    if input[j] == 0x0D && j + 1 == input.count { break }
+                    return .failed(.malformedRequestLine)
+                }
+                j += 1
+            }
+            if j - (i + 1) > limits.targetBytes { return .failed(.targetTooLong) }
         }
         if input.count - start >= limits.headBytes { return .failed(.headersTooLarge) }
         return .incomplete
