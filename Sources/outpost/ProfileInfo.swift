@@ -34,6 +34,15 @@ enum ProfileInfo {
         number(&out, "pipeline_struct_bytes", MemoryLayout<Pipeline<P>>.size.wide)
         number(&out, "footprint_bytes", Pipeline<P>.footprintBytes.wide)
         number(&out, "footprint_limit_bytes", P.footprintLimitBytes.wide)
+        // The HTTP server's buffers are carved only with --http (and not at all in the low build).
+        if DaemonHTTP.available {
+            number(&out, "http_connections", P.httpConnectionCount.wide)
+            number(&out, "http_event_streams", P.httpEventStreamCount.wide)
+            number(&out, "http_arena_bytes", HTTPServer.arenaBytes(
+                after: 0, capacity: P.httpConnectionCount, inputBytes: P.httpRequestBytes, outputBytes: P.httpResponseBytes).wide)
+        } else {
+            pair(&out, "http", "none")
+        }
     }
 
     static func pair(_ out: inout Console, _ name: StaticString, _ value: StaticString) {
