@@ -62,6 +62,9 @@ scrape() {
 import http.client, sys, time
 port, interval, duration = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+conn.connect()
+# Python's start-up is over: the caller starts the flood only now, so it does not compete with it.
+print("ready", flush=True)
 end = time.monotonic() + duration
 while time.monotonic() < end:
     start = time.perf_counter()
@@ -69,9 +72,17 @@ while time.monotonic() < end:
     body = conn.getresponse().read()
     took = time.perf_counter() - start
     assert body.endswith(b"\n") and b"outpost_build_info" in body
-    print(int(took * 1e6))
+    print(int(took * 1e6), flush=True)
     time.sleep(max(0.0, interval - took))
 PY
+}
+
+# wait_ready FILE: until the scraper wrote its "ready" line (at most 3 s)
+wait_ready() {
+    for _ in $(seq 60); do
+        grep -q ready "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
 }
 
 # ingest SCRAPE_INTERVAL (0: none) -> readings/s of one No-Response flood
@@ -81,6 +92,7 @@ ingest() {
     if [ "$1" != 0 ]; then
         scrape "$1" "$SECONDS_PER_RUN" > "$OUT/bench-http-scrapes-ingest.txt" &
         scraper=$!
+        wait_ready "$OUT/bench-http-scrapes-ingest.txt"
     fi
     flood=$("$OUT/coap_load" flood 127.0.0.1 "$port" "$SECONDS_PER_RUN" single-nr)
     [ -n "$scraper" ] && wait "$scraper"
@@ -100,10 +112,12 @@ for round in $(seq "$ROUNDS"); do
     a=$(ingest 0)
     b=$(ingest 1)
     # The latency samples: a scrape every 100 ms during a flood.
-    scrape 0.1 "$SECONDS_PER_RUN" >> "$OUT/bench-http-scrapes.txt" &
+    scrape 0.1 "$SECONDS_PER_RUN" > "$OUT/bench-http-scrapes-round.txt" &
     sampler=$!
+    wait_ready "$OUT/bench-http-scrapes-round.txt"
     "$OUT/coap_load" flood 127.0.0.1 "$port" "$SECONDS_PER_RUN" single-nr > /dev/null
     wait "$sampler"
+    grep -v ready "$OUT/bench-http-scrapes-round.txt" >> "$OUT/bench-http-scrapes.txt"
     note "round $round: ingest $a readings/s unscraped, $b scraped every 1 s"
     plain+=("$a")
     scraped+=("$b")
