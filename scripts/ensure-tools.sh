@@ -4,9 +4,11 @@
 # Usage: scripts/ensure-tools.sh [GROUP...]
 #   groups: cross (cross gcc + binutils for aarch64 and armv7), qemu (qemu-user), peers (libcoap3-bin,
 #   socat: the real CoAP and serial peers of the integration tests), make, venv (python3-venv, then
-#   build/venv with aiocoap and cbor2 from PyPI for the interop tests), operator (prometheus,
-#   promtool and headless chromium: the HTTP process test scrapes and renders the dashboard).
-#   No group = all but make/venv/operator.
+#   build/venv with aiocoap and cbor2 from PyPI for the interop tests), browser (headless chromium:
+#   renders the report page and the dashboard to a screenshot), deb (dpkg-deb, systemd-analyze: the
+#   board packages and the unit file check), operator (prometheus and promtool: the HTTP process test
+#   has a real Prometheus scrape the daemon and lints /metrics). No group = all but
+#   make/venv/browser/deb/operator.
 #
 # When a tool is missing and we run as root, the packages are installed with apt-get (CI runs on a
 # fresh Debian 12 machine that has only the Swift toolchain, gcc and python3). Otherwise the script
@@ -45,10 +47,17 @@ group_tools() {
         make)
             echo "make:make"
             ;;
+        browser)
+            echo "chromium:chromium"
+            ;;
+        deb)
+            echo "dpkg-deb:dpkg"
+            echo "systemd-analyze:systemd"
+            echo "gzip:gzip"
+            ;;
         operator)
             echo "prometheus:prometheus"
             echo "promtool:prometheus"
-            echo "chromium:chromium"
             ;;
     esac
 }
@@ -69,9 +78,9 @@ fi
 
 for group in "${groups[@]}"; do
     case "$group" in
-        cross | qemu | peers | make | venv | operator) ;;
+        cross | qemu | peers | make | venv | browser | deb | operator) ;;
         *)
-            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, operator)" >&2
+            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, browser, deb, operator)" >&2
             exit 2
             ;;
     esac

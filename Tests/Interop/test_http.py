@@ -3,7 +3,7 @@ refusals, keep-alive, the alert event stream, the bearer token, slow clients, a 
 scraping /metrics, promtool's lint, and headless chromium rendering the dashboard.
 
 Environment: OUTPOST_BIN (the daemon); prometheus, promtool and chromium on PATH for their tests
-(scripts/ensure-tools.sh operator). Loopback only; every wait is bounded.
+(scripts/ensure-tools.sh operator browser). Loopback only; every wait is bounded.
 """
 import http.client
 import json
@@ -459,7 +459,7 @@ class Chromium:
         os.close(self.from_chrome)
 
 
-@unittest.skipUnless(shutil.which("chromium"), "chromium not installed (scripts/ensure-tools.sh operator)")
+@unittest.skipUnless(shutil.which("chromium"), "chromium not installed (scripts/ensure-tools.sh browser)")
 class DashboardTests(unittest.TestCase):
     def test_generated_page_is_current(self):
         r = subprocess.run([os.path.join(REPO, "scripts", "embed-dashboard.sh"), "--check"], capture_output=True, text=True)

@@ -71,5 +71,6 @@ int64_t chal_arena_bytes(void);
 #include "chal_net.h"      // UDP sockets, poll, signals, serial lines
 #include "chal_tcp_server.h" // TCP listener and accepted connections (HTTP)
 #include "chal_dashboard.h" // the dashboard page served at / over HTTP
+#include "chal_notify.h"   // service manager notifications (systemd notify protocol)
 
 #endif
