@@ -30,4 +30,6 @@ public enum ProfileMedium: Profile {
     public static let packReadingCapacity = 64
     public static let recentAlertCount = 64
     public static let responseBodyBytes = 16 * 1024
+    // HTTP: /metrics with 96 sensors (five values, online and last-seen lines each) is about 55 KiB.
+    public static let httpResponseBytes = 64 * 1024
 }
