@@ -92,12 +92,13 @@ final class HTTPServerTests: XCTestCase {
     override func tearDown() { memory.deallocate() }
 
     /// One loop pass: read every connection with input, answer, write, run the timers.
-    func pass(nowMs: Int64 = 1_000) {
+    /// `committed` false plays a tick whose log commit failed.
+    func pass(nowMs: Int64 = 1_000, committed: Bool = true) {
         for slot in 0..<http.capacity {
             let fd = http.connections[slot].fd
             if fd >= 0 && (t.hasInput(fd) || t.peerClosed.contains(fd)) { http.readable(slot, nowMs: nowMs, transport: &box) }
         }
-        h.server.serveHTTP(&http, site: &site, nowMs: nowMs)
+        h.server.serveHTTP(&http, site: &site, nowMs: nowMs, answerWrites: committed)
         for slot in 0..<http.capacity where http.connections[slot].pendingOutput > 0 {
             http.writable(slot, nowMs: nowMs, transport: &box)
         }
@@ -203,6 +204,24 @@ final class HTTPServerTests: XCTestCase {
         let command = payload.withUnsafeMutableBytes { site.commands.dequeue(sensorIndex: 0, payload: $0) }
         XCTAssertEqual(command?.sequence, 0)
         XCTAssertEqual(Array(payload[0..<2]), Array("on".utf8))
+    }
+
+    /// A command's 202 acknowledges it: in ticks that did not commit the POST waits unanswered
+    /// (and is not queued), while GETs on other connections are answered; the first tick that
+    /// commits queues and answers it.
+    func testCommandWaitsForACommittedTickWhileGetsAreAnswered() {
+        _ = h.send(Request.post(Request.temperature("valve", 20)))
+        XCTAssertTrue(site.setToken(UnsafeRawBufferPointer(start: ("abc" as StaticString).utf8Start, count: 3)))
+        connect(5, "POST /api/sensors/valve/command HTTP/1.1\r\nAuthorization: Bearer abc\r\nContent-Length: 2\r\n\r\non")
+        connect(6, "GET /ready HTTP/1.1\r\n\r\n")
+        pass(committed: false)
+        pass(nowMs: 1_010, committed: false)
+        XCTAssertEqual(t.text(5), "", "no answer to the command before a commit")
+        XCTAssertEqual(site.commands.count, 0, "not queued before a commit")
+        XCTAssertTrue(t.text(6).hasPrefix("HTTP/1.1 200 OK\r\n"), t.text(6))
+        pass(nowMs: 1_020, committed: true)
+        XCTAssertTrue(t.text(5).hasPrefix("HTTP/1.1 202 "), t.text(5))
+        XCTAssertEqual(site.commands.count, 1)
     }
 
     func testMetricsAndAPIAllocateNothing() {
