@@ -60,7 +60,7 @@ BINUTILS_x86_64 :=
 # receive/send batches, replay input). Pages never touched cost no resident memory.
 ARENA_BYTES_low := 262144
 ARENA_BYTES_test := 262144
-ARENA_BYTES_medium := 2097152
+ARENA_BYTES_medium := 3145728
 ARENA_BYTES_high := 6291456
 PROFILE_DEFINE_low := -D OUTPOST_PROFILE_LOW
 PROFILE_DEFINE_medium :=
