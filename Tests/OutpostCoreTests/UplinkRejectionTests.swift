@@ -171,6 +171,7 @@ struct DurableLimit: UplinkSource {
     var inner: UplinkMemorySource
     var limit: UInt64
     var uplinkLastSequence: UInt64 { min(limit, inner.uplinkLastSequence) }
+    var uplinkLogID: UInt64 { inner.uplinkLogID }
 
     mutating func uplinkRead(after sequence: UInt64, alertsOnly: Bool, budget: Int, into record: inout LogRecord) -> UplinkRead {
         let result = inner.uplinkRead(after: sequence, alertsOnly: alertsOnly, budget: budget, into: &record)
