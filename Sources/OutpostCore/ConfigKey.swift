@@ -16,12 +16,18 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case upstream
     case forward
     case uplinkRate
+    case uplinkFormat
+    case mqttClientID
+    case mqttUser
+    case mqttPasswordFile
+    case mqttKeepAlive
+    case mqttPrefix
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 11
+    public static let count = 17
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
-    public static let sectionCount = 5
+    public static let sectionCount = 6
 
     /// Name of section `index` (0..<sectionCount), as written between brackets.
     public static func sectionName(_ index: Int) -> StaticString {
@@ -30,7 +36,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 1: return "coap"
         case 2: return "serial"
         case 3: return "log"
-        default: return "uplink"
+        case 4: return "uplink"
+        default: return "mqtt"
         }
     }
 
@@ -41,7 +48,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 1: return "listen"
         case 2: return "port"
         case 3: return "size, durability, when_full"
-        default: return "upstream, forward, rate"
+        case 4: return "upstream, forward, rate, format"
+        default: return "client_id, user, password_file, keepalive, prefix"
         }
     }
 
@@ -82,7 +90,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .listen: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
-        case .upstream, .forward, .uplinkRate: return 4
+        case .upstream, .forward, .uplinkRate, .uplinkFormat: return 4
+        case .mqttClientID, .mqttUser, .mqttPasswordFile, .mqttKeepAlive, .mqttPrefix: return 5
         }
     }
 
@@ -100,6 +109,12 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .upstream: return "upstream"
         case .forward: return "forward"
         case .uplinkRate: return "rate"
+        case .uplinkFormat: return "format"
+        case .mqttClientID: return "client_id"
+        case .mqttUser: return "user"
+        case .mqttPasswordFile: return "password_file"
+        case .mqttKeepAlive: return "keepalive"
+        case .mqttPrefix: return "prefix"
         }
     }
 
@@ -117,6 +132,12 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .upstream: return "--upstream"
         case .forward: return "--forward"
         case .uplinkRate: return "--uplink-rate"
+        case .uplinkFormat: return "--uplink-format"
+        case .mqttClientID: return "--mqtt-client-id"
+        case .mqttUser: return "--mqtt-user"
+        case .mqttPasswordFile: return "--mqtt-password-file"
+        case .mqttKeepAlive: return "--mqtt-keepalive"
+        case .mqttPrefix: return "--mqtt-prefix"
         }
     }
 

@@ -48,6 +48,20 @@ struct DaemonFlags {
     var forward = UplinkForwardMode.raw
     /// `--uplink-rate` in log records per second (0: unlimited).
     var uplinkRatePerS: UInt32 = 0
+    /// The upstream's protocol: CoAP (`coap://`, the `Uplink`) or MQTT (`mqtt://`, the
+    /// `MQTTClient`). `mqtts://` is parsed and refused by `finish` until TLS is built in.
+    var upstreamIsMQTT = false
+    var upstreamWantsTLS = false
+    /// `--uplink-format` (MQTT only; the CoAP uplink always sends SenML-CBOR).
+    var uplinkFormat = MQTTPayloadFormat.senmlJSON
+    var uplinkFormatGiven = false
+    /// `--mqtt-client-id`, `--mqtt-user`, `--mqtt-password-file`, `--mqtt-prefix` (empty: not given).
+    var mqttClientID = UnsafeRawBufferPointer(start: nil, count: 0)
+    var mqttUser = UnsafeRawBufferPointer(start: nil, count: 0)
+    var mqttPasswordFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    var mqttPrefix = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// `--mqtt-keepalive` in seconds.
+    var mqttKeepAliveS: UInt16 = 30
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -125,8 +139,40 @@ struct DaemonFlags {
             }
         case .upstream:
             guard DaemonFlags.parseUpstream(value, into: &self) else {
-                return Refusal(reason: "wants coap://HOST:PORT/PATH (HOST a.b.c.d, [IPv6] or localhost; PATH up to 64 bytes)")
+                return Refusal(reason: "wants coap://HOST:PORT/PATH, mqtt://HOST:PORT or mqtts://HOST:PORT (HOST a.b.c.d, [IPv6] or localhost; PATH up to 64 bytes)")
             }
+        case .uplinkFormat:
+            guard let format = MQTTPayloadFormat(name: value) else { return Refusal(reason: "wants senml-json, senml-cbor or influx") }
+            uplinkFormat = format
+            uplinkFormatGiven = true
+        case .mqttClientID:
+            // MQTT 3.1.1 §3.1.3.1: brokers must take 1-23 bytes of [0-9a-zA-Z]; most take more.
+            if value.count < 1 || value.count > MQTTSettings.textMaxBytes || !DaemonFlags.isPrintable(value) {
+                return Refusal(reason: "wants 1 to 256 printable ASCII bytes without space")
+            }
+            mqttClientID = value
+        case .mqttUser:
+            if value.count < 1 || value.count > MQTTSettings.textMaxBytes || !DaemonFlags.isPrintable(value) {
+                return Refusal(reason: "wants 1 to 256 printable ASCII bytes without space")
+            }
+            mqttUser = value
+        case .mqttPasswordFile:
+            if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
+            for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }
+            mqttPasswordFile = value
+        case .mqttKeepAlive:
+            guard let seconds = ConfigValue.count(value), seconds >= 5, seconds <= 3_600 else {
+                return Refusal(reason: "wants seconds, 5 to 3600")
+            }
+            mqttKeepAliveS = UInt16(truncatingIfNeeded: seconds)
+        case .mqttPrefix:
+            // A topic level must not hold the wildcards, and the prefix starts every topic.
+            if value.count < 1 || value.count > 64 || !DaemonFlags.isPrintable(value) || value[0] == 0x2F || value[value.count - 1] == 0x2F
+                || value.contains(0x2B) || value.contains(0x23)
+            {
+                return Refusal(reason: "wants 1 to 64 printable bytes without space, + or #, not starting or ending with /")
+            }
+            mqttPrefix = value
         case .forward:
             guard let mode = UplinkForwardMode(name: value) else { return Refusal(reason: "wants raw, summaries or alerts") }
             forward = mode
@@ -219,6 +265,17 @@ struct DaemonFlags {
                     : "--upstream ([uplink] upstream) needs --data-dir ([daemon] data_dir): the log lives there",
                 index: -1)
         }
+        if upstreamWantsTLS {
+            throw Failure(
+                reason: "--upstream mqtts://: TLS is not built into this daemon yet; use mqtt:// (plain TCP) on a trusted network or a TLS-terminating proxy on loopback",
+                index: -1)
+        }
+        if !upstreamIsMQTT && (uplinkFormatGiven || mqttClientID.count > 0 || mqttUser.count > 0 || mqttPasswordFile.count > 0 || mqttPrefix.count > 0) {
+            throw Failure(reason: "--uplink-format and --mqtt-* ([uplink] format, [mqtt]) need --upstream mqtt://HOST:PORT", index: -1)
+        }
+        if mqttPasswordFile.count > 0 && mqttUser.count == 0 {
+            throw Failure(reason: "--mqtt-password-file ([mqtt] password_file) needs --mqtt-user ([mqtt] user): MQTT sends no password without a user name", index: -1)
+        }
         if listenerCount == 0 {
             // The default: CoAP's port on the loopback interface.
             var address = chal_address()
@@ -231,8 +288,33 @@ struct DaemonFlags {
         }
     }
 
+    /// True when every byte is printable ASCII other than space.
+    static func isPrintable(_ value: UnsafeRawBufferPointer) -> Bool {
+        for byte in value where byte <= 0x20 || byte >= 0x7F { return false }
+        return true
+    }
+
+    /// Parses `mqtt://HOST:PORT` or `mqtts://HOST:PORT` (no path) into the upstream fields.
+    static func parseMQTTUpstream(_ value: UnsafeRawBufferPointer, into flags: inout DaemonFlags) -> Bool {
+        var schemeBytes = 0
+        if ConfigValue.hasPrefix(value, "mqtt://") { schemeBytes = 7 } else if ConfigValue.hasPrefix(value, "mqtts://") { schemeBytes = 8 } else { return false }
+        let host = UnsafeRawBufferPointer(rebasing: value[schemeBytes..<value.count])
+        if host.count == 0 || host.contains(0x2F) { return false }
+        var address = chal_address()
+        if chal_address_parse(host.baseAddress!.assumingMemoryBound(to: UInt8.self), host.count.wide, &address) != 0 { return false }
+        if address.port == 0 { return false }
+        flags.hasUpstream = true
+        flags.upstreamIsMQTT = true
+        flags.upstreamWantsTLS = schemeBytes == 8
+        flags.upstreamAddress = address
+        return true
+    }
+
     /// Parses `coap://HOST:PORT/PATH` (PATH may be empty) into the upstream fields of `flags`.
     static func parseUpstream(_ value: UnsafeRawBufferPointer, into flags: inout DaemonFlags) -> Bool {
+        if ConfigValue.hasPrefix(value, "mqtt") { return parseMQTTUpstream(value, into: &flags) }
+        flags.upstreamIsMQTT = false
+        flags.upstreamWantsTLS = false
         let scheme: StaticString = "coap://"
         let schemeBytes = scheme.utf8CodeUnitCount
         if value.count <= schemeBytes { return false }
