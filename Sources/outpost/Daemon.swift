@@ -140,7 +140,7 @@ enum Daemon {
         var open = 0
         for i in 0..<loop.server.pipeline.sensors.count { open += loop.server.pipeline.alerts.state(sensor: i).activeMask.nonzeroBitCount }
         let c = loop.server.counters
-        err.reserve(256)
+        err.always(.notice, reserving: 256)
         err.writer.text("outpost: restored ")
         err.writer.integer(loop.server.pipeline.sensors.count.wide)
         err.writer.text(" sensors from ")

@@ -226,7 +226,7 @@ extension DaemonStore {
     /// One line: what recovery found.
     func reportRecovery(_ store: LogStore<FileLogDevice>, _ err: inout Console) {
         let r = store.recovery
-        writePathLine(&err, "recovered ", level: r.corruptSegments > 0 || r.damagedHeaders > 0 || r.cursorDamaged ? .warning : .notice)
+        writePathLine(&err, "recovered ", level: r.corruptSegments > 0 || r.damageCount > 0 || r.damagedHeaders > 0 || r.cursorDamaged ? .warning : .notice)
         err.writer.integer(r.records.wide)
         err.writer.text(" records (sequences ")
         err.writer.unsigned(r.firstSequence)
@@ -257,7 +257,7 @@ extension DaemonStore {
         // Damage is named where it is (docs/LOG_FORMAT.md §6): a line per listed stretch.
         for i in 0..<min(r.damageCount, LogRecoveryReport.damageListCapacity) {
             let damage = r.damage[i]
-            writePathLine(&err, "damaged stretch in segment ")
+            writePathLine(&err, "damaged stretch in segment ", level: .warning)
             err.writer.integer(damage.segment.wide)
             err.writer.text(" at offset ")
             err.writer.integer(damage.offset)
