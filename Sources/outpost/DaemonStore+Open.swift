@@ -84,7 +84,10 @@ extension DaemonStore {
         let pageBytes = min(DaemonStore.pageBytesMax, geometry.segmentPayloadBytes & ~511)
         let storeBytes = LogStore<FileLogDevice>.arenaBytes(after: 0, geometry: geometry, pageBytes: pageBytes, alertKeys: DaemonStore.alertKeys) + 64
         var settings: UplinkSettings? = nil
-        if flags.hasUpstream {
+        var mqttSettings: MQTTSettings? = nil
+        if flags.hasUpstream && flags.upstreamIsMQTT {
+            mqttSettings = try self.mqttSettings(flags: flags, arena: &arena, nowMs: nowMs)
+        } else if flags.hasUpstream {
             var s = UplinkSettings(upstream: Endpoints.endpoint(flags.upstreamAddress), path: flags.upstreamPath, nodeId: flags.nodeId)
             s.mode = flags.forward
             s.rateRecordsPerS = flags.uplinkRatePerS
@@ -93,7 +96,8 @@ extension DaemonStore {
             s.initialMessageID = UInt16(truncatingIfNeeded: nowMs &>> 3)
             settings = s
         }
-        let uplinkBytes = settings.map { Uplink.arenaBytes(after: 0, settings: $0) + 64 } ?? 0
+        let uplinkBytes = settings.map { Uplink.arenaBytes(after: 0, settings: $0) + 64 }
+            ?? mqttSettings.map { MQTTClient.arenaBytes(after: 0, settings: $0) + 64 } ?? 0
         let datagramBytes = settings.map { $0.blockBytes + 64 + 2 * UplinkPath.capacityBytes } ?? 0
         if arena.usedBytes + storeBytes + uplinkBytes + datagramBytes + 4_096 > arena.sizeBytes {
             throw SetupFailure(what: "the log's buffers do not fit this build's arena (use a smaller --log-size)", errno: 0, exitCode: 2)
@@ -107,6 +111,11 @@ extension DaemonStore {
             if fd < 0 { throw SetupFailure(what: "uplink socket", errno: fd, exitCode: 1) }
             uplinkSink = UplinkSocketSink(fd: fd, datagramBytes: datagramBytes, arena: &arena)
             uplinkSettings = settings
+        }
+        if let mqttSettings {
+            mqttRegion = DaemonStore.carveAligned(uplinkBytes, from: &arena)
+            mqttLink = MQTTTCPLink(address: flags.upstreamAddress)
+            mqttClientSettings = mqttSettings
         }
     }
 
@@ -193,6 +202,10 @@ extension DaemonStore {
         if let settings = uplinkSettings {
             var uplinkArena = Arena(base: uplinkRegion.baseAddress!, sizeBytes: uplinkRegion.count)
             uplink = Uplink(arena: &uplinkArena, settings: settings, cursor: store.cursor, nowMs: nowMs)
+        }
+        if let settings = mqttClientSettings {
+            var mqttArena = Arena(base: mqttRegion.baseAddress!, sizeBytes: mqttRegion.count)
+            mqtt = MQTTClient(arena: &mqttArena, settings: settings, cursor: store.cursor, nowMs: nowMs)
         }
     }
 

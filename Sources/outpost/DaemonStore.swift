@@ -34,6 +34,13 @@ struct DaemonStore: OutboxConsumer {
     var uplink: Uplink? = nil
     var uplinkSink = UplinkSocketSink()
     var uplinkSettings: UplinkSettings? = nil
+    /// The MQTT upstream (`--upstream mqtt://`), its link and settings, and where its commands go.
+    var mqtt: MQTTClient? = nil
+    var mqttLink = MQTTTCPLink()
+    var mqttClientSettings: MQTTSettings? = nil
+    var mqttRegion = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    var mqttCommands = MQTTCommandCounter()
+    var mqttReportedUp = false
     /// `DIR/outpost.log`, NUL-terminated, in a carved buffer.
     var path = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     var pathLength = 0
@@ -165,6 +172,7 @@ struct DaemonStore: OutboxConsumer {
 
     /// Runs the uplink once: persists a moved cursor (with the next commit) and lets it send.
     mutating func tickUplink(nowMs: Int64) {
+        if mqtt != nil { tickMQTT(nowMs: nowMs) }
         if uplink == nil || source == nil { return }
         if let cursor = uplink!.takeCursorUpdate() { source!.store.setCursor(cursor) }
         uplink!.tick(nowMs: nowMs, source: &source!, sink: &uplinkSink)
@@ -198,7 +206,7 @@ struct DaemonStore: OutboxConsumer {
     func wakeDeadlineMs(nowMs: Int64) -> Int64? {
         if !enabled { return nil }
         if source == nil { return reopenAtMs }
-        var deadline: Int64? = uplink?.wakeDeadlineMs(nowMs: nowMs)
+        var deadline: Int64? = uplink?.wakeDeadlineMs(nowMs: nowMs) ?? mqtt?.wakeDeadlineMs(nowMs: nowMs)
         if durability == .batch, let store, store.lastWrittenSequence > store.durableSequence {
             let sync = lastSyncMs + DaemonStore.batchSyncIntervalMs
             deadline = min(deadline ?? sync, sync)
@@ -236,7 +244,10 @@ struct DaemonStore: OutboxConsumer {
             // `/health`'s `records_rejected` reason: records the upstream refused for good and
             // the uplink set aside behind a marker.
             s.recordsRejected = uplink.counters.recordsRejected
-        } else if uplinkSettings != nil {
+        } else if let mqtt, let source {
+            s.uplinkEnabled = true
+            s.uplink = mqtt.health(nowMs: nowMs, lastSequence: source.uplinkLastSequence)
+        } else if uplinkSettings != nil || mqttClientSettings != nil {
             s.uplinkEnabled = true
             s.uplink.state = .down
         }
@@ -252,5 +263,8 @@ struct DaemonStore: OutboxConsumer {
             source!.store.device.close()
         }
         if uplinkSink.fd >= 0 { _ = chal_close(uplinkSink.fd) }
+        // No DISCONNECT: the broker then publishes the retained will (`offline`), which is what a
+        // stopped gateway is.
+        mqttLink.close()
     }
 }

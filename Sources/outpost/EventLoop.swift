@@ -222,7 +222,7 @@ struct EventLoop<P: Profile> {
             let revents = pollSet[1 + sockets.count + i].revents
             if lines[i].fd >= 0 && revents != 0 { handled += readLine(i, revents: revents, nowMs: nowMs, log: &log) }
         }
-        if pollSet[pollSet.count - 1].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { receiveUplink(nowMs: nowMs) }
+        if store.mqtt == nil && pollSet[pollSet.count - 1].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { receiveUplink(nowMs: nowMs) }
         server.tick(nowMs: nowMs, into: &send, consumer: &store)
         if !store.endOfTick(nowMs: nowMs) {
             // Not committed: nothing of this tick may be acknowledged. The sensors retransmit; the
@@ -246,6 +246,7 @@ struct EventLoop<P: Profile> {
         }
         send.flush(sockets: UnsafeBufferPointer(sockets))
         store.tickUplink(nowMs: nowMs)
+        store.reportMQTT(&log)
         for i in 0..<lineCount where lines[i].hasOutput {
             let status = lines[i].flush()
             if status < 0 { loseLine(i, nowMs: nowMs, error: status, log: &log) }
@@ -281,7 +282,7 @@ struct EventLoop<P: Profile> {
             let line = lines[i]
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
-        pollSet[pollSet.count - 1] = chal_pollfd(fd: store.uplinkSink.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 1] = store.mqtt != nil ? store.mqttPoll : chal_pollfd(fd: store.uplinkSink.fd, events: input, revents: 0)
     }
 
     mutating func readSignals() {
