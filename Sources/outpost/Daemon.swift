@@ -74,9 +74,14 @@ enum Daemon {
         if flags.hasUpstream {
             err.always(.notice, reserving: 256)
             err.writer.text("outpost: uplink to ")
+            if flags.upstreamIsMQTT { err.writer.text("mqtt://") }
             writeAddress(flags.upstreamAddress, &err.writer)
             err.writer.text(" forwarding ")
             err.writer.text(flags.forward.name)
+            if flags.upstreamIsMQTT {
+                err.writer.text(" as ")
+                err.writer.text(flags.uplinkFormat.name)
+            }
             err.writer.text(flags.durability == .sync ? " (durable records only)\n" : "\n")
         }
         for i in 0..<loop.sockets.count {

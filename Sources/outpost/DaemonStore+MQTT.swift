@@ -92,7 +92,11 @@ extension DaemonStore {
         } else {
             err.always(.warning)
             err.writer.text("outpost: mqtt connection to the broker lost (")
-            Errno.describe(mqttLink.lastError.wide, &err.writer)
+            if mqttLink.lastError != 0 {
+                Errno.describe(mqttLink.lastError.wide, &err.writer)
+            } else {
+                err.writer.text("closed by the broker, or no answer within the keep alive")
+            }
             err.writer.text("), reconnecting\n")
         }
         err.flush()

@@ -18,6 +18,7 @@ struct MQTTTCPLink: MQTTLink {
 
     mutating func open() -> Int32 {
         close()
+        lastError = 0
         var target = address
         let result = chal_tcp_connect(&target)
         if result < 0 {

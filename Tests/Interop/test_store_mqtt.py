@@ -9,6 +9,7 @@ Every test is bounded in time and uses loopback only.
 """
 import json
 import os
+import pwd
 import random
 import re
 import shutil
@@ -46,15 +47,18 @@ class Broker:
         self.port = free_port()
         self.config = os.path.join(directory, "mosquitto.conf")
         with open(self.config, "w") as f:
+            # `user`: mosquitto started as root drops to the `mosquitto` user, which could not
+            # write the persistence file into the test's directory.
             f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\n"
-                    "max_queued_messages 100000\nmax_inflight_messages 0\n" % (self.port, directory))
+                    "max_queued_messages 100000\nmax_inflight_messages 0\nuser %s\n"
+                    % (self.port, directory, pwd.getpwuid(os.getuid()).pw_name))
         self.log_path = os.path.join(directory, "mosquitto.log")
         self.process = None
         self.start()
 
     def start(self):
-        log = open(self.log_path, "a")
-        self.process = subprocess.Popen([MOSQUITTO, "-c", self.config], stdout=log, stderr=log)
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen([MOSQUITTO, "-c", self.config], stdout=log, stderr=log)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -89,10 +93,10 @@ class Subscriber:
         self.client.reconnect_delay_set(min_delay=1, max_delay=1)
         self.client.on_connect = lambda c, u, f, rc, p=None: c.subscribe(topic_filter, qos=1)
         self.client.on_message = self.on_message
-        self.client.connect("127.0.0.1", port, keepalive=10)
-        self.client.loop_start()
         self.subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.client.connect("127.0.0.1", port, keepalive=10)
+        self.client.loop_start()
         if not self.subscribed.wait(10):
             raise RuntimeError("subscriber: no SUBACK")
 
@@ -148,6 +152,7 @@ class MQTTStoreTests(unittest.TestCase):
         self.directory = tempfile.mkdtemp(prefix="outpost-mqtt-")
         self.broker_dir = os.path.join(self.directory, "broker")
         os.mkdir(self.broker_dir)
+        os.mkdir(os.path.join(self.directory, "data"))
         self.broker = Broker(self.broker_dir)
         self.subscriber = None
 
