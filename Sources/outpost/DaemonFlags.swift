@@ -168,7 +168,7 @@ struct DaemonFlags {
         case .mqttPrefix:
             // A topic level must not hold the wildcards, and the prefix starts every topic.
             if value.count < 1 || value.count > 64 || !DaemonFlags.isPrintable(value) || value[0] == 0x2F || value[value.count - 1] == 0x2F
-                || value.contains(0x2B) || value.contains(0x23)
+                || DaemonFlags.holds(value, 0x2B) || DaemonFlags.holds(value, 0x23)
             {
                 return Refusal(reason: "wants 1 to 64 printable bytes without space, + or #, not starting or ending with /")
             }
@@ -288,6 +288,14 @@ struct DaemonFlags {
         }
     }
 
+    /// True when `value` holds `byte`. A plain loop: generic Sequence algorithms (`contains`,
+    /// `elementsEqual`) on raw buffers were among what made the Embedded -no-allocations build
+    /// refuse an array type, so the MQTT code keeps to index loops.
+    static func holds(_ value: UnsafeRawBufferPointer, _ byte: UInt8) -> Bool {
+        for i in 0..<value.count where value[i] == byte { return true }
+        return false
+    }
+
     /// True when every byte is printable ASCII other than space.
     static func isPrintable(_ value: UnsafeRawBufferPointer) -> Bool {
         for byte in value where byte <= 0x20 || byte >= 0x7F { return false }
@@ -299,7 +307,7 @@ struct DaemonFlags {
         var schemeBytes = 0
         if ConfigValue.hasPrefix(value, "mqtt://") { schemeBytes = 7 } else if ConfigValue.hasPrefix(value, "mqtts://") { schemeBytes = 8 } else { return false }
         let host = UnsafeRawBufferPointer(rebasing: value[schemeBytes..<value.count])
-        if host.count == 0 || host.contains(0x2F) { return false }
+        if host.count == 0 || DaemonFlags.holds(host, 0x2F) { return false }
         var address = chal_address()
         if chal_address_parse(host.baseAddress!.assumingMemoryBound(to: UInt8.self), host.count.wide, &address) != 0 { return false }
         if address.port == 0 { return false }

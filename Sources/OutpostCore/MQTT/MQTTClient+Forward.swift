@@ -123,11 +123,19 @@ extension MQTTClient {
         case .senmlCBOR:
             return cbor
         case .senmlJSON:
-            guard let count = try? MQTTPayloadWriter.json(cbor, into: payload) else { return nil }
-            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<count])
+            do {
+                let count = try MQTTPayloadWriter.json(cbor, into: payload)
+                return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<count])
+            } catch {
+                return nil
+            }
         case .influx:
-            guard let count = try? MQTTPayloadWriter.influx(cbor, node: settings.nodeId, logID: currentLogID, into: payload) else { return nil }
-            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<count])
+            do {
+                let count = try MQTTPayloadWriter.influx(cbor, node: settings.nodeId, logID: currentLogID, into: payload)
+                return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<count])
+            } catch {
+                return nil
+            }
         }
     }
 

@@ -105,12 +105,16 @@ extension MQTTClient {
         let topicBytes = UnsafeRawBufferPointer(rebasing: frame[packet.topicStart..<(packet.topicStart + packet.topicCount)])
         let expected = writeTopic("command", nil)
         var kept = false
-        if topicBytes.count > expected.count + 1 && topicBytes[expected.count] == 0x2F
-            && UnsafeRawBufferPointer(rebasing: topicBytes[0..<expected.count]).elementsEqual(expected)
-        {
+        var matches = topicBytes.count > expected.count + 1 && topicBytes[expected.count] == 0x2F
+        if matches {
+            for i in 0..<expected.count where topicBytes[i] != expected[i] { matches = false }
+        }
+        if matches {
             let sensor = UnsafeRawBufferPointer(rebasing: topicBytes[(expected.count + 1)...])
             // One level only: `/` in the rest is another topic (an ack echoed back, for one).
-            if !sensor.contains(0x2F) {
+            var oneLevel = true
+            for i in 0..<sensor.count where sensor[i] == 0x2F { oneLevel = false }
+            if oneLevel {
                 counters.commandsReceived &+= 1
                 let body = UnsafeRawBufferPointer(rebasing: frame[packet.payloadStart..<(packet.payloadStart + packet.payloadCount)])
                 kept = commands.mqttCommand(sensor: sensor, payload: body, nowMs: nowMs)
