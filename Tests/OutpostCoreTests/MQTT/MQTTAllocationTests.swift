@@ -11,7 +11,7 @@ struct FixedBrokerLink: MQTTLink {
     let toClient: UnsafeMutableRawBufferPointer
     var toStart = 0
     var toEnd = 0
-    var open = false
+    var isOpen = false
     var publishes = 0
     var dupPublishes = 0
     /// Cut the connection when this many publishes were seen (0: never).
@@ -27,17 +27,17 @@ struct FixedBrokerLink: MQTTLink {
         fromCount = 0
         toStart = 0
         toEnd = 0
-        open = true
+        isOpen = true
         return 0
     }
 
     mutating func progress() -> Int32 { 0 }
 
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        if !open { return -104 }
+        if !isOpen { return -104 }
         if cutAt > 0 && publishes >= cutAt {
             cutAt = 0
-            open = false
+            isOpen = false
             return 0
         }
         if toStart == toEnd { return MQTTLinkResult.wouldBlock }
@@ -52,13 +52,13 @@ struct FixedBrokerLink: MQTTLink {
     }
 
     mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
-        if !open { return -32 }
+        if !isOpen { return -32 }
         UnsafeMutableRawBufferPointer(rebasing: fromClient[fromCount..<(fromCount + bytes.count)]).copyMemory(from: bytes)
         fromCount += bytes.count
         var at = 0
         while at < fromCount {
             let rest = UnsafeRawBufferPointer(rebasing: fromClient[at..<fromCount])
-            guard let length = try? MQTTReader.frameLength(rest), let length, length <= rest.count else { break }
+            guard let length = (try? MQTTReader.frameLength(rest)) ?? nil, length <= rest.count else { break }
             let frame = UnsafeRawBufferPointer(rebasing: rest[0..<length])
             answer(frame)
             at += length
@@ -86,7 +86,7 @@ struct FixedBrokerLink: MQTTLink {
         }
     }
 
-    mutating func close() { open = false }
+    mutating func close() { isOpen = false }
 }
 
 /// The MQTT client forwards ≥ 100 000 records (readings, alerts, summaries) in each payload format
