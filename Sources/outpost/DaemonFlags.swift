@@ -265,6 +265,11 @@ struct DaemonFlags {
                     : "--upstream ([uplink] upstream) needs --data-dir ([daemon] data_dir): the log lives there",
                 index: -1)
         }
+        #if OUTPOST_PROFILE_LOW
+        if upstreamIsMQTT {
+            throw Failure(reason: "--upstream mqtt:// is not built into the low profile (its firmware size budget); use coap:// or a medium build", index: -1)
+        }
+        #endif
         if upstreamWantsTLS {
             throw Failure(
                 reason: "--upstream mqtts://: TLS is not built into this daemon yet; use mqtt:// (plain TCP) on a trusted network or a TLS-terminating proxy on loopback",

@@ -5,7 +5,19 @@ import OutpostCore
 // tick and its log lines. The client forwards the same log, with the same cursor, as the CoAP
 // uplink would (one of the two runs).
 
+#if !OUTPOST_PROFILE_LOW
 extension DaemonStore {
+    /// True when the MQTT upstream is configured (its client runs once the log is open).
+    var hasMQTT: Bool { mqtt != nil }
+    var mqttConfigured: Bool { mqttClientSettings != nil }
+
+    func mqttWakeDeadlineMs(nowMs: Int64) -> Int64? { mqtt?.wakeDeadlineMs(nowMs: nowMs) }
+
+    func mqttHealth(nowMs: Int64) -> UplinkHealth? {
+        guard let mqtt, let source else { return nil }
+        return mqtt.health(nowMs: nowMs, lastSequence: source.uplinkLastSequence)
+    }
+
     /// Longest password file read (MQTT allows 65 535 bytes; real passwords and tokens are far shorter).
     static var passwordBytesMax: Int { 4_096 }
 
@@ -102,3 +114,15 @@ extension DaemonStore {
         err.flush()
     }
 }
+#else
+// The low profile has no MQTT upstream (DaemonFlags refuses mqtt://): the loop's calls are no-ops.
+extension DaemonStore {
+    var hasMQTT: Bool { false }
+    var mqttConfigured: Bool { false }
+    func mqttWakeDeadlineMs(nowMs: Int64) -> Int64? { nil }
+    func mqttHealth(nowMs: Int64) -> UplinkHealth? { nil }
+    mutating func tickMQTT(nowMs: Int64) {}
+    var mqttPoll: chal_pollfd { chal_pollfd(fd: -1, events: 0, revents: 0) }
+    mutating func reportMQTT(_ err: inout Console) {}
+}
+#endif

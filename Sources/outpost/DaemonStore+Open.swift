@@ -84,10 +84,13 @@ extension DaemonStore {
         let pageBytes = min(DaemonStore.pageBytesMax, geometry.segmentPayloadBytes & ~511)
         let storeBytes = LogStore<FileLogDevice>.arenaBytes(after: 0, geometry: geometry, pageBytes: pageBytes, alertKeys: DaemonStore.alertKeys) + 64
         var settings: UplinkSettings? = nil
+        #if !OUTPOST_PROFILE_LOW
         var mqttSettings: MQTTSettings? = nil
         if flags.hasUpstream && flags.upstreamIsMQTT {
             mqttSettings = try self.mqttSettings(flags: flags, arena: &arena, nowMs: nowMs)
-        } else if flags.hasUpstream {
+        }
+        #endif
+        if flags.hasUpstream && !flags.upstreamIsMQTT {
             var s = UplinkSettings(upstream: Endpoints.endpoint(flags.upstreamAddress), path: flags.upstreamPath, nodeId: flags.nodeId)
             s.mode = flags.forward
             s.rateRecordsPerS = flags.uplinkRatePerS
@@ -96,8 +99,12 @@ extension DaemonStore {
             s.initialMessageID = UInt16(truncatingIfNeeded: nowMs &>> 3)
             settings = s
         }
+        #if !OUTPOST_PROFILE_LOW
         let uplinkBytes = settings.map { Uplink.arenaBytes(after: 0, settings: $0) + 64 }
             ?? mqttSettings.map { MQTTClient.arenaBytes(after: 0, settings: $0) + 64 } ?? 0
+        #else
+        let uplinkBytes = settings.map { Uplink.arenaBytes(after: 0, settings: $0) + 64 } ?? 0
+        #endif
         let datagramBytes = settings.map { $0.blockBytes + 64 + 2 * UplinkPath.capacityBytes } ?? 0
         if arena.usedBytes + storeBytes + uplinkBytes + datagramBytes + 4_096 > arena.sizeBytes {
             throw SetupFailure(what: "the log's buffers do not fit this build's arena (use a smaller --log-size)", errno: 0, exitCode: 2)
@@ -112,11 +119,13 @@ extension DaemonStore {
             uplinkSink = UplinkSocketSink(fd: fd, datagramBytes: datagramBytes, arena: &arena)
             uplinkSettings = settings
         }
+        #if !OUTPOST_PROFILE_LOW
         if let mqttSettings {
             mqttRegion = DaemonStore.carveAligned(uplinkBytes, from: &arena)
             mqttLink = MQTTTCPLink(address: flags.upstreamAddress)
             mqttClientSettings = mqttSettings
         }
+        #endif
     }
 
     /// `bytes` bytes from `arena`, starting on a 16-byte boundary (a sub-arena's base).
@@ -203,10 +212,12 @@ extension DaemonStore {
             var uplinkArena = Arena(base: uplinkRegion.baseAddress!, sizeBytes: uplinkRegion.count)
             uplink = Uplink(arena: &uplinkArena, settings: settings, cursor: store.cursor, nowMs: nowMs)
         }
+        #if !OUTPOST_PROFILE_LOW
         if let settings = mqttClientSettings {
             var mqttArena = Arena(base: mqttRegion.baseAddress!, sizeBytes: mqttRegion.count)
             mqtt = MQTTClient(arena: &mqttArena, settings: settings, cursor: store.cursor, nowMs: nowMs)
         }
+        #endif
     }
 
     /// A random, non-zero 64-bit log id from the kernel (CHAL), for a file formatted now

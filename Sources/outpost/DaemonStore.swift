@@ -35,11 +35,14 @@ struct DaemonStore: OutboxConsumer {
     var uplinkSink = UplinkSocketSink()
     var uplinkSettings: UplinkSettings? = nil
     /// The MQTT upstream (`--upstream mqtt://`), its link and settings, and where its commands go.
+    /// Not in the low profile: the client would take its firmware past the size budget.
+    #if !OUTPOST_PROFILE_LOW
     var mqtt: MQTTClient? = nil
-    var mqttLink = MQTTTCPLink()
     var mqttClientSettings: MQTTSettings? = nil
-    var mqttRegion = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     var mqttCommands = MQTTCommandCounter()
+    #endif
+    var mqttLink = MQTTTCPLink()
+    var mqttRegion = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     var mqttReportedUp = false
     /// `DIR/outpost.log`, NUL-terminated, in a carved buffer.
     var path = UnsafeMutableRawBufferPointer(start: nil, count: 0)
@@ -172,7 +175,7 @@ struct DaemonStore: OutboxConsumer {
 
     /// Runs the uplink once: persists a moved cursor (with the next commit) and lets it send.
     mutating func tickUplink(nowMs: Int64) {
-        if mqtt != nil { tickMQTT(nowMs: nowMs) }
+        if hasMQTT { tickMQTT(nowMs: nowMs) }
         if uplink == nil || source == nil { return }
         if let cursor = uplink!.takeCursorUpdate() { source!.store.setCursor(cursor) }
         uplink!.tick(nowMs: nowMs, source: &source!, sink: &uplinkSink)
@@ -206,7 +209,7 @@ struct DaemonStore: OutboxConsumer {
     func wakeDeadlineMs(nowMs: Int64) -> Int64? {
         if !enabled { return nil }
         if source == nil { return reopenAtMs }
-        var deadline: Int64? = uplink?.wakeDeadlineMs(nowMs: nowMs) ?? mqtt?.wakeDeadlineMs(nowMs: nowMs)
+        var deadline: Int64? = uplink?.wakeDeadlineMs(nowMs: nowMs) ?? mqttWakeDeadlineMs(nowMs: nowMs)
         if durability == .batch, let store, store.lastWrittenSequence > store.durableSequence {
             let sync = lastSyncMs + DaemonStore.batchSyncIntervalMs
             deadline = min(deadline ?? sync, sync)
@@ -244,10 +247,10 @@ struct DaemonStore: OutboxConsumer {
             // `/health`'s `records_rejected` reason: records the upstream refused for good and
             // the uplink set aside behind a marker.
             s.recordsRejected = uplink.counters.recordsRejected
-        } else if let mqtt, let source {
+        } else if let health = mqttHealth(nowMs: nowMs) {
             s.uplinkEnabled = true
-            s.uplink = mqtt.health(nowMs: nowMs, lastSequence: source.uplinkLastSequence)
-        } else if uplinkSettings != nil || mqttClientSettings != nil {
+            s.uplink = health
+        } else if uplinkSettings != nil || mqttConfigured {
             s.uplinkEnabled = true
             s.uplink.state = .down
         }

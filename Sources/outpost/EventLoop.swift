@@ -222,7 +222,7 @@ struct EventLoop<P: Profile> {
             let revents = pollSet[1 + sockets.count + i].revents
             if lines[i].fd >= 0 && revents != 0 { handled += readLine(i, revents: revents, nowMs: nowMs, log: &log) }
         }
-        if store.mqtt == nil && pollSet[pollSet.count - 1].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { receiveUplink(nowMs: nowMs) }
+        if !store.hasMQTT && pollSet[pollSet.count - 1].revents & Int16(truncatingIfNeeded: CHAL_POLL_IN) != 0 { receiveUplink(nowMs: nowMs) }
         server.tick(nowMs: nowMs, into: &send, consumer: &store)
         if !store.endOfTick(nowMs: nowMs) {
             // Not committed: nothing of this tick may be acknowledged. The sensors retransmit; the
@@ -282,7 +282,7 @@ struct EventLoop<P: Profile> {
             let line = lines[i]
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
-        pollSet[pollSet.count - 1] = store.mqtt != nil ? store.mqttPoll : chal_pollfd(fd: store.uplinkSink.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 1] = store.hasMQTT ? store.mqttPoll : chal_pollfd(fd: store.uplinkSink.fd, events: input, revents: 0)
     }
 
     mutating func readSignals() {

@@ -105,7 +105,7 @@ extension MQTTClient {
     /// A PINGREQ after `keepAliveS` without sending; no PINGRESP within another `keepAliveS`
     /// ends the connection (§3.1.2.10 gives the broker 1.5 × keep alive; the client may be as strict).
     mutating func keepAlive(nowMs: Int64, link: inout some MQTTLink) {
-        let period = Int64(settings.keepAliveS) * 1_000
+        let period = Int(settings.keepAliveS).wide * 1_000
         if period == 0 { return }
         if let sent = pingSentMs {
             if nowMs - sent >= period {

@@ -121,8 +121,8 @@ public struct MQTTClient {
         switch phase {
         case .down, .connecting, .awaitingConnack: return deadlineMs
         case .connected:
-            var next = min(healthDueMs, lastSentMs + Int64(settings.keepAliveS) * 1_000)
-            if let ping = pingSentMs { next = min(next, ping + Int64(settings.keepAliveS) * 1_000) }
+            var next = min(healthDueMs, lastSentMs + Int(settings.keepAliveS).wide * 1_000)
+            if let ping = pingSentMs { next = min(next, ping + Int(settings.keepAliveS).wide * 1_000) }
             let wait = bucket.msUntilOne
             if wait > 0 { next = min(next, nowMs + wait) }
             return max(next, nowMs)
