@@ -175,7 +175,7 @@ extension MQTTClient {
             }
             outStart += written
             lastSentMs = nowMs
-            counters.bytesOut &+= UInt64(truncatingIfNeeded: written.wide)
+            counters.bytesOut &+= UInt64(bitPattern: written.wide)
         }
         if outStart == outEnd {
             outStart = 0

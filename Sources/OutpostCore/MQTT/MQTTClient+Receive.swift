@@ -19,7 +19,7 @@ extension MQTTClient {
                 linkFailed(nowMs: nowMs, link: &link, reachable: phase == .connected || read == 0)
                 return
             }
-            counters.bytesIn &+= UInt64(truncatingIfNeeded: read.wide)
+            counters.bytesIn &+= UInt64(bitPattern: read.wide)
             inCount += read
             if !handleBuffered(nowMs: nowMs, source: &source, link: &link, commands: &commands) { return }
         }

@@ -40,8 +40,8 @@ public enum MQTTPayloadWriter {
                 firstField = false
                 out.byte(0x22)
                 switch key {
-                case .unsigned(let label): out.text(labelName(Int64(truncatingIfNeeded: label)))
-                case .negative(let label): out.text(labelName(-1 - Int64(truncatingIfNeeded: label)))
+                case .unsigned(let label): out.text(labelName(Int64(bitPattern: min(label, 0x7FFF))))
+                case .negative(let label): out.text(labelName(-1 &- Int64(bitPattern: min(label, 0x7FFF))))
                 case .text(let string): textBytes(string, reader: reader, pack: pack, out: &out)
                 default: throw .badPack
                 }
@@ -81,8 +81,8 @@ public enum MQTTPayloadWriter {
                 var label: Int64 = 0x7FFF
                 var keyText: CBORString? = nil
                 switch key {
-                case .unsigned(let n): label = Int64(truncatingIfNeeded: n)
-                case .negative(let n): label = -1 - Int64(truncatingIfNeeded: n)
+                case .unsigned(let n): label = Int64(bitPattern: min(n, 0x7FFF))
+                case .negative(let n): label = -1 &- Int64(bitPattern: min(n, 0x7FFF))
                 case .text(let string): keyText = string
                 default: throw .badPack
                 }
@@ -254,8 +254,8 @@ public enum MQTTPayloadWriter {
     /// A SenML time (seconds) in microseconds.
     static func micro(_ value: CBORItem) throws(Failure) -> Int64 {
         switch value {
-        case .unsigned(let n): return Int64(truncatingIfNeeded: n) &* 1_000_000
-        case .negative(let n): return (-1 - Int64(truncatingIfNeeded: n)) &* 1_000_000
+        case .unsigned(let n): return Int64(bitPattern: n) &* 1_000_000
+        case .negative(let n): return (-1 &- Int64(bitPattern: n)) &* 1_000_000
         case .float(let d):
             if !d.isFinite || d.magnitude >= 9.0e12 { throw .badPack }
             return Int64((d * 1_000_000).rounded())
