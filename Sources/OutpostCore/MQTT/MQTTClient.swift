@@ -9,7 +9,7 @@
 /// Rules:
 /// - Persistent session (Clean Session 0), a retained Last Will `<prefix>/<node>/status` =
 ///   `offline`, a retained `online` after every CONNACK, SUBSCRIBE to `<prefix>/<node>/command/+`.
-/// - A window of at most `settings.window` unacknowledged QoS 1 publishes, each with its own
+/// - A window of at most `settings.window` (64) unacknowledged QoS 1 publishes, each with its own
 ///   packet id (1…32 767; the status, health and SUBSCRIBE packets use 32 768…65 535, so their
 ///   PUBACKs never acknowledge a record). After a reconnect every unacknowledged one is sent again
 ///   with DUP = 1 and its packet id (§4.4), re-encoded from the log.
@@ -34,7 +34,7 @@ public struct MQTTClient {
     /// No undelivered alert in (max(position, alertMark), alertScan].
     var alertScan: UInt64
 
-    var window = InlineArray<32, MQTTInFlight>(repeating: MQTTInFlight())
+    var window = InlineArray<128, MQTTInFlight>(repeating: MQTTInFlight())
     var nextPacketID: UInt16 = 1
     var nextControlID: UInt16 = 0x8000
 
