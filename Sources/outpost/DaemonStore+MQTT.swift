@@ -18,6 +18,11 @@ extension DaemonStore {
         return mqtt.health(nowMs: nowMs, lastSequence: source.uplinkLastSequence)
     }
 
+    /// Commands kept at most, per sensor, and how long one waits for its device.
+    static var commandCapacity: Int { 32 }
+    static var commandsPerSensor: Int { 4 }
+    static var commandLifetimeMs: Int64 { 3_600_000 }
+
     /// Longest password file read (MQTT allows 65 535 bytes; real passwords and tokens are far shorter).
     static var passwordBytesMax: Int { 4_096 }
 
@@ -75,8 +80,10 @@ extension DaemonStore {
     /// Runs the MQTT client once (timers, the link's bytes, publishes) and persists a moved cursor
     /// with the log's next commit.
     mutating func tickMQTT(nowMs: Int64) {
-        if mqtt == nil || source == nil { return }
-        mqtt!.tick(nowMs: nowMs, source: &source!, link: &mqttLink, commands: &mqttCommands)
+        if mqtt == nil || source == nil || commandQueue == nil { return }
+        mqtt!.tick(nowMs: nowMs, source: &source!, link: &mqttLink, commands: &commandQueue!)
+        // Nothing delivers commands to devices yet: they expire after their lifetime.
+        commandQueue!.expire(nowMs: nowMs) { _, _ in }
         if let cursor = mqtt!.takeCursorUpdate() { source!.store.setCursor(cursor) }
     }
 

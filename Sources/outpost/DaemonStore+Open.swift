@@ -101,7 +101,9 @@ extension DaemonStore {
         }
         #if !OUTPOST_PROFILE_LOW
         let uplinkBytes = settings.map { Uplink.arenaBytes(after: 0, settings: $0) + 64 }
-            ?? mqttSettings.map { MQTTClient.arenaBytes(after: 0, settings: $0) + 64 } ?? 0
+            ?? mqttSettings.map {
+                MQTTClient.arenaBytes(after: 0, settings: $0) + CommandQueue.arenaBytes(after: 0, capacity: DaemonStore.commandCapacity) + 128
+            } ?? 0
         #else
         let uplinkBytes = settings.map { Uplink.arenaBytes(after: 0, settings: $0) + 64 } ?? 0
         #endif
@@ -124,6 +126,9 @@ extension DaemonStore {
             mqttRegion = DaemonStore.carveAligned(uplinkBytes, from: &arena)
             mqttLink = MQTTTCPLink(address: flags.upstreamAddress)
             mqttClientSettings = mqttSettings
+            commandQueue = CommandQueue(
+                arena: &arena, capacity: DaemonStore.commandCapacity, perSensorMax: DaemonStore.commandsPerSensor,
+                lifetimeMs: DaemonStore.commandLifetimeMs)
         }
         #endif
     }

@@ -39,7 +39,9 @@ struct DaemonStore: OutboxConsumer {
     #if !OUTPOST_PROFILE_LOW
     var mqtt: MQTTClient? = nil
     var mqttClientSettings: MQTTSettings? = nil
-    var mqttCommands = MQTTCommandCounter()
+    /// Commands for devices (`CommandQueue.enqueue`), fed by the MQTT client; carved with the
+    /// MQTT upstream. Delivery to devices is not built yet: commands wait and expire.
+    var commandQueue: CommandQueue? = nil
     #endif
     var mqttLink = MQTTTCPLink()
     var mqttRegion = UnsafeMutableRawBufferPointer(start: nil, count: 0)
