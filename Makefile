@@ -88,7 +88,7 @@ FORBIDDEN_SYMBOLS := swift_allocObject|swift_slowAlloc|swift_allocBox
 FIRMWARE_SET := $(foreach a,$(ARCHS),$(foreach p,low medium high,$(FW)/$(a)-$(p)/outpost)) \
 	$(FW)/aarch64-test/outpost
 
-.PHONY: help build test run interop-test models firmware firmware-set qemu-test bench fuzz clean tools check-args
+.PHONY: help build test run interop-test models firmware firmware-set qemu-test bench fuzz clean tools check-args deb
 
 help:
 	@echo "Outpost make targets"
@@ -100,6 +100,8 @@ help:
 	@echo "  make firmware ARCH=aarch64|armv7|x86_64 PROFILE=low|medium|high|test"
 	@echo "                             -> $(FW)/<arch>-<profile>/outpost (+ outpost.stripped)"
 	@echo "  make firmware-set          the firmware set of make test (all arches x low/medium/high, aarch64-test)"
+	@echo "  make deb ARCH=aarch64|armv7|x86_64 PROFILE=low|medium|high"
+	@echo "                             -> $(BUILD)/deb/outpost_<version>_<arm64|armhf|amd64>.deb (scripts/make-deb.sh)"
 	@echo "  make qemu-test             firmware under qemu-user: --self-test, replay byte-identical to host"
 	@echo "  make bench                 benchmarks -> $(BUILD)/bench/results.json"
 	@echo "  make fuzz                  fuzzers (scripts/fuzz.sh; FUZZ_SECONDS=5 per target, FUZZ_TARGETS=...)"
@@ -107,7 +109,7 @@ help:
 	@echo "Variables: SWIFTPM_FLAGS (e.g. --scratch-path /tmp/sp-me), ARCH, PROFILE. Tool installs: scripts/ensure-tools.sh"
 
 tools:
-	@scripts/ensure-tools.sh cross qemu peers venv
+	@scripts/ensure-tools.sh cross qemu peers venv browser deb
 
 build:
 	$(SWIFT) build $(SWIFTPM_FLAGS)
@@ -157,6 +159,13 @@ check-args:
 firmware: check-args
 	@scripts/ensure-tools.sh cross
 	@$(MAKE) --no-print-directory $(FW)/$(ARCH)-$(PROFILE)/outpost
+
+# A Debian package of one firmware (binary, systemd unit, example config, man page): scripts/make-deb.sh.
+deb: check-args
+	@case "$(PROFILE)" in test) echo "make deb: PROFILE must be low, medium or high (test is for the tests)" >&2; exit 2;; esac
+	@scripts/ensure-tools.sh cross deb
+	@$(MAKE) --no-print-directory $(FW)/$(ARCH)-$(PROFILE)/outpost
+	@scripts/make-deb.sh $(ARCH) $(PROFILE)
 
 firmware-set:
 	@scripts/ensure-tools.sh cross

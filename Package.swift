@@ -78,7 +78,7 @@ let package = Package(
             swiftSettings: profileDefines
         ),
         // Host tooling (Foundation allowed): generator, trainer, scorer, evaluator.
-        .target(name: "OutpostTools", dependencies: ["OutpostCore", "CHAL"], path: "Sources/OutpostTools"),
+        .target(name: "OutpostTools", dependencies: ["OutpostCore", "OutpostProfiles", "CHAL"], path: "Sources/OutpostTools"),
         .executableTarget(name: "outpost-tool", dependencies: ["OutpostTools"], path: "Sources/outpost-tool"),
         // Benchmarks (`make bench`): a plain C forest evaluator as the baseline, and the harness.
         .target(name: "CForestBaseline", path: "Sources/CForestBaseline"),

@@ -4,7 +4,10 @@
 # Usage: scripts/ensure-tools.sh [GROUP...]
 #   groups: cross (cross gcc + binutils for aarch64 and armv7), qemu (qemu-user), peers (libcoap3-bin,
 #   socat, mosquitto and its clients: the real CoAP, serial and MQTT peers of the integration tests),
-#   make, venv (python3-venv, then build/venv with aiocoap, cbor2 and paho-mqtt from PyPI for the interop tests). No group = all but make/venv.
+#   make, venv (python3-venv, then build/venv with aiocoap, cbor2 and paho-mqtt from PyPI for the
+#   interop tests), browser (headless chromium: renders the report page to a screenshot), deb
+#   (dpkg-deb, systemd-analyze: the board packages and the unit file check). No group = all but
+#   make/venv/browser/deb.
 #
 # When a tool is missing and we run as root, the packages are installed with apt-get (CI runs on a
 # fresh Debian 12 machine that has only the Swift toolchain, gcc and python3). Otherwise the script
@@ -47,6 +50,14 @@ group_tools() {
         make)
             echo "make:make"
             ;;
+        browser)
+            echo "chromium:chromium"
+            ;;
+        deb)
+            echo "dpkg-deb:dpkg"
+            echo "systemd-analyze:systemd"
+            echo "gzip:gzip"
+            ;;
     esac
 }
 
@@ -66,9 +77,9 @@ fi
 
 for group in "${groups[@]}"; do
     case "$group" in
-        cross | qemu | peers | make | venv) ;;
+        cross | qemu | peers | make | venv | browser | deb) ;;
         *)
-            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv)" >&2
+            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, browser, deb)" >&2
             exit 2
             ;;
     esac

@@ -52,14 +52,22 @@ if "$SWIFT" build "${SWIFTPM[@]}" -c release --product outpost; then
     host_bin="$("$SWIFT" build "${SWIFTPM[@]}" -c release --show-bin-path)/outpost"
 fi
 
+# outpost-tool (release): the report test (1) and the collector of the store tests (1b).
+tool_bin=""
+if [ "$run_tests" = 1 ] && "$SWIFT" build "${SWIFTPM[@]}" -c release --product outpost-tool; then
+    tool_bin="$("$SWIFT" build "${SWIFTPM[@]}" -c release --show-bin-path)/outpost-tool"
+fi
+
 # ---- 1. the python interop suite --------------------------------------------------------------
+# test_systemd: the unit file (systemd-analyze verify) and the notify datagrams; test_report:
+# outpost-tool report on a log the daemon wrote, checked with an XML parser, and its screenshot.
 if [ "$run_tests" = 1 ]; then
     if [ -z "$host_bin" ]; then
         record "python interop suite (host daemon)" FAIL "the host daemon did not build"
     else
         log="$OUT/python-host.log"
-        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" timeout 600 ../../build/venv/bin/python -W ignore::ResourceWarning \
-                -m unittest -v test_interop test_config) > "$log" 2>&1; then
+        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" OUTPOST_TOOL="$tool_bin" timeout 900 ../../build/venv/bin/python -W ignore::ResourceWarning \
+                -m unittest -v test_interop test_config test_systemd test_report) > "$log" 2>&1; then
             record "python interop suite (host daemon)" PASS "$(grep -E '^Ran [0-9]+ tests' "$log")"
         else
             grep -E '^(FAIL|ERROR):' "$log" | head -20
@@ -72,10 +80,6 @@ fi
 # SIGKILL at random moments then forwarding (prints the kill test's counts), an upstream outage,
 # a full log with each policy, a file-size limit. Needs outpost-tool for the collector.
 if [ "$run_tests" = 1 ]; then
-    tool_bin=""
-    if "$SWIFT" build "${SWIFTPM[@]}" -c release --product outpost-tool; then
-        tool_bin="$("$SWIFT" build "${SWIFTPM[@]}" -c release --show-bin-path)/outpost-tool"
-    fi
     if [ -z "$host_bin" ] || [ -z "$tool_bin" ]; then
         record "log and uplink (kill, outage, full)" FAIL "the host daemon or outpost-tool did not build"
     else

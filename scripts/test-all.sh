@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `make test`: everything CI checks, in order, each step timed, ending with a summary.
 #
-#   tools     scripts/ensure-tools.sh (installs the cross gcc, qemu-user, peers on a fresh CI machine)
+#   tools     scripts/ensure-tools.sh (installs the cross gcc, qemu-user, peers, chromium, dpkg tools on a fresh CI machine)
 #   build     swift build
 #   unit      swift test (the whole suite, once)
 #   firmware  make -j2 firmware-set (aarch64, armv7, x86_64 x low/medium/high, aarch64-test; nm check)
+#   deb       Tests/Interop/test_deb.py: make deb for amd64/arm64/armhf (dpkg-deb --info/--contents checks),
+#             the amd64 package installed with dpkg -i, its --self-test and --version, dpkg -r/-P (root only)
 #   qemu      make qemu-test (self-test and byte-identical replay under qemu-user)
 #   interop   scripts/interop-test.sh (libcoap, aiocoap, serial ptys, zero allocations via real sockets)
 #   fuzz      scripts/fuzz.sh 3 (a short smoke run of every fuzzer), when the script exists
@@ -45,10 +47,11 @@ step() {
     fi
 }
 
-step tools scripts/ensure-tools.sh cross qemu peers venv
+step tools scripts/ensure-tools.sh cross qemu peers venv browser deb
 step build "$SWIFT" build "${SWIFTPM[@]}"
 step unit "$SWIFT" test "${SWIFTPM[@]}"
 step firmware "$MAKE" --no-print-directory -j2 firmware-set
+step deb env MAKE="$MAKE" bash -c 'cd Tests/Interop && timeout 1800 python3 -m unittest -v test_deb'
 step qemu "$MAKE" --no-print-directory qemu-test SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}"
 step interop env SWIFT="$SWIFT" SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}" MAKE="$MAKE" scripts/interop-test.sh
 if [ -f scripts/fuzz.sh ]; then
@@ -71,6 +74,9 @@ fi
 if [ -f "$LOGS/firmware.log" ]; then
     built=$(ls build/firmware/*-*/outpost 2>/dev/null | wc -l)
     echo "    firmware: $built binaries in build/firmware/ (each passed the nm check: no Swift allocation entry points)"
+fi
+if [ -f "$LOGS/deb.log" ]; then
+    grep -E '^deb: ' "$LOGS/deb.log" | sed 's/^/    /'
 fi
 if [ -f "$LOGS/qemu.log" ]; then
     grep -E '^qemu-test: (FAILED|all)' "$LOGS/qemu.log" | sed 's/^/    /'

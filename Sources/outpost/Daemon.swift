@@ -111,6 +111,17 @@ enum Daemon {
             err.writer.raw(UnsafeRawBufferPointer(rebasing: config.path.prefix(200)))
             err.writer.text(" (SIGHUP reads it again)\n")
         }
+        loop.notifier = ServiceNotifier(arena: &arena, nowNs: chal_monotonic_ns())
+        if loop.notifier.openError != 0 {
+            err.always(.warning)
+            err.writer.text("outpost: NOTIFY_SOCKET: ")
+            if loop.notifier.openError == CHAL_EINVAL {
+                err.writer.text("not an absolute path or @name, or longer than 107 bytes")
+            } else {
+                Errno.describe(loop.notifier.openError.wide, &err.writer)
+            }
+            err.writer.text(" (running without service manager notifications)\n")
+        }
         err.always(.notice, reserving: 128)
         err.writer.text("outpost: ready (arena ")
         err.writer.integer(arena.usedBytes.wide)
@@ -120,7 +131,10 @@ enum Daemon {
         err.flush()
         out.flush()
         chal_startup_complete()
+        loop.notifyReady()
         loop.run(log: &err)
+        loop.notifyStopping()
+        loop.notifier.close()
         chal_shutdown_begin()
         if loop.store.failure != 0 {
             // Fail-stop: a failed write or fdatasync may have lost pages; retrying would lie.

@@ -11,7 +11,9 @@ extension EventLoop {
         let nowMs = chal_wall_ms()
         if supervision.reloadRequested {
             supervision.reloadRequested = false
+            notifier.reloading(nowNs: chal_monotonic_ns())
             reloadConfiguration(nowMs: nowMs, log: &log)
+            notifyReady()
         }
         reportStates(nowMs: nowMs, log: &log)
         for slot in 0..<DaemonEvent.count {
@@ -158,6 +160,9 @@ extension EventLoop {
             supervision.primed = true
         }
         if !supervision.primed { return }
+        if uplinkUp != supervision.uplinkUp || condition != supervision.logCondition || refusing != supervision.refusing {
+            notifyStatus()
+        }
         if uplinkUp != supervision.uplinkUp && admitLine(.uplink, nowMs: nowMs) && log.begin(uplinkUp ? .notice : .warning) {
             log.writer.text(uplinkUp ? "outpost: uplink up" : "outpost: uplink down: the upstream did not answer; retrying with backoff")
             log.writer.text(" (backlog ")

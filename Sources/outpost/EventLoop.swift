@@ -70,6 +70,9 @@ struct EventLoop<P: Profile> {
     var stopSignal: Int32 = 0
     /// Reload on SIGHUP and state-change lines between ticks (EventLoop+Supervision.swift).
     var supervision = DaemonSupervision()
+    /// READY/STATUS/WATCHDOG/STOPPING to a service manager (EventLoop+Notify.swift); inert
+    /// until `Daemon` opens it.
+    var notifier = ServiceNotifier()
 
     /// Why the loop could not start; `index` is the listener or line concerned.
     struct StartFailure: Error {
@@ -192,6 +195,8 @@ struct EventLoop<P: Profile> {
         while stopSignal == 0 && store.failure == 0 {
             runTick(log: &log)
             supervise(log: &log)
+            // From the loop itself: a loop stuck in a tick stops pinging and gets restarted.
+            notifier.tick(nowNs: chal_monotonic_ns())
         }
         // Flush what the last tick queued (the responses already went out with its batch).
         for i in 0..<lineCount { _ = lines[i].flush() }

@@ -380,10 +380,8 @@ class FullLogKillTests(unittest.TestCase):
         self.assertLessEqual(sum(copies.values()), sensors * ALERT_KINDS)
         self.assertTrue(all(n == 1 for n in copies.values()), "one copy per (sensor, kind) at most: %s" % copies)
 
-    # Holds once offline is judged on the gateway's clock: readings timestamped years in the past
-    # must not make every sensor offline at every tick. Until then the offline alerts flap and
-    # this fails; remove the decorator when it passes ("unexpected success").
-    @unittest.expectedFailure
+    # Offline is judged on the gateway's clock: readings timestamped years in the past must not
+    # make a sensor that keeps sending go offline.
     def test_alert_records_per_sensor_bounded_by_episodes(self):
         self.need()
         r = self.results

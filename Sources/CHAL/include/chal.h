@@ -69,5 +69,6 @@ int64_t chal_arena_bytes(void);
 // Further surfaces, one header and one .c file each.
 #include "chal_storage.h"  // log files: positioned I/O, sync, preallocation
 #include "chal_net.h"      // UDP sockets, poll, signals, serial lines
+#include "chal_notify.h"   // service manager notifications (systemd notify protocol)
 
 #endif
