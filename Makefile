@@ -60,7 +60,7 @@ BINUTILS_x86_64 :=
 # receive/send batches, replay input). Pages never touched cost no resident memory.
 ARENA_BYTES_low := 262144
 ARENA_BYTES_test := 262144
-ARENA_BYTES_medium := 2097152
+ARENA_BYTES_medium := 3145728
 ARENA_BYTES_high := 6291456
 PROFILE_DEFINE_low := -D OUTPOST_PROFILE_LOW
 PROFILE_DEFINE_medium :=
@@ -114,7 +114,7 @@ help:
 	@echo "Outpost make targets"
 	@echo "  make build                 swift build (host: daemon, outpost-tool, bench, tests' deps)"
 	@echo "  make test                  everything CI runs: tools, build, swift test, firmware, qemu-test, interop, fuzz smoke"
-	@echo "  make run                   the host daemon (medium) on 127.0.0.1:5683 (RUN_FLAGS=... adds flags)"
+	@echo "  make run                   the host daemon (medium): CoAP on 127.0.0.1:5683, dashboard on http://127.0.0.1:8080/ (RUN_FLAGS=... adds flags)"
 	@echo "  make interop-test          libcoap/aiocoap/serial interop and zero allocations through real sockets"
 	@echo "  make models                retrain and bake the profiles' forests (scripts/make-models.sh)"
 	@echo "  make firmware ARCH=aarch64|armv7|x86_64 PROFILE=low|medium|high|test"
@@ -129,7 +129,7 @@ help:
 	@echo "Variables: SWIFTPM_FLAGS (e.g. --scratch-path /tmp/sp-me), ARCH, PROFILE. Tool installs: scripts/ensure-tools.sh"
 
 tools:
-	@scripts/ensure-tools.sh cross qemu peers venv tls browser deb
+	@scripts/ensure-tools.sh cross qemu peers venv tls browser deb operator
 
 build:
 	$(SWIFT) build $(SWIFTPM_FLAGS)
@@ -143,7 +143,8 @@ RUN_FLAGS ?=
 run:
 	$(SWIFT) build $(SWIFTPM_FLAGS) --product outpost
 	bin="$$($(SWIFT) build $(SWIFTPM_FLAGS) --show-bin-path)"; \
-	exec "$$bin/outpost" --listen 127.0.0.1:5683 $(RUN_FLAGS)
+	echo "outpost: dashboard at http://127.0.0.1:8080/ (Prometheus: http://127.0.0.1:8080/metrics)"; \
+	exec "$$bin/outpost" --listen 127.0.0.1:5683 --http 127.0.0.1:8080 $(RUN_FLAGS)
 
 # The interop checks of make test on their own (libcoap, aiocoap, serial, zero allocations).
 interop-test:

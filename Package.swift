@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "fuzz-senml-cbor", targets: ["fuzz-senml-cbor"]),
         .executable(name: "fuzz-slip", targets: ["fuzz-slip"]),
         .executable(name: "fuzz-log-recovery", targets: ["fuzz-log-recovery"]),
+        .executable(name: "fuzz-http", targets: ["fuzz-http"]),
     ],
     traits: [
         .trait(name: "low", description: "Low-power profile: threshold detector only."),
@@ -38,6 +39,8 @@ let package = Package(
         .target(
             name: "CHAL",
             path: "Sources/CHAL",
+            // The page's source; chal_dashboard.c holds its bytes (scripts/embed-dashboard.sh).
+            exclude: ["dashboard"],
             cSettings: [
                 .define("OUTPOST_ARENA_BYTES", to: "262144", .when(traits: ["low"])),
                 .define("OUTPOST_ARENA_BYTES", to: "262144", .when(traits: ["test"])),
@@ -105,6 +108,7 @@ let package = Package(
         .executableTarget(name: "fuzz-senml-cbor", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-senml-cbor"),
         .executableTarget(name: "fuzz-slip", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-slip"),
         .executableTarget(name: "fuzz-log-recovery", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-log-recovery"),
+        .executableTarget(name: "fuzz-http", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-http"),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .testTarget(

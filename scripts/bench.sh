@@ -46,6 +46,12 @@ if [ -x scripts/bench-udp.sh ]; then
     SWIFT="$SWIFT" SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}" MAKE="$MAKE" scripts/bench-udp.sh >> "$OUT/figures.txt"
 fi
 
+# The HTTP figures (/metrics scrape latency under the No-Response flood, ingest with and without a 1 s scrape).
+if [ -x scripts/bench-http.sh ]; then
+    echo "bench: HTTP figures (scripts/bench-http.sh)"
+    MAKE="$MAKE" scripts/bench-http.sh >> "$OUT/figures.txt"
+fi
+
 # The log and uplink figures through the daemon (durable CON readings/s, drain rate after an outage).
 if [ -x scripts/bench-log.sh ]; then
     echo "bench: log and uplink figures (scripts/bench-log.sh)"

@@ -7,8 +7,9 @@
 #   build/venv with aiocoap and cbor2 from PyPI for the interop tests), tls (mbedTLS for the host and,
 #   through Debian multiarch, for the aarch64 and armv7 firmware; openssl for the tests' certificates;
 #   libcoap3-bin's coap-client-openssl, the DTLS peer), browser (headless chromium: renders the report
-#   page to a screenshot), deb (dpkg-deb, systemd-analyze: the board packages and the unit file check).
-#   No group = all but make/venv/browser/deb.
+#   page and the dashboard to a screenshot), deb (dpkg-deb, systemd-analyze: the board packages and the
+#   unit file check), operator (prometheus and promtool: the HTTP process test has a real Prometheus
+#   scrape the daemon and lints /metrics). No group = all but make/venv/browser/deb/operator.
 #
 # When a tool is missing and we run as root, the packages are installed with apt-get (CI runs on a
 # fresh Debian 12 machine that has only the Swift toolchain, gcc and python3). Otherwise the script
@@ -64,6 +65,10 @@ group_tools() {
             echo "openssl:openssl"
             echo "coap-client-openssl:libcoap3-bin"
             ;;
+        operator)
+            echo "prometheus:prometheus"
+            echo "promtool:prometheus"
+            ;;
     esac
 }
 
@@ -83,9 +88,9 @@ fi
 
 for group in "${groups[@]}"; do
     case "$group" in
-        cross | qemu | peers | make | venv | tls | browser | deb) ;;
+        cross | qemu | peers | make | venv | tls | browser | deb | operator) ;;
         *)
-            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, tls, browser, deb)" >&2
+            echo "ensure-tools: unknown group '$group' (cross, qemu, peers, make, venv, tls, browser, deb, operator)" >&2
             exit 2
             ;;
     esac

@@ -68,8 +68,8 @@ if [ "$run_tests" = 1 ]; then
         record "python interop suite (host daemon)" FAIL "the host daemon did not build"
     else
         log="$OUT/python-host.log"
-        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" OUTPOST_TOOL="$tool_bin" timeout 1200 ../../build/venv/bin/python -W ignore::ResourceWarning \
-                -m unittest -v test_interop test_config test_systemd test_report test_tls test_dtls) > "$log" 2>&1; then
+        if (cd Tests/Interop && OUTPOST_BIN="$host_bin" OUTPOST_TOOL="$tool_bin" timeout 1500 ../../build/venv/bin/python -W ignore::ResourceWarning \
+                -m unittest -v test_interop test_config test_systemd test_report test_tls test_dtls test_http) > "$log" 2>&1; then
             record "python interop suite (host daemon)" PASS "$(grep -E '^Ran [0-9]+ tests' "$log")"
         else
             grep -E '^(FAIL|ERROR):' "$log" | head -20
@@ -115,7 +115,7 @@ alloc_check() {
     rm -rf "$data"
     mkdir -p "$data"
     OUTPOST_MALLOC_REPORT="$report" LD_PRELOAD="$PWD/$OUT/libmalloc_preload.so" \
-        "$binary" --listen 127.0.0.1:0 --data-dir "$data" --log-size 1M 2> "$log" &
+        "$binary" --listen 127.0.0.1:0 --http 127.0.0.1:0 --data-dir "$data" --log-size 1M 2> "$log" &
     local pid=$! port=""
     for _ in $(seq 100); do
         port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$log" | head -1 | cut -d: -f2)
@@ -130,17 +130,38 @@ alloc_check() {
     local load
     load=$("$OUT/coap_load" window 127.0.0.1 "$port" "$DATAGRAMS" mix 2>&1 | tr '\n' ' ')
     # Read the resources too: the GET paths must not allocate either.
-    local health
-    health=$(build/venv/bin/python - "$port" <<'PY'
-import sys
+    local health http_port
+    http_port=$(grep -oE 'HTTP on 127\.0\.0\.1:[0-9]+' "$log" | head -1 | cut -d: -f2)
+    health=$(build/venv/bin/python - "$port" "${http_port:-0}" <<'PY'
+import http.client, sys
 sys.path.insert(0, "Tests/Interop")
 from outpost_peer import Peer, code_text
 peer = Peer(int(sys.argv[1]))
 for path in ("/.well-known/core", "/sensors", "/sensors/load-01", "/alerts", "/metrics"):
     peer.get(path)
     peer.get(path, accept=60 if path != "/metrics" and path != "/.well-known/core" else None)
+# The HTTP side too: scrapes and API calls on a kept-alive connection and on new ones, a refused
+# request and an event stream; none of it may allocate.
+answered = 0
+if int(sys.argv[2]):
+    for round in range(20):
+        conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=5)
+        for path in ("/metrics", "/health", "/ready", "/api/sensors", "/api/sensors/load-01", "/api/alerts", "/", "/nope"):
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+            answered += r.status in (200, 404)
+        conn.request("POST", "/api/sensors/load-01/command", body=b"x")
+        r = conn.getresponse()
+        r.read()
+        answered += r.status == 401
+        conn.close()
+    events = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=5)
+    events.request("GET", "/api/events")
+    answered += events.getresponse().status == 200
+    events.close()
 counters = peer.health()["counters"]
-print(counters["datagrams"], counters["readings_received"])
+print(counters["datagrams"], counters["readings_received"], answered)
 PY
 )
     kill -TERM "$pid"
@@ -148,9 +169,10 @@ PY
     wait "$pid" || status=$?
     local count
     count=$(awk '/allocations_after_startup/ {print $2}' "$report" 2>/dev/null)
-    read -r datagrams readings <<< "$health"
-    local detail="$load| daemon: ${datagrams:-?} datagrams, ${readings:-?} readings, exit $status, allocations after start-up: ${count:-none reported}"
-    if [ "$status" = 0 ] && [ "${count:-x}" = 0 ] && [ "${datagrams:-0}" -ge "$DATAGRAMS" ] && [[ "$load" == *"missing 0"* ]]; then
+    read -r datagrams readings answered <<< "$health"
+    local detail="$load| daemon: ${datagrams:-?} datagrams, ${readings:-?} readings, ${answered:-?} of 181 HTTP answers, exit $status, allocations after start-up: ${count:-none reported}"
+    if [ "$status" = 0 ] && [ "${count:-x}" = 0 ] && [ "${datagrams:-0}" -ge "$DATAGRAMS" ] && [[ "$load" == *"missing 0"* ]] \
+        && [ "${answered:-0}" = 181 ]; then
         record "zero allocations: $name" PASS "$detail"
     else
         record "zero allocations: $name" FAIL "$detail; see $log"

@@ -47,7 +47,7 @@ step() {
     fi
 }
 
-step tools scripts/ensure-tools.sh cross qemu peers venv tls browser deb
+step tools scripts/ensure-tools.sh cross qemu peers venv tls browser deb operator
 step build "$SWIFT" build "${SWIFTPM[@]}"
 step unit "$SWIFT" test "${SWIFTPM[@]}"
 step firmware "$MAKE" --no-print-directory -j2 firmware-set

@@ -32,4 +32,8 @@ public enum ProfileHigh: Profile {
     public static let packReadingCapacity = 128
     public static let recentAlertCount = 128
     public static let responseBodyBytes = 48 * 1024
+    // HTTP: /metrics with 384 sensors is about 210 KiB; fewer connections keep the buffers at 1.3 MiB.
+    public static let httpConnectionCount = 6
+    public static let httpResponseBytes = 224 * 1024
+    public static let commandSlotCount = 64
 }

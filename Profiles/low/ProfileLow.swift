@@ -33,4 +33,11 @@ public enum ProfileLow: Profile {
     // One Block2 copy as large as the body scratch: /metrics (about 3 KiB) still goes out in one
     // representation, within the 64 KiB footprint.
     public static let block2SnapshotCount = 1
+    // HTTP: a scrape, the dashboard and one event stream; /metrics with 12 sensors is about 12 KiB.
+    public static let httpConnectionCount = 3
+    public static let httpRequestBytes = 1024
+    public static let httpResponseBytes = 16 * 1024
+    public static let httpEventStreamCount = 1
+    public static let commandSlotCount = 4
+    public static let commandPayloadBytes = 64
 }

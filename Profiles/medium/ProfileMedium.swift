@@ -14,8 +14,10 @@ public enum ProfileMedium: Profile {
         bakedModel(outpost_model_medium_bytes(), outpost_model_medium_size())
     }
     public static let footprintLimitBytes = 1024 * 1024
-    // The platform's static arena (2 MiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
-    public static let arenaBytes = 2_097_152
+    // The platform's static arena (3 MiB: the log, the uplink, 16 DTLS sessions and the HTTP
+    // server's 8 connections at once need more than 2): Makefile, Package.swift and CHAL repeat it
+    // (ProfileFactsTests).
+    public static let arenaBytes = 3_145_728
     public static var logGeometry: LogGeometry { LogGeometry.medium }
     // CoAP server.
     // Full cached answers for the most recent exchanges (byte for byte); older ones are
@@ -30,4 +32,6 @@ public enum ProfileMedium: Profile {
     public static let packReadingCapacity = 64
     public static let recentAlertCount = 64
     public static let responseBodyBytes = 16 * 1024
+    // HTTP: /metrics with 96 sensors (five values, online and last-seen lines each) is about 55 KiB.
+    public static let httpResponseBytes = 64 * 1024
 }

@@ -44,4 +44,11 @@ public enum ProfileTest: Profile {
     // counter took the last 8 bytes under the limit.)
     public static let block2SnapshotCount = 1
     public static let block2SnapshotBytes = 752
+    // HTTP: small buffers, so tests reach the limits and the eviction with few connections.
+    public static let httpConnectionCount = 4
+    public static let httpRequestBytes = 1024
+    public static let httpResponseBytes = 8192
+    public static let httpEventStreamCount = 2
+    public static let commandSlotCount = 4
+    public static let commandPayloadBytes = 64
 }

@@ -27,7 +27,7 @@ _Static_assert(CHAL_SIGHUP == SIGHUP && CHAL_SIGINT == SIGINT && CHAL_SIGTERM ==
 #ifndef OUTPOST_ARENA_BYTES
 // The medium profile's size (the default build); the Makefile and the SwiftPM traits set the
 // others. It holds the core state and the daemon's I/O buffers.
-#define OUTPOST_ARENA_BYTES (2 * 1024 * 1024)
+#define OUTPOST_ARENA_BYTES (3 * 1024 * 1024)
 #endif
 
 static uint8_t chal_arena_storage[OUTPOST_ARENA_BYTES] __attribute__((aligned(64)));

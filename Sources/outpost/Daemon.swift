@@ -45,6 +45,9 @@ enum Daemon {
             if error.index >= 0 {
                 err.writer.text(" ")
                 writeAddress(flags.listeners[error.index], &err.writer)
+            } else if error.index == -2 {
+                err.writer.text(" ")
+                writeAddress(flags.httpAddress, &err.writer)
             }
             err.writer.text(": ")
             describe(error.errno, &err.writer)
@@ -92,6 +95,18 @@ enum Daemon {
             err.writer.text(", node ")
             err.writer.name(flags.nodeId)
             err.writer.text(")\n")
+        }
+        if loop.web.enabled {
+            if flags.httpTokenFile.count > 0 && !readToken(flags.httpTokenFile, into: &loop, err: &err) {
+                loop.closeAll()
+                return 2
+            }
+            err.always(.notice, reserving: 256)
+            err.writer.text("outpost: HTTP on ")
+            writeAddress(loop.web.bound, &err.writer)
+            err.writer.text(": dashboard at http://")
+            writeAddress(loop.web.bound, &err.writer)
+            err.writer.text(flags.httpTokenFile.count > 0 ? "/ (commands need the bearer token)\n" : "/ (commands off: no --http-token-file)\n")
         }
         for i in 0..<loop.serial.lineCount {
             err.always(.notice)
@@ -249,6 +264,44 @@ enum Daemon {
             err.writer.unsigned(c.linesTooLong)
             err.writer.byte(0x0A)
         }
+    }
+
+    /// Reads the bearer token of `POST /api/sensors/{id}/command` from `path` (not NUL-terminated).
+    /// False, with a message, when the file cannot be read or holds no usable token.
+    static func readToken(_ path: UnsafeRawBufferPointer, into loop: inout EventLoop<ActiveProfile>, err: inout Console) -> Bool {
+        var name = InlineArray<512, UInt8>(repeating: 0)
+        var text = InlineArray<256, UInt8>(repeating: 0)
+        for i in 0..<min(path.count, 511) { name[i] = path[i] }
+        let fd = withUnsafeBytes(of: &name) { raw in
+            chal_open(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(truncatingIfNeeded: CHAL_OPEN_READ))
+        }
+        var count: Int64 = fd.wide
+        if fd >= 0 {
+            count = withUnsafeMutableBytes(of: &text) { raw in chal_read(fd, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), 256) }
+            _ = chal_close(fd)
+        }
+        if count < 0 {
+            err.always(.error, reserving: 768)
+            err.writer.text("outpost: --http-token-file '")
+            err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: path.prefix(200)))
+            err.writer.text("': ")
+            Errno.describe(count, &err.writer)
+            err.writer.byte(0x0A)
+            err.flush()
+            return false
+        }
+        let accepted = withUnsafeBytes(of: &text) { raw in
+            loop.web.site!.setToken(UnsafeRawBufferPointer(rebasing: raw[0..<count.narrow]))
+        }
+        if !accepted || count == 256 {
+            err.always(.error, reserving: 768)
+            err.writer.text("outpost: --http-token-file '")
+            err.writer.jsonEscaped(UnsafeRawBufferPointer(rebasing: path.prefix(200)))
+            err.writer.text("': wants one token of 1 to 128 printable ASCII bytes without blanks (a line end after it is fine)\n")
+            err.flush()
+            return false
+        }
+        return true
     }
 
     /// Opens directory `path` (not NUL-terminated) for reading: a descriptor or a negative errno.

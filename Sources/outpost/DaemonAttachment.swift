@@ -1,7 +1,7 @@
 import OutpostCore
 
 /// Everything the daemon's gateway ticks besides its UDP listeners: the serial lines and the
-/// `coaps` listener. Forwards each `GatewayAttachment` call to both, serial lines first; the DTLS
+/// `coaps` listener and the HTTP server. Forwards each `GatewayAttachment` call to both, serial lines first; the DTLS
 /// half is skipped (and, in a profile without DTLS, compiled out: `P.dtlsSessionCount` is a
 /// constant) while `--listen-dtls` is not given.
 struct DaemonAttachment<P: Profile>: GatewayAttachment {
@@ -9,8 +9,15 @@ struct DaemonAttachment<P: Profile>: GatewayAttachment {
     /// Inert until `EventLoop.setUpDTLS` replaces it with an open listener.
     var dtls = DTLSListener()
 
-    init(serial: SerialAttachment) {
+    /// The HTTP server (`--http`; inert without it). It takes part in `receive` (accept, read),
+    /// `endOfTick` (holds back the answers of an uncommitted tick), `afterTick` (writes, timeouts)
+    /// and `wakeDeadlineMs`; its answers are rendered by the loop after the tick, from the
+    /// server's state (`DaemonHTTP.serve`), as the attachment does not reach `Server`.
+    var web = DaemonHTTP()
+
+    init(serial: SerialAttachment, web: DaemonHTTP) {
         self.serial = serial
+        self.web = web
     }
 
     /// True when the DTLS half takes part in the tick.
@@ -19,6 +26,7 @@ struct DaemonAttachment<P: Profile>: GatewayAttachment {
     mutating func receive<Handler: GatewayRequestHandler>(nowMs: Int64, handler: inout Handler) -> Int {
         var handled = serial.receive(nowMs: nowMs, handler: &handler)
         if dtlsActive { handled += dtls.receive(nowMs: nowMs, handler: &handler) }
+        if web.enabled { web.receive(nowMs: nowMs) }
         return handled
     }
 
@@ -31,18 +39,23 @@ struct DaemonAttachment<P: Profile>: GatewayAttachment {
     mutating func endOfTick(committed: Bool) -> Int {
         var withheld = serial.endOfTick(committed: committed)
         if dtlsActive { withheld += dtls.endOfTick(committed: committed) }
+        web.committed = committed
         return withheld
     }
 
     mutating func afterTick(nowMs: Int64) {
         serial.afterTick(nowMs: nowMs)
         if dtlsActive { dtls.afterTick(nowMs: nowMs) }
+        if web.enabled { web.afterTick(nowMs: nowMs) }
     }
 
     func wakeDeadlineMs(nowMs: Int64) -> Int64? {
         let a = serial.wakeDeadlineMs(nowMs: nowMs)
         let b = dtlsActive ? dtls.wakeDeadlineMs(nowMs: nowMs) : nil
-        if let a, let b { return min(a, b) }
-        return a ?? b
+        let c = web.enabled ? web.wakeDeadlineMs(nowMs: nowMs) : nil
+        var earliest = a
+        if let b { earliest = min(earliest ?? b, b) }
+        if let c { earliest = min(earliest ?? c, c) }
+        return earliest
     }
 }

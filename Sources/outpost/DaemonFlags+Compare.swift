@@ -32,6 +32,10 @@ extension DaemonFlags {
         case .listenDTLS:
             return hasDTLS != other.hasDTLS || (hasDTLS && !ConfigValue.bitwiseEqual(dtlsListener, other.dtlsListener))
         case .pskFile: return !ConfigValue.equal(pskFile, other.pskFile)
+        case .http:
+            if hasHTTP != other.hasHTTP { return true }
+            return hasHTTP && !ConfigValue.bitwiseEqual(httpAddress, other.httpAddress)
+        case .httpTokenFile: return !ConfigValue.equal(httpTokenFile, other.httpTokenFile)
         }
     }
 }

@@ -55,6 +55,11 @@ struct DaemonFlags {
     var pskFile = UnsafeRawBufferPointer(start: nil, count: 0)
     /// The port of `coaps` (RFC 7252 §12.8) when `--listen-dtls` names none.
     static let defaultDTLSPort: UInt16 = 5684
+    /// `--http`: set when given (`httpAddress` is then valid).
+    var hasHTTP = false
+    var httpAddress = chal_address()
+    /// `--http-token-file` (empty: none given; commands are then refused).
+    var httpTokenFile = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -162,6 +167,17 @@ struct DaemonFlags {
                 return Refusal(reason: "wants 1 to 32 printable ASCII bytes starting with a letter or digit, without space, quote, comma or backslash")
             }
             nodeId = name
+        case .http:
+            if !DaemonHTTP.available { return Refusal(reason: "is not in this build (the low profile leaves HTTP out to fit its 256 KiB)") }
+            guard let address = DaemonFlags.parseHTTP(value) else {
+                return Refusal(reason: "wants [HOST:]PORT (a bare port binds 127.0.0.1; HOST a.b.c.d, [IPv6] or localhost; PORT 0 to 65535)")
+            }
+            hasHTTP = true
+            httpAddress = address
+        case .httpTokenFile:
+            if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
+            for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }
+            httpTokenFile = value
         }
         return nil
     }
@@ -269,6 +285,27 @@ struct DaemonFlags {
             if chal_address_parse(text.baseAddress!, length.wide, &address) != 0 { return nil }
             return address
         }
+    }
+
+    /// Parses `--http`'s `HOST:PORT`, or a bare `PORT` on 127.0.0.1 (the loopback unless told
+    /// otherwise: the HTTP API has no encryption, and only the command endpoint a token).
+    static func parseHTTP(_ value: UnsafeRawBufferPointer) -> chal_address? {
+        if value.count == 0 { return nil }
+        var bare = value.count <= 5
+        for b in value where b < 0x30 || b > 0x39 { bare = false }
+        var address = chal_address()
+        if bare {
+            var port = 0
+            for b in value { port = port * 10 + Int(b &- 0x30) }
+            if port > 65535 { return nil }
+            address.family = UInt8(truncatingIfNeeded: CHAL_FAMILY_IPV4)
+            address.port = UInt16(truncatingIfNeeded: port)
+            address.bytes.0 = 127
+            address.bytes.3 = 1
+            return address
+        }
+        if chal_address_parse(value.baseAddress!.assumingMemoryBound(to: UInt8.self), value.count.wide, &address) != 0 { return nil }
+        return address
     }
 
     /// Parses `coap://HOST:PORT/PATH` (PATH may be empty) into the upstream fields of `flags`.

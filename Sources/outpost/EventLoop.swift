@@ -48,6 +48,13 @@ struct EventLoop<P: Profile> {
     var transport: UDPTransport { gateway.transport }
     var serial: SerialAttachment { gateway.attachment.serial }
 
+    /// The HTTP server (`--http`; inert without it), a member of the gateway's attachment. Its
+    /// poll entries follow the serial lines'.
+    var web: DaemonHTTP {
+        get { gateway.attachment.web }
+        _modify { yield &gateway.attachment.web }
+    }
+
     /// The `coaps` listener (EventLoop+DTLS.swift); inert without `--listen-dtls`.
     var dtls: DTLSListener {
         get { gateway.attachment.dtls }
@@ -77,24 +84,38 @@ struct EventLoop<P: Profile> {
             listeners: UnsafeBufferPointer(listeners), batchSize: P.batchSize, datagramBytes: datagramBytes, sendSlots: sendSlots,
             arena: &arena)
         let serial = SerialAttachment(flags: flags, frameBytes: datagramBytes, arena: &arena)
+        var web = DaemonHTTP()
+        if flags.hasHTTP {
+            let status = web.open(P.self, address: flags.httpAddress, arena: &arena)
+            if status < 0 { throw StartFailure(what: "HTTP listen", index: -2, errno: status) }
+        }
         // The last entry is the uplink's socket, the one before it the DTLS listener's (fd -1,
-        // ignored, without an upstream or `--listen-dtls`).
-        pollSet = arena.carve(3 + flags.listenerCount + flags.serialCount, of: chal_pollfd())
+        // ignored, without an upstream or `--listen-dtls`); the HTTP server's entries follow the
+        // serial lines'.
+        pollSet = arena.carve(3 + flags.listenerCount + flags.serialCount + web.pollCount, of: chal_pollfd())
+        if web.enabled {
+            let base = 1 + flags.listenerCount + flags.serialCount
+            web.entries = UnsafeMutableBufferPointer(rebasing: pollSet[base..<(base + web.pollCount)])
+        }
 
         let signalFd = chal_signals_open()
-        if signalFd < 0 { throw StartFailure(what: "signal descriptor", index: -1, errno: signalFd) }
+        if signalFd < 0 {
+            web.close()
+            throw StartFailure(what: "signal descriptor", index: -1, errno: signalFd)
+        }
         signals = signalFd
         for i in 0..<flags.listenerCount {
             let status = transport.open(i, at: flags.listeners[i])
             if status < 0 {
                 transport.closeAll()
+                web.close()
                 _ = chal_close(signalFd)
                 throw StartFailure(what: "listen", index: i, errno: status)
             }
         }
         for i in 0..<serial.lineCount { _ = serial.lines[i].open(nowMs: nowMs) }
         gateway = Core(
-            server: server, store: GatewayStore(link: UplinkSocketSink()), transport: transport, attachment: DaemonAttachment(serial: serial),
+            server: server, store: GatewayStore(link: UplinkSocketSink()), transport: transport, attachment: DaemonAttachment(serial: serial, web: web),
             sendLimit: sendLimit, arena: &arena)
     }
 
@@ -141,6 +162,7 @@ struct EventLoop<P: Profile> {
             _ = chal_close(dtls.fd)
             dtls.enabled = false
         }
+        web.close()
         if signals >= 0 { _ = chal_close(signals) }
     }
 
@@ -168,6 +190,11 @@ struct EventLoop<P: Profile> {
         if pollSet[0].revents != 0 { readSignals() }
         takeReadiness()
         gateway.tick(clock: &clock)
+        // After the commit: the answers show what this tick made durable, and a command's 202 leaves
+        // only once the tick that queued it has committed (see DaemonAttachment).
+        if gateway.attachment.web.enabled {
+            gateway.attachment.web.serve(&gateway.core.server, ready: isReady, nowMs: chal_wall_ms())
+        }
         serial.report(&log)
         if gateway.core.store.failure != 0 { return }
         let nowMs = chal_wall_ms()
@@ -203,6 +230,7 @@ struct EventLoop<P: Profile> {
         }
         pollSet[pollSet.count - 2] = chal_pollfd(fd: dtls.fd, events: input, revents: 0)
         pollSet[pollSet.count - 1] = chal_pollfd(fd: gateway.core.store.link.fd, events: input, revents: 0)
+        if gateway.attachment.web.enabled { gateway.attachment.web.preparePoll() }
     }
 
     /// Hands the poll's result to the adapters.
@@ -214,6 +242,10 @@ struct EventLoop<P: Profile> {
         gateway.attachment.dtls.readable = pollSet[pollSet.count - 2].revents & input != 0
         gateway.core.store.link.readable = pollSet[pollSet.count - 1].revents & input != 0
     }
+
+    /// `/ready`: the listeners are up (the loop runs only then) and, with a log, recovery is
+    /// done and the log is open and has not failed.
+    var isReady: Bool { !store.enabled || (store.store != nil && store.failure == 0) }
 
     mutating func readSignals() {
         // Bounded: a handful of pending signals at most.

@@ -39,6 +39,15 @@ enum ProfileInfo {
         number(&out, "static_arena_bytes_built", chal_arena_bytes())
         number(&out, "log_file_bytes", P.logGeometry.fileSizeBytes)
         number(&out, "log_segment_bytes", P.logGeometry.segmentSizeBytes.wide)
+        // The HTTP server's buffers are carved only with --http (and not at all in the low build).
+        if DaemonHTTP.available {
+            number(&out, "http_connections", P.httpConnectionCount.wide)
+            number(&out, "http_event_streams", P.httpEventStreamCount.wide)
+            number(&out, "http_arena_bytes", HTTPServer.arenaBytes(
+                after: 0, capacity: P.httpConnectionCount, inputBytes: P.httpRequestBytes, outputBytes: P.httpResponseBytes).wide)
+        } else {
+            pair(&out, "http", "none")
+        }
     }
 
     static func pair(_ out: inout Console, _ name: StaticString, _ value: StaticString) {

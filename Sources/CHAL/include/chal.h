@@ -69,6 +69,8 @@ int64_t chal_arena_bytes(void);
 // Further surfaces, one header and one .c file each.
 #include "chal_storage.h"  // log files: positioned I/O, sync, preallocation
 #include "chal_net.h"      // UDP sockets, poll, signals, serial lines
+#include "chal_tcp_server.h" // TCP listener and accepted connections (HTTP)
+#include "chal_dashboard.h" // the dashboard page served at / over HTTP
 #include "chal_notify.h"   // service manager notifications (systemd notify protocol)
 #include "chal_tls.h"      // TLS client, DTLS server (mbedTLS)
 

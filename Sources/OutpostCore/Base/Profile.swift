@@ -65,6 +65,18 @@ public protocol Profile {
     static var dtlsSessionCount: Int { get }
     /// Identities the key file (`--psk-file`) may hold.
     static var pskIdentityCount: Int { get }
+    // Capacities of the HTTP server (`HTTPServer`, docs/HTTP.md) and the command queue.
+    /// Connections served at once (event streams included).
+    static var httpConnectionCount: Int { get }
+    /// Request buffer per connection: the largest request head plus body it reads.
+    static var httpRequestBytes: Int { get }
+    /// Answer buffer per connection: the largest rendered answer (`/metrics` with every sensor).
+    static var httpResponseBytes: Int { get }
+    /// Server-Sent Events streams (`/api/events`) open at once.
+    static var httpEventStreamCount: Int { get }
+    /// Commands queued for sensors (`POST /api/sensors/{id}/command`), and bytes per command.
+    static var commandSlotCount: Int { get }
+    static var commandPayloadBytes: Int { get }
 }
 
 extension Profile {
@@ -89,6 +101,12 @@ extension Profile {
     public static var block2SnapshotBytes: Int { responseBodyBytes }
     public static var dtlsSessionCount: Int { 16 }
     public static var pskIdentityCount: Int { 32 }
+    public static var httpConnectionCount: Int { 8 }
+    public static var httpRequestBytes: Int { 2048 }
+    public static var httpResponseBytes: Int { 32 * 1024 }
+    public static var httpEventStreamCount: Int { 4 }
+    public static var commandSlotCount: Int { 16 }
+    public static var commandPayloadBytes: Int { 128 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

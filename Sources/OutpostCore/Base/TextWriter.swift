@@ -26,6 +26,13 @@ public struct TextWriter {
         overflowed = false
     }
 
+    /// Forgets the text written after the first `count` bytes (a line that did not fit).
+    public mutating func rewind(to count: Int) {
+        precondition(count >= 0 && count <= self.count, "rewinding forward")
+        self.count = count
+        overflowed = false
+    }
+
     /// Appends one byte.
     @inline(__always)
     public mutating func byte(_ value: UInt8) {

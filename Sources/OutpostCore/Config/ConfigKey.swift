@@ -18,12 +18,14 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case uplinkRate
     case listenDTLS
     case pskFile
+    case http
+    case httpTokenFile
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 13
+    public static let count = 15
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
-    public static let sectionCount = 5
+    public static let sectionCount = 6
 
     /// Name of section `index` (0..<sectionCount), as written between brackets.
     public static func sectionName(_ index: Int) -> StaticString {
@@ -32,7 +34,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 1: return "coap"
         case 2: return "serial"
         case 3: return "log"
-        default: return "uplink"
+        case 4: return "uplink"
+        default: return "http"
         }
     }
 
@@ -43,7 +46,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 1: return "listen, listen_dtls, psk_file"
         case 2: return "port"
         case 3: return "size, durability, when_full"
-        default: return "upstream, forward, rate"
+        case 4: return "upstream, forward, rate"
+        default: return "listen, token_file"
         }
     }
 
@@ -85,6 +89,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
         case .upstream, .forward, .uplinkRate: return 4
+        case .http, .httpTokenFile: return 5
         }
     }
 
@@ -104,6 +109,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .uplinkRate: return "rate"
         case .listenDTLS: return "listen_dtls"
         case .pskFile: return "psk_file"
+        case .http: return "listen"
+        case .httpTokenFile: return "token_file"
         }
     }
 
@@ -123,6 +130,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .uplinkRate: return "--uplink-rate"
         case .listenDTLS: return "--listen-dtls"
         case .pskFile: return "--psk-file"
+        case .http: return "--http"
+        case .httpTokenFile: return "--http-token-file"
         }
     }
 

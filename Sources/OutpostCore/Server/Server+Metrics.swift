@@ -4,7 +4,14 @@ extension Server {
     /// Writes the metrics into the body scratch; returns the length (whole lines only).
     /// - Complexity: O(1)
     func renderMetrics(nowMs: Int64) -> Int {
-        var w = TextWriter(buffer: body)
+        writeMetrics(into: body, nowMs: nowMs)
+    }
+
+    /// Writes the metrics into `buffer` (the CoAP body scratch, or an HTTP answer that adds more
+    /// families after them); returns the length (whole lines only).
+    /// - Complexity: O(1)
+    func writeMetrics(into buffer: UnsafeMutableRawBufferPointer, nowMs: Int64) -> Int {
+        var w = TextWriter(buffer: buffer)
         let c = counters
         let p = pipeline.counters
         family(&w, "outpost_datagrams_total", "counter", "CoAP datagrams received.")
