@@ -49,6 +49,20 @@ LDARCH_x86_64 :=
 LINK_aarch64 :=
 LINK_armv7 :=
 LINK_x86_64 := -static-pie
+# The ARM boards link with LLVM's lld (shipped with the Swift toolchain) through the board's gcc,
+# which still supplies glibc and its start files. GNU ld pads the file so that the RELRO region
+# ends on a max-page-size (16 KiB) boundary: up to 16 KiB of zeros in every aarch64 binary (7 KiB
+# in the low profile's, 3 % of its 256 KiB budget). lld keeps RELRO and pads only in memory
+# (a .relro_padding NOBITS section); it also maps .rodata without execute permission. gcc finds
+# `ld.lld` only in its -B folders, so a folder holding a link to the toolchain's ld.lld is passed.
+LLD := $(shell command -v ld.lld 2>/dev/null)
+LLD_BIN := $(BUILD)/firmware/lld-bin
+LDUSE_aarch64 := -B$(LLD_BIN) -fuse-ld=lld
+LDUSE_armv7 := -B$(LLD_BIN) -fuse-ld=lld
+LDUSE_x86_64 :=
+LDDEP_aarch64 := $(LLD_BIN)/ld.lld
+LDDEP_armv7 := $(LLD_BIN)/ld.lld
+LDDEP_x86_64 :=
 BINUTILS_aarch64 := aarch64-linux-gnu-
 BINUTILS_armv7 := arm-linux-gnueabihf-
 BINUTILS_x86_64 :=
@@ -99,7 +113,10 @@ DAEMON_PARSE := $(if $(filter %/main.swift,$(DAEMON_SOURCES)),,-parse-as-library
 
 EMBEDDED_FLAGS := -enable-experimental-feature Embedded -wmo -Osize -no-allocations -Xcc -fPIC \
 	-Xfrontend -function-sections -Xfrontend -disable-stack-protector
-C_FLAGS := -Os -ffunction-sections -fdata-sections -fPIC -Wall -ISources/CHAL/include -ISources/CProfileModels/include
+# No unwind tables: nothing unwinds through the firmware's C (Embedded Swift has no exceptions, the C
+# none), and .eh_frame is dead weight against the low profile's size budget.
+C_FLAGS := -Os -ffunction-sections -fdata-sections -fPIC -Wall -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-ISources/CHAL/include -ISources/CProfileModels/include
 # A Swift allocation entry point in a firmware binary means something allocates: fail the build.
 FORBIDDEN_SYMBOLS := swift_allocObject|swift_slowAlloc|swift_allocBox
 
@@ -108,7 +125,7 @@ FORBIDDEN_SYMBOLS := swift_allocObject|swift_slowAlloc|swift_allocBox
 FIRMWARE_SET := $(foreach a,$(ARCHS),$(foreach p,low medium high,$(FW)/$(a)-$(p)/outpost)) \
 	$(FW)/aarch64-test/outpost
 
-.PHONY: help build test run interop-test models firmware firmware-set qemu-test bench fuzz clean tools check-args deb
+.PHONY: help build test run interop-test models firmware firmware-set firmware-budget qemu-test bench fuzz clean tools check-args deb
 
 help:
 	@echo "Outpost make targets"
@@ -119,7 +136,8 @@ help:
 	@echo "  make models                retrain and bake the profiles' forests (scripts/make-models.sh)"
 	@echo "  make firmware ARCH=aarch64|armv7|x86_64 PROFILE=low|medium|high|test"
 	@echo "                             -> $(FW)/<arch>-<profile>/outpost (+ outpost.stripped)"
-	@echo "  make firmware-set          the firmware set of make test (all arches x low/medium/high, aarch64-test)"
+	@echo "  make firmware-set          the firmware set of make test (all arches x low/medium/high, aarch64-test), then firmware-budget"
+	@echo "  make firmware-budget       fail when a built firmware is over its stripped-size budget (aarch64 low: 256 KiB)"
 	@echo "  make deb ARCH=aarch64|armv7|x86_64 PROFILE=low|medium|high"
 	@echo "                             -> $(BUILD)/deb/outpost_<version>_<arm64|armhf|amd64>.deb (scripts/make-deb.sh)"
 	@echo "  make qemu-test             firmware under qemu-user: --self-test, replay byte-identical to host"
@@ -191,6 +209,26 @@ deb: check-args
 firmware-set:
 	@scripts/ensure-tools.sh cross tls
 	@$(MAKE) --no-print-directory --keep-going $(FIRMWARE_SET)
+	@$(MAKE) --no-print-directory firmware-budget
+
+# Stripped-size budgets, ARCH-PROFILE:BYTES (docs/BUILDING.md, "Size budget"): firmware-set (so
+# `make test` and `make bench`) fails when a built firmware is over its budget.
+FIRMWARE_BUDGETS := aarch64-low:262144
+firmware-budget:
+	@status=0; \
+	for entry in $(FIRMWARE_BUDGETS); do \
+		name=$${entry%%:*}; max=$${entry##*:}; stripped=$(FW)/$$name/outpost.stripped; \
+		if [ ! -f "$$stripped" ]; then \
+			echo "FAIL: $$stripped does not exist: build it first (make firmware ARCH=$${name%%-*} PROFILE=$${name#*-})" >&2; status=1; continue; \
+		fi; \
+		bytes=$$(stat -c %s "$$stripped"); \
+		if [ "$$bytes" -gt "$$max" ]; then \
+			echo "FAIL: $$name firmware is $$bytes bytes stripped, over its budget of $$max by $$((bytes - max)) (docs/BUILDING.md, \"Size budget\")" >&2; status=1; \
+		else \
+			echo "budget  $$name  $$bytes of $$max bytes stripped ($$((max - bytes)) to spare)"; \
+		fi; \
+	done; \
+	exit $$status
 
 # swiftc leaves an object file untouched when its contents did not change, so each Swift rule
 # touches its target: otherwise make would see it as out of date forever.
@@ -234,9 +272,9 @@ $(FW)/$(1)-$(2)/obj/c/%.o: Sources/%.c $(C_HEADERS) Makefile $(if $(TLS_$(2)),$(
 	@$(CC_$(1)) $(CARCH_$(1)) $(C_FLAGS) $(call TLS_CFLAGS,$(2)) -DOUTPOST_ARENA_BYTES=$(ARENA_BYTES_$(2)) -c $$< -o $$@
 
 $(FW)/$(1)-$(2)/outpost: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCore.o $(FW)/obj/$(1)/OutpostProfiles.o \
-		$(patsubst Sources/%.c,$(FW)/$(1)-$(2)/obj/c/%.o,$(HAL_C) $(MODELS_C))
+		$(patsubst Sources/%.c,$(FW)/$(1)-$(2)/obj/c/%.o,$(HAL_C) $(MODELS_C)) | $(LDDEP_$(1))
 	@echo "link    $(1)-$(2)"
-	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $(LINK_$(1)) $$^ $(if $(TLS_$(2)),$(call TLS_LIBS,$(1))) -Wl,--gc-sections -lm -o $$@.tmp
+	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $(LDUSE_$(1)) $(LINK_$(1)) $$^ $(if $(TLS_$(2)),$(call TLS_LIBS,$(1))) -Wl,--gc-sections -lm -o $$@.tmp
 	@if $(BINUTILS_$(1))nm $$@.tmp | grep -E '$(FORBIDDEN_SYMBOLS)'; then \
 		echo "FAIL: $(1)-$(2) firmware references a Swift allocation entry point (above)" >&2; rm -f $$@.tmp $$@ $$@.stripped; exit 1; \
 	fi
@@ -247,14 +285,19 @@ $(FW)/$(1)-$(2)/outpost: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCor
 # The same objects linked dynamically whatever LINK_$(1) says: for LD_PRELOAD tools (the interop
 # malloc counter), which a static binary ignores.
 $(FW)/$(1)-$(2)/outpost-dynamic: $(FW)/$(1)-$(2)/obj/outpost.o $(FW)/obj/$(1)/OutpostCore.o $(FW)/obj/$(1)/OutpostProfiles.o \
-		$(patsubst Sources/%.c,$(FW)/$(1)-$(2)/obj/c/%.o,$(HAL_C) $(MODELS_C))
+		$(patsubst Sources/%.c,$(FW)/$(1)-$(2)/obj/c/%.o,$(HAL_C) $(MODELS_C)) | $(LDDEP_$(1))
 	@echo "link    $(1)-$(2)  (dynamic)"
-	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $$^ $(if $(TLS_$(2)),$(call TLS_LIBS,$(1))) -Wl,--gc-sections -lm -o $$@.tmp
+	@$(CC_$(1)) $(CARCH_$(1)) $(LDARCH_$(1)) $(LDUSE_$(1)) $$^ $(if $(TLS_$(2)),$(call TLS_LIBS,$(1))) -Wl,--gc-sections -lm -o $$@.tmp
 	@if $(BINUTILS_$(1))nm $$@.tmp | grep -E '$(FORBIDDEN_SYMBOLS)'; then \
 		echo "FAIL: $(1)-$(2) firmware references a Swift allocation entry point (above)" >&2; rm -f $$@.tmp $$@; exit 1; \
 	fi
 	@mv $$@.tmp $$@
 endef
+
+$(LLD_BIN)/ld.lld:
+	@if [ -z "$(LLD)" ]; then echo "ld.lld not found: it comes with the Swift toolchain (docs/BUILDING.md)" >&2; exit 1; fi
+	@mkdir -p $(@D)
+	@ln -sfn "$(LLD)" $@
 
 $(TLS_INCLUDE)/mbedtls:
 	@mkdir -p $(@D)

@@ -1,7 +1,9 @@
 // Hardware CRC-32C for the log and the model trailer (see ccrc32c.h). Each function that uses the
 // instructions carries a target attribute, so the file builds with the board's default flags and
-// the instructions only run after the CPU check said they exist.
+// the instructions only run after the CPU check said they exist. Also the portable slicing-by-8
+// code, whose 8 KiB of tables are computed once into .bss rather than stored in the binary.
 #include "ccrc32c.h"
+#include <pthread.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -96,4 +98,53 @@ uint32_t outpost_crc32c_update_hardware(uint32_t state, const uint8_t *bytes, ui
     if (outpost_crc32c_hardware()) return update_hardware(state, bytes, count);
 #endif
     return update_bitwise(state, bytes, count);
+}
+
+// ---- portable slicing-by-8 ----------------------------------------------------------------------
+// Eight tables of 256 entries. Slice 0 is the byte-at-a-time table: entry i is the register after
+// shifting byte i through 8 rounds of the reflected polynomial. Slice k > 0 is the effect of byte i
+// followed by k zero bytes: slice[k][i] = (slice[k-1][i] >> 8) ^ slice[0][slice[k-1][i] & 0xFF].
+// Built on first use (2 048 entries, a few microseconds): in .bss they cost no file bytes, where
+// constants cost 8 KiB of every firmware binary.
+static uint32_t portable_tables[8][256];
+static pthread_once_t portable_tables_once = PTHREAD_ONCE_INIT;
+
+static void build_portable_tables(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t crc = i;
+        for (int bit = 0; bit < 8; bit++) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+        portable_tables[0][i] = crc;
+    }
+    for (int slice = 1; slice < 8; slice++) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t previous = portable_tables[slice - 1][i];
+            portable_tables[slice][i] = (previous >> 8) ^ portable_tables[0][previous & 0xFF];
+        }
+    }
+}
+
+uint32_t outpost_crc32c_update_portable(uint32_t state, const uint8_t *bytes, uintptr_t count) {
+    // pthread_once: host tests checksum from several threads at once.
+    pthread_once(&portable_tables_once, build_portable_tables);
+    const uint32_t (*t)[256] = (const uint32_t (*)[256])portable_tables;
+    uint32_t crc = state;
+    // Eight bytes per step while at least eight are left: the register is XORed into the first
+    // four (the reflected CRC consumes low bytes first), and each of the eight bytes is looked up
+    // in the table for its distance from the end of the step; the XOR of the eight entries is the
+    // register after those eight bytes. Bytes are combined one by one, so any alignment and either
+    // byte order works.
+    while (count >= 8) {
+        uint32_t low = ((uint32_t)bytes[0] | ((uint32_t)bytes[1] << 8) | ((uint32_t)bytes[2] << 16) | ((uint32_t)bytes[3] << 24)) ^ crc;
+        crc = t[7][low & 0xFF] ^ t[6][(low >> 8) & 0xFF] ^ t[5][(low >> 16) & 0xFF] ^ t[4][low >> 24]
+            ^ t[3][bytes[4]] ^ t[2][bytes[5]] ^ t[1][bytes[6]] ^ t[0][bytes[7]];
+        bytes += 8;
+        count -= 8;
+    }
+    // The last 0-7 bytes one at a time.
+    while (count > 0) {
+        crc = (crc >> 8) ^ t[0][(crc ^ *bytes) & 0xFF];
+        bytes++;
+        count--;
+    }
+    return crc;
 }

@@ -24,4 +24,9 @@ static inline int32_t outpost_crc32c_hardware(void) {
 /// the instructions it still returns the right value, bit by bit, slowly.
 uint32_t outpost_crc32c_update_hardware(uint32_t state, const uint8_t *bytes, uintptr_t count);
 
+/// The CRC register after feeding `count` bytes at `bytes` (any alignment) to `state`, with the
+/// portable slicing-by-8 tables, whatever the CPU has (the fallback of `CRC32C.update`). The tables
+/// are built on the first call (thread-safe), into .bss.
+uint32_t outpost_crc32c_update_portable(uint32_t state, const uint8_t *bytes, uintptr_t count);
+
 #endif

@@ -48,23 +48,53 @@ public struct Arena {
     /// arena an all-zero `value` is not written (the memory already holds it), so the pages stay
     /// untouched until the elements are first written.
     /// - Complexity: O(`count`) (writes, or for a skipped write, the check that the bytes are zero).
+    ///
+    /// Generic only in its thin typed shell: the work (bounds, the zero check, the fill) is in
+    /// `carveBytes`, one copy for every element type, because the firmware specialises `carve` for
+    /// each of the dozens of table types it carves.
+    @inline(__always)
     public mutating func carve<T: BitwiseCopyable>(_ count: Int, of value: T) -> UnsafeMutableBufferPointer<T> {
-        precondition(count >= 0)
-        let start = Arena.aligned(usedBytes, to: MemoryLayout<T>.alignment)
-        let end = start + count * MemoryLayout<T>.stride
-        precondition(end <= sizeBytes, "arena too small for the profile's tables")
+        let start = withUnsafeBytes(of: value) {
+            carveBytes(count, stride: MemoryLayout<T>.stride, alignment: MemoryLayout<T>.alignment, value: $0)
+        }
         let typed = (base + start).bindMemory(to: T.self, capacity: count)
-        let buffer = UnsafeMutableBufferPointer(start: typed, count: count)
+        return UnsafeMutableBufferPointer(start: typed, count: count)
+    }
+
+    /// Reserves `count` elements of `stride` bytes at `alignment` and fills each with the bytes of
+    /// `value` (its size, at most `stride`; padding bytes are left as they are, as a typed
+    /// initialisation leaves them), unless the arena is zeroed and `value` is all zero. Returns
+    /// the offset of the first element. Traps when the arena is too small.
+    ///
+    /// The fill copies the first element, then doubles the filled prefix: O(log count) copies.
+    /// - Complexity: O(`count` × `stride`).
+    @inline(never)
+    mutating func carveBytes(_ count: Int, stride: Int, alignment: Int, value: UnsafeRawBufferPointer) -> Int {
+        precondition(count >= 0)
+        precondition(stride > 0 && value.count <= stride && alignment > 0 && alignment & (alignment - 1) == 0)
+        let start = Arena.aligned(usedBytes, to: alignment)
+        let end = start + count * stride
+        precondition(end <= sizeBytes, "arena too small for the profile's tables")
         // Padding bytes of `value` may read non-zero: then it is written, which is always correct.
-        if isZeroed && withUnsafeBytes(of: value, { Arena.isAllZero($0) }) {
+        if isZeroed && Arena.isAllZero(value) {
             precondition(
                 Arena.isAllZero(UnsafeRawBufferPointer(start: base + start, count: end - start)),
                 "zeroed arena memory was written by someone else")
-        } else {
-            buffer.initialize(repeating: value)
+        } else if count > 0 {
+            let region = base + start
+            if let source = value.baseAddress, value.count > 0 {
+                region.copyMemory(from: source, byteCount: value.count)
+            }
+            var filled = 1
+            // Bounded: the filled prefix doubles each round, so at most log2(count) + 1 rounds.
+            while filled < count {
+                let copied = min(filled, count - filled)
+                (region + filled * stride).copyMemory(from: region, byteCount: copied * stride)
+                filled += copied
+            }
         }
         usedBytes = end
-        return buffer
+        return start
     }
 
     /// Bytes that `carve(count, of: T)` takes after `usedBytes` bytes were carved: used to compute

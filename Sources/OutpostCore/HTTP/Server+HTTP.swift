@@ -104,7 +104,8 @@ extension Server {
     /// Renders `resource` as JSON (the CoAP representation, Content-Format 50) into the answer.
     mutating func json(_ resource: Resource, into response: inout HTTPResponse, nowMs: Int64) {
         response.contentType = "application/json"
-        var writer = ResourceJSONWriter(buffer: response.body, reserveBytes: Server.closingReserveBytes)
+        // The CoAP renderers' writer type, so the firmware holds one copy of each renderer.
+        var writer = ResourceFormatWriter(buffer: response.body, reserveBytes: Server.closingReserveBytes, cbor: false)
         renderStructured(resource, into: &writer, nowMs: nowMs)
         response.setBody(count: writer.count)
     }
@@ -169,7 +170,7 @@ extension Server {
             w.text("\nevent: alert\ndata: ")
             if w.overflowed { return }
             let dataStart = w.count
-            var json = ResourceJSONWriter(buffer: UnsafeMutableRawBufferPointer(rebasing: space[dataStart..<space.count]))
+            var json = ResourceFormatWriter(buffer: UnsafeMutableRawBufferPointer(rebasing: space[dataStart..<space.count]), cbor: false)
             renderAlert(event, sequence: sequence, into: &json)
             if json.overflowed || dataStart + json.count + 2 > space.count { return }
             space[dataStart + json.count] = 0x0A

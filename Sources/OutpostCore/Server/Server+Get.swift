@@ -51,12 +51,10 @@ extension Server {
             return renderLinks()
         case CoAPContentFormat.textPlain:
             return renderMetrics(nowMs: nowMs)
-        case CoAPContentFormat.cbor:
-            var writer = CBORWriter(buffer: body, reserveBytes: Server.closingReserveBytes)
-            renderStructured(resource, into: &writer, nowMs: nowMs)
-            return writer.count
         default:
-            var writer = ResourceJSONWriter(buffer: body, reserveBytes: Server.closingReserveBytes)
+            // One writer type for both formats: the renderers exist once in the firmware.
+            var writer = ResourceFormatWriter(
+                buffer: body, reserveBytes: Server.closingReserveBytes, cbor: format == CoAPContentFormat.cbor)
             renderStructured(resource, into: &writer, nowMs: nowMs)
             return writer.count
         }

@@ -78,16 +78,9 @@ extension Server {
         _ event: AlertEvent, sequence: UInt32, to observer: inout Observer, nowMs: Int64, into sink: inout Sink
     ) {
         let payloadArea = UnsafeMutableRawBufferPointer(rebasing: body[P.maxDatagramBytes..<body.count])
-        let length: Int
-        if observer.contentFormat == CoAPContentFormat.cbor {
-            var writer = CBORWriter(buffer: payloadArea)
-            renderAlert(event, sequence: sequence, into: &writer)
-            length = writer.overflowed ? 0 : writer.count
-        } else {
-            var writer = ResourceJSONWriter(buffer: payloadArea)
-            renderAlert(event, sequence: sequence, into: &writer)
-            length = writer.overflowed ? 0 : writer.count
-        }
+        var writer = ResourceFormatWriter(buffer: payloadArea, cbor: observer.contentFormat == CoAPContentFormat.cbor)
+        renderAlert(event, sequence: sequence, into: &writer)
+        let length = writer.overflowed ? 0 : writer.count
         let confirmable = observer.pendingSinceMs == Int64.min
             && observer.sentCount % ObserverTable.confirmableEvery == ObserverTable.confirmableEvery - 1
         let messageID = takeMessageID()
