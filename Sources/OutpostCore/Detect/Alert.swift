@@ -12,8 +12,14 @@ public enum AlertKind: UInt8, BitwiseCopyable, Sendable {
     case offline = 4
     /// Battery below 20 %.
     case lowBattery = 5
+    /// The gateway's own alert, not a sensor's: the upstream refused records for good and the
+    /// uplink set them aside (docs/UPLINK_FORMAT.md, "Rejected records"). Raised when a record is
+    /// set aside, cleared once none was for `ServerHealthWatch.recentMs`: open exactly while
+    /// `/health` gives the reason `records_rejected`. Its event carries `AlertEvent.gatewaySlot`.
+    case uplinkRejected = 6
 
-    /// Number of kinds (size of per-sensor alert state tables).
+    /// Number of sensor kinds, 0 ..< count (size of per-sensor alert state tables); the gateway's
+    /// own kinds (`uplinkRejected`) come after them and have no per-sensor state.
     public static let count = 6
 
     /// Lower-case name for JSON output.
@@ -25,6 +31,7 @@ public enum AlertKind: UInt8, BitwiseCopyable, Sendable {
         case .anomalyRate: return "anomaly_rate"
         case .offline: return "offline"
         case .lowBattery: return "low_battery"
+        case .uplinkRejected: return "uplink_rejected"
         }
     }
 }
@@ -53,7 +60,7 @@ public struct AlertEvent: BitwiseCopyable, Sendable, Equatable {
     public var raised: Bool
     public var kind: AlertKind
     public var severity: Severity
-    /// Slot of the sensor in the sensor table.
+    /// Slot of the sensor in the sensor table, or `gatewaySlot` for the gateway's own alerts.
     public var sensorSlot: UInt16
     /// The feature concerned, or nil (offline, anomaly over the whole vector, battery).
     public var feature: Feature?
@@ -66,6 +73,10 @@ public struct AlertEvent: BitwiseCopyable, Sendable, Equatable {
     public var confidenceQ16: UInt16
     /// Time of the reading (or tick) that raised or cleared it, in ms since the Unix epoch.
     public var timestampMs: Int64
+
+    /// The `sensorSlot` of an alert about the gateway itself (named by its node id): beyond every
+    /// sensor table (at most 65 535 slots).
+    public static let gatewaySlot = UInt16.max
 
     public init(
         raised: Bool, kind: AlertKind, severity: Severity, sensorSlot: UInt16, feature: Feature?,

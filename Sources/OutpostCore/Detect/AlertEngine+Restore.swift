@@ -23,7 +23,7 @@ extension AlertEngine {
                 state.criticalFeature = event.feature
                 state.criticalBound = event.threshold
                 state.criticalQuietRun = 0
-            case .anomalyRate, .offline, .lowBattery:
+            case .anomalyRate, .offline, .lowBattery, .uplinkRejected:
                 break
             }
         }

@@ -53,6 +53,26 @@ extension Server {
     public mutating func updateStoreStatus(_ status: ServerStoreStatus, nowMs: Int64) {
         storeStatus = status
         healthWatch.observe(status, nowMs: nowMs)
+        updateUplinkRejectionAlert(nowMs: nowMs)
+    }
+
+    /// Raises the gateway's `uplink_rejected` alert when the upstream refused a record for good
+    /// (the uplink set it aside), and clears it once none was for `ServerHealthWatch.recentMs`:
+    /// the alert is open exactly while `/health` gives the reason `records_rejected`, so a burst
+    /// of refusals is one episode, not one alert per record. The event goes through the outbox
+    /// like a sensor's: into `/alerts`, to observers and event streams, and into the log, from
+    /// which the uplink forwards it (alerts first). `value` is the count of records set aside
+    /// since start. An outbox with no room now is tried again at the next update.
+    /// - Complexity: O(1)
+    mutating func updateUplinkRejectionAlert(nowMs: Int64) {
+        let rejecting = storeStatus.uplinkEnabled && ServerHealthWatch.recent(healthWatch.rejectedGrewMs, nowMs: nowMs)
+        if rejecting == uplinkRejectionOpen { return }
+        let rejected = storeStatus.recordsRejected
+        let event = AlertEvent(
+            raised: rejecting, kind: .uplinkRejected, severity: .major, sensorSlot: AlertEvent.gatewaySlot,
+            feature: nil, value: rejected > UInt64(Int32.max) ? Int32.max : Int32(truncatingIfNeeded: rejected),
+            threshold: 0, confidenceQ16: 0, timestampMs: nowMs)
+        if pipeline.outbox.tryAppend(.alert(event)) { uplinkRejectionOpen = rejecting }
     }
 
     /// Byte equality of two static strings (the core keeps off `String`).

@@ -288,6 +288,7 @@ extension Server {
         for index in 0..<pipeline.sensors.count {
             active += pipeline.alerts.state(sensor: index).activeMask.nonzeroBitCount
         }
+        if uplinkRejectionOpen { active += 1 }
         w.beginMap()
         w.key("sequence")
         w.integer(alertHistory.total.wide)
@@ -328,7 +329,13 @@ extension Server {
         w.string(event.severity.name)
         w.key("sensor")
         let slot = Int(event.sensorSlot)
-        if slot < pipeline.sensors.count { w.string(pipeline.sensors.name(at: slot)) } else { w.null() }
+        if event.sensorSlot == AlertEvent.gatewaySlot {
+            w.string(identity.nodeId)
+        } else if slot < pipeline.sensors.count {
+            w.string(pipeline.sensors.name(at: slot))
+        } else {
+            w.null()
+        }
         w.key("feature")
         if let feature = event.feature { w.string(feature.name) } else { w.null() }
         w.key("value")
@@ -346,7 +353,7 @@ extension Server {
     /// (offline), a fraction (anomaly rate, forest score or confidence) or percent (battery).
     func alertQuantity<W: ResourceWriter>(_ value: Int32, _ event: AlertEvent, into w: inout W) {
         switch event.kind {
-        case .offline: w.integer(value.wide)
+        case .offline, .uplinkRejected: w.integer(value.wide)
         case .anomalyRate, .lowBattery: w.fixed(value.wide, decimals: 3)
         case .threshold, .critical, .anomaly:
             if let feature = event.feature {

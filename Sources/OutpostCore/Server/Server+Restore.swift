@@ -42,6 +42,15 @@ extension Server {
                 counters.restoreSkipped &+= 1
                 return
             }
+            if payload.alert.kind == .uplinkRejected {
+                // The gateway's own alert: no sensor; whether it is still open.
+                var event = payload.alert
+                event.sensorSlot = AlertEvent.gatewaySlot
+                uplinkRejectionOpen = event.raised
+                alertHistory.append(event)
+                counters.restoredAlerts &+= 1
+                return
+            }
             guard let index = restoredSensor(payload.name, nowMs: nowMs) else { return }
             var event = payload.alert
             event.sensorSlot = UInt16(truncatingIfNeeded: index)

@@ -41,8 +41,13 @@ extension Server {
             switch event {
             case .reading(let reading): slot = Int(reading.sensorSlot)
             case .alert(let alert):
-                slot = Int(alert.sensorSlot)
                 alertHistory.append(alert)
+                if alert.sensorSlot == AlertEvent.gatewaySlot {
+                    // The gateway's own alert is logged under its node id.
+                    consumer.consume(event, sensor: identity.nodeId)
+                    continue
+                }
+                slot = Int(alert.sensorSlot)
             }
             consumer.consume(event, sensor: pipeline.sensors.name(at: slot))
         }

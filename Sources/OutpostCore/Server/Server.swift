@@ -49,6 +49,9 @@ public struct Server<P: Profile> {
     public var serialStatus = ServerSerialStatus()
     /// Since when the uplink is down and when trouble counters grew (`updateStoreStatus`).
     public internal(set) var healthWatch = ServerHealthWatch()
+    /// Whether the gateway's `uplink_rejected` alert is raised (`updateStoreStatus`; restored from
+    /// the log after a restart).
+    public internal(set) var uplinkRejectionOpen = false
 
     /// Builds the server and its pipeline in `arena`, which must have `arenaBytes(after:)` room.
     public init(arena: inout Arena, identity: ServerIdentity) {

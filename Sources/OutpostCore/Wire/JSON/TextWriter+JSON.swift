@@ -38,7 +38,7 @@ extension TextWriter {
 
     mutating func alertQuantity(_ value: Int32, _ event: AlertEvent) {
         switch event.kind {
-        case .offline: integer(value.wide)
+        case .offline, .uplinkRejected: integer(value.wide)
         case .anomalyRate, .lowBattery: fixed(value.wide, decimals: 3)
         case .threshold, .critical, .anomaly:
             if let feature = event.feature {

@@ -71,6 +71,7 @@ extension SenMLEncoder {
         } else {
             switch alert.kind {
             case .offline: unit = "s"
+            case .uplinkRejected: break  // a count of records: no SenML unit
             case .anomalyRate: unit = "/"; decimals = 3  // milli-fraction
             case .lowBattery: unit = "%EL"; decimals = 3
             case .anomaly, .critical, .threshold: unit = "/"; fraction = true  // forest score, Q16
