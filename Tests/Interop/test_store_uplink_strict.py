@@ -1,6 +1,8 @@
 """The uplink through the real daemon to a strict SenML receiver (senml_strict.StrictReceiver):
 every record type the daemon logs arrives as valid SenML (RFC 8428 §4, §6) and is taken; a record
-the receiver refuses for good is set aside behind a marker while the rest goes on; after a 60 s
+the receiver refuses for good is set aside behind a marker while the rest goes on, and raises the
+gateway's own `uplink_rejected` alert (in /alerts, in /health's reasons, and forwarded upstream as
+valid SenML like every alert); after a 60 s
 outage (the receiver dropping everything, or `outpost-tool collect` stopped and started again on its
 port) the first forward comes within 5 s of the upstream's return; /health's forward lag is right
 during the outage, on the alerts-first path too; under batch durability the cursor never passes
@@ -128,6 +130,13 @@ class StrictUplinkTests(unittest.TestCase):
                         self.assertEqual(post(peer, "plain-1", 20 + i), "2.04")
                     receiver.down = False
                     health = wait_for(lambda: (lambda h: h if h["uplink"]["backlog"] == 0 and h["uplink"]["records_rejected"] >= 1 else None)(peer.health()), 20)
+                    # The set-aside raises the gateway's alert (at the next status refresh), which
+                    # is logged and forwarded like any alert: wait until it is in /alerts and the
+                    # uplink has drained again.
+                    gateway_alerts = wait_for(lambda: [a for a in json.loads(get_all(peer, "/alerts"))["alerts"]
+                                                       if a["kind"] == "uplink_rejected"], 10)
+                    alerts_body = json.loads(get_all(peer, "/alerts"))
+                    drained = wait_for(lambda: (lambda h: h if h["uplink"]["backlog"] == 0 else None)(peer.health()), 20)
                     metrics = get_all(peer, "/metrics").decode()
                 finally:
                     peer.close()
@@ -143,6 +152,17 @@ class StrictUplinkTests(unittest.TestCase):
         self.assertTrue(health, "the backlog drained and the refused record was set aside")
         self.assertEqual(health["uplink"]["records_rejected"], 1)
         self.assertIn("outpost_uplink_records_rejected_total 1\n", metrics)
+        # The gateway's alert: raised once, named by the node id, still open (cleared only a minute
+        # after the last refusal: ServerUplinkRejectionAlertTests), while /health says why.
+        self.assertEqual(len(gateway_alerts), 1, alerts_body)
+        self.assertEqual(gateway_alerts[0]["event"], "raised")
+        self.assertEqual(gateway_alerts[0]["sensor"], "gw#1")
+        self.assertEqual(gateway_alerts[0]["severity"], "major")
+        self.assertEqual(gateway_alerts[0]["value"], 1, "records set aside so far")
+        self.assertGreaterEqual(alerts_body["active"], 1)
+        self.assertTrue(drained, "the alert was forwarded too")
+        self.assertEqual(drained["status"], "degraded")
+        self.assertIn("records_rejected", drained["reasons"])
         nodes = {node for node, _ in records}
         self.assertEqual(nodes, {"gw:231/"}, "the node id escaped ('#' is 0x23)")
         by_kind = {}
@@ -158,18 +178,29 @@ class StrictUplinkTests(unittest.TestCase):
         for sensor, value in sent:
             self.assertIn(("gw:231/%s/temperature" % sensor, value), readings)
         self.assertFalse(any("/poison/" in name for name, _ in readings), "the refused record was never taken")
-        # Alerts: a state record (vs) and a value record (v, u, thr) under one seq.
-        self.assertGreaterEqual(len(by_kind["alert"]), 1)
+        # Alerts: a state record (vs) and a value record (v, u, thr) under one seq. The gateway's
+        # own alert is named by the node id (escaped like the base name) and its value, a count of
+        # records, has no unit.
+        self.assertGreaterEqual(len(by_kind["alert"]), 2)
+        gateway_state = "gw:231/gw:231/alert/uplink_rejected"
         for group in by_kind["alert"]:
             states = [r for r in group if "vs" in r]
             values = [r for r in group if "v" in r]
             self.assertEqual(len(states), 1, group)
             self.assertEqual(len(values), 1, group)
             self.assertTrue(values[0]["name"].endswith("/value"))
-            self.assertEqual(values[0]["u"], "Cel")
+            if states[0]["name"] == gateway_state:
+                self.assertNotIn("u", values[0])
+                self.assertEqual(values[0]["v"], 1)
+                self.assertEqual(values[0]["thr"], 0)
+            else:
+                self.assertEqual(values[0]["u"], "Cel")
             self.assertIn("thr", values[0])
         raised = [g for g in by_kind["alert"] if any(r.get("vs", "").startswith("raised:") for r in g)]
-        self.assertEqual(len(raised), 1)
+        self.assertEqual(len(raised), 2, "hot-1's threshold alert and the gateway's")
+        upstream_gateway = [r for g in raised for r in g if r["name"] == gateway_state]
+        self.assertEqual(len(upstream_gateway), 1, raised)
+        self.assertEqual(upstream_gateway[0]["vs"], "raised:major")
         # The marker names the refused record's sequence.
         markers = [r for g in by_kind["marker"] for r in g]
         rejected = [r for r in markers if r["name"] == "gw:231/log/rejected_by_upstream"]
@@ -182,6 +213,9 @@ class StrictUplinkTests(unittest.TestCase):
         marker_lines = [l for l in lines if l.get("code") == "rejected_by_upstream"]
         self.assertEqual(len(marker_lines), 1, dump)
         poison = [l for l in lines if l.get("sensor") == "poison"]
+        gateway_lines = [l for l in lines if l.get("kind") == "uplink_rejected"]
+        self.assertEqual(len(gateway_lines), 1, dump)
+        self.assertEqual(gateway_lines[0].get("sensor"), "gw#1", gateway_lines[0])
         self.assertEqual(marker_lines[0]["value"], poison[0]["seq"])
         self.assertEqual(rejected[0]["v"], poison[0]["seq"])
 
