@@ -70,7 +70,7 @@ extension Server {
         let rejected = storeStatus.recordsRejected
         let event = AlertEvent(
             raised: rejecting, kind: .uplinkRejected, severity: .major, sensorSlot: AlertEvent.gatewaySlot,
-            feature: nil, value: rejected > UInt64(Int32.max) ? Int32.max : Int32(truncatingIfNeeded: rejected),
+            feature: nil, value: rejected > 0x7FFF_FFFF ? Int32.max : Int32(truncatingIfNeeded: rejected),
             threshold: 0, confidenceQ16: 0, timestampMs: nowMs)
         if pipeline.outbox.tryAppend(.alert(event)) { uplinkRejectionOpen = rejecting }
     }
