@@ -63,6 +63,13 @@ LDUSE_x86_64 :=
 LDDEP_aarch64 := $(LLD_BIN)/ld.lld
 LDDEP_armv7 := $(LLD_BIN)/ld.lld
 LDDEP_x86_64 :=
+# Link-time optimisation for the boards linked by lld: swiftc writes LLVM bitcode objects and lld
+# optimises and generates code for the three Swift modules as one program (code only the daemon
+# reaches, inlining across modules): 25 KB less on aarch64 low. GNU ld (x86_64) cannot read bitcode.
+# The -no-allocations check still runs in each swiftc; the nm check runs on the linked binary.
+LTO_aarch64 := -lto=llvm-full
+LTO_armv7 := -lto=llvm-full
+LTO_x86_64 :=
 BINUTILS_aarch64 := aarch64-linux-gnu-
 BINUTILS_armv7 := arm-linux-gnueabihf-
 BINUTILS_x86_64 :=
@@ -239,7 +246,7 @@ define ARCH_RULES
 $(FW)/obj/$(1)/OutpostCore.o: $(CORE_SOURCES) Makefile
 	@mkdir -p $$(@D)
 	@echo "swiftc  $(1)  OutpostCore"
-	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) -parse-as-library -module-name OutpostCore \
+	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) $(LTO_$(1)) -parse-as-library -module-name OutpostCore \
 		-module-cache-path $(FW)/obj/$(1)/module-cache \
 		-emit-module -emit-module-path $(FW)/obj/$(1)/OutpostCore.swiftmodule \
 		$(CORE_SOURCES) -c -o $$@
@@ -247,7 +254,7 @@ $(FW)/obj/$(1)/OutpostCore.o: $(CORE_SOURCES) Makefile
 
 $(FW)/obj/$(1)/OutpostProfiles.o: $(PROFILE_SOURCES) $(FW)/obj/$(1)/OutpostCore.o $(C_HEADERS)
 	@echo "swiftc  $(1)  OutpostProfiles"
-	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) -parse-as-library -module-name OutpostProfiles \
+	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) $(LTO_$(1)) -parse-as-library -module-name OutpostProfiles \
 		-module-cache-path $(FW)/obj/$(1)/module-cache \
 		-I $(FW)/obj/$(1) -I Sources/CHAL/include -I Sources/CProfileModels/include \
 		-emit-module -emit-module-path $(FW)/obj/$(1)/OutpostProfiles.swiftmodule \
@@ -261,7 +268,7 @@ define FIRMWARE_RULES
 $(FW)/$(1)-$(2)/obj/outpost.o: $(DAEMON_SOURCES) $(FW)/obj/$(1)/OutpostProfiles.o $(C_HEADERS)
 	@mkdir -p $$(@D)
 	@echo "swiftc  $(1)-$(2)  outpost"
-	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) $(DAEMON_PARSE) $(PROFILE_DEFINE_$(2)) -module-name outpost \
+	@$(SWIFTC) $(SWIFT_TARGET_$(1)) $(EMBEDDED_FLAGS) $(LTO_$(1)) $(DAEMON_PARSE) $(PROFILE_DEFINE_$(2)) -module-name outpost \
 		-module-cache-path $(FW)/$(1)-$(2)/obj/module-cache \
 		-I $(FW)/obj/$(1) -I Sources/CHAL/include -I Sources/CProfileModels/include \
 		$(DAEMON_SOURCES) -c -o $$@
