@@ -111,7 +111,7 @@ extension Profile {
     public static var block2SnapshotBytes: Int { responseBodyBytes }
     public static var dtlsSessionCount: Int { 16 }
     public static var pskIdentityCount: Int { 32 }
-    public static var sourceSlotCount: Int { max(4, sensorSlotCount / 2) }
+    public static var sourceSlotCount: Int { max(8, sensorSlotCount / 2) }
     public static var sensorReserve: Int { sensorCapacity / 8 }
     public static var sourceSensorShareMin: Int { max(1, sensorReserve / 4) }
     public static var sourceBlock1Share: Int { max(1, block1SlotCount / 2) }

@@ -16,6 +16,7 @@ public struct FairnessSettings: BitwiseCopyable, Sendable, Equatable {
 
     public init(requestsPerS: Int32 = 200, readingsPerS: Int32 = 1_000, observeLeaseS: Int32 = 600, amplificationFactor: Int32 = 4) {
         precondition(requestsPerS > 0 && readingsPerS > 0 && observeLeaseS > 0 && amplificationFactor >= 0, "fairness settings out of range")
+        precondition(requestsPerS <= 1_000_000 && readingsPerS <= 1_000_000, "a bucket of two seconds must fit 32 bits in thousandths")
         self.requestsPerS = requestsPerS
         self.readingsPerS = readingsPerS
         self.observeLeaseS = observeLeaseS

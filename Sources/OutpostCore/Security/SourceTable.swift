@@ -108,8 +108,8 @@ public struct SourceTable {
 
     /// Takes `count` reading tokens from entry `index`; false (taking nothing) when it has fewer.
     public mutating func takeReadings(_ index: Int, count: Int) -> Bool {
-        precondition(count >= 0, "negative reading count")
-        let needed = Int64(truncatingIfNeeded: count) &* 1_000
+        precondition(count >= 0 && count <= 1_000_000, "reading count out of range")
+        let needed = Int32(truncatingIfNeeded: count) &* 1_000
         if entries[index].readingMilli < needed { return false }
         entries[index].readingMilli -= needed
         return true
@@ -117,9 +117,9 @@ public struct SourceTable {
 
     /// True when entry `index`'s source spends readings faster than its rate: less than half its
     /// reading bucket is left (a source within its rate keeps it nearly full). The shared entry
-    /// always counts as over its share.
+    /// is judged by its shared bucket.
     public func overShare(_ index: Int, settings: FairnessSettings) -> Bool {
-        index == othersIndex || entries[index].readingMilli < SourceTable.burstMilli(settings.readingsPerS) / 2
+        entries[index].readingMilli < SourceTable.burstMilli(settings.readingsPerS) / 2
     }
 
     /// Counts `count` sensors registered by entry `index`'s source.
@@ -138,17 +138,25 @@ public struct SourceTable {
         return index != othersIndex && Int(entries[index].sensors) + newSensors <= shareMin
     }
 
-    /// A full bucket: two seconds' worth of `perS`, in thousandths.
-    static func burstMilli(_ perS: Int32) -> Int64 { perS.wide &* 2_000 }
+    /// A full bucket: two seconds' worth of `perS` (at most 1 000 000), in thousandths.
+    static func burstMilli(_ perS: Int32) -> Int32 { perS &* 2_000 }
 
     mutating func refill(_ index: Int, nowMs: Int64, settings: FairnessSettings) {
         var entry = entries[index]
         // A clock that went back refills nothing; a long gap refills at most a full bucket.
         let elapsedMs = min(max(nowMs - entry.refilledMs, 0), 10_000)
         entry.refilledMs = max(entry.refilledMs, nowMs)
-        entry.requestMilli = min(entry.requestMilli + elapsedMs * settings.requestsPerS.wide, SourceTable.burstMilli(settings.requestsPerS))
-        entry.readingMilli = min(entry.readingMilli + elapsedMs * settings.readingsPerS.wide, SourceTable.burstMilli(settings.readingsPerS))
+        entry.requestMilli = SourceTable.refilled(entry.requestMilli, elapsedMs: elapsedMs, perS: settings.requestsPerS)
+        entry.readingMilli = SourceTable.refilled(entry.readingMilli, elapsedMs: elapsedMs, perS: settings.readingsPerS)
         entries[index] = entry
+    }
+
+    /// `milli` after `elapsedMs` (0...10 000) at `perS` tokens a second, at most a full bucket.
+    static func refilled(_ milli: Int32, elapsedMs: Int64, perS: Int32) -> Int32 {
+        let burst = burstMilli(perS)
+        let added = elapsedMs &* perS.wide
+        if added >= (burst &- milli).wide { return burst }
+        return milli &+ Int32(truncatingIfNeeded: added)
     }
 
     mutating func markActive(_ index: Int, nowMs: Int64) {
@@ -158,8 +166,9 @@ public struct SourceTable {
             activeNow = 0
             currentSecond = second
         }
-        if entries[index].activeSecond != second {
-            entries[index].activeSecond = second
+        let stamp = UInt32(truncatingIfNeeded: second)
+        if entries[index].activeSecond != stamp {
+            entries[index].activeSecond = stamp
             activeNow += 1
         }
     }

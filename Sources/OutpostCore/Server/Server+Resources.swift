@@ -57,8 +57,6 @@ extension Server {
         if P.dtlsSessionCount > 0 { counter(&w, "forbidden_writes", c.forbiddenWrites) }
         counter(&w, "source_drops", c.sourceRequestRate &+ c.sourceReadingRate &+ c.sourceSensorShare
             &+ c.sourceBlock1Share &+ c.sourceObserverShare &+ c.sourceLogShare &+ c.amplificationLimited &+ c.readOnlyRefused &+ c.listenerRefused)
-        counter(&w, "source_drops_rate", c.sourceRequestRate &+ c.sourceReadingRate)
-        counter(&w, "source_drops_share", c.sourceSensorShare &+ c.sourceBlock1Share &+ c.sourceObserverShare &+ c.sourceLogShare)
         counter(&w, "anomalies", p.anomalies)
         counter(&w, "alerts_raised", p.alertsRaised)
         counter(&w, "alerts_cleared", p.alertsCleared)
