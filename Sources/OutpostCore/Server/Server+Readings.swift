@@ -96,7 +96,9 @@ extension Server {
             return replyError(exchange, .forbidden, "identity may not write this sensor", options: options)
         }
         if sourceIndex >= 0 {
-            if sources.contended && !sources.takeReadings(sourceIndex, count: result.readingCount) {
+            // An authenticated DTLS session is held to its request bucket and its identity's
+            // sensors, not to the reading rate: its throughput is the point of the session.
+            if sources.contended && !exchange.peer.isAttached && !sources.takeReadings(sourceIndex, count: result.readingCount) {
                 // Above its reading rate while others compete: dropped, not refused, so it costs
                 // no answer; a CON sensor's retransmission is judged afresh.
                 counters.sourceReadingRate &+= 1
