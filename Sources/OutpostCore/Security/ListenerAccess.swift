@@ -17,6 +17,7 @@ public struct ListenerAccess: BitwiseCopyable, Sendable {
     }
 
     /// Adds `prefix` to the allow-list; false when it holds `allowMax` already.
+    /// - Complexity: O(1).
     public mutating func allow(_ prefix: SourcePrefix) -> Bool {
         if allowCount == ListenerAccess.allowMax { return false }
         allow[allowCount] = prefix

@@ -57,6 +57,7 @@ public struct SourceTable {
     public var contended: Bool { max(activeNow, activeBefore) >= 2 }
 
     /// The key of `peer`'s source: its endpoint without the port.
+    /// - Complexity: O(1).
     public static func key(of peer: Endpoint) -> Endpoint {
         var key = peer
         key.port = 0
@@ -96,17 +97,21 @@ public struct SourceTable {
         }
         refill(index, nowMs: nowMs, settings: settings)
         markActive(index, nowMs: nowMs)
+        assert(index == othersIndex || entries[index].key == key, "a source got another's entry")
         return index
     }
 
     /// Takes one request token from entry `index`; false (taking nothing) when it has none.
+    /// - Complexity: O(1).
     public mutating func takeRequest(_ index: Int) -> Bool {
+        precondition(index >= 0 && index <= othersIndex, "source index out of range")
         if entries[index].requestMilli < 1_000 { return false }
         entries[index].requestMilli -= 1_000
         return true
     }
 
     /// Takes `count` reading tokens from entry `index`; false (taking nothing) when it has fewer.
+    /// - Complexity: O(1).
     public mutating func takeReadings(_ index: Int, count: Int) -> Bool {
         precondition(count >= 0 && count <= 1_000_000, "reading count out of range")
         let needed = Int32(truncatingIfNeeded: count) &* 1_000
@@ -118,12 +123,15 @@ public struct SourceTable {
     /// True when entry `index`'s source spends readings faster than its rate: less than half its
     /// reading bucket is left (a source within its rate keeps it nearly full). The shared entry
     /// is judged by its shared bucket.
+    /// - Complexity: O(1).
     public func overShare(_ index: Int, settings: FairnessSettings) -> Bool {
         entries[index].readingMilli < SourceTable.burstMilli(settings.readingsPerS) / 2
     }
 
     /// Counts `count` sensors registered by entry `index`'s source.
+    /// - Complexity: O(1).
     public mutating func addSensors(_ index: Int, count: Int) {
+        precondition(count >= 0, "a source cannot give sensors back")
         let total = Int(entries[index].sensors) + count
         entries[index].sensors = UInt16(truncatingIfNeeded: min(total, Int(UInt16.max)))
     }
@@ -132,6 +140,7 @@ public struct SourceTable {
     /// `free` places: the last `reserve` places go only to sources holding fewer than `shareMin`
     /// sensors (a new honest sensor finds room after one source filled the rest); the shared
     /// entry is never such a source.
+    /// - Complexity: O(1).
     public func mayRegister(_ index: Int, newSensors: Int, free: Int, reserve: Int, shareMin: Int) -> Bool {
         if newSensors == 0 || newSensors > free { return true }  // nothing to decide, or refused as full anyway
         if free - newSensors >= reserve { return true }
