@@ -46,10 +46,14 @@ def flood(port, seconds, counter, known_names):
     """The hostile source: every kind of datagram the issue lists, as fast as one process sends.
     With `known_names` its readings cycle over 40 sensor names (so they fill the log) instead of
     ever new ones."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    s.connect(("127.0.0.1", port))
-    s.setblocking(False)
+    # Four ports of one address: one source, which may try to hold several Block1 slots.
+    sockets = []
+    for _ in range(4):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        s.connect(("127.0.0.1", port))
+        s.setblocking(False)
+        sockets.append(s)
     rng = random.Random(7)
     mid = 0
     sent = 0
@@ -74,16 +78,17 @@ def flood(port, seconds, counter, known_names):
             else:
                 data = request(NON, GET, mid, "/metrics", token=b"")
             try:
-                s.send(data)
+                sockets[(n // 8) % 4].send(data)
                 sent += 1
             except (BlockingIOError, ConnectionRefusedError):
                 pass
-        # Drain what the daemon answers (5.03s, RSTs), so the socket does not fill.
-        try:
-            while True:
-                s.recv(2048)
-        except (BlockingIOError, ConnectionRefusedError):
-            pass
+        # Drain what the daemon answers (5.03s, RSTs), so the sockets do not fill.
+        for s in sockets:
+            try:
+                while True:
+                    s.recv(2048)
+            except (BlockingIOError, ConnectionRefusedError):
+                pass
     counter.value = sent
 
 
@@ -213,6 +218,8 @@ class FloodTest(unittest.TestCase):
             # The flood was met by the fairness rules, and the daemon stayed up.
             self.assertGreater(figures["flood_datagrams"], 10_000, figures)
             self.assertGreater(drops.get("sensor_share", 0), 0, drops)
+            self.assertGreater(drops.get("block1_share", 0), 0, drops)
+            self.assertGreater(drops.get("observe_share", 0), 0, drops)
             self.assertGreater(drops.get("rate_requests", 0) + drops.get("rate_readings", 0), 0, drops)
             self.assertLess(health["sensors"], health["sensor_capacity"], "the reserve kept places free")
             self.assertIsNone(daemon.process.poll(), daemon.log())
