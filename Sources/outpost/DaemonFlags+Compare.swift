@@ -14,7 +14,7 @@ extension DaemonFlags {
         case .listen:
             if listenerCount != other.listenerCount { return true }
             for i in 0..<listenerCount where !ConfigValue.bitwiseEqual(listeners[i], other.listeners[i]) { return true }
-            for i in 0..<listenerCount where !ConfigValue.bitwiseEqual(listenerAccess[i], other.listenerAccess[i]) { return true }
+            for i in 0..<listenerCount where !listenerAccess[i].same(as: other.listenerAccess[i]) { return true }
             return false
         case .serial:
             if serialCount != other.serialCount { return true }

@@ -31,6 +31,20 @@ public struct ListenerAccess: BitwiseCopyable, Sendable {
         return allow[index]
     }
 
+    /// True when `other` lets in the same sources the same way (field by field: the padding of
+    /// two copies may differ, so bytes are not compared).
+    /// - Complexity: O(allowCount).
+    public func same(as other: ListenerAccess) -> Bool {
+        if readOnly != other.readOnly || allowCount != other.allowCount { return false }
+        for i in 0..<allowCount {
+            let a = allow[i]
+            let b = other.allow[i]
+            if a.kind != b.kind || a.bits != b.bits { return false }
+            for k in 0..<16 where a.address[k] != b.address[k] { return false }
+        }
+        return true
+    }
+
     /// True when `peer` may send to this listener.
     /// - Complexity: O(allowCount).
     public func admits(_ peer: Endpoint) -> Bool {

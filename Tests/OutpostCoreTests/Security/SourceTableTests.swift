@@ -228,6 +228,13 @@ final class SourceTableTests: XCTestCase {
         peer6[0] = 0xFE
         XCTAssertFalse(access.admits(Endpoint(kind: Endpoint.kindIPv6, port: 1, address: peer6, scopeOrLine: 0)))
         XCTAssertNil(SourcePrefix(kind: Endpoint.kindIPv4, bits: 33, address: address))
+        var copy = ListenerAccess.open
+        XCTAssertFalse(copy.same(as: access))
+        XCTAssertTrue(copy.allow(net))
+        XCTAssertTrue(copy.allow(SourcePrefix(kind: Endpoint.kindIPv6, bits: 8, address: v6)!))
+        XCTAssertTrue(copy.same(as: access), "the same rules, built apart")
+        copy.readOnly = true
+        XCTAssertFalse(copy.same(as: access))
         for _ in 2..<ListenerAccess.allowMax { XCTAssertTrue(access.allow(net)) }
         XCTAssertFalse(access.allow(net), "bounded")
     }
