@@ -68,6 +68,21 @@ if [ -x scripts/bench-log.sh ]; then
     SWIFT="$SWIFT" SWIFTPM_FLAGS="${SWIFTPM_FLAGS:-}" MAKE="$MAKE" scripts/bench-log.sh >> "$OUT/figures.txt"
 fi
 
+# Fair service under a flood (Tests/Interop/test_store_flood.py --bench, docs/SECURITY.md §7): the
+# share of a new honest sensor's CON readings (10/s) acknowledged within their first 2 s timeout
+# while one source floods the x86_64 medium firmware from the same moment (1.0 = all of them).
+if [ -f Tests/Interop/test_store_flood.py ]; then
+    echo "bench: flood figure (Tests/Interop/test_store_flood.py --bench)"
+    flood_bin="$PWD/build/firmware/x86_64-medium/outpost"
+    if [ -x "$flood_bin" ]; then
+        flood_out=$(cd Tests/Interop && OUTPOST_BIN="$flood_bin" timeout 120 python3 test_store_flood.py --bench) \
+            && grep -E '^honest_ack_ratio_under_flood ' <<< "$flood_out" >> "$OUT/figures.txt" \
+            || echo "honest_ack_ratio_under_flood missing the flood run failed (python3 Tests/Interop/test_store_flood.py --bench)" >> "$OUT/figures.txt"
+    else
+        echo "honest_ack_ratio_under_flood missing the x86_64 medium firmware did not build" >> "$OUT/figures.txt"
+    fi
+fi
+
 python3 - "$OUT/figures.txt" "$OUT/results.json" <<'PY'
 import json, sys
 

@@ -38,7 +38,9 @@ public enum ProfileTest: Profile {
     public static let pskIdentityCount = 8
     public static let packReadingCapacity = 4
     public static let recentAlertCount = 8
-    public static let responseBodyBytes = 8192
+    // 7 KiB, not 8: the source table (fair service, docs/SECURITY.md §7) took the rest under 64 KiB;
+    // the test profile's /metrics still fits whole (ServerResourceTests).
+    public static let responseBodyBytes = 7168
     // One small Block2 copy, as the footprint limit is 64 KiB: /health (about 520 bytes) fits,
     // /metrics is sent as rendered, block by block. (752, not 768: the server's forbidden-write
     // counter took the last 8 bytes under the limit.)

@@ -94,8 +94,16 @@ enum Daemon {
             err.writer.text(ActiveProfile.name)
             err.writer.text(", node ")
             err.writer.name(flags.nodeId)
-            err.writer.text(")\n")
+            err.writer.text(flags.listenerAccess[i].readOnly ? ", read-only)\n" : ")\n")
+            loop.gateway.access[i] = flags.listenerAccess[i]
+            if flags.listenerAccess[i].allowCount == 0 && !DaemonFlags.isLoopback(loop.transport.boundAddresses[i]) {
+                err.always(.warning, reserving: 256)
+                err.writer.text("outpost: warning: plain CoAP on ")
+                writeAddress(loop.transport.boundAddresses[i], &err.writer)
+                err.writer.text(" has no allow-list: any host that reaches it may post readings (add ,allow=CIDR or ,read-only, or use --listen-dtls; docs/SECURITY.md)\n")
+            }
         }
+        loop.gateway.core.server.fairness = flags.fairness
         if loop.web.enabled {
             if flags.httpTokenFile.count > 0 && !readToken(flags.httpTokenFile, into: &loop, err: &err) {
                 loop.closeAll()

@@ -14,6 +14,7 @@ extension DaemonFlags {
         case .listen:
             if listenerCount != other.listenerCount { return true }
             for i in 0..<listenerCount where !ConfigValue.bitwiseEqual(listeners[i], other.listeners[i]) { return true }
+            for i in 0..<listenerCount where !listenerAccess[i].same(as: other.listenerAccess[i]) { return true }
             return false
         case .serial:
             if serialCount != other.serialCount { return true }
@@ -36,6 +37,10 @@ extension DaemonFlags {
             if hasHTTP != other.hasHTTP { return true }
             return hasHTTP && !ConfigValue.bitwiseEqual(httpAddress, other.httpAddress)
         case .httpTokenFile: return !ConfigValue.equal(httpTokenFile, other.httpTokenFile)
+        case .sourceRequestsPerS: return fairness.requestsPerS != other.fairness.requestsPerS
+        case .sourceReadingsPerS: return fairness.readingsPerS != other.fairness.readingsPerS
+        case .observeLeaseS: return fairness.observeLeaseS != other.fairness.observeLeaseS
+        case .amplificationFactor: return fairness.amplificationFactor != other.fairness.amplificationFactor
         }
     }
 }

@@ -24,6 +24,10 @@ struct DaemonFlags {
 
     var listeners = InlineArray<8, chal_address>(repeating: chal_address())
     var listenerCount = 0
+    /// Per listener: `open`/`read-only` and its allow-list (the `,…` options of `--listen`).
+    var listenerAccess = InlineArray<8, ListenerAccess>(repeating: .open)
+    /// `--source-requests-per-s`, `--source-readings-per-s`, `--observe-lease-s`, `--amplification-factor`.
+    var fairness = FairnessSettings()
     var serial = InlineArray<4, SerialSpec>(repeating: SerialSpec())
     var serialCount = 0
     /// Whether the current listeners / serial lines came from the file (a flag then replaces them).
@@ -97,9 +101,16 @@ struct DaemonFlags {
                 listenersFromFile = false
             }
             if listenerCount == DaemonFlags.listenersMax { return Refusal(reason: "given too often (at most 8 addresses)", tooOften: true) }
+            var hostEnd = 0
+            while hostEnd < value.count && value[hostEnd] != 0x2C { hostEnd += 1 }
+            let host = UnsafeRawBufferPointer(rebasing: value[0..<hostEnd])
             var address = chal_address()
-            let status = value.count == 0 ? CHAL_EINVAL : chal_address_parse(value.baseAddress!.assumingMemoryBound(to: UInt8.self), value.count.wide, &address)
+            let status = host.count == 0 ? CHAL_EINVAL : chal_address_parse(host.baseAddress!.assumingMemoryBound(to: UInt8.self), host.count.wide, &address)
             if status != 0 { return Refusal(reason: "wants HOST:PORT (IPv4 a.b.c.d:PORT, IPv6 [ADDR]:PORT, or localhost:PORT)") }
+            guard let rules = DaemonFlags.parseAccess(UnsafeRawBufferPointer(rebasing: value[hostEnd..<value.count])) else {
+                return Refusal(reason: "wants HOST:PORT[,open|,read-only][,allow=CIDR]... (CIDR a.b.c.d/N or IPv6/N, at most 8)")
+            }
+            listenerAccess[listenerCount] = rules
             listeners[listenerCount] = address
             listenerCount += 1
             listenersFromFile = source == .file
@@ -157,6 +168,18 @@ struct DaemonFlags {
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a key file (a path of 1 to 400 bytes)") }
             for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a key file (a path without NUL bytes)") }
             pskFile = value
+        case .sourceRequestsPerS, .sourceReadingsPerS, .observeLeaseS, .amplificationFactor:
+            guard let number = ConfigValue.count(value), number <= 1_000_000, number > 0 || key == .amplificationFactor else {
+                return Refusal(reason: key == .amplificationFactor
+                    ? "wants a factor, 0 (no limit) to 1000000" : "wants a number, 1 to 1000000")
+            }
+            let n = Int32(truncatingIfNeeded: number)
+            switch key {
+            case .sourceRequestsPerS: fairness.requestsPerS = n
+            case .sourceReadingsPerS: fairness.readingsPerS = n
+            case .observeLeaseS: fairness.observeLeaseS = n
+            default: fairness.amplificationFactor = n
+            }
         case .logLevel:
             guard let level = LogLevel(name: value) else { return Refusal(reason: "wants error, warning, notice, info or debug") }
             logLevel = level

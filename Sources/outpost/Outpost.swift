@@ -51,7 +51,7 @@ struct Outpost {
 /// `outpost --help`.
 enum Help {
     static func write(_ out: inout Console) {
-        out.line("usage: outpost [--config FILE] [--log-level LEVEL] [--listen HOST:PORT]...")
+        out.line("usage: outpost [--config FILE] [--log-level LEVEL] [--listen HOST:PORT[,OPTION]...]...")
         out.line("               [--listen-dtls HOST[:PORT] --psk-file FILE]")
         out.line("               [--serial DEVICE[@BAUD][:slip|:line]]...")
         out.line("               [--data-dir DIR [--log-size BYTES[K|M]] [--durability sync|batch|none]")
@@ -77,7 +77,8 @@ enum Help {
         out.line("  --listen HOST:PORT   UDP address to serve CoAP on; repeatable (at most 8).")
         out.line("                       IPv4 a.b.c.d:PORT, IPv6 [ADDR]:PORT (e.g. [::1]:5683,")
         out.line("                       [fe80::1%eth0]:5683), localhost:PORT; PORT 0 picks a")
-        out.line("                       free port. Default 127.0.0.1:5683")
+        out.line("                       free port. Default 127.0.0.1:5683. Options after it:")
+        out.line("                       ,read-only (GET only, else 4.03), ,allow=CIDR (repeatable)")
         out.line("  --listen-dtls HOST[:PORT]")
         out.line("                       serve coaps: CoAP over DTLS 1.2 with pre-shared keys")
         out.line("                       (TLS_PSK_WITH_AES_128_CCM_8 / _CCM), PORT default 5684;")
@@ -86,6 +87,10 @@ enum Help {
         out.line("                       line (# comments); an identity may post readings only for")
         out.line("                       sensors matching its patterns (NAME or PREFIX*), others get")
         out.line("                       4.03. SIGHUP reads it again (sessions then handshake anew)")
+        out.line("  --source-requests-per-s N, --source-readings-per-s N")
+        out.line("                       per source address (default 200, 1000); above: dropped")
+        out.line("  --observe-lease-s N  /alerts registrations not renewed end (default 600)")
+        out.line("  --amplification-factor N  NON GET answers <= N x request (default 4, 0: off)")
         out.line("  --serial DEVICE[@BAUD][:slip|:line]")
         out.line("                       serial line; repeatable (at most 4). BAUD 9600, 19200,")
         out.line("                       38400, 57600, 115200 (default), 230400, 460800, 921600.")

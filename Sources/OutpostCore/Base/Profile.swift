@@ -65,6 +65,16 @@ public protocol Profile {
     static var dtlsSessionCount: Int { get }
     /// Identities the key file (`--psk-file`) may hold.
     static var pskIdentityCount: Int { get }
+    // Fair service under load (`SourceTable`, docs/SECURITY.md); defaults in the extension below.
+    /// Sources (addresses) tracked with their own token buckets (a power of two); the rest share one.
+    static var sourceSlotCount: Int { get }
+    /// Sensor places kept for sources holding fewer than `sourceSensorShareMin` sensors.
+    static var sensorReserve: Int { get }
+    /// Sensors a source may hold and still take a reserved place.
+    static var sourceSensorShareMin: Int { get }
+    /// Block1 uploads, and `/alerts` registrations, one source may hold at once.
+    static var sourceBlock1Share: Int { get }
+    static var sourceObserverShare: Int { get }
     // Capacities of the HTTP server (`HTTPServer`, docs/HTTP.md) and the command queue.
     /// Connections served at once (event streams included).
     static var httpConnectionCount: Int { get }
@@ -101,6 +111,11 @@ extension Profile {
     public static var block2SnapshotBytes: Int { responseBodyBytes }
     public static var dtlsSessionCount: Int { 16 }
     public static var pskIdentityCount: Int { 32 }
+    public static var sourceSlotCount: Int { max(8, sensorSlotCount / 2) }
+    public static var sensorReserve: Int { sensorCapacity / 8 }
+    public static var sourceSensorShareMin: Int { max(1, sensorReserve / 4) }
+    public static var sourceBlock1Share: Int { max(1, block1SlotCount / 2) }
+    public static var sourceObserverShare: Int { max(1, observerCount / 4) }
     public static var httpConnectionCount: Int { 8 }
     public static var httpRequestBytes: Int { 2048 }
     public static var httpResponseBytes: Int { 32 * 1024 }

@@ -20,9 +20,13 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case pskFile
     case http
     case httpTokenFile
+    case sourceRequestsPerS
+    case sourceReadingsPerS
+    case observeLeaseS
+    case amplificationFactor
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 15
+    public static let count = 19
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 6
@@ -43,7 +47,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     public static func sectionKeys(_ index: Int) -> StaticString {
         switch index {
         case 0: return "node_id, log_level, data_dir"
-        case 1: return "listen, listen_dtls, psk_file"
+        case 1: return "listen, listen_dtls, psk_file, source_requests_per_s, source_readings_per_s, observe_lease_s, amplification_factor"
         case 2: return "port"
         case 3: return "size, durability, when_full"
         case 4: return "upstream, forward, rate"
@@ -85,7 +89,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     public var section: Int {
         switch self {
         case .nodeId, .logLevel, .dataDir: return 0
-        case .listen, .listenDTLS, .pskFile: return 1
+        case .listen, .listenDTLS, .pskFile, .sourceRequestsPerS, .sourceReadingsPerS, .observeLeaseS, .amplificationFactor: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
         case .upstream, .forward, .uplinkRate: return 4
@@ -111,6 +115,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .pskFile: return "psk_file"
         case .http: return "listen"
         case .httpTokenFile: return "token_file"
+        case .sourceRequestsPerS: return "source_requests_per_s"
+        case .sourceReadingsPerS: return "source_readings_per_s"
+        case .observeLeaseS: return "observe_lease_s"
+        case .amplificationFactor: return "amplification_factor"
         }
     }
 
@@ -132,6 +140,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .pskFile: return "--psk-file"
         case .http: return "--http"
         case .httpTokenFile: return "--http-token-file"
+        case .sourceRequestsPerS: return "--source-requests-per-s"
+        case .sourceReadingsPerS: return "--source-readings-per-s"
+        case .observeLeaseS: return "--observe-lease-s"
+        case .amplificationFactor: return "--amplification-factor"
         }
     }
 

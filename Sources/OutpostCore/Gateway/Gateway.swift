@@ -35,6 +35,9 @@ public struct Gateway<
     public var attachment: Attachment
     public var send: GatewaySendQueue
     public var counters = GatewayCounters()
+    /// Per transport channel: who may send to it and whether it is read-only (all open at first;
+    /// the host sets them from its listener options).
+    public let access: UnsafeMutableBufferPointer<ListenerAccess>
 
     public var server: Server<P> {
         get { core.server }
@@ -70,6 +73,7 @@ public struct Gateway<
         let batch = transport.receiveCapacity
         let kinds = arena.carve(channels, of: UInt8(0))
         for i in 0..<channels { kinds[i] = transport.channelKind(i) }
+        access = arena.carve(channels, of: ListenerAccess.open)
         send = GatewaySendQueue(
             slotCount: Gateway.sendSlots(channels: channels, batchSize: batch, limit: sendLimit),
             regionDatagrams: Gateway.sendRegionDatagrams(channels: channels, batchSize: batch, limit: sendLimit),
@@ -105,7 +109,10 @@ public struct Gateway<
     public mutating func tick(nowMs: Int64) -> Int {
         counters.ticks &+= 1
         var handled = 0
-        if core.store.enabled { _ = core.admit() }
+        if core.store.enabled {
+            _ = core.admit()
+            core.server.logPressure = core.store.dropPressure
+        }
         // Starts at a different channel every tick, so a channel whose batches fill the send
         // queue cannot keep the others waiting.
         // (Through Int: `Int(UInt64 % UInt64)` trips the 32-bit -no-allocations false positive.)
@@ -194,18 +201,32 @@ public struct Gateway<
         }
         counters.batches &+= 1
         let via = Int32(truncatingIfNeeded: channel)
-        for i in 0..<received {
-            let datagram = transport.received(i)
-            counters.datagrams &+= 1
-            if datagram.truncated { counters.truncated &+= 1 }
-            guard let response = send.nextBuffer else {
-                counters.noSendSlot &+= 1
-                continue
+        let rules = access[channel]
+        // A full batch means more is waiting: the daemon is behind, and readings (POST) go before
+        // status queries and everything else, in a first pass over the batch.
+        let behind = received == transport.receiveCapacity
+        for pass in 0..<(behind ? 2 : 1) {
+            for i in 0..<received {
+                let datagram = transport.received(i)
+                if behind {
+                    let post = datagram.bytes.count >= 2 && datagram.bytes[1] == CoAPCode.post.rawValue
+                    if post != (pass == 0) { continue }
+                }
+                counters.datagrams &+= 1
+                if datagram.truncated { counters.truncated &+= 1 }
+                if !rules.admits(datagram.peer) {
+                    core.server.counters.listenerRefused &+= 1
+                    continue
+                }
+                guard let response = send.nextBuffer else {
+                    counters.noSendSlot &+= 1
+                    continue
+                }
+                // A datagram larger than the buffer arrives cut at capacity (maxDatagramBytes + 1), so
+                // the server sees it as oversize and answers 4.13.
+                let length = core.handle(datagram.bytes, from: datagram.peer, nowMs: nowMs, response: response, readOnly: rules.readOnly)
+                if length > 0 { send.commit(length: length, to: datagram.peer, channel: via) }
             }
-            // A datagram larger than the buffer arrives cut at capacity (maxDatagramBytes + 1), so
-            // the server sees it as oversize and answers 4.13.
-            let length = core.handle(datagram.bytes, from: datagram.peer, nowMs: nowMs, response: response)
-            if length > 0 { send.commit(length: length, to: datagram.peer, channel: via) }
         }
         return received
     }

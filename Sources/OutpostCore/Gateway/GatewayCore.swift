@@ -48,6 +48,16 @@ public struct GatewayCore<P: Profile, Device: LogDevice, Link: DatagramSink>: Ga
         return server.handle(datagram: request, from: peer, nowMs: nowMs, response: response, room: room, scope: scope)
     }
 
+    /// A request from a plain listener's peer (`readOnly`: the listener serves GET only).
+    public mutating func handle(
+        _ request: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer,
+        readOnly: Bool
+    ) -> Int {
+        let room = admit()
+        undrained = server.exchangeMark
+        return server.handle(datagram: request, from: peer, nowMs: nowMs, response: response, room: room, readOnly: readOnly)
+    }
+
     public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64) -> LineOutcome {
         let room = admit()
         undrained = server.exchangeMark

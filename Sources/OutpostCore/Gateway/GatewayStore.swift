@@ -111,6 +111,15 @@ public struct GatewayStore<Device: LogDevice, Link: DatagramSink>: OutboxConsume
         return LogRoom(records: bytes / LogFormat.maxRecordBytes, retryS: retry)
     }
 
+    /// True with drop-oldest while less than half the log is free of unforwarded records: readings
+    /// of sources over their share are then refused, so they never push out others' records.
+    /// - Complexity: O(segments walked ahead of the head); the gateway asks once per tick.
+    public var dropPressure: Bool {
+        guard enabled, policy == .dropOldest, let source else { return false }
+        let half = source.store.geometry.segmentCount / 2 * source.store.geometry.segmentPayloadBytes
+        return source.store.bytesWithoutDropping(upTo: half) < half
+    }
+
     /// True while a pack of one reading would be refused.
     public var refusing: Bool {
         guard let room = admission().records else { return false }

@@ -17,6 +17,20 @@ extension LogStore {
         case .ready, .full: break
         }
         if policy == .dropOldest { return limit }
+        return bytesWithoutDropping(upTo: limit)
+    }
+
+    /// Record bytes (up to `limit`) that can be appended now without dropping a record nobody
+    /// forwarded yet, whatever the policy: the same count `appendableBytes` gives with reject-new.
+    /// With drop-oldest, the gateway keeps readings of sources over their share out of the last
+    /// half of this room (docs/SECURITY.md).
+    /// - Complexity: as `appendableBytes`.
+    public func bytesWithoutDropping(upTo limit: Int) -> Int {
+        precondition(limit >= 0, "limit must not be negative")
+        switch state {
+        case .failed, .readOnly, .noSpace: return 0
+        case .ready, .full: break
+        }
         let free = freeBytes
         if free >= limit.wide { return limit }
         let perSegment = (geometry.segmentPayloadBytes - LogFormat.maxRecordBytes).wide

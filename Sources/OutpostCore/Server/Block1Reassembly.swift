@@ -114,6 +114,18 @@ public struct Block1Reassembly {
         return freed
     }
 
+    /// Live uploads held by peers of `peer`'s source (same address, any port), `peer`'s own
+    /// upload not counted: the per-source cap of `Server.postReadings`.
+    /// - Complexity: O(slots).
+    public func heldByOthersOfSource(_ peer: Endpoint, nowMs: Int64) -> Int {
+        let key = SourceTable.key(of: peer)
+        var held = 0
+        for i in 0..<slots.count where slots[i].inUse && slots[i].peer != peer && !Block1Reassembly.idle(slots[i], nowMs: nowMs) {
+            if SourceTable.key(of: slots[i].peer) == key { held += 1 }
+        }
+        return held
+    }
+
     func slotOf(_ peer: Endpoint) -> Int? {
         for i in 0..<slots.count where slots[i].inUse && slots[i].peer == peer { return i }
         return nil

@@ -14,12 +14,14 @@ public struct Observer: BitwiseCopyable, Sendable {
     /// Message ID of the CON notification awaiting its ACK, and since when (`Int64.min`: none).
     public var pendingMessageID: UInt16
     public var pendingSinceMs: Int64
+    /// When the registration was made or last renewed (a GET with Observe=0 and the same token).
+    public var renewedMs: Int64
     public var inUse: Bool
 
     /// An unused table entry.
     public static var unused: Observer {
         Observer(
             peer: .none, token: CoAPToken(), contentFormat: 0, nextSequence: 0, sentCount: 0, lastMessageID: 0,
-            pendingMessageID: 0, pendingSinceMs: Int64.min, inUse: false)
+            pendingMessageID: 0, pendingSinceMs: Int64.min, renewedMs: 0, inUse: false)
     }
 }

@@ -40,7 +40,9 @@ public struct ObserverTable {
 
     /// Registers (or re-registers) `peer` with `token`; false when the table is full.
     /// - Complexity: O(capacity).
-    public mutating func register(_ peer: Endpoint, token: CoAPToken, contentFormat: UInt16, nextSequence: UInt32) -> Bool {
+    public mutating func register(
+        _ peer: Endpoint, token: CoAPToken, contentFormat: UInt16, nextSequence: UInt32, nowMs: Int64 = 0
+    ) -> Bool {
         let index: Int
         if let existing = find(peer, token: token) {
             index = existing
@@ -55,6 +57,7 @@ public struct ObserverTable {
         observer.token = token
         observer.contentFormat = contentFormat
         observer.nextSequence = nextSequence
+        observer.renewedMs = nowMs
         observer.inUse = true
         entries[index] = observer
         return true
@@ -107,6 +110,31 @@ public struct ObserverTable {
             }
         }
         return removed
+    }
+
+    /// Removes registrations not renewed within `leaseMs` (RFC 7641 §3.3.1: a client that still
+    /// wants notifications re-registers), so registrations nobody renews do not hold the table.
+    /// - Returns: how many were removed.
+    /// - Complexity: O(capacity).
+    public mutating func expireLeases(nowMs: Int64, leaseMs: Int64) -> Int {
+        precondition(leaseMs > 0, "an observe lease must be positive")
+        var removed = 0
+        for i in 0..<entries.count where entries[i].inUse && nowMs - entries[i].renewedMs >= leaseMs {
+            remove(at: i)
+            removed += 1
+        }
+        return removed
+    }
+
+    /// Registrations of `peer`'s source (same address, any port) other than `peer` with `token`.
+    /// - Complexity: O(capacity).
+    public func heldByOthersOfSource(_ peer: Endpoint, token: CoAPToken) -> Int {
+        let key = SourceTable.key(of: peer)
+        var held = 0
+        for i in 0..<entries.count where entries[i].inUse && !(entries[i].peer == peer && entries[i].token == token) {
+            if SourceTable.key(of: entries[i].peer) == key { held += 1 }
+        }
+        return held
     }
 
     /// The index of `peer`'s registration with `token`.

@@ -51,6 +51,14 @@ extension Server {
         return result.length
     }
 
+    /// The most bytes a GET answer to `exchange` may take: nil for a CON (the ACK is tied to a
+    /// message the client must have) or an authenticated peer, else `amplificationFactor` × the
+    /// request's size. The datagram's size is the request's, as the server saw it.
+    func amplificationLimit(_ exchange: ServerExchange) -> Int? {
+        if fairness.amplificationFactor == 0 || exchange.message.type != .nonConfirmable || exchange.peer.isAttached { return nil }
+        return Int(fairness.amplificationFactor) * exchange.message.bytes.count
+    }
+
     /// Sends `content` whole when it fits the datagram, else the block of it the request asks for
     /// (RFC 7959 Block2; block 0 when it asks for none), with an ETag of the whole body (`eTag`,
     /// or FNV-1a of `content` when nil) and Size2 so the client can reassemble it and notice if
@@ -66,7 +74,15 @@ extension Server {
         options.contentFormat = format
         options.observe = observe
         // Header, token, ETag (5), Observe (4), Content-Format (3), Block2 (4), Size2 (5), marker.
-        let room = exchange.out.count - 4 - exchange.message.token.count - 22
+        var room = exchange.out.count - 4 - exchange.message.token.count - 22
+        if let limit = amplificationLimit(exchange), limit < exchange.out.count {
+            // RFC 7252 §11.3: a NON from an unauthenticated source may be spoofed; its answer is
+            // kept within a bounded multiple of the request (smaller Block2 blocks, or nothing).
+            let overheadBytes = exchange.out.count - room
+            let fullRoom = room
+            room = max(limit - overheadBytes, 0)
+            if length > room && (length <= fullRoom || block2 == nil) { counters.amplificationLimited &+= 1 }
+        }
         if block2 == nil && length <= room {
             return (reply(exchange, .content, options: options, payload: content), nil, 0)
         }

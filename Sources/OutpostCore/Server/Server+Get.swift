@@ -29,8 +29,13 @@ extension Server {
         var observe: UInt32? = nil
         if resource == .alerts, let request = message.observe, (block2?.number ?? 0) == 0 {
             if request == 0 {
-                let added = observers.register(
-                    exchange.peer, token: message.token, contentFormat: format, nextSequence: alertHistory.total)
+                // One source holds at most its share of the registrations (a renewal is not new).
+                let overShare = !exchange.peer.isAttached
+                    && observers.heldByOthersOfSource(exchange.peer, token: message.token) >= P.sourceObserverShare
+                if overShare { counters.sourceObserverShare &+= 1 }
+                let added = !overShare && observers.register(
+                    exchange.peer, token: message.token, contentFormat: format, nextSequence: alertHistory.total,
+                    nowMs: exchange.nowMs)
                 if added {
                     counters.observersAdded &+= 1
                     observe = alertHistory.total

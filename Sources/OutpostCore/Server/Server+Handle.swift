@@ -18,15 +18,33 @@ extension Server {
     ///   Max-Age `room.retryS` before anything is acknowledged (the one admission check, `ingest`).
     /// - `scope`: the sensors the sender may write readings for (a DTLS identity's patterns); a
     ///   pack naming another sensor is refused whole with 4.03 and counted (`forbiddenWrites`).
+    /// - `readOnly`: the request came on a read-only listener: anything but GET is refused 4.03.
+    /// - Every datagram of a UDP peer is counted against its source (`SourceTable`): one over its
+    ///   request rate, or a pack over its reading rate while sources compete, is dropped unanswered
+    ///   and unremembered, counted by reason (docs/SECURITY.md).
     /// - Returns: the response length (0: send nothing). Never traps on any input.
     /// - Complexity: O(n) in the datagram size plus the work of the resource.
     public mutating func handle(
         datagram: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer,
         room: LogRoom = .unlimited,
-        scope: WriteScope = .unrestricted
+        scope: WriteScope = .unrestricted,
+        readOnly: Bool = false
     ) -> Int {
         setRoom(room)
         counters.datagrams &+= 1
+        droppedOverShare = false
+        if peer.kind == Endpoint.kindSerial {
+            sourceIndex = -1
+        } else {
+            sourceIndex = sources.lookup(peer, nowMs: nowMs, settings: fairness)
+            // A POST pays in readings once decoded; everything else, even a malformed datagram or
+            // an ACK, pays one request token, before any work is spent on it.
+            let post = datagram.count >= 2 && datagram[1] == CoAPCode.post.rawValue
+            if !post && !sources.takeRequest(sourceIndex) {
+                counters.sourceRequestRate &+= 1
+                return 0
+            }
+        }
         let out = response.count > P.maxDatagramBytes
             ? UnsafeMutableRawBufferPointer(rebasing: response[0..<P.maxDatagramBytes]) : response
         let message: CoAPMessage
@@ -81,11 +99,20 @@ extension Server {
             }
         }
         let stateChanging = message.code != .get
+        if readOnly && stateChanging {
+            // Before the duplicate memory: a read-only listener changes nothing, so nothing of
+            // this exchange needs remembering.
+            counters.readOnlyRefused &+= 1
+            let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out, scope: scope)
+            return suppressUnwanted(replyError(exchange, .forbidden, "read-only listener"), message: message, out: out)
+        }
         if stateChanging, let answer = ledger.find(peer, messageID: message.messageID, nowMs: nowMs) {
             return recall(answer, message: message, out: out)
         }
         let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out, scope: scope)
-        let length = suppressUnwanted(respond(exchange), message: message, out: out)
+        let responded = respond(exchange)
+        if droppedOverShare { return 0 }  // unanswered and unremembered: a retransmission is judged afresh
+        let length = suppressUnwanted(responded, message: message, out: out)
         let written = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<length])
         if message.type == .nonConfirmable {
             // Only the ledger: a duplicate NON is dropped, no bytes are needed.

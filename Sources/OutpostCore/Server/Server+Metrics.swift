@@ -34,6 +34,23 @@ extension Server {
         if P.dtlsSessionCount > 0 { sample(&w, "outpost_drops_total", "reason", "forbidden", c.forbiddenWrites) }
         sample(&w, "outpost_drops_total", "reason", "block1_expired", c.block1Expired)
         sample(&w, "outpost_drops_total", "reason", "late_for_window", pipeline.windows.lateReadings)
+        family(&w, "outpost_source_drops_total", "counter", "Sent by sources over their share, by reason.")
+        sample(&w, "outpost_source_drops_total", "reason", "rate_requests", c.sourceRequestRate)
+        sample(&w, "outpost_source_drops_total", "reason", "rate_readings", c.sourceReadingRate)
+        sample(&w, "outpost_source_drops_total", "reason", "sensor_share", c.sourceSensorShare)
+        sample(&w, "outpost_source_drops_total", "reason", "block1_share", c.sourceBlock1Share)
+        sample(&w, "outpost_source_drops_total", "reason", "observe_share", c.sourceObserverShare)
+        sample(&w, "outpost_source_drops_total", "reason", "log_share", c.sourceLogShare)
+        sample(&w, "outpost_source_drops_total", "reason", "amplification", c.amplificationLimited)
+        sample(&w, "outpost_source_drops_total", "reason", "read_only", c.readOnlyRefused)
+        sample(&w, "outpost_source_drops_total", "reason", "not_allowed", c.listenerRefused)
+        // (The low profile's 4 KiB body holds the drops only.)
+        if P.responseBodyBytes > 4_096 {
+            family(&w, "outpost_sources", "gauge", "Traffic sources with their own token buckets.")
+            sample(&w, "outpost_sources", nil, nil, UInt64(bitPattern: sources.count.wide))
+            family(&w, "outpost_observers_expired_total", "counter", "Observe registrations ended because they were not renewed.")
+            sample(&w, "outpost_observers_expired_total", nil, nil, c.observersExpired)
+        }
         family(&w, "outpost_anomalies_total", "counter", "Readings the forest flagged.")
         sample(&w, "outpost_anomalies_total", nil, nil, p.anomalies)
         family(&w, "outpost_clock_skew_total", "counter", "Readings timestamped more than an hour from their arrival (taken as sent).")

@@ -27,6 +27,15 @@ extension Server {
         guard let block, block.number > 0 || block.more else {
             return ingestPack(exchange, payload: message.payload, format: format, block1: block)
         }
+        if block.number == 0 && !exchange.peer.isAttached
+            && block1.heldByOthersOfSource(exchange.peer, nowMs: exchange.nowMs) >= P.sourceBlock1Share {
+            // One source holds at most its share of the slots; the others stay for other sources.
+            counters.sourceBlock1Share &+= 1
+            counters.busyBlock1 &+= 1
+            var options = ServerResponseOptions()
+            options.maxAgeS = UInt32(truncatingIfNeeded: Block1Reassembly.idleLimitMs / 1_000)
+            return replyError(exchange, .serviceUnavailable, "Block1 share of this source used", options: options)
+        }
         switch block1.accept(exchange.peer, block: block, contentFormat: format, payload: message.payload, nowMs: exchange.nowMs) {
         case .stored:
             var options = ServerResponseOptions()
@@ -86,6 +95,32 @@ extension Server {
             options.block1 = nil
             return replyError(exchange, .forbidden, "identity may not write this sensor", options: options)
         }
+        if sourceIndex >= 0 {
+            // An authenticated DTLS session is held to its request bucket and its identity's
+            // sensors, not to the reading rate: its throughput is the point of the session.
+            if sources.contended && !exchange.peer.isAttached && !sources.takeReadings(sourceIndex, count: result.readingCount) {
+                // Above its reading rate while others compete: dropped, not refused, so it costs
+                // no answer; a CON sensor's retransmission is judged afresh.
+                counters.sourceReadingRate &+= 1
+                droppedOverShare = true
+                return 0
+            }
+            if logPressure && sources.contended && sources.overShare(sourceIndex, settings: fairness) {
+                // Its readings would push other sources' unforwarded records out of the log.
+                counters.sourceLogShare &+= 1
+                options.block1 = nil
+                options.maxAgeS = Server.outboxRetryS
+                return replyError(exchange, .serviceUnavailable, "log share used: retry", options: options)
+            }
+            if !admitsNewSensors(count: result.readingCount) {
+                counters.sourceSensorShare &+= 1
+                counters.busySensorTable &+= 1
+                options.block1 = nil
+                options.maxAgeS = Server.sensorTableRetryS
+                return replyError(exchange, .serviceUnavailable, "sensor table full", options: options)
+            }
+        }
+        let sensorsBefore = pipeline.sensors.count
         if let refusal = ingest(count: result.readingCount, nowMs: exchange.nowMs) {
             options.block1 = nil
             switch refusal {
@@ -105,6 +140,7 @@ extension Server {
             }
         }
         counters.packsAccepted &+= 1
+        if sourceIndex >= 0 { sources.addSensors(sourceIndex, count: pipeline.sensors.count - sensorsBefore) }
         counters.unknownQuantities &+= UInt64(bitPattern: (result.unknownQuantityCount).wide)
         return reply(exchange, .changed, options: options, limit: P.duplicateResponseBytes)
     }
@@ -120,15 +156,7 @@ extension Server {
         let needed = count * Pipeline<P>.outboxRoomPerReading
         if roomRecords >= 0 && needed > Int(roomRecords) { return .logFull }
         if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
-        var newSensors = 0
-        for i in 0..<count where pipeline.sensors.find(packReadings[i].sensor) == nil {
-            var repeated = false
-            for j in 0..<i where packReadings[j].sensor == packReadings[i].sensor {
-                repeated = true
-                break
-            }
-            if !repeated { newSensors += 1 }
-        }
+        let newSensors = newSensorCount(count: count)
         if newSensors > pipeline.sensors.capacity - pipeline.sensors.count { return .sensorTableFull }
         for i in 0..<count {
             let reading = packReadings[i]
@@ -141,6 +169,35 @@ extension Server {
         }
         counters.readingsReceived &+= UInt64(bitPattern: (count).wide)
         return nil
+    }
+
+    /// Whether the request's source may register the new sensors of `packReadings[0..<count]`
+    /// (`SourceTable.mayRegister`: the last `sensorReserve` places are for sources holding
+    /// fewer than `sourceSensorShareMin`). `ingestPack` counts the places it took.
+    /// - Complexity: O(count) lookups, O(count²) name comparisons for new sensors only.
+    mutating func admitsNewSensors(count: Int) -> Bool {
+        let free = pipeline.sensors.capacity - pipeline.sensors.count
+        if free >= P.sensorReserve + count { return true }  // cannot reach the reserve: no count needed
+        let fresh = newSensorCount(count: count)
+        if !sources.mayRegister(sourceIndex, newSensors: fresh, free: free, reserve: P.sensorReserve, shareMin: P.sourceSensorShareMin) {
+            return false
+        }
+        return true
+    }
+
+    /// Distinct sensors of `packReadings[0..<count]` the table does not know yet.
+    /// - Complexity: O(count) lookups, O(count²) name comparisons for new sensors only.
+    func newSensorCount(count: Int) -> Int {
+        var newSensors = 0
+        for i in 0..<count where pipeline.sensors.find(packReadings[i].sensor) == nil {
+            var repeated = false
+            for j in 0..<i where packReadings[j].sensor == packReadings[i].sensor {
+                repeated = true
+                break
+            }
+            if !repeated { newSensors += 1 }
+        }
+        return newSensors
     }
 
     /// Keeps the newest reading of its sensor for `/sensors/{id}`.

@@ -55,6 +55,8 @@ extension Server {
         counter(&w, "busy", c.busyBlock1 &+ c.busyOutbox &+ c.busySensorTable &+ c.busyLog)
         counter(&w, "busy_log", c.busyLog)
         if P.dtlsSessionCount > 0 { counter(&w, "forbidden_writes", c.forbiddenWrites) }
+        counter(&w, "source_drops", c.sourceRequestRate &+ c.sourceReadingRate &+ c.sourceSensorShare
+            &+ c.sourceBlock1Share &+ c.sourceObserverShare &+ c.sourceLogShare &+ c.amplificationLimited &+ c.readOnlyRefused &+ c.listenerRefused)
         counter(&w, "anomalies", p.anomalies)
         counter(&w, "alerts_raised", p.alertsRaised)
         counter(&w, "alerts_cleared", p.alertsCleared)

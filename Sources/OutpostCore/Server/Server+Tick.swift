@@ -29,6 +29,10 @@ extension Server {
         counters.block1Expired &+= UInt64(bitPattern: (block1.expire(nowMs: nowMs)).wide)
         snapshots.expire(nowMs: nowMs)
         counters.observersRemoved &+= UInt64(bitPattern: (observers.expire(nowMs: nowMs)).wide)
+        if observers.count > 0 {
+            let expired = observers.expireLeases(nowMs: nowMs, leaseMs: fairness.observeLeaseS.wide &* 1_000)
+            counters.observersExpired &+= UInt64(bitPattern: expired.wide)
+        }
         notify(nowMs: nowMs, into: &sink)
     }
 

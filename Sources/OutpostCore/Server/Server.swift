@@ -43,6 +43,17 @@ public struct Server<P: Profile> {
     /// `forgetExchanges(since:)`. Every insertion is made by `handle`.
     var cachedInsertions: UInt32 = 0
     var recordedInsertions: UInt32 = 0
+    /// Traffic sources and their token buckets (docs/SECURITY.md, "Fair service").
+    public internal(set) var sources: SourceTable
+    /// The per-source limits (the daemon's options).
+    public var fairness = FairnessSettings()
+    /// The source entry of the request being handled (-1: a serial line, not rate-limited), and
+    /// whether its handling dropped it for being over its share (nothing is sent or remembered).
+    var sourceIndex = -1
+    var droppedOverShare = false
+    /// Set by the gateway each tick (`GatewayStore.dropPressure`): with drop-oldest, less than
+    /// half the log is free of unforwarded records, and sources over their share are refused.
+    public var logPressure = false
     /// The daemon's log and uplink as `/health` shows them (refreshed by the daemon each tick).
     public var storeStatus = ServerStoreStatus()
     /// The daemon's serial lines as `/health` and `/metrics` show them (refreshed by the daemon).
@@ -76,6 +87,7 @@ public struct Server<P: Profile> {
         alertHistory = ServerAlertHistory(arena: &arena, capacity: P.recentAlertCount)
         body = UnsafeMutableRawBufferPointer(arena.carve(P.responseBodyBytes, of: UInt8(0)))
         snapshots = Block2Snapshots(arena: &arena, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
+        sources = SourceTable(arena: &arena, slotCount: P.sourceSlotCount)
         // Start message IDs somewhere that depends on the node and start time, so a restarted
         // server does not reuse the IDs its peers may still remember (RFC 7252 §4.4).
         nextMessageID = UInt16(truncatingIfNeeded: identity.nodeId.hash32 ^ UInt32(truncatingIfNeeded: identity.startMs))
@@ -94,7 +106,8 @@ public struct Server<P: Profile> {
         bytes = ObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)
         bytes = Arena.bytes(after: bytes, P.responseBodyBytes, of: UInt8.self)
-        return Block2Snapshots.arenaBytes(after: bytes, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
+        bytes = Block2Snapshots.arenaBytes(after: bytes, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
+        return SourceTable.arenaBytes(after: bytes, slotCount: P.sourceSlotCount)
     }
 
     /// Static RAM of the server: its arena regions (pipeline included) plus the value itself.

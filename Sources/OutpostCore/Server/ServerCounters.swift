@@ -80,6 +80,23 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     /// Blocks after block 0 sent from a copy, and ones rendered fresh (no live copy).
     public var block2BlocksFromSnapshot: UInt64 = 0
     public var block2BlocksFresh: UInt64 = 0
+    /// What sources over their share sent, dropped or refused by reason (docs/SECURITY.md):
+    /// datagrams above the request rate, packs above the reading rate (while contended), packs
+    /// whose new sensors would take a reserved place, Block1 uploads and Observe registrations
+    /// above the source's share, and NON GET answers cut to the amplification limit.
+    public var sourceRequestRate: UInt64 = 0
+    public var sourceReadingRate: UInt64 = 0
+    public var sourceSensorShare: UInt64 = 0
+    public var sourceBlock1Share: UInt64 = 0
+    public var sourceObserverShare: UInt64 = 0
+    /// Packs of sources over their share refused while drop-oldest would push out others' records.
+    public var sourceLogShare: UInt64 = 0
+    public var amplificationLimited: UInt64 = 0
+    /// Requests refused on a read-only listener (4.03), and observers ended unrenewed.
+    public var readOnlyRefused: UInt64 = 0
+    /// Datagrams dropped because their source is not on the listener's allow-list.
+    public var listenerRefused: UInt64 = 0
+    public var observersExpired: UInt64 = 0
     /// Records applied at start-up from the log (`restore`): readings and alert events, and
     /// records skipped (undecodable, or their sensor did not fit the table).
     public var restoredReadings: UInt64 = 0
