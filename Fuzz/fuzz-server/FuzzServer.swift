@@ -56,11 +56,18 @@ struct ServerFuzzDevice: LogDevice {
     mutating func sync() throws(LogIOError) {}
 }
 
-/// The datagrams waiting for the gateway and the answers it sent.
+/// The datagrams waiting for the gateway and the answers it sent. A datagram older than RFC
+/// 7252's MAX_LATENCY (100 s) when the gateway gets to it is lost on the way (the protocol's
+/// duplicate detection is sized for that bound, not for datagrams delayed without limit).
 final class ServerFuzzNetwork {
-    var inbound: [(bytes: [UInt8], peer: Endpoint)] = []
+    var inbound: [(bytes: [UInt8], peer: Endpoint, sentMs: Int64)] = []
     var next = 0
     var sent: [(bytes: [UInt8], peer: Endpoint)] = []
+    var nowMs: Int64 = 0
+    var lost = 0
+    static let maxLatencyMs: Int64 = 100_000
+
+    func post(_ bytes: [UInt8], from peer: Endpoint) { inbound.append((bytes, peer, nowMs)) }
 }
 
 /// The gateway's transport over `ServerFuzzNetwork`: one IPv4 channel.
@@ -95,6 +102,10 @@ struct ServerFuzzTransport: DatagramTransport {
         while n < lengths.count && network.next < network.inbound.count {
             let datagram = network.inbound[network.next]
             network.next += 1
+            if network.nowMs - datagram.sentMs > ServerFuzzNetwork.maxLatencyMs {
+                network.lost += 1
+                continue
+            }
             // Cut at capacity as the kernel would: the server sees an oversize datagram.
             let count = min(datagram.bytes.count, slotBytes)
             datagram.bytes.withUnsafeBytes { raw in
@@ -266,6 +277,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     gateway.warmUp(nowMs: serverFuzzStartMs)
 
     var nowMs = serverFuzzStartMs
+    network.nowMs = nowMs
     var honest: [HonestMessage] = []
     var byToken: [[UInt8]: Int] = [:]
     var nextValue = [Int](repeating: 0, count: honestPeers)
@@ -276,6 +288,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var ticks = 0
     func tickAndCheck(advanceMs: Int64, final: Bool = false) {
         nowMs += advanceMs
+        network.nowMs = nowMs
         let sentBefore = network.sent.count
         gateway.tick(nowMs: nowMs)
         precondition(gateway.send.count == 0, "the send queue holds datagrams after the tick")
@@ -333,13 +346,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
                 options: [uriReadings, contentJSON], payload: readingPayload(name: honestName(sensor), hundredths: value))
             byToken[token] = honest.count
             honest.append(HonestMessage(bytes: bytes, peer: fuzzPeer(sensor), sensor: sensor, value: value, firstSentMs: nowMs))
-            network.inbound.append((bytes, fuzzPeer(sensor)))
+            network.post(bytes, from: fuzzPeer(sensor))
         case 2:
             // A retransmission of a recent honest message (within MAX_TRANSMIT_SPAN).
             if honest.isEmpty { break }
             let index = honest.count - 1 - Int(arg) % min(honest.count, 32)
             if nowMs - honest[index].firstSentMs > maxTransmitSpanMs { break }
-            network.inbound.append((honest[index].bytes, honest[index].peer))
+            network.post(honest[index].bytes, from: honest[index].peer)
         case 3, 4:
             // The clock moves and the gateway ticks.
             tickAndCheck(advanceMs: clockSteps[Int(arg) % clockSteps.count] * Int64(1 + Int(arg) / 64))
@@ -352,42 +365,42 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
                 let b = input.byte()
                 bytes.append(b == UInt8(ascii: "q") ? UInt8(ascii: "Q") : b)
             }
-            network.inbound.append((bytes, fuzzPeer(peer)))
+            network.post(bytes, from: fuzzPeer(peer))
         case 6:
             // A valid reading under a new sensor name from a hostile source.
             let peer = honestPeers + Int(arg) % hostilePeers
             hostileNames += 1
             let mid = nextMID[peer]
             nextMID[peer] &+= 1
-            network.inbound.append(
-                (coap(
+            network.post(
+                coap(
                     confirmable: arg & 0x80 != 0, code: 0x02, mid: mid, token: [UInt8(hostileNames & 0xFF)],
                     options: [uriReadings, contentJSON], payload: readingPayload(name: Array("x\(hostileNames)".utf8), hundredths: Int(arg))),
-                 fuzzPeer(peer)))
+                from: fuzzPeer(peer))
         case 7:
             // A Block1 start that never finishes (hostile), 64-byte blocks.
             let peer = honestPeers + Int(arg) % hostilePeers
             let mid = nextMID[peer]
             nextMID[peer] &+= 1
             let payload = [UInt8](repeating: UInt8(ascii: " "), count: 64)
-            network.inbound.append(
-                (coap(
+            network.post(
+                coap(
                     confirmable: true, code: 0x02, mid: mid, token: [0xB1, arg],
                     options: [uriReadings, contentJSON, (27, [0x0A])], payload: [UInt8(ascii: "[")] + payload.dropLast()),
-                 fuzzPeer(peer)))
+                from: fuzzPeer(peer))
         case 8:
-            // An Observe registration on /alerts or /readings/<sensor>, from any source.
+            // An Observe registration (or deregistration) on /alerts, from any source.
             let peer = Int(arg) % (honestPeers + hostilePeers)
             let mid = nextMID[peer]
             nextMID[peer] &+= 1
             let deregister = arg & 0x40 != 0
-            network.inbound.append(
-                (coap(
+            network.post(
+                coap(
                     confirmable: arg & 0x80 != 0, code: 0x01, mid: mid, token: [0x0B, arg],
                     options: [(6, deregister ? [1] : []), (11, Array("alerts".utf8))], payload: []),
-                 fuzzPeer(peer)))
+                from: fuzzPeer(peer))
         default:
-            // A status GET (/health, /metrics, /.well-known/core, /alerts) from any source.
+            // A status GET (/health, /metrics, /alerts), some with Block2, from any source.
             let peer = Int(arg) % (honestPeers + hostilePeers)
             let mid = nextMID[peer]
             nextMID[peer] &+= 1
@@ -395,8 +408,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             var options: [(Int, [UInt8])] = [(11, paths[Int(arg >> 2) % 3])]
             // Block2 (option 23), block number from the argument, 64-byte blocks.
             if arg & 0x02 != 0 { options.append((23, [UInt8((arg >> 4) << 4 | 0x02)])) }
-            network.inbound.append(
-                (coap(confirmable: arg & 0x01 != 0, code: 0x01, mid: mid, token: [0x6E, arg], options: options, payload: []), fuzzPeer(peer)))
+            network.post(
+                coap(confirmable: arg & 0x01 != 0, code: 0x01, mid: mid, token: [0x6E, arg], options: options, payload: []),
+                from: fuzzPeer(peer))
         }
     }
     // Whatever is still queued is taken by further ticks.
