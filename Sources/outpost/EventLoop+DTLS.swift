@@ -177,3 +177,27 @@ extension EventLoop {
         err.writer.byte(0x0A)
     }
 }
+
+extension EventLoop {
+    /// The listener's figures for `/health` and `/metrics` (CHAL's session counts and counters).
+    func dtlsStatus() -> ServerDTLSStatus {
+        var s = ServerDTLSStatus()
+        if P.dtlsSessionCount == 0 || !dtls.enabled { return s }
+        s.enabled = true
+        s.sessionCapacity = P.dtlsSessionCount
+        var established: Int32 = 0
+        let open = chal_dtls_session_count(DTLSListener.server, &established)
+        s.sessionsOpen = Int(max(0, open))
+        s.sessionsEstablished = Int(max(0, established))
+        let c = dtls.chalCounters()
+        s.cookiesSent = c[0]
+        s.handshakesDone = c[1]
+        s.handshakesFailed = c[2]
+        s.recordsDropped = c[3]
+        s.refused = c[4]
+        s.evicted = c[5]
+        s.closedByPeer = c[6]
+        s.handshakesResumed = c[7]
+        return s
+    }
+}

@@ -47,6 +47,8 @@ public struct Server<P: Profile> {
     public var storeStatus = ServerStoreStatus()
     /// The daemon's serial lines as `/health` and `/metrics` show them (refreshed by the daemon).
     public var serialStatus = ServerSerialStatus()
+    /// The daemon's DTLS listener as `/health` and `/metrics` show it (refreshed by the daemon).
+    public var dtlsStatus = ServerDTLSStatus()
     /// Since when the uplink is down and when trouble counters grew (`updateStoreStatus`).
     public internal(set) var healthWatch = ServerHealthWatch()
 
