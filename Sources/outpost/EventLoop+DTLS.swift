@@ -26,6 +26,7 @@ extension EventLoop {
         d.text = UnsafeMutableRawBufferPointer(arena.carve(DTLSListener.keyFileBytes(identities: P.pskIdentityCount), of: UInt8(0)))
         d.plaintext = UnsafeMutableRawBufferPointer(arena.carve(P.maxDatagramBytes + 1, of: UInt8(0)))
         // One batch of answers plus the notifications the server's tick may route here.
+        d.status = arena.carve(1, of: ServerDTLSStatus()).baseAddress
         d.queue = DTLSQueue(slots: P.batchSize + EventLoop.dtlsNotificationReserve, datagramBytes: P.maxDatagramBytes, arena: &arena)
         d.slots = arena.carve(P.batchSize, of: chal_datagram())
         for i in 0..<P.batchSize {
@@ -62,6 +63,7 @@ extension EventLoop {
         }
         d.enabled = true
         dtls = d
+        if let status = d.status { gateway.core.server.dtlsStatus = UnsafePointer(status) }
         do {
             _ = try dtls.loadKeys()
         } catch {

@@ -131,7 +131,7 @@ struct EventLoop<P: Profile> {
     mutating func refreshStatus(nowMs: Int64, force: Bool) {
         // The DTLS figures every tick: a few integers from CHAL, and a handshake that just ended
         // shows in the next answer.
-        if P.dtlsSessionCount > 0 && dtls.enabled { gateway.core.server.dtlsStatus = dtlsStatus() }
+        if P.dtlsSessionCount > 0 && dtls.enabled, let status = dtls.status { status.pointee = dtlsStatus() }
         if !force && nowMs - statusRefreshedMs < 20 && nowMs >= statusRefreshedMs { return }
         statusRefreshedMs = nowMs
         if gateway.core.store.enabled { gateway.core.server.updateStoreStatus(gateway.core.store.status(nowMs: nowMs), nowMs: nowMs) }

@@ -5,8 +5,7 @@ extension Server {
     /// The `dtls` member of `/health` (only while a DTLS listener is open).
     /// - Complexity: O(1)
     func renderDTLSStatus<W: ResourceWriter>(into w: inout W) {
-        let s = dtlsStatus
-        if P.dtlsSessionCount == 0 || !s.enabled { return }
+        guard P.dtlsSessionCount > 0, let s = dtlsStatus?.pointee, s.enabled else { return }
         w.key("dtls")
         w.beginMap()
         w.key("session_capacity")
@@ -29,8 +28,7 @@ extension Server {
     /// The DTLS families of `/metrics` (only while a DTLS listener is open).
     /// - Complexity: O(1)
     func renderDTLSMetrics(into w: inout TextWriter) {
-        let s = dtlsStatus
-        if P.dtlsSessionCount == 0 || !s.enabled { return }
+        guard P.dtlsSessionCount > 0, let s = dtlsStatus?.pointee, s.enabled else { return }
         family(&w, "outpost_dtls_sessions", "gauge", "DTLS session slots in use (handshaking or up), by state.")
         sample(&w, "outpost_dtls_sessions", "state", "open", UInt64(bitPattern: s.sessionsOpen.wide))
         sample(&w, "outpost_dtls_sessions", "state", "established", UInt64(bitPattern: s.sessionsEstablished.wide))
