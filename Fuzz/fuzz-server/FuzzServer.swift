@@ -5,13 +5,15 @@
 // starts that never finish, Observe registrations and status GETs, and clock moves of 1 ms to
 // 250 s. Everything runs through the whole request path in process: `Gateway.tick` over an
 // in-memory transport, the test profile's server and pipeline, and a log (reject-new) on an
-// in-memory device. After every tick the invariants are checked:
+// in-memory device. The invariants (the tables after every tick; the log, read back through a
+// read-only open of the device, every 16th tick and at the end, since with reject-new nothing
+// leaves it):
 //
 // - nothing traps (the sanitizers and the core's own preconditions);
 // - every table stays within its profile capacity, every datagram within the datagram size, and
 //   the send queue is empty between ticks;
 // - every honest reading that was acknowledged (a 2.04 for its token left the gateway) is in the
-//   durable log, and no honest reading is in it more than once, however often it was
+//   durable log (datagrams reach the gateway within RFC 7252's MAX_LATENCY or are lost), and no honest reading is in it more than once, however often it was
 //   retransmitted within RFC 7252's MAX_TRANSMIT_SPAN, as long as the duplicate ledger held every
 //   exchange of EXCHANGE_LIFETIME (no live entry evicted: the profile's rated load was not
 //   exceeded; above it a retransmission may be processed again, counted in
