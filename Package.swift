@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "fuzz-slip", targets: ["fuzz-slip"]),
         .executable(name: "fuzz-log-recovery", targets: ["fuzz-log-recovery"]),
         .executable(name: "fuzz-http", targets: ["fuzz-http"]),
+        .executable(name: "fuzz-server", targets: ["fuzz-server"]),
     ],
     traits: [
         .trait(name: "low", description: "Low-power profile: threshold detector only."),
@@ -109,6 +110,8 @@ let package = Package(
         .executableTarget(name: "fuzz-slip", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-slip"),
         .executableTarget(name: "fuzz-log-recovery", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-log-recovery"),
         .executableTarget(name: "fuzz-http", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-http"),
+        // The gateway as a state machine (the test profile's tables, so they fill quickly).
+        .executableTarget(name: "fuzz-server", dependencies: ["OutpostCore", "OutpostProfiles", "FuzzReplay"], path: "Fuzz/fuzz-server"),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .testTarget(

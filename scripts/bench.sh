@@ -62,6 +62,12 @@ if [ -x scripts/bench-http.sh ]; then
     MAKE="$MAKE" scripts/bench-http.sh >> "$OUT/figures.txt"
 fi
 
+# The DTLS figures (ingest over established sessions vs plain UDP, RSS with every session up).
+if [ -x scripts/bench-dtls.sh ]; then
+    echo "bench: DTLS figures (scripts/bench-dtls.sh)"
+    MAKE="$MAKE" scripts/bench-dtls.sh >> "$OUT/figures.txt"
+fi
+
 # The log and uplink figures through the daemon (durable CON readings/s, drain rate after an outage).
 if [ -x scripts/bench-log.sh ]; then
     echo "bench: log and uplink figures (scripts/bench-log.sh)"

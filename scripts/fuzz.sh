@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds each libFuzzer target (wire codecs, log recovery, HTTP) and runs it for SECONDS (default 5) on its seed
+# Builds each libFuzzer target (wire codecs, log recovery, HTTP, the gateway as a state machine) and runs it for SECONDS (default 5) on its seed
 # corpus in Fuzz/corpus/<target>/. Exits non-zero when a target fails to build or finds a crash.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 60 fuzz-coap
@@ -16,7 +16,7 @@ seconds="${1:-5}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(fuzz-coap fuzz-senml-json fuzz-senml-cbor fuzz-slip fuzz-log-recovery fuzz-dtls fuzz-http)
+    targets=(fuzz-coap fuzz-senml-json fuzz-senml-cbor fuzz-slip fuzz-log-recovery fuzz-dtls fuzz-http fuzz-server)
 fi
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -23,6 +23,8 @@ struct DTLSListener {
     var plaintext = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     var queue = DTLSQueue()
     var counters = DTLSCounters()
+    /// The figures `/health` and `/metrics` show (the server holds a pointer to them).
+    var status: UnsafeMutablePointer<ServerDTLSStatus>? = nil
 
     /// Bytes of a key file at most: room for every identity's line of the profile.
     static func keyFileBytes(identities: Int) -> Int { max(4096, identities * 600) }

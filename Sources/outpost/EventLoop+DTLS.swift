@@ -26,6 +26,7 @@ extension EventLoop {
         d.text = UnsafeMutableRawBufferPointer(arena.carve(DTLSListener.keyFileBytes(identities: P.pskIdentityCount), of: UInt8(0)))
         d.plaintext = UnsafeMutableRawBufferPointer(arena.carve(P.maxDatagramBytes + 1, of: UInt8(0)))
         // One batch of answers plus the notifications the server's tick may route here.
+        d.status = arena.carve(1, of: ServerDTLSStatus()).baseAddress
         d.queue = DTLSQueue(slots: P.batchSize + EventLoop.dtlsNotificationReserve, datagramBytes: P.maxDatagramBytes, arena: &arena)
         d.slots = arena.carve(P.batchSize, of: chal_datagram())
         for i in 0..<P.batchSize {
@@ -62,6 +63,7 @@ extension EventLoop {
         }
         d.enabled = true
         dtls = d
+        if let status = d.status { gateway.core.server.dtlsStatus = UnsafePointer(status) }
         do {
             _ = try dtls.loadKeys()
         } catch {
@@ -175,5 +177,29 @@ extension EventLoop {
         err.writer.text(" send_failures=")
         err.writer.integer(dtls.queue.sendFailures.wide)
         err.writer.byte(0x0A)
+    }
+}
+
+extension EventLoop {
+    /// The listener's figures for `/health` and `/metrics` (CHAL's session counts and counters).
+    func dtlsStatus() -> ServerDTLSStatus {
+        var s = ServerDTLSStatus()
+        if P.dtlsSessionCount == 0 || !dtls.enabled { return s }
+        s.enabled = true
+        s.sessionCapacity = P.dtlsSessionCount
+        var established: Int32 = 0
+        let open = chal_dtls_session_count(DTLSListener.server, &established)
+        s.sessionsOpen = Int(max(0, open))
+        s.sessionsEstablished = Int(max(0, established))
+        let c = dtls.chalCounters()
+        s.cookiesSent = c[0]
+        s.handshakesDone = c[1]
+        s.handshakesFailed = c[2]
+        s.recordsDropped = c[3]
+        s.refused = c[4]
+        s.evicted = c[5]
+        s.closedByPeer = c[6]
+        s.handshakesResumed = c[7]
+        return s
     }
 }

@@ -129,6 +129,9 @@ struct EventLoop<P: Profile> {
     /// Copies the store's and the serial lines' snapshots into the server for `/health` and
     /// `/metrics`, at most every 20 ms.
     mutating func refreshStatus(nowMs: Int64, force: Bool) {
+        // The DTLS figures every tick: a few integers from CHAL, and a handshake that just ended
+        // shows in the next answer.
+        if P.dtlsSessionCount > 0 && dtls.enabled, let status = dtls.status { status.pointee = dtlsStatus() }
         if !force && nowMs - statusRefreshedMs < 20 && nowMs >= statusRefreshedMs { return }
         statusRefreshedMs = nowMs
         if gateway.core.store.enabled { gateway.core.server.updateStoreStatus(gateway.core.store.status(nowMs: nowMs), nowMs: nowMs) }

@@ -89,6 +89,7 @@ extension Server {
             sample(&w, "outpost_serial_errors_total", "kind", "open_failed", serial.openFailures)
             sample(&w, "outpost_serial_errors_total", "kind", "output_dropped", serial.outputDropped)
         }
+        renderDTLSMetrics(into: &w)
         family(&w, "outpost_degraded", "gauge", "1 while /health says degraded (see its reasons).")
         sample(&w, "outpost_degraded", nil, nil, degradedReasons(nowMs: nowMs) == 0 ? 0 : 1)
         family(&w, "outpost_sensors", "gauge", "Sensors in the table.")

@@ -65,6 +65,7 @@ extension Server {
         w.endMap()
         renderStoreStatus(into: &w, nowMs: nowMs)
         renderSerialStatus(into: &w)
+        renderDTLSStatus(into: &w)
         w.endMap()
     }
 

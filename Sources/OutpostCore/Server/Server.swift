@@ -58,6 +58,9 @@ public struct Server<P: Profile> {
     public var storeStatus = ServerStoreStatus()
     /// The daemon's serial lines as `/health` and `/metrics` show them (refreshed by the daemon).
     public var serialStatus = ServerSerialStatus()
+    /// The daemon's DTLS listener as `/health` and `/metrics` show it: the daemon's own copy,
+    /// refreshed by it (nil: no listener). A pointer, so the server value grows by 8 bytes only.
+    public var dtlsStatus: UnsafePointer<ServerDTLSStatus>? = nil
     /// Since when the uplink is down and when trouble counters grew (`updateStoreStatus`).
     public internal(set) var healthWatch = ServerHealthWatch()
     /// Whether the gateway's `uplink_rejected` alert is raised (`updateStoreStatus`; restored from
