@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "fuzz-slip", targets: ["fuzz-slip"]),
         .executable(name: "fuzz-log-recovery", targets: ["fuzz-log-recovery"]),
         .executable(name: "fuzz-http", targets: ["fuzz-http"]),
+        .executable(name: "fuzz-mqtt", targets: ["fuzz-mqtt"]),
     ],
     traits: [
         .trait(name: "low", description: "Low-power profile: threshold detector only."),
@@ -109,6 +110,7 @@ let package = Package(
         .executableTarget(name: "fuzz-slip", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-slip"),
         .executableTarget(name: "fuzz-log-recovery", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-log-recovery"),
         .executableTarget(name: "fuzz-http", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-http"),
+        .executableTarget(name: "fuzz-mqtt", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-mqtt"),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .testTarget(

@@ -89,10 +89,10 @@ struct EventLoop<P: Profile> {
             let status = web.open(P.self, address: flags.httpAddress, arena: &arena)
             if status < 0 { throw StartFailure(what: "HTTP listen", index: -2, errno: status) }
         }
-        // The last entry is the uplink's socket, the one before it the DTLS listener's (fd -1,
-        // ignored, without an upstream or `--listen-dtls`); the HTTP server's entries follow the
-        // serial lines'.
-        pollSet = arena.carve(3 + flags.listenerCount + flags.serialCount + web.pollCount, of: chal_pollfd())
+        // The last entry is the MQTT link's, the one before it the uplink's socket, the one before
+        // that the DTLS listener's (fd -1, ignored, without an upstream or `--listen-dtls`); the
+        // HTTP server's entries follow the serial lines'.
+        pollSet = arena.carve(4 + flags.listenerCount + flags.serialCount + web.pollCount, of: chal_pollfd())
         if web.enabled {
             let base = 1 + flags.listenerCount + flags.serialCount
             web.entries = UnsafeMutableBufferPointer(rebasing: pollSet[base..<(base + web.pollCount)])
@@ -131,7 +131,19 @@ struct EventLoop<P: Profile> {
     mutating func refreshStatus(nowMs: Int64, force: Bool) {
         if !force && nowMs - statusRefreshedMs < 20 && nowMs >= statusRefreshedMs { return }
         statusRefreshedMs = nowMs
-        if gateway.core.store.enabled { gateway.core.server.updateStoreStatus(gateway.core.store.status(nowMs: nowMs), nowMs: nowMs) }
+        if gateway.core.store.enabled {
+            var status = gateway.core.store.status(nowMs: nowMs)
+            if gateway.attachment.mqtt.enabled {
+                // The MQTT upstream stands where the CoAP uplink would: `/health`'s uplink map.
+                status.uplinkEnabled = true
+                if let client = gateway.attachment.mqtt.client, let health = gateway.core.store.mqttHealth(client, nowMs: nowMs) {
+                    status.uplink = health
+                } else {
+                    status.uplink.state = .down
+                }
+            }
+            gateway.core.server.updateStoreStatus(status, nowMs: nowMs)
+        }
         if serial.lineCount > 0 { gateway.core.server.serialStatus = serialStatus() }
     }
 
@@ -163,6 +175,7 @@ struct EventLoop<P: Profile> {
             dtls.enabled = false
         }
         web.close()
+        gateway.attachment.mqtt.close()
         if signals >= 0 { _ = chal_close(signals) }
     }
 
@@ -198,6 +211,10 @@ struct EventLoop<P: Profile> {
         serial.report(&log)
         if gateway.core.store.failure != 0 { return }
         let nowMs = chal_wall_ms()
+        if gateway.attachment.mqtt.enabled {
+            routeMQTTCommands(nowMs: nowMs)
+            gateway.attachment.mqtt.report(&log)
+        }
         files.reportSpace(store, &log)
         if gateway.core.store.enabled {
             do { try files.reopenIfDue(&gateway.core.store, nowMs: nowMs, err: &log) } catch {
@@ -228,8 +245,9 @@ struct EventLoop<P: Profile> {
             let line = serial.lines[i]
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
-        pollSet[pollSet.count - 2] = chal_pollfd(fd: dtls.fd, events: input, revents: 0)
-        pollSet[pollSet.count - 1] = chal_pollfd(fd: gateway.core.store.link.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 3] = chal_pollfd(fd: dtls.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 2] = chal_pollfd(fd: gateway.core.store.link.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 1] = gateway.attachment.mqtt.pollEntry
         if gateway.attachment.web.enabled { gateway.attachment.web.preparePoll() }
     }
 
@@ -239,8 +257,8 @@ struct EventLoop<P: Profile> {
         let sockets = transport.sockets.count
         for i in 0..<sockets { gateway.transport.readable[i] = pollSet[1 + i].revents & input != 0 }
         for i in 0..<serial.lineCount { gateway.attachment.serial.revents[i] = pollSet[1 + sockets + i].revents }
-        gateway.attachment.dtls.readable = pollSet[pollSet.count - 2].revents & input != 0
-        gateway.core.store.link.readable = pollSet[pollSet.count - 1].revents & input != 0
+        gateway.attachment.dtls.readable = pollSet[pollSet.count - 3].revents & input != 0
+        gateway.core.store.link.readable = pollSet[pollSet.count - 2].revents & input != 0
     }
 
     /// `/ready`: the listeners are up (the loop runs only then) and, with a log, recovery is

@@ -20,12 +20,21 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case pskFile
     case http
     case httpTokenFile
+    case uplinkFormat
+    case mqttClientID
+    case mqttUser
+    case mqttPasswordFile
+    case mqttKeepAlive
+    case mqttPrefix
+    case mqttCAFile
+    case mqttCertFile
+    case mqttKeyFile
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 15
+    public static let count = 24
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
-    public static let sectionCount = 6
+    public static let sectionCount = 7
 
     /// Name of section `index` (0..<sectionCount), as written between brackets.
     public static func sectionName(_ index: Int) -> StaticString {
@@ -35,7 +44,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 2: return "serial"
         case 3: return "log"
         case 4: return "uplink"
-        default: return "http"
+        case 5: return "http"
+        default: return "mqtt"
         }
     }
 
@@ -46,8 +56,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 1: return "listen, listen_dtls, psk_file"
         case 2: return "port"
         case 3: return "size, durability, when_full"
-        case 4: return "upstream, forward, rate"
-        default: return "listen, token_file"
+        case 4: return "upstream, forward, rate, format"
+        case 5: return "listen, token_file"
+        default: return "client_id, user, password_file, keepalive, prefix, ca_file, cert_file, key_file"
         }
     }
 
@@ -88,8 +99,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .listen, .listenDTLS, .pskFile: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
-        case .upstream, .forward, .uplinkRate: return 4
+        case .upstream, .forward, .uplinkRate, .uplinkFormat: return 4
         case .http, .httpTokenFile: return 5
+        case .mqttClientID, .mqttUser, .mqttPasswordFile, .mqttKeepAlive, .mqttPrefix: return 6
+        case .mqttCAFile, .mqttCertFile, .mqttKeyFile: return 6
         }
     }
 
@@ -111,6 +124,15 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .pskFile: return "psk_file"
         case .http: return "listen"
         case .httpTokenFile: return "token_file"
+        case .uplinkFormat: return "format"
+        case .mqttClientID: return "client_id"
+        case .mqttUser: return "user"
+        case .mqttPasswordFile: return "password_file"
+        case .mqttKeepAlive: return "keepalive"
+        case .mqttPrefix: return "prefix"
+        case .mqttCAFile: return "ca_file"
+        case .mqttCertFile: return "cert_file"
+        case .mqttKeyFile: return "key_file"
         }
     }
 
@@ -132,6 +154,15 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .pskFile: return "--psk-file"
         case .http: return "--http"
         case .httpTokenFile: return "--http-token-file"
+        case .uplinkFormat: return "--uplink-format"
+        case .mqttClientID: return "--mqtt-client-id"
+        case .mqttUser: return "--mqtt-user"
+        case .mqttPasswordFile: return "--mqtt-password-file"
+        case .mqttKeepAlive: return "--mqtt-keepalive"
+        case .mqttPrefix: return "--mqtt-prefix"
+        case .mqttCAFile: return "--mqtt-ca-file"
+        case .mqttCertFile: return "--mqtt-cert-file"
+        case .mqttKeyFile: return "--mqtt-key-file"
         }
     }
 

@@ -1,0 +1,305 @@
+"""The MQTT upstream through the real daemon process and Debian's mosquitto on loopback: SIGKILL
+while CON readings flow with the broker stopped for part of the run, a broker restart mid-stream,
+and an independent subscriber (paho-mqtt, clean session 0, QoS 1) that must hold every
+acknowledged reading exactly once after dropping repeats of (node, log id, sequence), in log order
+per sensor (docs/MQTT.md §6).
+
+Environment (besides outpost_peer's): MOSQUITTO, the broker binary (default /usr/sbin/mosquitto).
+Every test is bounded in time and uses loopback only.
+"""
+import json
+import os
+import pwd
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from outpost_peer import SCALE, Daemon, Peer
+from test_store import Sender
+
+MOSQUITTO = os.environ.get("MOSQUITTO", "/usr/sbin/mosquitto")
+
+try:
+    import paho.mqtt.client as paho
+except ImportError:  # the venv group of scripts/ensure-tools.sh installs it
+    paho = None
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """mosquitto on a loopback port with persistence in `directory`; stop and start it again on
+    the same port (its persistence file keeps sessions and queued messages)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = free_port()
+        self.config = os.path.join(directory, "mosquitto.conf")
+        with open(self.config, "w") as f:
+            # `user`: mosquitto started as root drops to the `mosquitto` user, which could not
+            # write the persistence file into the test's directory.
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\n"
+                    "max_queued_messages 100000\nmax_inflight_messages 0\nuser %s\n"
+                    % (self.port, directory, pwd.getpwuid(os.getuid()).pw_name))
+        self.log_path = os.path.join(directory, "mosquitto.log")
+        self.process = None
+        self.start()
+
+    def start(self):
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen([MOSQUITTO, "-c", self.config], stdout=log, stderr=log)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("mosquitto exited: " + open(self.log_path).read())
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not listen: " + open(self.log_path).read())
+
+    def stop(self):
+        """SIGTERM: mosquitto writes its persistence file and exits."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+class Subscriber:
+    """A paho-mqtt client with a persistent session (clean session 0) subscribed at QoS 1 to
+    `filter`, keeping every message it gets, repeats included."""
+
+    def __init__(self, port, topic_filter, client_id="outpost-checker"):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
+        self.client.on_connect = lambda c, u, f, rc, p=None: c.subscribe(topic_filter, qos=1)
+        self.client.on_message = self.on_message
+        self.subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.client.connect("127.0.0.1", port, keepalive=10)
+        self.client.loop_start()
+        if not self.subscribed.wait(10):
+            raise RuntimeError("subscriber: no SUBACK")
+
+    def on_message(self, client, userdata, message):
+        with self.lock:
+            self.messages.append((message.topic, bytes(message.payload), message.retain))
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.messages)
+
+    def close(self):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def readings_in(messages):
+    """(node, lid, seq, sensor, value) of every kill-* reading in SenML-JSON messages, repeats kept."""
+    out = []
+    for topic, payload, _ in messages:
+        if not topic.endswith("/readings"):
+            continue
+        pack = json.loads(payload)
+        node = pack[0]["bn"].rstrip("/")
+        lid = pack[0].get("lid", 0)
+        for record in pack:
+            sensor, _, quantity = record["n"].rpartition("/")
+            if sensor.startswith("kill-") and quantity == "temperature":
+                out.append((node, lid, record["seq"], sensor, int(round(record["v"]))))
+    return out
+
+
+def wait_drained(daemon, timeout):
+    """Polls /health until the upstream's backlog is 0 and its cursor reached the last durable record."""
+    peer = Peer(daemon.port)
+    deadline = time.time() + timeout * SCALE
+    health = None
+    try:
+        while time.time() < deadline:
+            health = peer.health()
+            uplink, log = health.get("uplink"), health.get("log")
+            if uplink and log and uplink["backlog"] == 0 and uplink["cursor"] >= log["durable_sequence"] > 0:
+                return health
+            time.sleep(0.2)
+    finally:
+        peer.close()
+    raise AssertionError("the backlog did not drain in time: %s" % json.dumps(health))
+
+
+@unittest.skipUnless(paho and os.path.exists(MOSQUITTO), "paho-mqtt and mosquitto needed (scripts/ensure-tools.sh peers venv)")
+class MQTTStoreTests(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix="outpost-mqtt-")
+        self.broker_dir = os.path.join(self.directory, "broker")
+        os.mkdir(self.broker_dir)
+        os.mkdir(os.path.join(self.directory, "data"))
+        self.broker = Broker(self.broker_dir)
+        self.subscriber = None
+
+    def tearDown(self):
+        if self.subscriber:
+            self.subscriber.close()
+        self.broker.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def daemon(self, node, *extra):
+        return Daemon("--data-dir", os.path.join(self.directory, "data"), "--durability", "sync", "--log-size", "4M",
+                      "--node-id", node, "--upstream", "mqtt://127.0.0.1:%d" % self.broker.port,
+                      "--mqtt-keepalive", "5", *extra)
+
+    def check_exactly_once(self, sender, node):
+        """Waits for the subscriber to hold every acknowledged reading; returns the counts."""
+        deadline = time.time() + 30 * SCALE
+        while True:
+            readings = readings_in(self.subscriber.snapshot())
+            if sender.acked <= {r[4] for r in readings} or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        first = {}
+        for r in readings:
+            first.setdefault((r[0], r[1], r[2]), r)
+        kept = list(first.values())
+        values = [r[4] for r in kept]
+        found = set(values)
+        lost = sender.acked - found
+        repeats = len(readings) - len(kept)
+        duplicates = len(values) - len(found)
+        # Log order per sensor: after dropping repeats, each sensor's readings arrive with rising
+        # sequences, and the sequences follow the order the sender sent its values in.
+        disorder = 0
+        by_sensor = {}
+        for r in kept:
+            by_sensor.setdefault(r[3], []).append(r)
+        for rows in by_sensor.values():
+            sequences = [r[2] for r in rows]
+            if sequences != sorted(sequences):
+                disorder += 1
+            ordered_values = [r[4] for r in sorted(rows, key=lambda r: r[2])]
+            if ordered_values != sorted(ordered_values):
+                disorder += 1
+        self.assertTrue(all(r[0] == node for r in kept))
+        self.assertEqual(len({r[1] for r in kept}), 1, "one log, one log id")
+        return found, lost, repeats, duplicates, disorder
+
+    def test_kill_with_broker_outage_every_acknowledged_reading_once(self):
+        rng = random.Random(int(os.environ.get("OUTPOST_KILL_SEED", "0")) or None)
+        node = "gw-kill"
+        self.subscriber = Subscriber(self.broker.port, "outpost/%s/readings" % node)
+        sender = Sender()
+        kills = 0
+        broker_down_runs = 0
+        for run in range(5):
+            # Runs 1 and 2 with the broker stopped: the daemon logs, cannot forward, is killed.
+            if run == 1:
+                self.broker.stop()
+            if run == 3:
+                self.broker.start()
+            if self.broker.process is None:
+                broker_down_runs += 1
+            with self.daemon(node) as daemon:
+                killer_at = time.time() + rng.uniform(0.3, 1.5)
+                while time.time() < killer_at:
+                    if not sender.burst(daemon.port, min(0.05, max(0.0, killer_at - time.time()))):
+                        break
+                daemon.process.send_signal(signal.SIGKILL)
+                daemon.process.wait()
+                kills += 1
+                sender.burst(daemon.port, 0.05)
+        with self.daemon(node) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected to the broker", 10), daemon.log())
+            wait_drained(daemon, 60)
+            self.assertEqual(daemon.stop(), 0)
+        found, lost, repeats, duplicates, disorder = self.check_exactly_once(sender, node)
+        print("\nmqtt kill test: sent %d, acknowledged %d, at the subscriber %d (acknowledged %d), "
+              "never acknowledged but logged %d, repeats dropped %d, duplicates after dropping %d, lost %d, "
+              "out of order %d, kills %d (%d with the broker stopped)"
+              % (len(sender.sent), len(sender.acked), len(found), len(sender.acked & found),
+                 len(found - sender.acked), repeats, duplicates, len(lost), disorder, kills, broker_down_runs))
+        self.assertGreater(len(sender.acked), 100, "the client got too few readings through")
+        self.assertEqual(lost, set(), "acknowledged readings missing at the subscriber")
+        self.assertEqual(duplicates, 0, "a reading under two sequences")
+        self.assertEqual(disorder, 0, "readings out of log order")
+        self.assertTrue(found - sender.acked <= sender.sent - sender.acked, "a reading nobody sent")
+
+    def test_broker_restart_mid_stream_reconnects_within_seconds(self):
+        node = "gw-restart"
+        self.subscriber = Subscriber(self.broker.port, "outpost/%s/#" % node)
+        sender = Sender()
+        with self.daemon(node) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected to the broker \(session new\)", 10), daemon.log())
+            sender.burst(daemon.port, 1.0)
+            self.broker.stop()
+            self.assertTrue(daemon.wait_log(r"mqtt connection to the broker lost", 10), daemon.log())
+            sender.burst(daemon.port, 1.0)
+            time.sleep(3)
+            restarted = time.time()
+            self.broker.start()
+            self.assertTrue(daemon.wait_log(r"connected to the broker \(session resumed\)", 10), daemon.log())
+            reconnect_s = time.time() - restarted
+            sender.burst(daemon.port, 1.0)
+            wait_drained(daemon, 30)
+            self.assertEqual(daemon.stop(), 0)
+        found, lost, repeats, duplicates, disorder = self.check_exactly_once(sender, node)
+        messages = self.subscriber.snapshot()
+        statuses = [payload for topic, payload, _ in messages if topic.endswith("/status")]
+        print("\nmqtt broker restart: acknowledged %d, at the subscriber %d, reconnected %.1f s after the broker, "
+              "repeats dropped %d, lost %d" % (len(sender.acked), len(found), reconnect_s, repeats, len(lost)))
+        self.assertLess(reconnect_s, 5.0, "the first retry after the broker returns comes within seconds")
+        self.assertEqual(lost, set())
+        self.assertEqual(duplicates, 0)
+        self.assertEqual(disorder, 0)
+        self.assertIn(b"online", statuses)
+        # The daemon stopped without DISCONNECT: the broker published its will.
+        deadline = time.time() + 5
+        while time.time() < deadline and not any(t.endswith("/status") and p == b"offline" for t, p, _ in self.subscriber.snapshot()):
+            time.sleep(0.1)
+        self.assertIn(b"offline", [p for t, p, _ in self.subscriber.snapshot() if t.endswith("/status")])
+        health = [json.loads(p) for t, p, _ in messages if t.endswith("/health")]
+        self.assertTrue(health and health[-1]["node"] == node, "a health message")
+
+    def test_retained_status_and_health_for_a_late_subscriber(self):
+        node = "gw-retained"
+        with self.daemon(node) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected", 10), daemon.log())
+            time.sleep(0.5)
+            out = subprocess.run(["mosquitto_sub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-v", "-C", "2",
+                                  "-W", "5", "-t", "outpost/%s/status" % node, "-t", "outpost/%s/health" % node],
+                                 capture_output=True, text=True, timeout=10)
+            lines = out.stdout.splitlines()
+            self.assertIn("outpost/%s/status online" % node, lines)
+            health = [json.loads(l.split(" ", 1)[1]) for l in lines if l.startswith("outpost/%s/health " % node)]
+            self.assertEqual(health[0]["state"], "online")
+            self.assertIn("backlog", health[0])
+            daemon.stop()
+        out = subprocess.run(["mosquitto_sub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-C", "1", "-W", "5",
+                              "-t", "outpost/%s/status" % node], capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.stdout.strip(), "offline", "the will, retained, after the daemon stopped")
+
+    def test_mqtts_is_refused_with_a_clear_message(self):
+        with self.assertRaises(RuntimeError) as caught:
+            Daemon("--data-dir", self.directory, "--upstream", "mqtts://127.0.0.1:8883")
+        self.assertIn("TLS is not built into this daemon yet", str(caught.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
