@@ -2,7 +2,10 @@
 while CON readings flow with the broker stopped for part of the run, a broker restart mid-stream,
 and an independent subscriber (paho-mqtt, clean session 0, QoS 1) that must hold every
 acknowledged reading exactly once after dropping repeats of (node, log id, sequence), in log order
-per sensor (docs/MQTT.md §6).
+per sensor (docs/MQTT.md §6); commands from mosquitto_pub answered on their ack topic; `mqtts://`
+against mosquitto's TLS listeners with a CA and certificates made here with openssl (a good one,
+a wrong CA, an expired certificate, mutual TLS), with the heap allocations of the steady state
+counted through LD_PRELOAD once the connection is up.
 
 Environment (besides outpost_peer's): MOSQUITTO, the broker binary (default /usr/sbin/mosquitto).
 Every test is bounded in time and uses loopback only.
@@ -295,10 +298,201 @@ class MQTTStoreTests(unittest.TestCase):
                               "-t", "outpost/%s/status" % node], capture_output=True, text=True, timeout=10)
         self.assertEqual(out.stdout.strip(), "offline", "the will, retained, after the daemon stopped")
 
-    def test_mqtts_is_refused_with_a_clear_message(self):
-        with self.assertRaises(RuntimeError) as caught:
-            Daemon("--data-dir", self.directory, "--upstream", "mqtts://127.0.0.1:8883")
-        self.assertIn("TLS is not built into this daemon yet", str(caught.exception))
+    def test_command_is_answered_on_its_ack_topic(self):
+        node = "gw-command"
+        token = os.path.join(self.directory, "token")
+        with open(token, "w") as f:
+            f.write("secret-token\n")
+        self.subscriber = Subscriber(self.broker.port, "outpost/%s/command/+/ack" % node)
+        with self.daemon(node, "--http", "0", "--http-token-file", token) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected", 10), daemon.log())
+            # A known sensor: it sent a reading first.
+            Sender(sensors=1).burst(daemon.port, 0.3)
+            time.sleep(0.5)
+            for sensor, body in (("kill-00", "reboot"), ("nobody", "reboot")):
+                subprocess.run(["mosquitto_pub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-q", "1",
+                                "-t", "outpost/%s/command/%s" % (node, sensor), "-m", body], check=True, timeout=10)
+            deadline = time.time() + 10 * SCALE
+            while time.time() < deadline and len(self.subscriber.snapshot()) < 2:
+                time.sleep(0.1)
+            acks = {t.split("/")[-2]: json.loads(p) for t, p, _ in self.subscriber.snapshot()}
+            self.assertEqual(daemon.stop(), 0)
+        print("\nmqtt commands: acks %s" % json.dumps(acks, sort_keys=True))
+        self.assertEqual(acks.get("kill-00", {}).get("status"), "queued", acks)
+        self.assertEqual(acks.get("nobody"), {"status": "refused", "reason": "unknown_sensor"})
+
+    def test_bad_mqtt_options_are_refused_with_clear_messages(self):
+        data = os.path.join(self.directory, "data")
+        cases = [
+            (["--upstream", "mqtt://127.0.0.1:1883", "--mqtt-ca-file", "/x"], "need --upstream mqtts://"),
+            (["--upstream", "mqtts://localhost:8883", "--mqtt-cert-file", "/x"], "go together"),
+            (["--upstream", "mqtt://127.0.0.1", ], "wants coap://HOST:PORT/PATH, mqtt://HOST:PORT"),
+            (["--upstream", "mqtt://127.0.0.1:1883", "--mqtt-keepalive", "2"], "wants seconds, 5 to 3600"),
+            (["--upstream", "mqtt://127.0.0.1:1883", "--mqtt-prefix", "a/#"], "without space, + or #"),
+        ]
+        for flags, message in cases:
+            with self.assertRaises(RuntimeError) as caught:
+                Daemon("--data-dir", data, *flags)
+            self.assertIn(message, str(caught.exception), flags)
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+
+
+def make_ca(cwd, name):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", name + ".key", "-out", name + ".crt", "-subj", "/CN=" + name, "-days", "2", cwd=cwd)
+
+
+def make_leaf(cwd, name, ca, common_name, days, server=True):
+    """A certificate signed by `ca`; a negative `days` puts notAfter in the past (expired)."""
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + common_name, cwd=cwd)
+    with open(os.path.join(cwd, name + ".ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n" if server
+                else "extendedKeyUsage=clientAuth\n")
+    openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
+            "-days", str(days), "-extfile", name + ".ext", "-out", name + ".crt", cwd=cwd)
+
+
+def build_preload(directory):
+    """The malloc family interposer for LD_PRELOAD (Tests/Interop/tools/malloc_preload.c)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.abspath(os.path.join(here, "..", ".."))
+    preload = os.path.join(directory, "libmalloc_preload.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", os.path.join(root, "Sources", "CMallocCounter", "malloc_counter.c"),
+                    os.path.join(here, "tools", "malloc_preload.c"), "-I",
+                    os.path.join(root, "Sources", "CMallocCounter", "include"), "-o", preload], check=True, timeout=60)
+    return preload
+
+
+@unittest.skipUnless(paho and os.path.exists(MOSQUITTO) and shutil.which("openssl"),
+                     "paho-mqtt, mosquitto and openssl needed (scripts/ensure-tools.sh peers venv tls)")
+class MQTTTLSTests(unittest.TestCase):
+    """`mqtts://` against one mosquitto with a plain listener (for the checking subscriber) and
+    three TLS listeners: a good certificate, an expired one, and one that requires a client
+    certificate (mutual TLS)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.mkdtemp(prefix="outpost-mqtts-")
+        d = cls.directory
+        make_ca(d, "ca")
+        make_ca(d, "otherca")
+        make_leaf(d, "server", "ca", "localhost", 2)
+        make_leaf(d, "expired", "ca", "localhost", -1)
+        make_leaf(d, "client", "ca", "gateway-client", 2, server=False)
+        cls.plain, cls.tls, cls.tls_expired, cls.tls_mutual = free_port(), free_port(), free_port(), free_port()
+        config = os.path.join(d, "mosquitto.conf")
+        p = lambda name: os.path.join(d, name)
+        with open(config, "w") as f:
+            f.write("per_listener_settings false\nallow_anonymous true\nuser %s\n" % pwd.getpwuid(os.getuid()).pw_name)
+            f.write("listener %d 127.0.0.1\n" % cls.plain)
+            f.write("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n" % (cls.tls, p("ca.crt"), p("server.crt"), p("server.key")))
+            f.write("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
+                    % (cls.tls_expired, p("ca.crt"), p("expired.crt"), p("expired.key")))
+            f.write("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n"
+                    % (cls.tls_mutual, p("ca.crt"), p("server.crt"), p("server.key")))
+        cls.log_path = os.path.join(d, "mosquitto.log")
+        with open(cls.log_path, "a") as log:
+            cls.broker = subprocess.Popen([MOSQUITTO, "-c", config], stdout=log, stderr=log)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", cls.tls_mutual), timeout=0.2):
+                    break
+            except OSError:
+                if cls.broker.poll() is not None:
+                    raise RuntimeError("mosquitto exited: " + open(cls.log_path).read())
+                time.sleep(0.05)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.terminate()
+        cls.broker.wait(timeout=10)
+        shutil.rmtree(cls.directory, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.directory, name)
+
+    def daemon(self, node, port, *extra, env=None):
+        data = os.path.join(self.directory, "data-" + node)
+        os.makedirs(data, exist_ok=True)
+        return Daemon("--data-dir", data, "--durability", "sync", "--log-size", "1M", "--node-id", node,
+                      "--upstream", "mqtts://localhost:%d" % port, *extra, env=env)
+
+    @unittest.skipIf(RUNNER, "LD_PRELOAD needs the daemon run natively")
+    def test_mqtts_forwards_and_the_steady_state_allocates_nothing(self):
+        node = "gw-tls"
+        subscriber = Subscriber(self.plain, "outpost/%s/readings" % node, client_id="tls-checker")
+        self.addCleanup(subscriber.close)
+        preload = build_preload(self.directory)
+        report = self.path("count")
+        sender = Sender()
+        with self.daemon(node, self.tls, "--mqtt-ca-file", self.path("ca.crt"),
+                         env={"LD_PRELOAD": preload, "OUTPOST_MALLOC_REPORT": report}) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected to the broker \(session new, TLS\)", 10), daemon.log())
+            time.sleep(0.3)
+            # The connection is up (the library allocated while it handshook): count from here.
+            daemon.process.send_signal(signal.SIGUSR2)
+            time.sleep(0.2)
+            sender.burst(daemon.port, 2.0)
+            wait_drained(daemon, 30)
+            self.assertEqual(daemon.stop(), 0, daemon.log())
+        with open(report) as f:
+            line = f.read().strip()
+        deadline = time.time() + 10
+        while time.time() < deadline and not sender.acked <= {r[4] for r in readings_in(subscriber.snapshot())}:
+            time.sleep(0.1)
+        found = {r[4] for r in readings_in(subscriber.snapshot())}
+        print("\nmqtts: acknowledged %d, at the subscriber %d, lost %d; after the connection was up: %s"
+              % (len(sender.acked), len(found & sender.acked), len(sender.acked - found), line))
+        self.assertGreater(len(sender.acked), 50)
+        self.assertEqual(sender.acked - found, set())
+        self.assertEqual(line, "allocations_after_startup 0")
+
+    def test_wrong_ca_is_refused_with_its_reason(self):
+        with self.daemon("gw-wrongca", self.tls, "--mqtt-ca-file", self.path("otherca.crt")) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt cannot connect to the broker \(TLS: the broker's certificate does not verify: .*not correctly signed by the trusted CA", 10), daemon.log())
+            self.assertNotIn("mqtt connected", daemon.log())
+            line = re.search(r".*mqtt cannot connect.*", daemon.log()).group(0)
+            daemon.stop()
+        print("\nwrong CA: " + line)
+
+    def test_expired_certificate_is_refused_with_its_reason(self):
+        with self.daemon("gw-expired", self.tls_expired, "--mqtt-ca-file", self.path("ca.crt")) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt cannot connect to the broker \(TLS: the broker's certificate does not verify: .*expired", 10), daemon.log())
+            self.assertNotIn("mqtt connected", daemon.log())
+            line = re.search(r".*mqtt cannot connect.*", daemon.log()).group(0)
+            daemon.stop()
+        print("\nexpired: " + line)
+
+    def test_mutual_tls(self):
+        node = "gw-mutual"
+        subscriber = Subscriber(self.plain, "outpost/%s/readings" % node, client_id="mutual-checker")
+        self.addCleanup(subscriber.close)
+        sender = Sender()
+        with self.daemon(node, self.tls_mutual, "--mqtt-ca-file", self.path("ca.crt"), "--mqtt-cert-file",
+                         self.path("client.crt"), "--mqtt-key-file", self.path("client.key")) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected to the broker \(session new, TLS\)", 10), daemon.log())
+            sender.burst(daemon.port, 0.5)
+            wait_drained(daemon, 20)
+            self.assertEqual(daemon.stop(), 0)
+        deadline = time.time() + 10
+        while time.time() < deadline and not sender.acked <= {r[4] for r in readings_in(subscriber.snapshot())}:
+            time.sleep(0.1)
+        self.assertEqual(sender.acked - {r[4] for r in readings_in(subscriber.snapshot())}, set())
+        # Without the client's certificate the broker ends the handshake: named, never connected.
+        with self.daemon("gw-nocert", self.tls_mutual, "--mqtt-ca-file", self.path("ca.crt")) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt cannot connect to the broker \(", 10), daemon.log())
+            self.assertNotIn("mqtt connected", daemon.log())
+            daemon.stop()
+
+    def test_missing_ca_file_is_named(self):
+        with self.daemon("gw-noca", self.tls, "--mqtt-ca-file", self.path("no-such-ca.crt")) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt cannot connect to the broker \(TLS: .*no-such-ca\.crt", 10), daemon.log())
+            daemon.stop()
 
 
 if __name__ == "__main__":
