@@ -24,7 +24,7 @@ import threading
 import time
 import unittest
 
-from outpost_peer import SCALE, Daemon, Peer
+from outpost_peer import RUNNER, SCALE, Daemon, Peer
 from test_store import Sender
 
 MOSQUITTO = os.environ.get("MOSQUITTO", "/usr/sbin/mosquitto")
