@@ -29,6 +29,7 @@
 #                               under the malloc counter, which also gives
 #   allocations_per_record_mqtt heap allocations after start-up divided by the records forwarded
 #                               (0 in steady state: connects, reconnects and publishes included).
+#   mqtt_drain_vs_coap_drain_ratio  mqtt_drain_records_per_s / drain_records_per_s of this run.
 #
 # The daemon is the x86_64 medium firmware (Embedded Swift), the log a file under build/bench.
 # Environment: MAKE, SWIFT, SWIFTPM_FLAGS, BENCH_LOG_CLIENTS, BENCH_LOG_READINGS (per client,
@@ -187,6 +188,10 @@ mqtt_drain() {
         echo "allocations_per_record_mqtt missing outpost-dynamic did not build"
         return
     fi
+    if [ ! -f "$OUT/libmalloc_preload.so" ]; then
+        gcc -shared -fPIC -O2 Sources/CMallocCounter/malloc_counter.c Tests/Interop/tools/malloc_preload.c \
+            -ISources/CMallocCounter/include -o "$OUT/libmalloc_preload.so" >&2
+    fi
     rm -rf "$DATA"
     mkdir -p "$DATA/broker"
     local port
@@ -227,6 +232,7 @@ print(Peer(int(sys.argv[1])).health()['uplink']['records_forwarded'])" "$DAEMON_
     kill -TERM "$broker"
     wait "$broker" 2>/dev/null
     echo "mqtt_drain_records_per_s $rate"
+    MQTT_DRAIN=$rate
     local count
     count=$(awk '/allocations_after_startup/ {print $2}' "$report" 2>/dev/null)
     if [ -n "$count" ] && [ "${forwarded:-0}" -gt 0 ]; then
@@ -294,4 +300,11 @@ wait "$DAEMON_PID" || note "the daemon did not exit 0 (see $OUT/bench-log-drain.
 kill -TERM "$collector"
 wait "$collector"
 echo "drain_records_per_s $drain"
+MQTT_DRAIN=""
 mqtt_drain
+# The MQTT drain against the CoAP drain of the same run (the target: at least 1).
+if python3 -c "import sys; float(sys.argv[1]); float(sys.argv[2])" "$drain" "$MQTT_DRAIN" 2>/dev/null; then
+    echo "mqtt_drain_vs_coap_drain_ratio $(python3 -c "import sys; print(round(float(sys.argv[1]) / float(sys.argv[2]), 3))" "$MQTT_DRAIN" "$drain")"
+else
+    echo "mqtt_drain_vs_coap_drain_ratio missing a drain figure is missing"
+fi
