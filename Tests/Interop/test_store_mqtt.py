@@ -321,6 +321,31 @@ class MQTTStoreTests(unittest.TestCase):
         self.assertEqual(acks.get("kill-00", {}).get("status"), "queued", acks)
         self.assertEqual(acks.get("nobody"), {"status": "refused", "reason": "unknown_sensor"})
 
+    @unittest.skipUnless(os.environ.get("OUTPOST_TOOL"), "OUTPOST_TOOL names outpost-tool")
+    def test_fleet_lists_every_gateway_the_broker_has_seen(self):
+        tool = os.environ["OUTPOST_TOOL"]
+        with self.daemon("gw-fleet-b") as gone:
+            self.assertTrue(gone.wait_log(r"mqtt connected", 10), gone.log())
+            gone.stop()
+        with self.daemon("gw-fleet-a") as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected", 10), daemon.log())
+            Sender(sensors=2).burst(daemon.port, 0.3)
+            time.sleep(0.5)
+            out = subprocess.run([tool, "fleet", "--broker", "mqtt://127.0.0.1:%d" % self.broker.port, "--wait-ms", "1000",
+                                  "--watch", "1", "--count", "2"], capture_output=True, text=True, timeout=20)
+            daemon.stop()
+        print("\n" + out.stdout)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        tables = out.stdout.split("gateways\n")
+        self.assertEqual(len(tables), 3, out.stdout)  # two tables, each ending "2 gateways"
+        rows = {line.split()[0]: line.split() for line in tables[0].splitlines()[1:] if line.strip()}
+        self.assertEqual(rows["gw-fleet-a"][1], "online")
+        self.assertEqual(rows["gw-fleet-b"][1], "offline", "the retained will of the stopped gateway")
+        self.assertEqual(tables[0].splitlines()[0].split()[:3], ["node", "status", "backlog"])
+        bad = subprocess.run([tool, "fleet", "--broker", "http://x"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--broker wants mqtt://HOST:PORT", bad.stderr)
+
     def test_bad_mqtt_options_are_refused_with_clear_messages(self):
         data = os.path.join(self.directory, "data")
         cases = [
