@@ -1,4 +1,5 @@
 import OutpostCore
+import OutpostProfiles
 import XCTest
 
 /// An attachment that is the MQTT upstream: the client over the in-process broker, run in the
