@@ -57,7 +57,7 @@ struct DaemonAttachment<P: Profile>: GatewayAttachment {
         let a = serial.wakeDeadlineMs(nowMs: nowMs)
         let b = dtlsActive ? dtls.wakeDeadlineMs(nowMs: nowMs) : nil
         let c = web.enabled ? web.wakeDeadlineMs(nowMs: nowMs) : nil
-        let d = mqtt.enabled ? mqtt.wakeDeadlineMs(nowMs: nowMs) : nil
+        let d = DaemonMQTT.available && mqtt.enabled ? mqtt.wakeDeadlineMs(nowMs: nowMs) : nil
         var earliest = a
         if let b { earliest = min(earliest ?? b, b) }
         if let c { earliest = min(earliest ?? c, c) }
@@ -66,6 +66,6 @@ struct DaemonAttachment<P: Profile>: GatewayAttachment {
     }
 
     mutating func upstreamTurn<D: LogDevice, L: DatagramSink & DatagramReceiver>(nowMs: Int64, store: inout GatewayStore<D, L>) {
-        if mqtt.enabled { mqtt.upstreamTurn(nowMs: nowMs, store: &store) }
+        if DaemonMQTT.available && mqtt.enabled { mqtt.upstreamTurn(nowMs: nowMs, store: &store) }
     }
 }

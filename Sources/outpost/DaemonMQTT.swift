@@ -46,7 +46,7 @@ struct DaemonMQTT {
     mutating func setUp<P: Profile>(_ profile: P.Type, flags: DaemonFlags, arena: inout Arena, nowMs: Int64) throws(DaemonStore.SetupFailure) {
         #if !OUTPOST_PROFILE_LOW
         if !flags.hasUpstream || !flags.upstreamIsMQTT { return }
-        var s = try makeSettings(flags: flags, arena: &arena, nowMs: nowMs)
+        let s = try makeSettings(flags: flags, arena: &arena, nowMs: nowMs)
         let bytes = MQTTClient.arenaBytes(after: 0, settings: s) + 64
         if arena.usedBytes + bytes + 4_096 > arena.sizeBytes {
             throw DaemonStore.SetupFailure(what: "the MQTT client's buffers do not fit this build's arena", errno: 0, exitCode: 2)
@@ -163,6 +163,19 @@ struct DaemonMQTT {
         return client?.wakeDeadlineMs(nowMs: nowMs)
         #else
         return nil
+        #endif
+    }
+
+    /// Puts the MQTT upstream where `/health` shows the uplink: the client's snapshot, or `down`
+    /// while it is not built (no log yet).
+    func fillHealth<D: LogDevice, L: DatagramSink & DatagramReceiver>(_ status: inout ServerStoreStatus, store: GatewayStore<D, L>, nowMs: Int64) {
+        #if !OUTPOST_PROFILE_LOW
+        status.uplinkEnabled = true
+        if client != nil, let health = store.mqttHealth(client!, nowMs: nowMs) {
+            status.uplink = health
+        } else {
+            status.uplink.state = .down
+        }
         #endif
     }
 

@@ -133,14 +133,9 @@ struct EventLoop<P: Profile> {
         statusRefreshedMs = nowMs
         if gateway.core.store.enabled {
             var status = gateway.core.store.status(nowMs: nowMs)
-            if gateway.attachment.mqtt.enabled {
+            if DaemonMQTT.available && gateway.attachment.mqtt.enabled {
                 // The MQTT upstream stands where the CoAP uplink would: `/health`'s uplink map.
-                status.uplinkEnabled = true
-                if let client = gateway.attachment.mqtt.client, let health = gateway.core.store.mqttHealth(client, nowMs: nowMs) {
-                    status.uplink = health
-                } else {
-                    status.uplink.state = .down
-                }
+                gateway.attachment.mqtt.fillHealth(&status, store: gateway.core.store, nowMs: nowMs)
             }
             gateway.core.server.updateStoreStatus(status, nowMs: nowMs)
         }
@@ -211,7 +206,7 @@ struct EventLoop<P: Profile> {
         serial.report(&log)
         if gateway.core.store.failure != 0 { return }
         let nowMs = chal_wall_ms()
-        if gateway.attachment.mqtt.enabled {
+        if DaemonMQTT.available && gateway.attachment.mqtt.enabled {
             routeMQTTCommands(nowMs: nowMs)
             gateway.attachment.mqtt.report(&log)
         }
