@@ -24,7 +24,7 @@
 #                               (no subscriber: the broker's PUBACK is the acknowledgement): the
 #                               readings are logged while no broker listens, then mosquitto starts
 #                               and the rate is measured from the first acknowledged record to an
-#                               empty backlog (SenML-JSON, one QoS 1 message per record, window 64).
+#                               empty backlog (SenML-JSON, one QoS 1 message per record, window 100).
 #                               The daemon is outpost-dynamic (the same objects, dynamically linked)
 #                               under the malloc counter, which also gives
 #   allocations_per_record_mqtt heap allocations after start-up divided by the records forwarded

@@ -2,7 +2,7 @@ import CHAL
 import OutpostCore
 
 /// The daemon's single-threaded loop: `poll` over the UDP sockets, the serial lines, the uplink's
-/// socket and the signal descriptor, with the next timer as the poll timeout; then one tick of
+/// socket, the MQTT upstream's connection (`DaemonMQTT`) and the signal descriptor, with the next timer as the poll timeout; then one tick of
 /// the core `Gateway`, which owns the tick's order and its promise (an ACK leaves only after the
 /// commit that covers its reading; see `Gateway`). Around the tick the loop keeps only what is
 /// the host's: readiness for the CHAL adapters (`UDPTransport`, `SerialAttachment` and
