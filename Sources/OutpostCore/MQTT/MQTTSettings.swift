@@ -18,10 +18,11 @@ public struct MQTTSettings {
     /// Log records per second published at most; 0 = unlimited.
     public var rateRecordsPerS: UInt32 = 0
     public var burstRecords: Int = 32
-    /// QoS 1 publishes of records waiting for PUBACK at most (1…128). The drain after an outage is
-    /// bounded by window / round trip (16 drained at a fifth of the CoAP uplink's rate, 64 at
-    /// three quarters of it on a loaded machine); 100 is the most unacknowledged publishes the
-    /// strictest cloud broker takes (AWS IoT Core's in-flight limit).
+    /// QoS 1 publishes of records waiting for PUBACK at most (1…128). A small window bounds the
+    /// drain after an outage by window / round trip (16 drained at a fifth of the CoAP uplink's
+    /// rate); from 64 on loopback it no longer does (64 and 100 both drained at about 0.78 of the
+    /// CoAP uplink's rate, whose messages carry many records each). 100 is the most
+    /// unacknowledged publishes the strictest cloud broker takes (AWS IoT Core's in-flight limit).
     public var window: Int = 100
     /// Time allowed for the link to connect, and for CONNACK after CONNECT.
     public var connectTimeoutMs: Int64 = 5_000
