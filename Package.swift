@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "fuzz-log-recovery", targets: ["fuzz-log-recovery"]),
         .executable(name: "fuzz-http", targets: ["fuzz-http"]),
         .executable(name: "fuzz-server", targets: ["fuzz-server"]),
+        .executable(name: "fuzz-mqtt", targets: ["fuzz-mqtt"]),
     ],
     traits: [
         .trait(name: "low", description: "Low-power profile: threshold detector only."),
@@ -112,6 +113,7 @@ let package = Package(
         .executableTarget(name: "fuzz-http", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-http"),
         // The gateway as a state machine (the test profile's tables, so they fill quickly).
         .executableTarget(name: "fuzz-server", dependencies: ["OutpostCore", "OutpostProfiles", "FuzzReplay"], path: "Fuzz/fuzz-server"),
+        .executableTarget(name: "fuzz-mqtt", dependencies: ["OutpostCore", "FuzzReplay"], path: "Fuzz/fuzz-mqtt"),
         // Test support: a malloc interposer that counts heap allocations.
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .testTarget(

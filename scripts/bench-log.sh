@@ -20,6 +20,16 @@
 #                               default 60), --uplink-rate off: BENCH_DRAIN_READINGS CON readings
 #                               (default 200000) are logged during the outage; the rate is measured
 #                               from the first forwarded record to an empty backlog.
+#   mqtt_drain_records_per_s    the same with --upstream mqtt:// to Debian's mosquitto on loopback
+#                               (no subscriber: the broker's PUBACK is the acknowledgement): the
+#                               readings are logged while no broker listens, then mosquitto starts
+#                               and the rate is measured from the first acknowledged record to an
+#                               empty backlog (SenML-JSON, one QoS 1 message per record, window 100).
+#                               The daemon is outpost-dynamic (the same objects, dynamically linked)
+#                               under the malloc counter, which also gives
+#   allocations_per_record_mqtt heap allocations after start-up divided by the records forwarded
+#                               (0 in steady state: connects, reconnects and publishes included).
+#   mqtt_drain_vs_coap_drain_ratio  mqtt_drain_records_per_s / drain_records_per_s of this run.
 #
 # The daemon is the x86_64 medium firmware (Embedded Swift), the log a file under build/bench.
 # Environment: MAKE, SWIFT, SWIFTPM_FLAGS, BENCH_LOG_CLIENTS, BENCH_LOG_READINGS (per client,
@@ -41,7 +51,8 @@ PY=build/venv/bin/python
 
 note() { echo "bench-log: $*" >&2; }
 missing_all() {
-    for name in con_nolog_readings_per_s con_durable_readings_per_s drain_records_per_s; do echo "$name missing $1"; done
+    for name in con_nolog_readings_per_s con_durable_readings_per_s drain_records_per_s mqtt_drain_records_per_s \
+        allocations_per_record_mqtt; do echo "$name missing $1"; done
     exit 0
 }
 
@@ -135,9 +146,107 @@ else
     echo "con_durable_readings_per_s missing a daemon did not start ($OUT/bench-log-con.log)"
 fi
 
+# drain_rate PORT STARTED OUTAGE_S -> records/s from the first forwarded record to an empty backlog
+drain_rate() {
+    "$PY" - "$1" "$2" "$3" <<'PY'
+import sys, time
+sys.path.insert(0, "Tests/Interop")
+from outpost_peer import Peer
+peer = Peer(int(sys.argv[1]))
+outage_end = float(sys.argv[2]) + float(sys.argv[3])
+first_time = first_count = None
+deadline = outage_end + 600
+while time.time() < deadline:
+    health = peer.health()
+    uplink = health["uplink"]
+    forwarded = uplink["records_forwarded"]
+    now = time.time()
+    if first_time is None and forwarded > 0:
+        first_time, first_count = now, forwarded
+    if first_time is not None and uplink["backlog"] == 0:
+        print((forwarded - first_count) / max(now - first_time, 1e-3) if now > first_time else "missing drained at once")
+        sys.stderr.write("bench-log: drained %d records in %.2f s after the outage (first ack %.1f s after its end)\n"
+                         % (forwarded, now - first_time, first_time - outage_end))
+        break
+    time.sleep(0.05)
+else:
+    print("missing the backlog did not drain")
+PY
+}
+
+# ---- MQTT drain after a broker outage, and its allocations ------------------------------------------
+mqtt_drain() {
+    local dynamic=build/firmware/x86_64-medium/outpost-dynamic
+    local mosquitto=/usr/sbin/mosquitto
+    if [ ! -x "$mosquitto" ]; then
+        echo "mqtt_drain_records_per_s missing mosquitto not installed (scripts/ensure-tools.sh peers)"
+        echo "allocations_per_record_mqtt missing mosquitto not installed"
+        return
+    fi
+    if ! "$MAKE" --no-print-directory "$dynamic" >&2; then
+        echo "mqtt_drain_records_per_s missing outpost-dynamic did not build"
+        echo "allocations_per_record_mqtt missing outpost-dynamic did not build"
+        return
+    fi
+    if [ ! -f "$OUT/libmalloc_preload.so" ]; then
+        gcc -shared -fPIC -O2 Sources/CMallocCounter/malloc_counter.c Tests/Interop/tools/malloc_preload.c \
+            -ISources/CMallocCounter/include -o "$OUT/libmalloc_preload.so" >&2
+    fi
+    rm -rf "$DATA"
+    mkdir -p "$DATA/broker"
+    local port
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\n' "$port" > "$DATA/broker/mosquitto.conf"
+    local report="$OUT/bench-log-mqtt-alloc.count"
+    rm -f "$report"
+    : > "$OUT/bench-log-mqtt.log"
+    OUTPOST_MALLOC_REPORT="$PWD/$report" LD_PRELOAD="$PWD/$OUT/libmalloc_preload.so" \
+        "$dynamic" --listen 127.0.0.1:0 --data-dir "$DATA" --log-size 256M --node-id bench \
+        --upstream "mqtt://127.0.0.1:$port" 2> "$OUT/bench-log-mqtt.log" &
+    DAEMON_PID=$!
+    DAEMON_PORT=""
+    for _ in $(seq 200); do
+        DAEMON_PORT=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$OUT/bench-log-mqtt.log" | head -1 | cut -d: -f2)
+        grep -q "outpost: ready" "$OUT/bench-log-mqtt.log" && [ -n "$DAEMON_PORT" ] && break
+        sleep 0.05
+    done
+    if [ -z "$DAEMON_PORT" ]; then
+        kill "$DAEMON_PID" 2>/dev/null
+        echo "mqtt_drain_records_per_s missing the daemon did not start ($OUT/bench-log-mqtt.log)"
+        echo "allocations_per_record_mqtt missing the daemon did not start"
+        return
+    fi
+    "$OUT/coap_load" inflight 127.0.0.1 "$DAEMON_PORT" "$DRAIN_READINGS" 32 > "$OUT/bench-log-mqtt-load.txt"
+    note "logged $DRAIN_READINGS readings with no broker; starting mosquitto"
+    "$mosquitto" -c "$DATA/broker/mosquitto.conf" 2> "$OUT/bench-log-mosquitto.log" &
+    local broker=$!
+    local rate
+    rate=$(drain_rate "$DAEMON_PORT" "$(date +%s.%N)" 0)
+    local forwarded
+    forwarded=$("$PY" -c "
+import sys; sys.path.insert(0, 'Tests/Interop')
+from outpost_peer import Peer
+print(Peer(int(sys.argv[1])).health()['uplink']['records_forwarded'])" "$DAEMON_PORT")
+    kill -TERM "$DAEMON_PID"
+    wait "$DAEMON_PID" || note "the MQTT daemon did not exit 0 (see $OUT/bench-log-mqtt.log)"
+    kill -TERM "$broker"
+    wait "$broker" 2>/dev/null
+    echo "mqtt_drain_records_per_s $rate"
+    MQTT_DRAIN=$rate
+    local count
+    count=$(awk '/allocations_after_startup/ {print $2}' "$report" 2>/dev/null)
+    if [ -n "$count" ] && [ "${forwarded:-0}" -gt 0 ]; then
+        echo "allocations_per_record_mqtt $(python3 -c "import sys; print(int(sys.argv[1]) / int(sys.argv[2]))" "$count" "$forwarded")"
+        note "MQTT: $forwarded records forwarded, $count allocations after start-up"
+    else
+        echo "allocations_per_record_mqtt missing no malloc report or nothing forwarded"
+    fi
+}
+
 # ---- drain rate after an upstream outage ----------------------------------------------------------
 if [ -z "$tool_bin" ]; then
     echo "drain_records_per_s missing outpost-tool did not build"
+    mqtt_drain
     exit 0
 fi
 rm -rf "$DATA"
@@ -155,6 +264,7 @@ if [ -z "$collect_port" ] || ! start_daemon "$OUT/bench-log-drain.log" --data-di
         --upstream "coap://127.0.0.1:$collect_port/ingest"; then
     kill "$collector" 2>/dev/null
     echo "drain_records_per_s missing the collector or the daemon did not start"
+    mqtt_drain
     exit 0
 fi
 started=$(date +%s.%N)
@@ -190,3 +300,11 @@ wait "$DAEMON_PID" || note "the daemon did not exit 0 (see $OUT/bench-log-drain.
 kill -TERM "$collector"
 wait "$collector"
 echo "drain_records_per_s $drain"
+MQTT_DRAIN=""
+mqtt_drain
+# The MQTT drain against the CoAP drain of the same run (the target: at least 1).
+if python3 -c "import sys; float(sys.argv[1]); float(sys.argv[2])" "$drain" "$MQTT_DRAIN" 2>/dev/null; then
+    echo "mqtt_drain_vs_coap_drain_ratio $(python3 -c "import sys; print(round(float(sys.argv[1]) / float(sys.argv[2]), 3))" "$MQTT_DRAIN" "$drain")"
+else
+    echo "mqtt_drain_vs_coap_drain_ratio missing a drain figure is missing"
+fi

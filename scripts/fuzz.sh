@@ -16,7 +16,7 @@ seconds="${1:-5}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(fuzz-coap fuzz-senml-json fuzz-senml-cbor fuzz-slip fuzz-log-recovery fuzz-dtls fuzz-http fuzz-server)
+    targets=(fuzz-coap fuzz-senml-json fuzz-senml-cbor fuzz-slip fuzz-log-recovery fuzz-dtls fuzz-http fuzz-server fuzz-mqtt)
 fi
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

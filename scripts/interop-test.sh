@@ -98,6 +98,7 @@ if [ "$run_tests" = 1 ]; then
         fi
         # The proof: the kill test's counts.
         grep -E '^kill test:' "$log" | sed 's/^/interop: /'
+        grep -E '^mqtt (kill test|broker restart|commands):|^mqtts:' "$log" | sed 's/^/interop: /'
     fi
 fi
 

@@ -10,7 +10,7 @@
 #      (node id, listen address, log level) starts it with that node id, SIGHUP reads it again
 #      (nothing changed) and it stops cleanly on SIGTERM; bad files are refused with the same FILE:LINE messages and exit status 2;
 #   4. the aarch64 firmware serving CoAP on a loopback port passes the libcoap and aiocoap interop
-#      checks (scripts/interop-firmware.sh).
+#      checks and the MQTT upstream to mosquitto (scripts/interop-firmware.sh).
 # The fixture comes from `outpost-tool gen --seed 7 --sensors 10 --duration 900`, so it is the same
 # on every machine. A check that cannot run (a missing binary, an unsupported command) fails: this
 # script never reports success for something it did not see work.
@@ -227,14 +227,14 @@ for p in "${PROFILES[@]}"; do
     [ "$p" = medium ] || continue
     binary="build/firmware/aarch64-$p/outpost"
     if [ ! -x "$binary" ]; then
-        record "aarch64-$p CoAP interop (libcoap, aiocoap)" FAIL "no binary $binary"
+        record "aarch64-$p CoAP and MQTT interop (libcoap, aiocoap, mosquitto)" FAIL "no binary $binary"
         continue
     fi
     if summary=$(scripts/interop-firmware.sh aarch64 "$p" 2>&1); then
-        record "aarch64-$p CoAP interop (libcoap, aiocoap)" PASS "$(echo "$summary" | grep -E '^Ran ' | head -1)"
+        record "aarch64-$p CoAP and MQTT interop (libcoap, aiocoap, mosquitto)" PASS "$(echo "$summary" | grep -E '^Ran ' | head -1)"
     else
         echo "$summary" | head -20
-        record "aarch64-$p CoAP interop (libcoap, aiocoap)" FAIL "see build/interop/python-aarch64-$p.log"
+        record "aarch64-$p CoAP and MQTT interop (libcoap, aiocoap, mosquitto)" FAIL "see build/interop/python-aarch64-$p.log"
     fi
 done
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -178,6 +179,36 @@ int32_t chal_udp_local_address(int32_t fd, chal_address *out) {
     if (getsockname(fd, (struct sockaddr *)&s, &length) < 0) return -errno;
     from_sockaddr(&s, out);
     return 0;
+}
+
+// ---- TCP streams -----------------------------------------------------------------------------
+
+int32_t chal_tcp_connect(const chal_address *address) {
+    if (address == 0) return -EINVAL;
+    struct sockaddr_storage s;
+    socklen_t length = to_sockaddr(address, &s);
+    if (length == 0) return -EAFNOSUPPORT;
+    int fd = socket(s.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, (struct sockaddr *)&s, length) < 0 && errno != EINPROGRESS) {
+        int error = errno;
+        close(fd);
+        return -error;
+    }
+    return fd;
+}
+
+int32_t chal_tcp_connect_status(int32_t fd) {
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int ready = poll(&p, 1, 0);
+    if (ready < 0) return -errno;
+    if (ready == 0) return -EINPROGRESS;
+    int error = 0;
+    socklen_t size = sizeof(error);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) < 0) return -errno;
+    return error == 0 ? 0 : -error;
 }
 
 // The kernel-facing headers of one batch. The daemon is single-threaded, so one static set serves

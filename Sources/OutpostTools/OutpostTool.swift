@@ -20,6 +20,7 @@ public enum OutpostTool {
         Subcommand(name: "simulate", summary: "live simulated sensors posting SenML over CoAP (UDP or SLIP serial)", run: SimulateCommand.run),
         Subcommand(name: "log", summary: "verify, summarise or dump a daemon log file (read-only)", run: LogCommand.run),
         Subcommand(name: "report", summary: "a self-contained HTML report with SVG charts from a daemon log file", run: ReportCommand.run),
+        Subcommand(name: "fleet", summary: "every gateway an MQTT broker has seen: status, backlog, lag", run: FleetCommand.run),
     ]
 
     static var overview: String {

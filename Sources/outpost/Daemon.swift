@@ -74,6 +74,20 @@ enum Daemon {
             loop.closeAll()
             return error.exitCode
         }
+        do {
+            try loop.gateway.attachment.mqtt.setUp(ActiveProfile.self, flags: flags, arena: &arena, nowMs: startMs)
+        } catch {
+            err.always(.error)
+            err.writer.text("outpost: mqtt: ")
+            err.writer.text(error.what)
+            if error.errno != 0 {
+                err.writer.text(": ")
+                Errno.describe(error.errno.wide, &err.writer)
+            }
+            err.writer.byte(0x0A)
+            loop.closeAll()
+            return error.exitCode
+        }
         if flags.hasDTLS && !loop.setUpDTLS(flags: flags, arena: &arena, err: &err) {
             loop.closeAll()
             return 2
@@ -81,9 +95,14 @@ enum Daemon {
         if flags.hasUpstream {
             err.always(.notice, reserving: 256)
             err.writer.text("outpost: uplink to ")
+            if flags.upstreamIsMQTT { err.writer.text(flags.upstreamWantsTLS ? "mqtts://" : "mqtt://") }
             writeAddress(flags.upstreamAddress, &err.writer)
             err.writer.text(" forwarding ")
             err.writer.text(flags.forward.name)
+            if flags.upstreamIsMQTT {
+                err.writer.text(" as ")
+                err.writer.text(flags.uplinkFormat.name)
+            }
             err.writer.text(flags.durability == .sync ? " (durable records only)\n" : "\n")
         }
         for i in 0..<loop.transport.sockets.count {

@@ -15,6 +15,10 @@ struct DaemonAttachment<P: Profile>: GatewayAttachment {
     /// server's state (`DaemonHTTP.serve`), as the attachment does not reach `Server`.
     var web = DaemonHTTP()
 
+    /// The MQTT upstream (`--upstream mqtt[s]://`; inert without it): a client of the log, run in
+    /// `upstreamTurn` after the uplink's turn; its poll entry is the loop's last.
+    var mqtt = DaemonMQTT()
+
     init(serial: SerialAttachment, web: DaemonHTTP) {
         self.serial = serial
         self.web = web
@@ -53,9 +57,15 @@ struct DaemonAttachment<P: Profile>: GatewayAttachment {
         let a = serial.wakeDeadlineMs(nowMs: nowMs)
         let b = dtlsActive ? dtls.wakeDeadlineMs(nowMs: nowMs) : nil
         let c = web.enabled ? web.wakeDeadlineMs(nowMs: nowMs) : nil
+        let d = DaemonMQTT.available && mqtt.enabled ? mqtt.wakeDeadlineMs(nowMs: nowMs) : nil
         var earliest = a
         if let b { earliest = min(earliest ?? b, b) }
         if let c { earliest = min(earliest ?? c, c) }
+        if let d { earliest = min(earliest ?? d, d) }
         return earliest
+    }
+
+    mutating func upstreamTurn<D: LogDevice, L: DatagramSink & DatagramReceiver>(nowMs: Int64, store: inout GatewayStore<D, L>) {
+        if DaemonMQTT.available && mqtt.enabled { mqtt.upstreamTurn(nowMs: nowMs, store: &store) }
     }
 }

@@ -26,7 +26,8 @@ extension DaemonFlags {
         case .upstream:
             if hasUpstream != other.hasUpstream { return true }
             if !hasUpstream { return false }
-            return !ConfigValue.bitwiseEqual(upstreamAddress, other.upstreamAddress)
+            return upstreamIsMQTT != other.upstreamIsMQTT || upstreamWantsTLS != other.upstreamWantsTLS
+                || !ConfigValue.bitwiseEqual(upstreamAddress, other.upstreamAddress)
                 || !ConfigValue.bitwiseEqual(upstreamPath, other.upstreamPath)
         case .forward: return forward != other.forward
         case .uplinkRate: return uplinkRatePerS != other.uplinkRatePerS
@@ -41,6 +42,15 @@ extension DaemonFlags {
         case .sourceReadingsPerS: return fairness.readingsPerS != other.fairness.readingsPerS
         case .observeLeaseS: return fairness.observeLeaseS != other.fairness.observeLeaseS
         case .amplificationFactor: return fairness.amplificationFactor != other.fairness.amplificationFactor
+        case .uplinkFormat: return uplinkFormat != other.uplinkFormat
+        case .mqttClientID: return !ConfigValue.equal(mqttClientID, other.mqttClientID)
+        case .mqttUser: return !ConfigValue.equal(mqttUser, other.mqttUser)
+        case .mqttPasswordFile: return !ConfigValue.equal(mqttPasswordFile, other.mqttPasswordFile)
+        case .mqttKeepAlive: return mqttKeepAliveS != other.mqttKeepAliveS
+        case .mqttPrefix: return !ConfigValue.equal(mqttPrefix, other.mqttPrefix)
+        case .mqttCAFile: return !ConfigValue.equal(mqttCAFile, other.mqttCAFile)
+        case .mqttCertFile: return !ConfigValue.equal(mqttCertFile, other.mqttCertFile)
+        case .mqttKeyFile: return !ConfigValue.equal(mqttKeyFile, other.mqttKeyFile)
         }
     }
 }

@@ -64,6 +64,28 @@ struct DaemonFlags {
     var httpAddress = chal_address()
     /// `--http-token-file` (empty: none given; commands are then refused).
     var httpTokenFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The upstream's protocol: CoAP (`coap://`, the `Uplink`) or MQTT (`mqtt://`, the
+    /// `MQTTClient`). `mqtts://` is parsed and refused by `finish` until TLS is built in.
+    var upstreamIsMQTT = false
+    var upstreamWantsTLS = false
+    /// `--uplink-format` (MQTT only; the CoAP uplink always sends SenML-CBOR).
+    var uplinkFormat = MQTTPayloadFormat.senmlJSON
+    var uplinkFormatGiven = false
+    /// `--mqtt-client-id`, `--mqtt-user`, `--mqtt-password-file`, `--mqtt-prefix` (empty: not given).
+    var mqttClientID = UnsafeRawBufferPointer(start: nil, count: 0)
+    var mqttUser = UnsafeRawBufferPointer(start: nil, count: 0)
+    var mqttPasswordFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    var mqttPrefix = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// `--mqtt-keepalive` in seconds.
+    var mqttKeepAliveS: UInt16 = 30
+    /// `--mqtt-ca-file`, `--mqtt-cert-file`, `--mqtt-key-file` (empty: not given; the CA then is
+    /// the system bundle). `mqtts://` only.
+    var mqttCAFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    var mqttCertFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    var mqttKeyFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The upstream's host as written in `mqtt[s]://HOST:PORT` (no brackets): the TLS server
+    /// name (SNI and the name the certificate must carry).
+    var upstreamHost = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -148,8 +170,44 @@ struct DaemonFlags {
             }
         case .upstream:
             guard DaemonFlags.parseUpstream(value, into: &self) else {
-                return Refusal(reason: "wants coap://HOST:PORT/PATH (HOST a.b.c.d, [IPv6] or localhost; PATH up to 64 bytes)")
+                return Refusal(reason: "wants coap://HOST:PORT/PATH, mqtt://HOST:PORT or mqtts://HOST:PORT (HOST a.b.c.d, [IPv6] or localhost; PATH up to 64 bytes)")
             }
+        case .uplinkFormat:
+            guard let format = MQTTPayloadFormat(name: value) else { return Refusal(reason: "wants senml-json, senml-cbor or influx") }
+            uplinkFormat = format
+            uplinkFormatGiven = true
+        case .mqttClientID:
+            // MQTT 3.1.1 §3.1.3.1: brokers must take 1-23 bytes of [0-9a-zA-Z]; most take more.
+            if value.count < 1 || value.count > MQTTSettings.textMaxBytes || !DaemonFlags.isPrintable(value) {
+                return Refusal(reason: "wants 1 to 256 printable ASCII bytes without space")
+            }
+            mqttClientID = value
+        case .mqttUser:
+            if value.count < 1 || value.count > MQTTSettings.textMaxBytes || !DaemonFlags.isPrintable(value) {
+                return Refusal(reason: "wants 1 to 256 printable ASCII bytes without space")
+            }
+            mqttUser = value
+        case .mqttPasswordFile:
+            if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
+            for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }
+            mqttPasswordFile = value
+        case .mqttKeepAlive:
+            guard let seconds = ConfigValue.count(value), seconds >= 5, seconds <= 3_600 else {
+                return Refusal(reason: "wants seconds, 5 to 3600")
+            }
+            mqttKeepAliveS = UInt16(truncatingIfNeeded: seconds)
+        case .mqttPrefix:
+            // A topic level must not hold the wildcards, and the prefix starts every topic.
+            if value.count < 1 || value.count > 64 || !DaemonFlags.isPrintable(value) || value[0] == 0x2F || value[value.count - 1] == 0x2F
+                || DaemonFlags.holds(value, 0x2B) || DaemonFlags.holds(value, 0x23)
+            {
+                return Refusal(reason: "wants 1 to 64 printable bytes without space, + or #, not starting or ending with /")
+            }
+            mqttPrefix = value
+        case .mqttCAFile, .mqttCertFile, .mqttKeyFile:
+            if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
+            for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }
+            if key == .mqttCAFile { mqttCAFile = value } else if key == .mqttCertFile { mqttCertFile = value } else { mqttKeyFile = value }
         case .forward:
             guard let mode = UplinkForwardMode(name: value) else { return Refusal(reason: "wants raw, summaries or alerts") }
             forward = mode
@@ -281,6 +339,28 @@ struct DaemonFlags {
         if !hasDTLS && pskFile.count > 0 {
             throw Failure(reason: "--psk-file ([coap] psk_file) needs --listen-dtls ([coap] listen_dtls): only DTLS clients use its keys", index: -1)
         }
+        #if OUTPOST_PROFILE_LOW
+        if upstreamIsMQTT {
+            throw Failure(reason: "--upstream mqtt:// is not built into the low profile (its firmware size budget); use coap:// or a medium build", index: -1)
+        }
+        #endif
+        if upstreamWantsTLS && chal_tls_available() == 0 {
+            throw Failure(
+                reason: "--upstream mqtts://: this build has no TLS (mbedTLS is not linked into this profile); use mqtt:// on a trusted network",
+                index: -1)
+        }
+        if !upstreamIsMQTT && (uplinkFormatGiven || mqttClientID.count > 0 || mqttUser.count > 0 || mqttPasswordFile.count > 0 || mqttPrefix.count > 0) {
+            throw Failure(reason: "--uplink-format and --mqtt-* ([uplink] format, [mqtt]) need --upstream mqtt://HOST:PORT", index: -1)
+        }
+        if !upstreamWantsTLS && (mqttCAFile.count > 0 || mqttCertFile.count > 0 || mqttKeyFile.count > 0) {
+            throw Failure(reason: "--mqtt-ca-file, --mqtt-cert-file and --mqtt-key-file ([mqtt] ca_file, cert_file, key_file) need --upstream mqtts://HOST:PORT", index: -1)
+        }
+        if (mqttCertFile.count > 0) != (mqttKeyFile.count > 0) {
+            throw Failure(reason: "--mqtt-cert-file and --mqtt-key-file ([mqtt] cert_file, key_file) go together: the client's certificate and its private key", index: -1)
+        }
+        if mqttPasswordFile.count > 0 && mqttUser.count == 0 {
+            throw Failure(reason: "--mqtt-password-file ([mqtt] password_file) needs --mqtt-user ([mqtt] user): MQTT sends no password without a user name", index: -1)
+        }
         if listenerCount == 0 {
             // The default: CoAP's port on the loopback interface.
             var address = chal_address()
@@ -331,8 +411,51 @@ struct DaemonFlags {
         return address
     }
 
+    /// True when `value` holds `byte`. A plain loop: generic Sequence algorithms (`contains`,
+    /// `elementsEqual`) on raw buffers were among what made the Embedded -no-allocations build
+    /// refuse an array type, so the MQTT code keeps to index loops.
+    static func holds(_ value: UnsafeRawBufferPointer, _ byte: UInt8) -> Bool {
+        for i in 0..<value.count where value[i] == byte { return true }
+        return false
+    }
+
+    /// True when every byte is printable ASCII other than space.
+    static func isPrintable(_ value: UnsafeRawBufferPointer) -> Bool {
+        for byte in value where byte <= 0x20 || byte >= 0x7F { return false }
+        return true
+    }
+
+    /// Parses `mqtt://HOST:PORT` or `mqtts://HOST:PORT` (no path) into the upstream fields.
+    static func parseMQTTUpstream(_ value: UnsafeRawBufferPointer, into flags: inout DaemonFlags) -> Bool {
+        var schemeBytes = 0
+        if ConfigValue.hasPrefix(value, "mqtt://") { schemeBytes = 7 } else if ConfigValue.hasPrefix(value, "mqtts://") { schemeBytes = 8 } else { return false }
+        let host = UnsafeRawBufferPointer(rebasing: value[schemeBytes..<value.count])
+        if host.count == 0 || DaemonFlags.holds(host, 0x2F) { return false }
+        var address = chal_address()
+        if chal_address_parse(host.baseAddress!.assumingMemoryBound(to: UInt8.self), host.count.wide, &address) != 0 { return false }
+        if address.port == 0 { return false }
+        flags.hasUpstream = true
+        flags.upstreamIsMQTT = true
+        flags.upstreamWantsTLS = schemeBytes == 8
+        flags.upstreamAddress = address
+        // The host text without the port (and without an IPv6 address's brackets).
+        var colon = host.count - 1
+        for _ in 0..<host.count where colon > 0 && host[colon] != 0x3A { colon -= 1 }
+        var start = 0
+        var end = colon
+        if host[0] == 0x5B && end >= 2 && host[end - 1] == 0x5D {
+            start = 1
+            end -= 1
+        }
+        flags.upstreamHost = UnsafeRawBufferPointer(rebasing: host[start..<end])
+        return true
+    }
+
     /// Parses `coap://HOST:PORT/PATH` (PATH may be empty) into the upstream fields of `flags`.
     static func parseUpstream(_ value: UnsafeRawBufferPointer, into flags: inout DaemonFlags) -> Bool {
+        if ConfigValue.hasPrefix(value, "mqtt") { return parseMQTTUpstream(value, into: &flags) }
+        flags.upstreamIsMQTT = false
+        flags.upstreamWantsTLS = false
         let scheme: StaticString = "coap://"
         let schemeBytes = scheme.utf8CodeUnitCount
         if value.count <= schemeBytes { return false }

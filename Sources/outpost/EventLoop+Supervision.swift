@@ -95,6 +95,7 @@ extension EventLoop {
             supervision.running.forward = next.forward
             supervision.running.uplinkRatePerS = next.uplinkRatePerS
             store.retuneUplink(mode: next.forward, ratePerS: next.uplinkRatePerS, nowMs: nowMs)
+            if DaemonMQTT.available { gateway.attachment.mqtt.retune(mode: next.forward, ratePerS: next.uplinkRatePerS, nowMs: nowMs) }
         default:
             // Another live key (alert thresholds, say) gets its branch here; `ConfigKey.live`
             // lists the keys that reach it.

@@ -2,7 +2,7 @@ import CHAL
 import OutpostCore
 
 /// The daemon's single-threaded loop: `poll` over the UDP sockets, the serial lines, the uplink's
-/// socket and the signal descriptor, with the next timer as the poll timeout; then one tick of
+/// socket, the MQTT upstream's connection (`DaemonMQTT`) and the signal descriptor, with the next timer as the poll timeout; then one tick of
 /// the core `Gateway`, which owns the tick's order and its promise (an ACK leaves only after the
 /// commit that covers its reading; see `Gateway`). Around the tick the loop keeps only what is
 /// the host's: readiness for the CHAL adapters (`UDPTransport`, `SerialAttachment` and
@@ -89,10 +89,10 @@ struct EventLoop<P: Profile> {
             let status = web.open(P.self, address: flags.httpAddress, arena: &arena)
             if status < 0 { throw StartFailure(what: "HTTP listen", index: -2, errno: status) }
         }
-        // The last entry is the uplink's socket, the one before it the DTLS listener's (fd -1,
-        // ignored, without an upstream or `--listen-dtls`); the HTTP server's entries follow the
-        // serial lines'.
-        pollSet = arena.carve(3 + flags.listenerCount + flags.serialCount + web.pollCount, of: chal_pollfd())
+        // The last entry is the MQTT link's, the one before it the uplink's socket, the one before
+        // that the DTLS listener's (fd -1, ignored, without an upstream or `--listen-dtls`); the
+        // HTTP server's entries follow the serial lines'.
+        pollSet = arena.carve(4 + flags.listenerCount + flags.serialCount + web.pollCount, of: chal_pollfd())
         if web.enabled {
             let base = 1 + flags.listenerCount + flags.serialCount
             web.entries = UnsafeMutableBufferPointer(rebasing: pollSet[base..<(base + web.pollCount)])
@@ -134,7 +134,14 @@ struct EventLoop<P: Profile> {
         if P.dtlsSessionCount > 0 && dtls.enabled, let status = dtls.status { status.pointee = dtlsStatus() }
         if !force && nowMs - statusRefreshedMs < 20 && nowMs >= statusRefreshedMs { return }
         statusRefreshedMs = nowMs
-        if gateway.core.store.enabled { gateway.core.server.updateStoreStatus(gateway.core.store.status(nowMs: nowMs), nowMs: nowMs) }
+        if gateway.core.store.enabled {
+            var status = gateway.core.store.status(nowMs: nowMs)
+            if DaemonMQTT.available && gateway.attachment.mqtt.enabled {
+                // The MQTT upstream stands where the CoAP uplink would: `/health`'s uplink map.
+                gateway.attachment.mqtt.fillHealth(&status, store: gateway.core.store, nowMs: nowMs)
+            }
+            gateway.core.server.updateStoreStatus(status, nowMs: nowMs)
+        }
         if serial.lineCount > 0 { gateway.core.server.serialStatus = serialStatus() }
     }
 
@@ -166,6 +173,7 @@ struct EventLoop<P: Profile> {
             dtls.enabled = false
         }
         web.close()
+        gateway.attachment.mqtt.close()
         if signals >= 0 { _ = chal_close(signals) }
     }
 
@@ -201,6 +209,10 @@ struct EventLoop<P: Profile> {
         serial.report(&log)
         if gateway.core.store.failure != 0 { return }
         let nowMs = chal_wall_ms()
+        if DaemonMQTT.available && gateway.attachment.mqtt.enabled {
+            routeMQTTCommands(nowMs: nowMs)
+            gateway.attachment.mqtt.report(&log)
+        }
         files.reportSpace(store, &log)
         if gateway.core.store.enabled {
             do { try files.reopenIfDue(&gateway.core.store, nowMs: nowMs, err: &log) } catch {
@@ -231,8 +243,9 @@ struct EventLoop<P: Profile> {
             let line = serial.lines[i]
             pollSet[1 + sockets.count + i] = chal_pollfd(fd: line.fd, events: line.hasOutput ? input | output : input, revents: 0)
         }
-        pollSet[pollSet.count - 2] = chal_pollfd(fd: dtls.fd, events: input, revents: 0)
-        pollSet[pollSet.count - 1] = chal_pollfd(fd: gateway.core.store.link.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 3] = chal_pollfd(fd: dtls.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 2] = chal_pollfd(fd: gateway.core.store.link.fd, events: input, revents: 0)
+        pollSet[pollSet.count - 1] = gateway.attachment.mqtt.pollEntry
         if gateway.attachment.web.enabled { gateway.attachment.web.preparePoll() }
     }
 
@@ -242,8 +255,8 @@ struct EventLoop<P: Profile> {
         let sockets = transport.sockets.count
         for i in 0..<sockets { gateway.transport.readable[i] = pollSet[1 + i].revents & input != 0 }
         for i in 0..<serial.lineCount { gateway.attachment.serial.revents[i] = pollSet[1 + sockets + i].revents }
-        gateway.attachment.dtls.readable = pollSet[pollSet.count - 2].revents & input != 0
-        gateway.core.store.link.readable = pollSet[pollSet.count - 1].revents & input != 0
+        gateway.attachment.dtls.readable = pollSet[pollSet.count - 3].revents & input != 0
+        gateway.core.store.link.readable = pollSet[pollSet.count - 2].revents & input != 0
     }
 
     /// `/ready`: the listeners are up (the loop runs only then) and, with a log, recovery is

@@ -26,6 +26,11 @@
 #define CHAL_EAFNOSUPPORT (-97) // address family not supported
 #define CHAL_EADDRINUSE (-98)   // address already in use
 #define CHAL_EADDRNOTAVAIL (-99) // address not available
+#define CHAL_ECONNRESET (-104)  // connection reset by peer
+#define CHAL_ETIMEDOUT (-110)   // connection timed out
+#define CHAL_ECONNREFUSED (-111) // connection refused (nothing listens on the port)
+#define CHAL_EHOSTUNREACH (-113) // no route to host
+#define CHAL_EINPROGRESS (-115) // a non-blocking connect is still in progress
 #define CHAL_EDQUOT (-122)      // disk quota exceeded
 // TLS and DTLS (chal_tls.h)
 #define CHAL_EPROTO (-71)       // protocol error (a TLS/DTLS handshake or record that failed)

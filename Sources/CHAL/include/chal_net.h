@@ -69,6 +69,18 @@ int32_t chal_udp_receive_batch(int32_t fd, chal_datagram *datagrams, int32_t cou
 /// failed (-EBADF, ...).
 int32_t chal_udp_send_batch(int32_t fd, const chal_datagram *datagrams, int32_t count);
 
+// ---- TCP streams (the MQTT upstream) ---------------------------------------------------------
+/// Opens a non-blocking, close-on-exec TCP socket (TCP_NODELAY: MQTT packets are small and
+/// latency matters more than segment count) and starts connecting it to `address`. Returns the
+/// descriptor (the connection may still be in progress: poll it for CHAL_POLL_OUT, then ask
+/// chal_tcp_connect_status) or -errno.
+int32_t chal_tcp_connect(const chal_address *address);
+/// The state of a connect chal_tcp_connect started: 0 connected, CHAL_EINPROGRESS not yet, or
+/// the -errno it failed with (CHAL_ECONNREFUSED, CHAL_ETIMEDOUT, CHAL_EHOSTUNREACH, ...).
+/// Bytes then move with chal_read_some / chal_write_some (SIGPIPE is ignored by
+/// chal_signals_open, so a write to a closed peer returns -EPIPE).
+int32_t chal_tcp_connect_status(int32_t fd);
+
 // ---- poll ------------------------------------------------------------------------------------
 enum {
     CHAL_POLL_IN = 1,

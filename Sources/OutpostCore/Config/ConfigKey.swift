@@ -24,12 +24,21 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case sourceReadingsPerS
     case observeLeaseS
     case amplificationFactor
+    case uplinkFormat
+    case mqttClientID
+    case mqttUser
+    case mqttPasswordFile
+    case mqttKeepAlive
+    case mqttPrefix
+    case mqttCAFile
+    case mqttCertFile
+    case mqttKeyFile
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 19
+    public static let count = 28
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
-    public static let sectionCount = 6
+    public static let sectionCount = 7
 
     /// Name of section `index` (0..<sectionCount), as written between brackets.
     public static func sectionName(_ index: Int) -> StaticString {
@@ -39,7 +48,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 2: return "serial"
         case 3: return "log"
         case 4: return "uplink"
-        default: return "http"
+        case 5: return "http"
+        default: return "mqtt"
         }
     }
 
@@ -50,8 +60,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 1: return "listen, listen_dtls, psk_file, source_requests_per_s, source_readings_per_s, observe_lease_s, amplification_factor"
         case 2: return "port"
         case 3: return "size, durability, when_full"
-        case 4: return "upstream, forward, rate"
-        default: return "listen, token_file"
+        case 4: return "upstream, forward, rate, format"
+        case 5: return "listen, token_file"
+        default: return "client_id, user, password_file, keepalive, prefix, ca_file, cert_file, key_file"
         }
     }
 
@@ -92,8 +103,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .listen, .listenDTLS, .pskFile, .sourceRequestsPerS, .sourceReadingsPerS, .observeLeaseS, .amplificationFactor: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
-        case .upstream, .forward, .uplinkRate: return 4
+        case .upstream, .forward, .uplinkRate, .uplinkFormat: return 4
         case .http, .httpTokenFile: return 5
+        case .mqttClientID, .mqttUser, .mqttPasswordFile, .mqttKeepAlive, .mqttPrefix: return 6
+        case .mqttCAFile, .mqttCertFile, .mqttKeyFile: return 6
         }
     }
 
@@ -119,6 +132,15 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .sourceReadingsPerS: return "source_readings_per_s"
         case .observeLeaseS: return "observe_lease_s"
         case .amplificationFactor: return "amplification_factor"
+        case .uplinkFormat: return "format"
+        case .mqttClientID: return "client_id"
+        case .mqttUser: return "user"
+        case .mqttPasswordFile: return "password_file"
+        case .mqttKeepAlive: return "keepalive"
+        case .mqttPrefix: return "prefix"
+        case .mqttCAFile: return "ca_file"
+        case .mqttCertFile: return "cert_file"
+        case .mqttKeyFile: return "key_file"
         }
     }
 
@@ -144,6 +166,15 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .sourceReadingsPerS: return "--source-readings-per-s"
         case .observeLeaseS: return "--observe-lease-s"
         case .amplificationFactor: return "--amplification-factor"
+        case .uplinkFormat: return "--uplink-format"
+        case .mqttClientID: return "--mqtt-client-id"
+        case .mqttUser: return "--mqtt-user"
+        case .mqttPasswordFile: return "--mqtt-password-file"
+        case .mqttKeepAlive: return "--mqtt-keepalive"
+        case .mqttPrefix: return "--mqtt-prefix"
+        case .mqttCAFile: return "--mqtt-ca-file"
+        case .mqttCertFile: return "--mqtt-cert-file"
+        case .mqttKeyFile: return "--mqtt-key-file"
         }
     }
 

@@ -9,6 +9,13 @@ public enum ConfigValue {
     }
 
     /// True when `a` and `b` hold the same bytes.
+    /// True when `text` starts with `literal`.
+    public static func hasPrefix(_ text: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        if text.count < literal.utf8CodeUnitCount { return false }
+        for i in 0..<literal.utf8CodeUnitCount where text[i] != literal.utf8Start[i] { return false }
+        return true
+    }
+
     public static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         if a.count != b.count { return false }
         for i in 0..<a.count where a[i] != b[i] { return false }

@@ -13,7 +13,8 @@
 ///    they are withheld (the sensors retransmit) while the answers that acknowledge nothing (5.03
 ///    refusals, GET answers such as `/health`) still go out, and after a fail-stop failure
 ///    nothing does; the attachment is told the same;
-/// 7. the uplink's turn (its moved cursor is persisted by the next commit);
+/// 7. the uplink's turn (its moved cursor is persisted by the next commit), then the
+///    attachment's upstream turn (the MQTT upstream, `GatewayAttachment.upstreamTurn`);
 /// 8. the attachment's after-tick work (writing output, reopen timers).
 ///
 /// The host (the daemon's poll loop, a test) provides readiness, the clock and the CHAL adapters;
@@ -90,6 +91,7 @@ public struct Gateway<
         _ = attachment.endOfTick(committed: core.store.endOfTick(nowMs: nowMs))
         release()
         core.store.tickUplink(nowMs: nowMs)
+        attachment.upstreamTurn(nowMs: nowMs, store: &core.store)
     }
 
     /// One tick at the clock's time, its duration recorded for `/metrics` when it handled
@@ -147,6 +149,7 @@ public struct Gateway<
         }
         release()
         core.store.tickUplink(nowMs: nowMs)
+        attachment.upstreamTurn(nowMs: nowMs, store: &core.store)
         attachment.afterTick(nowMs: nowMs)
         return handled
     }

@@ -9,12 +9,15 @@
 ///    serial line), also held;
 /// 3. `endOfTick(committed:)`: the tick's commit covered everything (release the held output) or
 ///    did not (withhold whatever may acknowledge; return what was withheld, in bytes);
-/// 4. `afterTick`: write released output, run timers (reconnects, reopen backoff).
+/// 4. `upstreamTurn`: an attachment that is also a client of the log (the MQTT upstream) reads
+///    the durable records through `store.source` and persists its cursor there (with the next
+///    commit), right after the uplink's turn;
+/// 5. `afterTick`: write released output, run timers (reconnects, reopen backoff).
 ///
 /// Nothing of a tick may leave before step 3 says so: the promise "an acknowledgement means the
 /// reading is kept" holds for every transport that plugs in here. An attachment that is also a
 /// client (an MQTT publisher of the log's records) reads the log through `GatewayStore.source`
-/// in `afterTick`, as the uplink does. Several attachments: a struct holding them that forwards
+/// in `upstreamTurn`, as the uplink does (`GatewayStore.tickMQTT`). Several attachments: a struct holding them that forwards
 /// each call (calls must stay bounded: a tick's work is bounded by each attachment's own limits).
 public protocol GatewayAttachment {
     /// Reads what the host's poll found ready and hands each request to `handler`. Returns how
@@ -28,6 +31,15 @@ public protocol GatewayAttachment {
     mutating func afterTick(nowMs: Int64)
     /// When the attachment must be ticked again without input (nil: only on input).
     func wakeDeadlineMs(nowMs: Int64) -> Int64?
+    /// The turn of an upstream that reads the log (after the uplink's): it may read
+    /// `store.source` and move the forward cursor (`LogStore.setCursor`), which the next commit
+    /// makes durable. The default does nothing.
+    mutating func upstreamTurn<D: LogDevice, L: DatagramSink & DatagramReceiver>(nowMs: Int64, store: inout GatewayStore<D, L>)
+}
+
+extension GatewayAttachment {
+    /// No upstream: nothing reads the log here.
+    public mutating func upstreamTurn<D: LogDevice, L: DatagramSink & DatagramReceiver>(nowMs: Int64, store: inout GatewayStore<D, L>) {}
 }
 
 /// No attachment: a gateway with the datagram transport only.

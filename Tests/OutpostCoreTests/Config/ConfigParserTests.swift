@@ -85,9 +85,9 @@ final class ConfigParserTests: XCTestCase {
     /// Each refusal, with the exact message the daemon prints after `outpost: `.
     func testEveryErrorNamesFileLineAndWhy() {
         let cases: [(String, String)] = [
-            ("[colours]\n", "site.conf:1: unknown section (sections: daemon, coap, serial, log, uplink, http): '[colours]'"),
+            ("[colours]\n", "site.conf:1: unknown section (sections: daemon, coap, serial, log, uplink, http, mqtt): '[colours]'"),
             ("[daemon]\n\ncolour = red\n", "site.conf:3: unknown key 'colour' in [daemon] (its keys: node_id, log_level, data_dir)"),
-            ("[uplink]\nlisten = 127.0.0.1:1\n", "site.conf:2: unknown key 'listen' in [uplink] (its keys: upstream, forward, rate)"),
+            ("[uplink]\nlisten = 127.0.0.1:1\n", "site.conf:2: unknown key 'listen' in [uplink] (its keys: upstream, forward, rate, format)"),
             ("node_id = x\n", "site.conf:1: key before any [section]: 'node_id'"),
             ("[daemon]\nnode_id x\n", "site.conf:2: expected 'key = value', '[section]' or a '#' comment"),
             ("[daemon]\nNode_Id = x\n", "site.conf:2: expected 'key = value', '[section]' or a '#' comment"),
