@@ -30,6 +30,7 @@ extension Server {
         snapshots.expire(nowMs: nowMs)
         counters.observersRemoved &+= UInt64(bitPattern: (observers.expire(nowMs: nowMs)).wide)
         notify(nowMs: nowMs, into: &sink)
+        tickCommands(nowMs: nowMs, into: &sink)
     }
 
     /// Moves every outbox event to `consumer`, keeping alert events in the history.

@@ -49,6 +49,21 @@ public struct Server<P: Profile> {
     public var serialStatus = ServerSerialStatus()
     /// Since when the uplink is down and when trouble counters grew (`updateStoreStatus`).
     public internal(set) var healthWatch = ServerHealthWatch()
+    /// Commands waiting for their sensors (every front end queues here, `enqueueCommand`).
+    public var commands: SensorCommandQueue
+    /// Observers of `/commands/<sensor>`.
+    public internal(set) var commandObservers: CommandObserverTable
+    /// Sensors with a line-mode serial route for their commands (`routeCommands`).
+    var linesRouted = 0
+    /// Whether the log can take a command's record now (the gateway keeps it current; true
+    /// without a log).
+    public var commandLogReady = true
+
+    /// End events the command ring keeps (acks an upstream publishes): every slot can end in one
+    /// tick, and a slow reader has as many again.
+    public static var commandEventCount: Int { max(32, 2 * P.commandSlotCount) }
+    /// Most commands queued per sensor.
+    public static var commandsPerSensor: Int { 4 }
 
     /// Builds the server and its pipeline in `arena`, which must have `arenaBytes(after:)` room.
     public init(arena: inout Arena, identity: ServerIdentity) {
@@ -73,6 +88,11 @@ public struct Server<P: Profile> {
         alertHistory = ServerAlertHistory(arena: &arena, capacity: P.recentAlertCount)
         body = UnsafeMutableRawBufferPointer(arena.carve(P.responseBodyBytes, of: UInt8(0)))
         snapshots = Block2Snapshots(arena: &arena, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
+        precondition(P.commandPayloadBytes <= LogCommandPayload.maxCommandBytes, "a command must fit in one log record")
+        commands = SensorCommandQueue(
+            arena: &arena, slotCount: P.commandSlotCount, payloadBytes: P.commandPayloadBytes,
+            perSensorLimit: Server.commandsPerSensor, eventCount: Server.commandEventCount)
+        commandObservers = CommandObserverTable(arena: &arena, capacity: P.observerCount)
         // Start message IDs somewhere that depends on the node and start time, so a restarted
         // server does not reuse the IDs its peers may still remember (RFC 7252 §4.4).
         nextMessageID = UInt16(truncatingIfNeeded: identity.nodeId.hash32 ^ UInt32(truncatingIfNeeded: identity.startMs))
@@ -91,7 +111,10 @@ public struct Server<P: Profile> {
         bytes = ObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)
         bytes = Arena.bytes(after: bytes, P.responseBodyBytes, of: UInt8.self)
-        return Block2Snapshots.arenaBytes(after: bytes, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
+        bytes = Block2Snapshots.arenaBytes(after: bytes, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
+        bytes = SensorCommandQueue.arenaBytes(
+            after: bytes, slotCount: P.commandSlotCount, payloadBytes: P.commandPayloadBytes, eventCount: commandEventCount)
+        return CommandObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
     }
 
     /// Static RAM of the server: its arena regions (pipeline included) plus the value itself.
