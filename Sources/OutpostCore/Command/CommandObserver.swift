@@ -13,8 +13,7 @@ public struct CommandObserver: BitwiseCopyable, Sendable {
     public var pendingCommand: UInt32
     /// Observe value of the last notification (grows by one per notification).
     public var observeValue: UInt32
-    /// When the pending notification was last sent, and when it is due again.
-    public var sentMs: Int64
+    /// When the pending notification is due again.
     public var dueMs: Int64
 
     public var inUse: Bool { sensor >= 0 }
@@ -23,6 +22,6 @@ public struct CommandObserver: BitwiseCopyable, Sendable {
     public static var free: CommandObserver {
         CommandObserver(
             peer: .none, token: CoAPToken(), sensor: -1, retries: 0, pendingMessageID: 0, pendingCommand: 0, observeValue: 0,
-            sentMs: 0, dueMs: 0)
+            dueMs: 0)
     }
 }

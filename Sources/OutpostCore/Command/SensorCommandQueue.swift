@@ -148,15 +148,14 @@ public struct SensorCommandQueue {
     /// True while the event ring can take another end event without overwriting an unlogged one.
     public var canFinish: Bool { Int(truncatingIfNeeded: eventsTotal &- eventsLogged) < events.count }
 
-    /// Ends the command in slot `slot` (`name`: its sensor's name): frees the slot and appends the
-    /// event. False (nothing changed) while the ring has no room (`canFinish`) or while the
+    /// Ends the command in slot `slot`: frees the slot and appends the event. False (nothing changed) while the ring has no room (`canFinish`) or while the
     /// command's *accepted* record is not logged yet; the caller tries again on a later tick.
     /// - Complexity: O(1)
     @discardableResult
-    public mutating func finish(slot: Int, kind: SensorCommandEventKind, via: SensorCommandVia, name: SensorName, nowMs: Int64) -> Bool {
+    public mutating func finish(slot: Int, kind: SensorCommandEventKind, via: SensorCommandVia, nowMs: Int64) -> Bool {
         precondition(slot >= 0 && slot < commands.count && commands[slot].sensor >= 0, "finishing a free command slot")
         if !canFinish || !commands[slot].logged { return false }
-        let event = SensorCommandEvent(kind: kind, via: via, sensor: name, id: commands[slot].id, timeMs: nowMs)
+        let event = SensorCommandEvent(kind: kind, via: via, sensor: commands[slot].sensor, id: commands[slot].id, timeMs: nowMs)
         events[Int(truncatingIfNeeded: eventsTotal % UInt32(truncatingIfNeeded: events.count))] = event
         eventsTotal &+= 1
         if !journaling { eventsLogged = eventsTotal }
@@ -170,13 +169,13 @@ public struct SensorCommandQueue {
     /// not required: every one past its time goes within a few ticks). Returns how many.
     /// - Complexity: O(capacity)
     @discardableResult
-    public mutating func expire(nowMs: Int64, sensors: SensorTable) -> Int {
+    public mutating func expire(nowMs: Int64) -> Int {
         var expired = 0
         for i in 0..<commands.count where commands[i].sensor >= 0 {
             if expired >= SensorCommandQueue.expiryPerTick || !canFinish { break }
             let (waitedMs, overflow) = nowMs.subtractingReportingOverflow(commands[i].enqueuedMs)
             if overflow || waitedMs < expiryMs { continue }
-            if finish(slot: i, kind: .expired, via: .none, name: sensors.name(at: Int(commands[i].sensor)), nowMs: nowMs) {
+            if finish(slot: i, kind: .expired, via: .none, nowMs: nowMs) {
                 expired += 1
             }
         }

@@ -303,7 +303,7 @@ public struct GatewayStore<Device: LogDevice, Link: DatagramSink>: OutboxConsume
             }
             for _ in 0..<commands.eventCapacity {
                 guard let event = commands.nextUnloggedEvent else { break }
-                try source!.store.append(commandEvent: event)
+                try source!.store.append(commandEvent: event, name: sensors.name(at: Int(event.sensor)))
                 commands.markEventLogged()
             }
         } catch {

@@ -45,7 +45,7 @@ extension Server {
             w.key("via")
             w.string(event.via.name)
             w.key("sensor")
-            w.string(event.sensor)
+            w.string(pipeline.sensors.name(at: Int(event.sensor)))
             w.key("id")
             w.integer(Int64(event.id))
             w.key("time_ms")

@@ -13,8 +13,8 @@ extension LogStore {
 
     /// Appends the *delivered* or *expired* record of a command (§4.6); returns its sequence.
     @discardableResult
-    public mutating func append(commandEvent event: SensorCommandEvent) throws(LogAppendError) -> UInt64 {
-        let payload = LogCommandEndPayload(name: event.sensor, id: event.id, via: event.via)
+    public mutating func append(commandEvent event: SensorCommandEvent, name: SensorName) throws(LogAppendError) -> UInt64 {
+        let payload = LogCommandEndPayload(name: name, id: event.id, via: event.via)
         let type: LogRecordType = event.kind == .delivered ? .commandDelivered : .commandExpired
         return try appendRecord(type: type, flags: 0, timestampMs: event.timeMs, payloadCount: payload.sizeBytes) {
             payload.encode(into: $0)

@@ -20,6 +20,13 @@ extension Server {
         return commands.enqueue(sensorIndex: index, payload: payload, contentFormat: contentFormat, origin: origin, nowMs: nowMs)
     }
 
+    /// End event `sequence` of the command ring with its sensor's name (an upstream's acks: read
+    /// from its own cursor up to `commands.eventsTotal`), or nil when the ring no longer holds it.
+    public func commandEvent(sequence: UInt32) -> (event: SensorCommandEvent, sensor: SensorName)? {
+        guard let event = commands.event(sequence: sequence) else { return nil }
+        return (event, pipeline.sensors.name(at: Int(event.sensor)))
+    }
+
     /// A request to `/commands/<sensor>` (sensor at dense index `index`).
     mutating func commandRequest(_ index: Int, _ exchange: ServerExchange) -> Int {
         let message = exchange.message
@@ -70,7 +77,7 @@ extension Server {
         guard let slot = commands.slot(id: UInt32(truncatingIfNeeded: id)), Int(commands.command(at: slot).sensor) == index else {
             return replyError(exchange, .notFound, "no such pending command for this sensor")
         }
-        if !commands.finish(slot: slot, kind: .delivered, via: .confirm, name: pipeline.sensors.name(at: index), nowMs: exchange.nowMs) {
+        if !commands.finish(slot: slot, kind: .delivered, via: .confirm, nowMs: exchange.nowMs) {
             var options = ServerResponseOptions()
             options.maxAgeS = 1
             return replyError(exchange, .serviceUnavailable, "command not logged yet; try again", options: options)
@@ -85,7 +92,7 @@ extension Server {
         var observer = commandObservers[index]
         if let slot = commands.slot(id: observer.pendingCommand) {
             // A ring without room: the notification is sent again and its next ACK delivers it.
-            if !commands.finish(slot: slot, kind: .delivered, via: .observe, name: pipeline.sensors.name(at: Int(observer.sensor)), nowMs: nowMs) {
+            if !commands.finish(slot: slot, kind: .delivered, via: .observe, nowMs: nowMs) {
                 return true
             }
         }
@@ -105,7 +112,7 @@ extension Server {
     /// waiting (or a retransmission that is due), then line-mode delivery.
     /// - Complexity: O(command observers × slots + slots × sensors routed)
     mutating func tickCommands<Sink: DatagramSink>(nowMs: Int64, into sink: inout Sink) {
-        counters.commandsExpired &+= UInt64(bitPattern: commands.expire(nowMs: nowMs, sensors: pipeline.sensors).wide)
+        counters.commandsExpired &+= UInt64(bitPattern: commands.expire(nowMs: nowMs).wide)
         if commandObservers.count > 0 { notifyCommands(nowMs: nowMs, into: &sink) }
         deliverToLines(nowMs: nowMs, into: &sink)
     }
@@ -156,7 +163,6 @@ extension Server {
             into: message, type: .confirmable, code: .content, messageID: messageID, token: observer.token, options: options,
             payload: commands.payload(at: slot))
         observer.pendingMessageID = messageID
-        observer.sentMs = nowMs
         observer.dueMs = nowMs + CommandObserverTable.ackTimeoutMs &<< Int64(observer.retries)
         if written == 0 { return }
         sink.send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(message)[0..<written]), to: observer.peer)
@@ -178,7 +184,7 @@ extension Server {
             let length = Server.commandLine(command, name: name, payload: commands.payload(at: slot), into: out)
             if length == 0 { continue }
             sink.send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<length]), to: .serial(line: UInt32(truncatingIfNeeded: line)))
-            commands.finish(slot: slot, kind: .delivered, via: .serialLine, name: name, nowMs: nowMs)
+            commands.finish(slot: slot, kind: .delivered, via: .serialLine, nowMs: nowMs)
         }
     }
 
@@ -208,7 +214,7 @@ extension Server {
         for i in 0..<min(count, packReadings.count) {
             guard let index = pipeline.sensors.find(packReadings[i].sensor) else { continue }
             if sensorRecords[index].commandLine < 0 { linesRouted += 1 }
-            sensorRecords[index].commandLine = Int32(truncatingIfNeeded: line)
+            sensorRecords[index].commandLine = Int8(truncatingIfNeeded: line)
         }
     }
 

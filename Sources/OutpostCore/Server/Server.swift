@@ -61,7 +61,7 @@ public struct Server<P: Profile> {
 
     /// End events the command ring keeps (acks an upstream publishes): every slot can end in one
     /// tick, and a slow reader has as many again.
-    public static var commandEventCount: Int { max(32, 2 * P.commandSlotCount) }
+    public static var commandEventCount: Int { max(8, 2 * P.commandSlotCount) }
     /// Most commands queued per sensor.
     public static var commandsPerSensor: Int { 4 }
 

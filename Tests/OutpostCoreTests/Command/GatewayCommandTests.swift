@@ -59,7 +59,7 @@ final class GatewayCommandTests: XCTestCase {
         h.tick()
         XCTAssertEqual(h.network.sent.last.map { Reply($0.bytes).code }, .changed)
         let slot = h.gateway.server.commands.slot(id: 2)!
-        XCTAssertTrue(h.gateway.server.commands.finish(slot: slot, kind: .expired, via: .none, name: GatewayCommandTests.valve, nowMs: h.clock.nowMs))
+        XCTAssertTrue(h.gateway.server.commands.finish(slot: slot, kind: .expired, via: .none, nowMs: h.clock.nowMs))
         h.tick()
 
         let restarted = try Restarted(h.disk.bytes)

@@ -42,10 +42,10 @@ final class SensorCommandQueueTests: XCTestCase {
         XCTAssertEqual(q.counters.refusedOther, 2)
         let first = try! XCTUnwrap(q.oldest(sensorIndex: 0))
         XCTAssertEqual(Array(q.payload(at: first)), Array("one".utf8))
-        XCTAssertTrue(q.finish(slot: first, kind: .delivered, via: .confirm, name: sensors.name(at: 0), nowMs: 5))
+        XCTAssertTrue(q.finish(slot: first, kind: .delivered, via: .confirm, nowMs: 5))
         XCTAssertEqual(Array(q.payload(at: q.oldest(sensorIndex: 0)!)), Array("two".utf8))
         XCTAssertEqual(q.count, 3)
-        XCTAssertEqual(q.event(sequence: 0), SensorCommandEvent(kind: .delivered, via: .confirm, sensor: sensors.name(at: 0), id: 1, timeMs: 5))
+        XCTAssertEqual(q.event(sequence: 0), SensorCommandEvent(kind: .delivered, via: .confirm, sensor: 0, id: 1, timeMs: 5))
         XCTAssertNil(q.event(sequence: 1))
     }
 
@@ -54,7 +54,7 @@ final class SensorCommandQueueTests: XCTestCase {
         q.journaling = true
         for i in 0..<4 { XCTAssertEqual(enqueue(&q, 0, "c\(i)").outcome, .accepted) }
         let slot = q.oldest(sensorIndex: 0)!
-        XCTAssertFalse(q.finish(slot: slot, kind: .delivered, via: .confirm, name: sensors.name(at: 0), nowMs: 1), "not logged yet")
+        XCTAssertFalse(q.finish(slot: slot, kind: .delivered, via: .confirm, nowMs: 1), "not logged yet")
         // The journal gives the accepted records oldest first.
         var logged: [UInt32] = []
         while let s = q.oldestUnlogged() {
@@ -62,18 +62,18 @@ final class SensorCommandQueueTests: XCTestCase {
             q.markLogged(slot: s)
         }
         XCTAssertEqual(logged, [1, 2, 3, 4])
-        XCTAssertEqual(q.expire(nowMs: SensorCommandQueue.defaultExpiryMs, sensors: sensors), 4)
+        XCTAssertEqual(q.expire(nowMs: SensorCommandQueue.defaultExpiryMs), 4)
         XCTAssertFalse(q.canFinish, "four unlogged events fill the ring")
         XCTAssertEqual(enqueue(&q, 1, "d").outcome, .accepted)
         q.markLogged(slot: q.oldestUnlogged()!)
-        XCTAssertFalse(q.finish(slot: q.oldest(sensorIndex: 1)!, kind: .delivered, via: .confirm, name: sensors.name(at: 1), nowMs: 2))
+        XCTAssertFalse(q.finish(slot: q.oldest(sensorIndex: 1)!, kind: .delivered, via: .confirm, nowMs: 2))
         var kinds: [SensorCommandEventKind] = []
         while let event = q.nextUnloggedEvent {
             kinds.append(event.kind)
             q.markEventLogged()
         }
         XCTAssertEqual(kinds, [.expired, .expired, .expired, .expired])
-        XCTAssertTrue(q.finish(slot: q.oldest(sensorIndex: 1)!, kind: .delivered, via: .confirm, name: sensors.name(at: 1), nowMs: 2))
+        XCTAssertTrue(q.finish(slot: q.oldest(sensorIndex: 1)!, kind: .delivered, via: .confirm, nowMs: 2))
         XCTAssertEqual(q.oldestEventSequence, 1, "the ring overwrote the oldest (logged) event")
         XCTAssertEqual(q.event(sequence: 4)?.id, 5)
         XCTAssertNil(q.event(sequence: 0))
@@ -84,12 +84,12 @@ final class SensorCommandQueueTests: XCTestCase {
         q.expiryMs = 1_000
         _ = enqueue(&q, 0, "a", nowMs: 0)
         _ = enqueue(&q, 1, "b", nowMs: 500)
-        XCTAssertEqual(q.expire(nowMs: 999, sensors: sensors), 0)
-        XCTAssertEqual(q.expire(nowMs: 1_000, sensors: sensors), 1)
+        XCTAssertEqual(q.expire(nowMs: 999), 0)
+        XCTAssertEqual(q.expire(nowMs: 1_000), 1)
         XCTAssertEqual(q.event(sequence: 0)?.kind, .expired)
-        XCTAssertEqual(q.event(sequence: 0)?.sensor, sensors.name(at: 0))
-        XCTAssertEqual(q.expire(nowMs: 1_499, sensors: sensors), 0)
-        XCTAssertEqual(q.expire(nowMs: 1_500, sensors: sensors), 1)
+        XCTAssertEqual(q.event(sequence: 0)?.sensor, 0)
+        XCTAssertEqual(q.expire(nowMs: 1_499), 0)
+        XCTAssertEqual(q.expire(nowMs: 1_500), 1)
         XCTAssertEqual(q.count, 0)
         XCTAssertEqual(q.counters.expired, 2)
     }
