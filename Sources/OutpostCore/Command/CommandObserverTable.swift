@@ -16,7 +16,7 @@ public struct CommandObserverTable {
     public private(set) var count = 0
 
     public init(arena: inout Arena, capacity: Int) {
-        precondition(capacity > 0 && capacity <= 1024, "command observer capacity out of range")
+        precondition(capacity >= 0 && capacity <= 1024, "command observer capacity out of range")
         entries = arena.carve(capacity, of: CommandObserver.free)
     }
 

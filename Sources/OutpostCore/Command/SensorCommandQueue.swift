@@ -42,7 +42,8 @@ public struct SensorCommandQueue {
     /// A queue of `slotCount` commands of up to `payloadBytes` each and a ring of `eventCount`
     /// end events, carved from `arena`.
     public init(arena: inout Arena, slotCount: Int, payloadBytes: Int, perSensorLimit: Int, eventCount: Int) {
-        precondition(slotCount > 0 && slotCount <= Int(Int16.max), "command slot count out of range")
+        // 0: a profile without commands (the queue takes nothing and is never used).
+        precondition(slotCount >= 0 && slotCount <= Int(Int16.max), "command slot count out of range")
         precondition(payloadBytes > 0 && payloadBytes <= Int(UInt16.max) && perSensorLimit > 0, "command queue limits out of range")
         // Every pending command may end in one tick: the ring must hold them all unlogged.
         precondition(eventCount >= slotCount, "the event ring must hold an event per slot")

@@ -77,6 +77,7 @@ extension GatewayCore {
     /// delivered / expired events), and tells the server whether the log can take more.
     /// - Complexity: O(commandSlotCount² + events pending): a handful of slots.
     public mutating func logCommands() {
+        if !Server<P>.commandsEnabled { return }
         server.commands.journaling = store.enabled
         if !store.enabled { return }
         store.logCommands(&server.commands, sensors: server.pipeline.sensors)
@@ -88,7 +89,7 @@ extension GatewayCore {
     /// the answers that acknowledge those commands must wait (the store retries at every commit).
     /// - Complexity: one write and, with sync, one sync when something was queued; O(slots) else.
     public mutating func commitCommands(nowMs: Int64) -> Bool {
-        if !store.enabled || store.source == nil { return true }
+        if !Server<P>.commandsEnabled || !store.enabled || store.source == nil { return true }
         let before = store.store!.nextSequence
         logCommands()
         if store.store!.nextSequence == before { return true }

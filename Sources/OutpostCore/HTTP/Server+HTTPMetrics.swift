@@ -44,7 +44,7 @@ extension Server {
         sample(&w, "outpost_commands_total", "result", "delivered", q.delivered)
         sample(&w, "outpost_commands_total", "result", "expired", q.expired)
         family(&w, "outpost_command_events_total", "counter", "Command end events (delivered or expired) since start.")
-        sample(&w, "outpost_command_events_total", nil, nil, UInt64(commands.eventsTotal))
+        sample(&w, "outpost_command_events_total", nil, nil, UInt64(bitPattern: commands.eventsTotal.wide))
         family(&w, "outpost_commands_restored", "gauge", "Commands put back from the log at start-up.")
         sample(&w, "outpost_commands_restored", nil, nil, q.restored)
         family(&w, "outpost_http_metrics_truncated", "gauge", "1 when this answer left sensors out (the answer buffer is full).")

@@ -11,6 +11,7 @@ extension Server {
     public mutating func enqueueCommand(
         sensor name: SensorName, payload: UnsafeRawBufferPointer, contentFormat: UInt16, origin: SensorCommandOrigin, nowMs: Int64
     ) -> SensorCommandEnqueueResult {
+        if !Server.commandsEnabled { return SensorCommandEnqueueResult(outcome: .full) }
         guard let index = pipeline.sensors.find(name) else { return SensorCommandEnqueueResult(outcome: .unknown) }
         if commands.journaling && !commandLogReady {
             // A record the log cannot keep now must not be acknowledged.
@@ -29,6 +30,7 @@ extension Server {
 
     /// A request to `/commands/<sensor>` (sensor at dense index `index`).
     mutating func commandRequest(_ index: Int, _ exchange: ServerExchange) -> Int {
+        if !Server.commandsEnabled { return replyError(exchange, .notFound, "no commands in this profile") }
         let message = exchange.message
         if message.code == .post { return confirmCommand(index, exchange) }
         if message.code != .get { return replyError(exchange, .methodNotAllowed, "GET or POST only") }
@@ -68,12 +70,14 @@ extension Server {
     mutating func confirmCommand(_ index: Int, _ exchange: ServerExchange) -> Int {
         let payload = exchange.message.payload
         if payload.count == 0 || payload.count > 10 { return replyError(exchange, .badRequest, "payload: the command id in decimal") }
+        // At most 10 digits: a UInt64 holds any of them; compared as UInt64 (same type).
         var id: UInt64 = 0
         for byte in payload {
             if byte < 0x30 || byte > 0x39 { return replyError(exchange, .badRequest, "payload: the command id in decimal") }
-            id = id * 10 + UInt64(byte &- 0x30)
+            id = id &* 10 &+ UInt64(_truncatingBits: UInt(byte &- 0x30))
         }
-        if id == 0 || id > UInt64(UInt32.max) { return replyError(exchange, .badRequest, "command id out of range") }
+        let idMax = UInt64(_truncatingBits: UInt(UInt32.max))
+        if id == 0 || id > idMax { return replyError(exchange, .badRequest, "command id out of range") }
         guard let slot = commands.slot(id: UInt32(truncatingIfNeeded: id)), Int(commands.command(at: slot).sensor) == index else {
             return replyError(exchange, .notFound, "no such pending command for this sensor")
         }
@@ -88,6 +92,7 @@ extension Server {
     /// An empty ACK from `peer`: when it answers a command notification, that command is delivered.
     /// Returns true when it matched one.
     mutating func commandAcknowledged(from peer: Endpoint, messageID: UInt16, nowMs: Int64) -> Bool {
+        if !Server.commandsEnabled { return false }
         guard let index = commandObservers.pending(from: peer, messageID: messageID) else { return false }
         var observer = commandObservers[index]
         if let slot = commands.slot(id: observer.pendingCommand) {
@@ -103,6 +108,7 @@ extension Server {
 
     /// A RST from `peer`: removes the command observer whose notification it answers.
     mutating func commandReset(from peer: Endpoint, messageID: UInt16) -> Bool {
+        if !Server.commandsEnabled { return false }
         guard let index = commandObservers.pending(from: peer, messageID: messageID) else { return false }
         commandObservers.remove(at: index)
         return true
@@ -112,6 +118,7 @@ extension Server {
     /// waiting (or a retransmission that is due), then line-mode delivery.
     /// - Complexity: O(command observers × slots + slots × sensors routed)
     mutating func tickCommands<Sink: DatagramSink>(nowMs: Int64, into sink: inout Sink) {
+        if !Server.commandsEnabled { return }
         counters.commandsExpired &+= UInt64(bitPattern: commands.expire(nowMs: nowMs).wide)
         if commandObservers.count > 0 { notifyCommands(nowMs: nowMs, into: &sink) }
         deliverToLines(nowMs: nowMs, into: &sink)
@@ -163,7 +170,7 @@ extension Server {
             into: message, type: .confirmable, code: .content, messageID: messageID, token: observer.token, options: options,
             payload: commands.payload(at: slot))
         observer.pendingMessageID = messageID
-        observer.dueMs = nowMs + CommandObserverTable.ackTimeoutMs &<< Int64(observer.retries)
+        observer.dueMs = nowMs + CommandObserverTable.ackTimeoutMs &<< observer.retries.wide
         if written == 0 { return }
         sink.send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(message)[0..<written]), to: observer.peer)
         counters.notificationsSent &+= 1
@@ -193,11 +200,11 @@ extension Server {
     static func commandLine(_ command: SensorCommand, name: SensorName, payload: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
         var w = TextWriter(buffer: out)
         w.text("!command ")
-        w.unsigned(UInt64(command.id))
+        w.integer(command.id.wide)
         w.text(" ")
         w.name(name)
         w.text(" ")
-        w.unsigned(UInt64(command.contentFormat))
+        w.integer(command.contentFormat.wide)
         w.text(" ")
         let digits: StaticString = "0123456789abcdef"
         for byte in payload {
@@ -211,6 +218,7 @@ extension Server {
     /// Sensors whose readings arrived on line-mode serial line `line` (dense indices in
     /// `packReadings[0..<count]`, just ingested) get their commands written on that line.
     public mutating func routeCommands(line: UInt32, readings count: Int) {
+        if !Server.commandsEnabled { return }
         for i in 0..<min(count, packReadings.count) {
             guard let index = pipeline.sensors.find(packReadings[i].sensor) else { continue }
             if sensorRecords[index].commandLine < 0 { linesRouted += 1 }
@@ -221,6 +229,7 @@ extension Server {
     /// Applies a command record read at start-up: an *accepted* one is queued again, a
     /// *delivered* / *expired* one removes its command. Writes nothing, emits nothing.
     mutating func restoreCommand(_ record: LogRecord, nowMs: Int64) {
+        if !Server.commandsEnabled { return }
         if let end = record.commandEnd {
             commands.restoreEnded(id: end.id)
             return

@@ -65,6 +65,11 @@ final class GatewayCommandTests: XCTestCase {
         let restarted = try Restarted(h.disk.bytes)
         let types = restarted.records.map { $0.type }.filter { $0.isCommand }
         XCTAssertEqual(types, [.command, .command, .command, .commandDelivered, .commandExpired])
+        for type in types {
+            for mode in [UplinkForwardMode.raw, .summaries, .alerts] {
+                XCTAssertFalse(mode.forwards(type), "command records never go upstream")
+            }
+        }
         let accepted = try XCTUnwrap(restarted.records.first { $0.type == .command }?.command)
         XCTAssertEqual(accepted.id, 1)
         XCTAssertEqual(accepted.origin, .http)

@@ -147,4 +147,16 @@ final class ServerCommandTests: XCTestCase {
         XCTAssertEqual(h.server.commands.count, 0)
         XCTAssertEqual(h.server.commands.event(sequence: 0)?.via, .serialLine)
     }
+
+    func testTheLowProfileHasNoCommands() throws {
+        let h = ServerHarness<ProfileLow>()
+        XCTAssertEqual(h.exchange(Request.post(Request.temperature("valve", 20), mid: 900), from: H.peer(99))?.code, .changed)
+        XCTAssertFalse(Server<ProfileLow>.commandsEnabled)
+        let result = Array("open".utf8).withUnsafeBytes {
+            h.server.enqueueCommand(sensor: SensorName("valve"), payload: $0, contentFormat: 0, origin: .mqtt, nowMs: h.nowMs)
+        }
+        XCTAssertEqual(result.outcome, .full)
+        XCTAssertEqual(h.exchange(Request.make(.confirmable, .get, mid: 1, path: "commands/valve"))?.code, .notFound)
+        XCTAssertEqual(h.server.commands.capacity, 0)
+    }
 }
