@@ -20,7 +20,7 @@ import tempfile
 import time
 import unittest
 
-from outpost_peer import SCALE
+from outpost_peer import BIN, RUNNER, SCALE
 from test_http import HTTPDaemon, post_reading
 from test_interop import PtyDevice
 
@@ -184,7 +184,7 @@ class CommandTests(unittest.TestCase):
 
     def test_bad_expiry_is_refused(self):
         for value in ["0", "604801", "soon"]:
-            r = subprocess.run([os.environ["OUTPOST_BIN"], "--command-expiry", value], capture_output=True, text=True, timeout=10)
+            r = subprocess.run(list(RUNNER) + [BIN, "--command-expiry", value], capture_output=True, text=True, timeout=30 * SCALE)
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("wants seconds, 1 to 604800", r.stderr)
 
