@@ -109,12 +109,14 @@ struct DaemonHTTP {
         #endif
     }
 
-    /// Writes what the answers left pending and runs the timers (the gateway's `afterTick`).
+    /// Writes what the answers left pending and runs the timers (the gateway's `afterTick`). Only
+    /// after a tick that committed: an answer left pending because the commit of the commands it
+    /// acknowledges failed (`EventLoop.runTick`) leaves once a commit covers them.
     /// - Complexity: O(capacity)
     mutating func afterTick(nowMs: Int64) {
         #if !OUTPOST_PROFILE_LOW
         if server == nil { return }
-        writePending(nowMs: nowMs)
+        if committed { writePending(nowMs: nowMs) }
         server!.expire(nowMs: nowMs, transport: &transport)
         #endif
     }
