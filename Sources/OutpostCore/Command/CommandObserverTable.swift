@@ -55,6 +55,7 @@ public struct CommandObserverTable {
 
     /// Removes `peer`'s registration with `token`; false when there was none.
     @discardableResult
+    /// - Complexity: O(capacity)
     public mutating func deregister(_ peer: Endpoint, token: CoAPToken) -> Bool {
         guard let index = find(peer, token: token) else { return false }
         remove(at: index)
@@ -62,12 +63,14 @@ public struct CommandObserverTable {
     }
 
     /// The index of `peer`'s registration with `token`.
+    /// - Complexity: O(capacity)
     public func find(_ peer: Endpoint, token: CoAPToken) -> Int? {
         for i in 0..<entries.count where entries[i].inUse && entries[i].peer == peer && entries[i].token == token { return i }
         return nil
     }
 
     /// The observer whose pending notification has message ID `messageID` from `peer`.
+    /// - Complexity: O(capacity)
     public func pending(from peer: Endpoint, messageID: UInt16) -> Int? {
         for i in 0..<entries.count where entries[i].inUse && entries[i].pendingCommand != 0 {
             if entries[i].peer == peer && entries[i].pendingMessageID == messageID { return i }
@@ -75,6 +78,7 @@ public struct CommandObserverTable {
         return nil
     }
 
+    /// - Complexity: O(1)
     public mutating func remove(at index: Int) {
         let inUse = entries[index].inUse
         precondition(inUse, "removing a free command observer")

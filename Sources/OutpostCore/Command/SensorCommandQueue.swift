@@ -102,9 +102,11 @@ public struct SensorCommandQueue {
     }
 
     /// The command in slot `slot` (check `sensor >= 0`).
+    /// - Complexity: O(1)
     public func command(at slot: Int) -> SensorCommand { commands[slot] }
 
     /// The payload of the command in slot `slot` (valid until the slot is reused).
+    /// - Complexity: O(1)
     public func payload(at slot: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payloads)[(slot * payloadBytes)..<(slot * payloadBytes + Int(commands[slot].payloadCount))])
     }
@@ -191,6 +193,7 @@ public struct SensorCommandQueue {
     }
 
     /// The event numbered `sequence`, or nil when the ring no longer (or not yet) holds it.
+    /// - Complexity: O(1)
     public func event(sequence: UInt32) -> SensorCommandEvent? {
         let behind = eventsTotal &- sequence
         if behind == 0 || behind > UInt32(truncatingIfNeeded: events.count) || behind > eventsTotal { return nil }
@@ -210,17 +213,20 @@ public struct SensorCommandQueue {
     }
 
     /// The log holds the *accepted* record of the command in `slot`.
+    /// - Complexity: O(1)
     public mutating func markLogged(slot: Int) {
         precondition(commands[slot].sensor >= 0, "logging a free command slot")
         commands[slot].logged = true
     }
 
     /// The next event whose record the log does not hold yet, or nil.
+    /// - Complexity: O(1)
     public var nextUnloggedEvent: SensorCommandEvent? {
         eventsLogged == eventsTotal ? nil : event(sequence: eventsLogged)
     }
 
     /// The log holds the record of `nextUnloggedEvent`.
+    /// - Complexity: O(1)
     public mutating func markEventLogged() {
         precondition(eventsLogged != eventsTotal, "no unlogged event")
         eventsLogged &+= 1
@@ -260,6 +266,7 @@ public struct SensorCommandQueue {
     }
 
     /// Removes command `id` at start-up: its *delivered* or *expired* record was read (no event).
+    /// - Complexity: O(capacity)
     public mutating func restoreEnded(id: UInt32) {
         guard let slot = slot(id: id) else { return }
         commands[slot] = .free

@@ -1,5 +1,6 @@
 extension LogStore {
     /// Appends the *accepted* record of command `id` for sensor `name` (§4.6); returns its sequence.
+    /// - Complexity: O(payload), as `appendRecord`
     @discardableResult
     public mutating func append(
         command bytes: UnsafeRawBufferPointer, id: UInt32, name: SensorName, origin: SensorCommandOrigin, contentFormat: UInt16,
@@ -12,6 +13,7 @@ extension LogStore {
     }
 
     /// Appends the *delivered* or *expired* record of a command (§4.6); returns its sequence.
+    /// - Complexity: O(1), as `appendRecord`
     @discardableResult
     public mutating func append(commandEvent event: SensorCommandEvent, name: SensorName) throws(LogAppendError) -> UInt64 {
         let payload = LogCommandEndPayload(name: name, id: event.id, via: event.via)

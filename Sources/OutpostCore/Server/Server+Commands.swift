@@ -23,6 +23,7 @@ extension Server {
 
     /// End event `sequence` of the command ring with its sensor's name (an upstream's acks: read
     /// from its own cursor up to `commands.eventsTotal`), or nil when the ring no longer holds it.
+    /// - Complexity: O(1)
     public func commandEvent(sequence: UInt32) -> (event: SensorCommandEvent, sensor: SensorName)? {
         guard let event = commands.event(sequence: sequence) else { return nil }
         return (event, pipeline.sensors.name(at: Int(event.sensor)))
@@ -217,6 +218,7 @@ extension Server {
 
     /// Sensors whose readings arrived on line-mode serial line `line` (dense indices in
     /// `packReadings[0..<count]`, just ingested) get their commands written on that line.
+    /// - Complexity: O(readings × sensor lookup)
     public mutating func routeCommands(line: UInt32, readings count: Int) {
         if !Server.commandsEnabled { return }
         for i in 0..<min(count, packReadings.count) {
