@@ -38,6 +38,8 @@ public enum ProfileLow: Profile {
     public static let httpRequestBytes = 1024
     public static let httpResponseBytes = 16 * 1024
     public static let httpEventStreamCount = 1
-    public static let commandSlotCount = 4
+    // No commands: the aarch64 firmware must stay small (the queue, /commands and its observers
+    // take about 16 KiB of code), and without HTTP nothing could queue them.
+    public static let commandSlotCount = 0
     public static let commandPayloadBytes = 64
 }

@@ -20,7 +20,10 @@ public enum ProfileTest: Profile {
     public static var modelBytes: UnsafeRawBufferPointer? {
         bakedModel(outpost_model_test_bytes(), outpost_model_test_size())
     }
-    public static let footprintLimitBytes = 64 * 1024
+    // 68 KiB: the low profile's 64 KiB plus the command queue, its event ring and observers
+    // (about 0.8 KiB at the test sizes); the test profile carries every table, small, and was
+    // within a few bytes of 64 KiB before the queue moved into the server.
+    public static let footprintLimitBytes = 68 * 1024
     // The platform's static arena (256 KiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
     public static let arenaBytes = 262_144
     public static var logGeometry: LogGeometry { LogGeometry.test }

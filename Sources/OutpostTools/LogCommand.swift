@@ -149,6 +149,8 @@ enum LogCommand {
         case .alert, .alertCleared: return record.alert != nil
         case .windowSummary: return record.windowSummary != nil
         case .marker: return record.marker != nil
+        case .command: return record.command != nil
+        case .commandDelivered, .commandExpired: return record.commandEnd != nil
         }
     }
 
@@ -163,7 +165,7 @@ enum LogCommand {
         stdout.write("segment_bytes: \(geometry.segmentSizeBytes)\n")
         stdout.write("segments: \(geometry.segmentCount) (live \(report.liveSegments), erased \(report.erasedSegments), blank or damaged \(free))\n")
         stdout.write("records: \(report.records)\n")
-        for type in [LogRecordType.reading, .alert, .alertCleared, .windowSummary, .marker] {
+        for type in [LogRecordType.reading, .alert, .alertCleared, .windowSummary, .marker, .command, .commandDelivered, .commandExpired] {
             stdout.write("records_\(type.name): \(report.recordsByType[Int(type.rawValue)])\n")
         }
         stdout.write("first_sequence: \(report.firstSequence)\n")
@@ -237,6 +239,15 @@ enum LogCommand {
         case .marker:
             guard let marker = record.marker else { return text + ",\"undecodable\":true}" }
             text += ",\"code\":\"\(marker.codeName)\",\"value\":\(marker.value)"
+        case .command:
+            guard let command = record.command else { return text + ",\"undecodable\":true}" }
+            let hex = record.withPayload { bytes in
+                bytes[command.bytesOffset..<(command.bytesOffset + command.bytesCount)].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            }
+            text += ",\"sensor\":\"\(name(command.name))\",\"id\":\(command.id),\"origin\":\"\(command.origin.name)\",\"content_format\":\(command.contentFormat),\"bytes_hex\":\"\(hex)\""
+        case .commandDelivered, .commandExpired:
+            guard let end = record.commandEnd else { return text + ",\"undecodable\":true}" }
+            text += ",\"sensor\":\"\(name(end.name))\",\"id\":\(end.id),\"via\":\"\(end.via.name)\""
         }
         return text + "}"
     }

@@ -212,7 +212,9 @@ enum Daemon {
         err.writer.integer(open.wide)
         err.writer.text(" alerts open, ")
         err.writer.unsigned(c.restoreSkipped)
-        err.writer.text(" records skipped)")
+        err.writer.text(" records skipped, ")
+        err.writer.integer(loop.server.commands.count.wide)
+        err.writer.text(" commands pending)")
         err.writer.text(complete ? "\n" : "; a log read failed, the rest was not restored\n")
         err.flush()
     }

@@ -51,6 +51,7 @@ extension DaemonFlags {
         case .mqttCAFile: return !ConfigValue.equal(mqttCAFile, other.mqttCAFile)
         case .mqttCertFile: return !ConfigValue.equal(mqttCertFile, other.mqttCertFile)
         case .mqttKeyFile: return !ConfigValue.equal(mqttKeyFile, other.mqttKeyFile)
+        case .commandExpiry: return commandExpiryS != other.commandExpiryS
         }
     }
 }

@@ -86,6 +86,10 @@ struct DaemonFlags {
     /// The upstream's host as written in `mqtt[s]://HOST:PORT` (no brackets): the TLS server
     /// name (SNI and the name the certificate must carry).
     var upstreamHost = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// `--command-expiry` in seconds: how long a command waits for its sensor.
+    var commandExpiryS: Int64 = SensorCommandQueue.defaultExpiryMs / 1_000
+    /// Largest `--command-expiry` (a week).
+    static let commandExpiryMaxS: Int64 = 604_800
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -259,6 +263,11 @@ struct DaemonFlags {
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
             for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }
             httpTokenFile = value
+        case .commandExpiry:
+            guard let seconds = ConfigValue.count(value), seconds >= 1, seconds <= DaemonFlags.commandExpiryMaxS else {
+                return Refusal(reason: "wants seconds, 1 to 604800")
+            }
+            commandExpiryS = seconds
         }
         return nil
     }

@@ -38,7 +38,8 @@ struct DaemonHTTP {
 
     init() {}
 
-    /// Carves the table and the command queue for profile `P` and opens the listener.
+    /// Carves the connection table for profile `P` and opens the listener (the command queue is
+    /// the server's, shared with every front end).
     /// Returns 0 or the listener's negative errno.
     mutating func open<P: Profile>(_ profile: P.Type, address: chal_address, arena: inout Arena) -> Int32 {
         #if OUTPOST_PROFILE_LOW
@@ -52,10 +53,8 @@ struct DaemonHTTP {
         server = HTTPServer(
             arena: &arena, capacity: P.httpConnectionCount, inputBytes: P.httpRequestBytes, outputBytes: P.httpResponseBytes,
             eventStreams: P.httpEventStreamCount)
-        let commands = SensorCommandQueue(
-            arena: &arena, slotCount: P.commandSlotCount, payloadBytes: P.commandPayloadBytes, perSensorLimit: 4)
         let page = UnsafeRawBufferPointer(start: chal_dashboard_bytes(), count: chal_dashboard_size().narrow)
-        site = HTTPSite(dashboard: page, commands: commands)
+        site = HTTPSite(dashboard: page)
         return 0
         #endif
     }
@@ -99,24 +98,25 @@ struct DaemonHTTP {
         #endif
     }
 
-    /// Answers the parsed requests and feeds the event streams, sends what it can at once, and
-    /// runs the timers.
+    /// Answers the parsed requests and feeds the event streams (written by `writePending`, after
+    /// the loop committed the commands the answers acknowledge).
     /// - Complexity: O(capacity × answer size)
     mutating func serve<P: Profile>(_ core: inout Server<P>, ready: Bool, nowMs: Int64) {
         #if !OUTPOST_PROFILE_LOW
         if server == nil { return }
         site!.ready = ready
         core.serveHTTP(&server!, site: &site!, nowMs: nowMs, answerWrites: committed)
-        writePending(nowMs: nowMs)
         #endif
     }
 
-    /// Writes what the answers left pending and runs the timers (the gateway's `afterTick`).
+    /// Writes what the answers left pending and runs the timers (the gateway's `afterTick`). Only
+    /// after a tick that committed: an answer left pending because the commit of the commands it
+    /// acknowledges failed (`EventLoop.runTick`) leaves once a commit covers them.
     /// - Complexity: O(capacity)
     mutating func afterTick(nowMs: Int64) {
         #if !OUTPOST_PROFILE_LOW
         if server == nil { return }
-        writePending(nowMs: nowMs)
+        if committed { writePending(nowMs: nowMs) }
         server!.expire(nowMs: nowMs, transport: &transport)
         #endif
     }
@@ -125,8 +125,11 @@ struct DaemonHTTP {
     /// and stall timeouts are seconds long, and `afterTick` runs them every tick).
     func wakeDeadlineMs(nowMs: Int64) -> Int64? { nil }
 
+    /// Writes what the answers left pending (after `serve`, once the commands it queued are
+    /// committed: the loop calls it then).
     mutating func writePending(nowMs: Int64) {
         #if !OUTPOST_PROFILE_LOW
+        if server == nil { return }
         for slot in 0..<server!.capacity where server!.connections[slot].pendingOutput > 0 {
             server!.writable(slot, nowMs: nowMs, transport: &transport)
         }

@@ -74,7 +74,8 @@ struct EventLoop<P: Profile> {
     init(flags: DaemonFlags, identity: ServerIdentity, arena: inout Arena, nowMs: Int64) throws(StartFailure) {
         precondition(flags.listenerCount > 0 && flags.listenerCount <= DaemonFlags.listenersMax, "listener count")
         precondition(P.batchSize > 0 && P.batchSize <= Int(CHAL_BATCH_MAX), "batch size out of range")
-        let server = Server<P>(arena: &arena, identity: identity)
+        var server = Server<P>(arena: &arena, identity: identity)
+        server.commands.expiryMs = flags.commandExpiryS * 1_000
         let datagramBytes = P.maxDatagramBytes
         let listeners = arena.carve(flags.listenerCount, of: chal_address())
         for i in 0..<flags.listenerCount { listeners[i] = flags.listeners[i] }
@@ -204,7 +205,11 @@ struct EventLoop<P: Profile> {
         // After the commit: the answers show what this tick made durable, and a command's 202 leaves
         // only once the tick that queued it has committed (see DaemonAttachment).
         if gateway.attachment.web.enabled {
-            gateway.attachment.web.serve(&gateway.core.server, ready: isReady, nowMs: chal_wall_ms())
+            let nowMs = chal_wall_ms()
+            gateway.attachment.web.serve(&gateway.core.server, ready: isReady, nowMs: nowMs)
+            // A command's 202 leaves only once its record is committed (docs/HTTP.md); a commit
+            // that did not complete leaves the answers pending until a later tick's commit.
+            if gateway.core.commitCommands(nowMs: nowMs) { gateway.attachment.web.writePending(nowMs: nowMs) }
         }
         serial.report(&log)
         if gateway.core.store.failure != 0 { return }

@@ -137,7 +137,7 @@ struct SerialAttachment: GatewayAttachment {
             lines[index].lineLength = 0
             lines[index].counters.lines &+= 1
             handled += 1
-            switch handler.ingestLine(text, nowMs: nowMs) {
+            switch handler.ingestLine(text, nowMs: nowMs, from: Endpoint.serial(line: lines[index].index)) {
             case .accepted: lines[index].counters.linesAccepted &+= 1
             case .skipped: break
             case .invalid: lines[index].counters.linesInvalid &+= 1

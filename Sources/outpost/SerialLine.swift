@@ -8,6 +8,8 @@ struct SerialLine {
     static let pathBytesMax = 255
     /// Longest line in line mode (a SenML-JSON pack of a few dozen records fits).
     static let lineBytesMax = 4096
+    /// Line mode: output for command lines (a 128-byte command is about 320 bytes as a line).
+    static let lineOutputBytes = 2048
     /// First reopen delay after the device went away; doubled per failure up to the maximum.
     static let reopenFirstMs: Int64 = 100
     static let reopenMaxMs: Int64 = 5_000
@@ -55,8 +57,9 @@ struct SerialLine {
         pathBytes = spec.pathBytes
         decoder = SLIPDecoder(frameBuffer: UnsafeMutableRawBufferPointer(arena.carve(frameBytes, of: UInt8(0))))
         lineBuffer = UnsafeMutableRawBufferPointer(arena.carve(spec.framing == .line ? SerialLine.lineBytesMax : 1, of: UInt8(0)))
-        // Room for a batch of SLIP-encoded responses (each at most twice its size plus two ENDs).
-        output = UnsafeMutableRawBufferPointer(arena.carve(spec.framing == .slip ? 4 * (2 * frameBytes + 2) : 1, of: UInt8(0)))
+        // Room for a batch of SLIP-encoded responses (each at most twice its size plus two ENDs);
+        // in line mode, for a few command lines (docs/WIRE_FORMAT.md §3.1).
+        output = UnsafeMutableRawBufferPointer(arena.carve(spec.framing == .slip ? 4 * (2 * frameBytes + 2) : SerialLine.lineOutputBytes, of: UInt8(0)))
     }
 
     /// The device path without its NUL.
@@ -98,7 +101,8 @@ struct SerialLine {
         _ = decoder.push(0xC0)
     }
 
-    /// Queues `message` SLIP-encoded for the line; false (counted) when the output is full.
+    /// Queues `message` SLIP-encoded for the line (in line mode: as it is, a whole command line);
+    /// false (counted) when the output is full.
     mutating func queue(_ message: UnsafeRawBufferPointer) -> Bool {
         if fd < 0 {
             counters.outputDropped &+= 1
@@ -110,6 +114,15 @@ struct SerialLine {
             releasedEnd = 0
         }
         let room = UnsafeMutableRawBufferPointer(rebasing: output[outputEnd..<output.count])
+        if framing == .line {
+            if message.count > room.count {
+                counters.outputDropped &+= 1
+                return false
+            }
+            room.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count)
+            outputEnd += message.count
+            return true
+        }
         do {
             outputEnd += try SLIPEncoder.encode(message, into: room)
             return true

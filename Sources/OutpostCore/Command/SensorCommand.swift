@@ -1,16 +1,31 @@
-/// One queued command: its sensor (dense index of the sensor table), when it was queued, and its
-/// payload (the bytes live in the queue's carved payload region).
+/// One queued command: its sensor (dense index of the sensor table), its id, when it was queued,
+/// where it came from, the Content-Format of its payload (the bytes live in the queue's carved
+/// payload region), and whether its *accepted* record reached the log yet.
 public struct SensorCommand: BitwiseCopyable, Sendable {
+    /// Dense sensor index; -1: the slot is free.
     public var sensor: Int16
     public var payloadCount: UInt16
+    /// CoAP Content-Format of the payload (`CoAPContentFormat`; 42 for opaque bytes).
+    public var contentFormat: UInt16
+    public var origin: SensorCommandOrigin
+    /// False until the log holds the command's *accepted* record (or the daemon has no log).
+    public var logged: Bool
+    /// The command's id: unique in the log's life (restored from the log after a restart).
+    public var id: UInt32
     public var enqueuedMs: Int64
-    /// Queue order since start (the command's id in answers).
-    public var sequence: UInt32
 
-    public init(sensor: Int16, payloadCount: UInt16, enqueuedMs: Int64, sequence: UInt32) {
+    public init(sensor: Int16, payloadCount: UInt16, contentFormat: UInt16, origin: SensorCommandOrigin, id: UInt32, enqueuedMs: Int64) {
         self.sensor = sensor
         self.payloadCount = payloadCount
+        self.contentFormat = contentFormat
+        self.origin = origin
+        self.logged = false
+        self.id = id
         self.enqueuedMs = enqueuedMs
-        self.sequence = sequence
+    }
+
+    /// A free slot.
+    public static var free: SensorCommand {
+        SensorCommand(sensor: -1, payloadCount: 0, contentFormat: 0, origin: .http, id: 0, enqueuedMs: 0)
     }
 }

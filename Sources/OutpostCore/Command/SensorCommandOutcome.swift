@@ -8,4 +8,7 @@ public enum SensorCommandOutcome: UInt8, BitwiseCopyable, Sendable, Equatable {
     case unknown
     /// Not queued: the payload is empty or longer than a slot holds.
     case tooLarge
+    /// Not queued: the log cannot take the command's record now (full or out of space), so it
+    /// could not be kept across a restart.
+    case logRefusing
 }

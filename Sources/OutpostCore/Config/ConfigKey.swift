@@ -33,9 +33,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case mqttCAFile
     case mqttCertFile
     case mqttKeyFile
+    case commandExpiry
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 28
+    public static let count = 29
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 7
@@ -56,7 +57,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// The keys of section `index`, for the "unknown key" message.
     public static func sectionKeys(_ index: Int) -> StaticString {
         switch index {
-        case 0: return "node_id, log_level, data_dir"
+        case 0: return "node_id, log_level, data_dir, command_expiry"
         case 1: return "listen, listen_dtls, psk_file, source_requests_per_s, source_readings_per_s, observe_lease_s, amplification_factor"
         case 2: return "port"
         case 3: return "size, durability, when_full"
@@ -99,7 +100,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// Index of the key's section (see `sectionName`).
     public var section: Int {
         switch self {
-        case .nodeId, .logLevel, .dataDir: return 0
+        case .nodeId, .logLevel, .dataDir, .commandExpiry: return 0
         case .listen, .listenDTLS, .pskFile, .sourceRequestsPerS, .sourceReadingsPerS, .observeLeaseS, .amplificationFactor: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
@@ -141,6 +142,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .mqttCAFile: return "ca_file"
         case .mqttCertFile: return "cert_file"
         case .mqttKeyFile: return "key_file"
+        case .commandExpiry: return "command_expiry"
         }
     }
 
@@ -175,6 +177,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .mqttCAFile: return "--mqtt-ca-file"
         case .mqttCertFile: return "--mqtt-cert-file"
         case .mqttKeyFile: return "--mqtt-key-file"
+        case .commandExpiry: return "--command-expiry"
         }
     }
 

@@ -32,6 +32,7 @@ public struct GatewayCore<P: Profile, Device: LogDevice, Link: DatagramSink>: Ga
         }
         let refusedBefore = store.refusedAppends
         server.drainOutbox(into: &store)
+        logCommands()
         if store.refusedAppends != refusedBefore, let mark = undrained {
             exchangesForgotten &+= UInt64(bitPattern: server.forgetExchanges(since: mark).wide)
         }
@@ -63,6 +64,15 @@ public struct GatewayCore<P: Profile, Device: LogDevice, Link: DatagramSink>: Ga
         undrained = server.exchangeMark
         return server.ingestLine(line, nowMs: nowMs, room: room)
     }
+
+    /// A line from line-mode serial line `peer`: its sensors' commands are written back there.
+    public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64, from peer: Endpoint) -> LineOutcome {
+        let outcome = ingestLine(line, nowMs: nowMs)
+        if case .accepted(let count) = outcome, peer.kind == Endpoint.kindSerial {
+            server.routeCommands(line: peer.scopeOrLine, readings: count)
+        }
+        return outcome
+    }
 }
 
 extension GatewayCore {
@@ -71,5 +81,28 @@ extension GatewayCore {
     mutating func tickServer<Sink: DatagramSink>(nowMs: Int64, into sink: inout Sink) {
         _ = admit()
         server.tick(nowMs: nowMs, into: &sink, consumer: &store)
+    }
+
+    /// Appends the command queue's records the log does not hold yet (accepted commands, then
+    /// delivered / expired events), and tells the server whether the log can take more.
+    /// - Complexity: O(commandSlotCount² + events pending): a handful of slots.
+    public mutating func logCommands() {
+        if !Server<P>.commandsEnabled { return }
+        server.commands.journaling = store.enabled
+        if !store.enabled { return }
+        store.logCommands(&server.commands, sensors: server.pipeline.sensors)
+        server.commandLogReady = store.source != nil && store.failure == 0 && !store.refusing
+    }
+
+    /// Logs the commands queued since the tick's commit (the HTTP endpoint queues after it) and
+    /// commits them per the durability policy. Returns false when the commit did not complete:
+    /// the answers that acknowledge those commands must wait (the store retries at every commit).
+    /// - Complexity: one write and, with sync, one sync when something was queued; O(slots) else.
+    public mutating func commitCommands(nowMs: Int64) -> Bool {
+        if !Server<P>.commandsEnabled || !store.enabled || store.source == nil { return true }
+        let before = store.store!.nextSequence
+        logCommands()
+        if store.store!.nextSequence == before { return true }
+        return store.endOfTick(nowMs: nowMs)
     }
 }

@@ -11,9 +11,16 @@ public protocol GatewayRequestHandler {
     ) -> Int
     /// One line of readings (CSV or a SenML-JSON pack) from a line-mode source.
     mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64) -> LineOutcome
+    /// The same, from the line-mode serial line `peer` (commands for its sensors go back there).
+    mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64, from peer: Endpoint) -> LineOutcome
 }
 
 extension GatewayRequestHandler {
+    /// Without a command route: the plain `ingestLine`.
+    public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64, from peer: Endpoint) -> LineOutcome {
+        ingestLine(line, nowMs: nowMs)
+    }
+
     /// A request from a transport without identities: every sensor may be written.
     public mutating func handle(_ request: UnsafeRawBufferPointer, from peer: Endpoint, nowMs: Int64, response: UnsafeMutableRawBufferPointer) -> Int {
         handle(request, from: peer, nowMs: nowMs, response: response, scope: .unrestricted)

@@ -294,4 +294,30 @@ public struct GatewayStore<Device: LogDevice, Link: DatagramSink>: OutboxConsume
         }
         return true
     }
+
+    /// Appends the records `commands` still owes the log (docs/LOG_FORMAT.md §4.6), oldest command
+    /// first, then the end events in order. A record the log refuses now (full, out of space) stays
+    /// owed and is tried again on the next call; a device failure is kept in `failure`.
+    /// - Complexity: O(capacity²) for the accepted records, O(events) for the rest.
+    public mutating func logCommands(_ commands: inout SensorCommandQueue, sensors: SensorTable) {
+        if source == nil { return }
+        do {
+            for _ in 0..<commands.capacity {
+                guard let slot = commands.oldestUnlogged() else { break }
+                let command = commands.command(at: slot)
+                try source!.store.append(
+                    command: commands.payload(at: slot), id: command.id, name: sensors.name(at: Int(command.sensor)),
+                    origin: command.origin, contentFormat: command.contentFormat, timestampMs: command.enqueuedMs)
+                commands.markLogged(slot: slot)
+            }
+            for _ in 0..<commands.eventCapacity {
+                guard let event = commands.nextUnloggedEvent else { break }
+                try source!.store.append(commandEvent: event, name: sensors.name(at: Int(event.sensor)))
+                commands.markEventLogged()
+            }
+        } catch {
+            commands.countLogRefusal()
+            if case .failed(let code) = error { fail(code, "write") }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 /// What the HTTP endpoints need besides the CoAP server's state (docs/HTTP.md): the dashboard
-/// page, the bearer token of the command endpoint, whether the daemon is ready, and the command
-/// queue. The daemon fills it at start-up and keeps `ready` current.
+/// page, the bearer token of the command endpoint and whether the daemon is ready (the command
+/// queue itself is the server's, shared with every front end). The daemon fills it at start-up
+/// and keeps `ready` current.
 public struct HTTPSite {
     /// Longest bearer token kept (`--http-token-file`).
     public static let tokenBytesMax = 128
@@ -13,13 +14,11 @@ public struct HTTPSite {
     public private(set) var tokenCount = 0
     /// True once recovery is done and every listener is up (`/ready` answers 200).
     public var ready = false
-    public var commands: SensorCommandQueue
     /// Command requests refused for a missing or wrong token.
     public var unauthorized: UInt64 = 0
 
-    public init(dashboard: UnsafeRawBufferPointer, commands: SensorCommandQueue) {
+    public init(dashboard: UnsafeRawBufferPointer) {
         self.dashboard = dashboard
-        self.commands = commands
     }
 
     /// Sets the bearer token (surrounding white space and line ends removed). False when it is

@@ -61,6 +61,7 @@ extension Server {
         if !reading {
             let known = Server.pathIs(path, "/") || Server.pathIs(path, "/metrics") || Server.pathIs(path, "/health")
                 || Server.pathIs(path, "/ready") || Server.pathIs(path, "/api/sensors") || Server.pathIs(path, "/api/alerts")
+                || Server.pathIs(path, "/api/commands")
                 || Server.sensorPath(path) != nil
             if known {
                 response.message(405, "GET or HEAD only")
@@ -89,6 +90,11 @@ extension Server {
             json(.sensors, into: &response, nowMs: nowMs)
         } else if Server.pathIs(path, "/api/alerts") {
             json(.alerts, into: &response, nowMs: nowMs)
+        } else if Server.pathIs(path, "/api/commands") {
+            response.contentType = "application/json"
+            var writer = ResourceJSONWriter(buffer: response.body, reserveBytes: Server.closingReserveBytes)
+            renderCommands(into: &writer)
+            response.setBody(count: writer.count)
         } else if let name = Server.sensorPath(path) {
             if let index = pipeline.sensors.find(name) {
                 json(.sensor(index), into: &response, nowMs: nowMs)
@@ -111,7 +117,7 @@ extension Server {
     }
 
     /// `POST /api/sensors/{id}/command`: the bearer token, then the queue.
-    func command(
+    mutating func command(
         _ sensor: SensorName, request: HTTPRequest, input: UnsafeRawBufferPointer, into response: inout HTTPResponse,
         site: inout HTTPSite, nowMs: Int64
     ) {
@@ -124,7 +130,9 @@ extension Server {
             return
         }
         let body = request.body(in: input)
-        switch site.commands.enqueue(sensor: sensor, in: pipeline.sensors, payload: body, nowMs: nowMs) {
+        let format = Server.contentFormat(ofMediaType: request.contentType(in: input))
+        let result = enqueueCommand(sensor: sensor, payload: body, contentFormat: format, origin: .http, nowMs: nowMs)
+        switch result.outcome {
         case .accepted:
             response.status = 202
             response.contentType = "application/json"
@@ -132,11 +140,16 @@ extension Server {
             w.text("{\"sensor\":\"")
             w.name(sensor)
             w.text("\",\"command\":")
-            w.unsigned(UInt64(bitPattern: (site.commands.acceptedTotal &- 1).wide))
+            w.integer(result.id.wide)
+            w.text(",\"content_format\":")
+            w.integer(format.wide)
             w.text(",\"pending\":")
-            w.integer(site.commands.pending(sensorIndex: pipeline.sensors.find(sensor) ?? 0).wide)
+            w.integer(result.pending.wide)
             w.text("}\n")
             response.setBody(count: w.count)
+        case .logRefusing:
+            response.message(503, "the log cannot keep the command now; try again later")
+            response.extraHeader = "Retry-After: 5"
         case .full:
             response.message(503, "the sensor's command queue is full; try again later")
             response.extraHeader = "Retry-After: 5"

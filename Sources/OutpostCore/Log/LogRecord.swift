@@ -70,4 +70,16 @@ public struct LogRecord: Sendable, BitwiseCopyable {
         if type != .marker { return nil }
         return withPayload { LogMarkerPayload(decoding: $0) }
     }
+
+    /// The command in a `command` record, or nil.
+    public var command: LogCommandPayload? {
+        if type != .command { return nil }
+        return withPayload { LogCommandPayload(decoding: $0) }
+    }
+
+    /// The end of a command in a `commandDelivered` / `commandExpired` record, or nil.
+    public var commandEnd: LogCommandEndPayload? {
+        if type != .commandDelivered && type != .commandExpired { return nil }
+        return withPayload { LogCommandEndPayload(decoding: $0) }
+    }
 }

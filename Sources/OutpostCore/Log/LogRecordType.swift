@@ -5,6 +5,11 @@ public enum LogRecordType: UInt8, Sendable, BitwiseCopyable {
     case alertCleared = 3
     case windowSummary = 4
     case marker = 5
+    /// A command accepted for a sensor (docs/LOG_FORMAT.md §4.6).
+    case command = 6
+    /// A command delivered to its sensor / expired undelivered.
+    case commandDelivered = 7
+    case commandExpired = 8
 
     /// Lower-case name for JSON output.
     public var name: StaticString {
@@ -14,9 +19,16 @@ public enum LogRecordType: UInt8, Sendable, BitwiseCopyable {
         case .alertCleared: return "alert_cleared"
         case .windowSummary: return "window_summary"
         case .marker: return "marker"
+        case .command: return "command"
+        case .commandDelivered: return "command_delivered"
+        case .commandExpired: return "command_expired"
         }
     }
 
     /// True for the records that the full policies keep in preference to readings.
     public var isAlert: Bool { self == .alert || self == .alertCleared }
+
+    /// True for the records of the command queue (§4.6): the gateway's own business, never
+    /// forwarded upstream.
+    public var isCommand: Bool { self == .command || self == .commandDelivered || self == .commandExpired }
 }

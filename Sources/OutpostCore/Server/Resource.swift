@@ -8,6 +8,8 @@ public enum Resource: Equatable, Sendable {
     case sensor(Int)
     case alerts
     case metrics
+    /// `/commands/{id}` for a known sensor: its dense index.
+    case commands(Int)
     /// No such resource (or `/sensors/{id}` of an unknown sensor): 4.04.
     case notFound
 
@@ -26,6 +28,10 @@ public enum Resource: Equatable, Sendable {
             if first.valueEquals("sensors") {
                 guard let name = SensorName(second.value.uint8.span), let index = sensors.find(name) else { return .notFound }
                 return .sensor(index)
+            }
+            if first.valueEquals("commands") {
+                guard let name = SensorName(second.value.uint8.span), let index = sensors.find(name) else { return .notFound }
+                return .commands(index)
             }
             return .notFound
         }

@@ -125,6 +125,8 @@ extension Server {
         case .alerts: return 5
         case .metrics: return 6
         case .notFound: return 7
+        // Never sent in blocks (a command fits in one datagram); a key of its own all the same.
+        case .commands: return 8
         case .sensor(let index): return 16 + index
         }
     }

@@ -56,11 +56,15 @@ extension Server {
         switch message.type {
         case .acknowledgement:
             counters.acks &+= 1
-            if message.code == .empty { _ = observers.acknowledge(from: peer, messageID: message.messageID) }
+            if message.code == .empty && !commandAcknowledged(from: peer, messageID: message.messageID, nowMs: nowMs) {
+                _ = observers.acknowledge(from: peer, messageID: message.messageID)
+            }
             return 0
         case .reset:
             counters.resets &+= 1
-            if observers.reset(from: peer, messageID: message.messageID) { counters.observersRemoved &+= 1 }
+            if observers.reset(from: peer, messageID: message.messageID) || commandReset(from: peer, messageID: message.messageID) {
+                counters.observersRemoved &+= 1
+            }
             return 0
         case .confirmable, .nonConfirmable:
             break

@@ -205,6 +205,10 @@ extension Server {
         w.fixed(Server.thousandths(q16: reading.scoreQ16), decimals: 3)
         w.key("last_seen_ms")
         w.integer(record.lastReceivedMs)
+        if Server.commandsEnabled {
+            w.key("commands_pending")
+            w.integer(commands.pending(sensorIndex: index).wide)
+        }
         w.key("last_reading_ms")
         w.integer(reading.timestampMs)
         w.key("values")

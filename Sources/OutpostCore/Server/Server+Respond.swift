@@ -27,6 +27,8 @@ extension Server {
         case .readings:
             if message.code != .post { return replyError(exchange, .methodNotAllowed, "POST only") }
             return postReadings(exchange)
+        case .commands(let index):
+            return commandRequest(index, exchange)
         default:
             if message.code != .get { return replyError(exchange, .methodNotAllowed, "GET only") }
             return get(resource, exchange)

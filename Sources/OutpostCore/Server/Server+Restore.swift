@@ -57,6 +57,8 @@ extension Server {
             pipeline.alerts.restore(sensor: index, event: event)
             alertHistory.append(event)
             counters.restoredAlerts &+= 1
+        case .command, .commandDelivered, .commandExpired:
+            if pass == .originals { restoreCommand(record, nowMs: nowMs) }
         default:
             return
         }

@@ -34,6 +34,7 @@ extension Server {
             counters.observersExpired &+= UInt64(bitPattern: expired.wide)
         }
         notify(nowMs: nowMs, into: &sink)
+        tickCommands(nowMs: nowMs, into: &sink)
     }
 
     /// Moves every outbox event to `consumer`, keeping alert events in the history.

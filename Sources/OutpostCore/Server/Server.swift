@@ -66,6 +66,27 @@ public struct Server<P: Profile> {
     /// Whether the gateway's `uplink_rejected` alert is raised (`updateStoreStatus`; restored from
     /// the log after a restart).
     public internal(set) var uplinkRejectionOpen = false
+    /// Commands waiting for their sensors (every front end queues here, `enqueueCommand`).
+    public var commands: SensorCommandQueue
+    /// Observers of `/commands/<sensor>`.
+    public internal(set) var commandObservers: CommandObserverTable
+    /// Sensors with a line-mode serial route for their commands (`routeCommands`).
+    var linesRouted = 0
+    /// Whether the log can take a command's record now (the gateway keeps it current; true
+    /// without a log).
+    public var commandLogReady = true
+
+    /// End events the command ring keeps (acks an upstream publishes): every slot can end in one
+    /// tick, and a slow reader has as many again.
+    public static var commandEventCount: Int { commandsEnabled ? max(8, 2 * P.commandSlotCount) : 0 }
+    /// Observers of `/commands/<sensor>` (the profile's `observerCount`, as for `/alerts`).
+    public static var commandObserverCount: Int { commandsEnabled ? P.observerCount : 0 }
+    /// False in a profile whose `commandSlotCount` is 0 (low: its firmware must stay small):
+    /// every command path is then a constant branch the compiler removes, `/commands` is 4.04 and
+    /// `enqueueCommand` refuses.
+    @inline(__always) public static var commandsEnabled: Bool { P.commandSlotCount > 0 }
+    /// Most commands queued per sensor.
+    public static var commandsPerSensor: Int { 4 }
 
     /// Builds the server and its pipeline in `arena`, which must have `arenaBytes(after:)` room.
     public init(arena: inout Arena, identity: ServerIdentity) {
@@ -91,6 +112,11 @@ public struct Server<P: Profile> {
         body = UnsafeMutableRawBufferPointer(arena.carve(P.responseBodyBytes, of: UInt8(0)))
         snapshots = Block2Snapshots(arena: &arena, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
         sources = SourceTable(arena: &arena, slotCount: P.sourceSlotCount)
+        precondition(P.commandPayloadBytes > 0 && P.commandPayloadBytes <= LogCommandPayload.maxCommandBytes, "a command must fit in one log record")
+        commands = SensorCommandQueue(
+            arena: &arena, slotCount: P.commandSlotCount, payloadBytes: P.commandPayloadBytes,
+            perSensorLimit: Server.commandsPerSensor, eventCount: Server.commandEventCount)
+        commandObservers = CommandObserverTable(arena: &arena, capacity: Server.commandObserverCount)
         // Start message IDs somewhere that depends on the node and start time, so a restarted
         // server does not reuse the IDs its peers may still remember (RFC 7252 §4.4).
         nextMessageID = UInt16(truncatingIfNeeded: identity.nodeId.hash32 ^ UInt32(truncatingIfNeeded: identity.startMs))
@@ -110,7 +136,10 @@ public struct Server<P: Profile> {
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)
         bytes = Arena.bytes(after: bytes, P.responseBodyBytes, of: UInt8.self)
         bytes = Block2Snapshots.arenaBytes(after: bytes, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
-        return SourceTable.arenaBytes(after: bytes, slotCount: P.sourceSlotCount)
+        bytes = SourceTable.arenaBytes(after: bytes, slotCount: P.sourceSlotCount)
+        bytes = SensorCommandQueue.arenaBytes(
+            after: bytes, slotCount: P.commandSlotCount, payloadBytes: P.commandPayloadBytes, eventCount: commandEventCount)
+        return CommandObserverTable.arenaBytes(after: bytes, capacity: commandObserverCount)
     }
 
     /// Static RAM of the server: its arena regions (pipeline included) plus the value itself.

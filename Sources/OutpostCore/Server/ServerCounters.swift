@@ -69,6 +69,9 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var observersRejected: UInt64 = 0
     /// Notifications sent, and ones skipped (the observer fell more than `recentAlertCount` behind).
     public var notificationsSent: UInt64 = 0
+    /// Command notifications sent (retransmissions included), and commands that expired.
+    public var commandNotifications: UInt64 = 0
+    public var commandsExpired: UInt64 = 0
     public var notificationsSkipped: UInt64 = 0
     /// GET responses sent in Block2 blocks, and bodies cut at `responseBodyBytes` (marked truncated).
     public var block2Responses: UInt64 = 0

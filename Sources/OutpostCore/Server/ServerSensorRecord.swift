@@ -8,6 +8,8 @@ public struct ServerSensorRecord: BitwiseCopyable, Sendable {
     public var location: Location?
     /// False until the first reading.
     public var hasReading: Bool
+    /// The line-mode serial line its readings last came on (its commands are written there), or -1.
+    public var commandLine: Int8 = -1
 
     /// A sensor never heard from.
     public static var empty: ServerSensorRecord {

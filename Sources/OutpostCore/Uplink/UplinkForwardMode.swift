@@ -9,6 +9,8 @@ public enum UplinkForwardMode: UInt8, BitwiseCopyable, Sendable {
 
     /// True when records of `type` are sent in this mode.
     public func forwards(_ type: LogRecordType) -> Bool {
+        // The command queue's records are the gateway's own state (docs/UPLINK_FORMAT.md §4).
+        if type.isCommand { return false }
         switch self {
         case .raw: return true
         case .summaries: return type != .reading

@@ -21,5 +21,5 @@ final class FootprintTests: XCTestCase {
     func testLow() { check(ProfileLow.self, limitKiB: 64) }
     func testMedium() { check(ProfileMedium.self, limitKiB: 1024) }
     func testHigh() { check(ProfileHigh.self, limitKiB: 4096) }
-    func testTest() { check(ProfileTest.self, limitKiB: 64) }
+    func testTest() { check(ProfileTest.self, limitKiB: 68) }
 }

@@ -84,8 +84,7 @@ final class HTTPServerTests: XCTestCase {
         memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         var arena = Arena(base: memory, sizeBytes: bytes)
         http = HTTPServer(arena: &arena, capacity: 4, inputBytes: 1024, outputBytes: 16 * 1024, eventStreams: 2)
-        let queue = SensorCommandQueue(arena: &arena, slotCount: 4, payloadBytes: 32, perSensorLimit: 2)
-        site = HTTPSite(dashboard: UnsafeRawBufferPointer(start: page.utf8Start, count: page.utf8CodeUnitCount), commands: queue)
+        site = HTTPSite(dashboard: UnsafeRawBufferPointer(start: page.utf8Start, count: page.utf8CodeUnitCount))
         site.ready = true
     }
 
@@ -195,15 +194,16 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(site.setToken(UnsafeRawBufferPointer(start: ("  abc\n" as StaticString).utf8Start, count: 6)))
         let good = "POST /api/sensors/valve/command HTTP/1.1\r\nAuthorization: Bearer abc\r\nContent-Length: 2\r\n\r\non"
         let bad = "POST /api/sensors/valve/command HTTP/1.1\r\nAuthorization: Bearer abd\r\nContent-Length: 2\r\n\r\non"
-        connect(5, bad + good + good + good)
-        for _ in 0..<6 { pass() }
+        let limit = Server<ProfileTest>.commandsPerSensor
+        connect(5, bad + String(repeating: good, count: limit + 1))
+        for _ in 0..<(limit + 4) { pass() }
         let statuses = t.text(5).components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
-        XCTAssertEqual(statuses, ["401", "202", "202", "503"])
-        XCTAssertEqual(site.commands.count, 2)
-        var payload = [UInt8](repeating: 0, count: 32)
-        let command = payload.withUnsafeMutableBytes { site.commands.dequeue(sensorIndex: 0, payload: $0) }
-        XCTAssertEqual(command?.sequence, 0)
-        XCTAssertEqual(Array(payload[0..<2]), Array("on".utf8))
+        XCTAssertEqual(statuses, ["401"] + Array(repeating: "202", count: limit) + ["503"])
+        XCTAssertTrue(t.text(5).contains("\"command\":1,\"content_format\":42,\"pending\":1"), t.text(5))
+        XCTAssertEqual(h.server.commands.count, limit)
+        let slot = try! XCTUnwrap(h.server.commands.oldest(sensorIndex: 0))
+        XCTAssertEqual(h.server.commands.command(at: slot).id, 1)
+        XCTAssertEqual(Array(h.server.commands.payload(at: slot)), Array("on".utf8))
     }
 
     /// A command's 202 acknowledges it: in ticks that did not commit the POST waits unanswered
@@ -217,11 +217,11 @@ final class HTTPServerTests: XCTestCase {
         pass(committed: false)
         pass(nowMs: 1_010, committed: false)
         XCTAssertEqual(t.text(5), "", "no answer to the command before a commit")
-        XCTAssertEqual(site.commands.count, 0, "not queued before a commit")
+        XCTAssertEqual(h.server.commands.count, 0, "not queued before a commit")
         XCTAssertTrue(t.text(6).hasPrefix("HTTP/1.1 200 OK\r\n"), t.text(6))
         pass(nowMs: 1_020, committed: true)
         XCTAssertTrue(t.text(5).hasPrefix("HTTP/1.1 202 "), t.text(5))
-        XCTAssertEqual(site.commands.count, 1)
+        XCTAssertEqual(h.server.commands.count, 1)
     }
 
     func testMetricsAndAPIAllocateNothing() {

@@ -4,6 +4,8 @@ public enum CoAPContentFormat {
     public static let textPlain: UInt16 = 0
     /// application/link-format (RFC 6690, `/.well-known/core`).
     public static let linkFormat: UInt16 = 40
+    /// application/octet-stream (commands of no declared type).
+    public static let octetStream: UInt16 = 42
     /// application/json.
     public static let json: UInt16 = 50
     /// application/cbor.

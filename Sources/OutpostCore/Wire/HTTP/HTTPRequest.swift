@@ -13,6 +13,9 @@ public struct HTTPRequest: BitwiseCopyable, Sendable, Equatable {
     /// The `Authorization` value (empty when absent).
     public var authorizationStart = 0
     public var authorizationCount = 0
+    /// The `Content-Type` value (empty when absent).
+    public var contentTypeStart = 0
+    public var contentTypeCount = 0
     /// The body (`Content-Length` bytes; empty without one).
     public var bodyStart = 0
     public var bodyCount = 0
@@ -30,6 +33,11 @@ public struct HTTPRequest: BitwiseCopyable, Sendable, Equatable {
     /// The `Authorization` value within `input`.
     public func authorization(in input: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: input[authorizationStart..<authorizationStart + authorizationCount])
+    }
+
+    /// The `Content-Type` value within `input`.
+    public func contentType(in input: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: input[contentTypeStart..<contentTypeStart + contentTypeCount])
     }
 
     /// The body within `input`.

@@ -81,6 +81,9 @@ public enum HTTPRequestParser {
             } else if equalsIgnoringCase(name, "authorization") {
                 request.authorizationStart = valueStart
                 request.authorizationCount = valueEnd - valueStart
+            } else if equalsIgnoringCase(name, "content-type") {
+                request.contentTypeStart = valueStart
+                request.contentTypeCount = valueEnd - valueStart
             }
             position = end + 1
         }
