@@ -36,6 +36,8 @@ struct DaemonMQTT {
     /// What the log lines last said: connected, and the last failure reported (0: none).
     var reportedUp = false
     var reportedError: Int32 = 0
+    /// The next command end event (`SensorCommandQueue.eventsTotal` numbering) to publish as an ack.
+    var commandEventCursor: UInt32 = 0
 
     var enabled: Bool { settings != nil }
 

@@ -298,28 +298,38 @@ class MQTTStoreTests(unittest.TestCase):
                               "-t", "outpost/%s/status" % node], capture_output=True, text=True, timeout=10)
         self.assertEqual(out.stdout.strip(), "offline", "the will, retained, after the daemon stopped")
 
-    def test_command_is_answered_on_its_ack_topic(self):
+    def test_command_reaches_a_libcoap_observer_and_its_delivery_is_acked(self):
+        """mosquitto_pub -> the daemon's command queue -> a libcoap client observing
+        /commands/<sensor> (it ACKs the CON notification) -> "delivered" on the ack topic."""
+        if not shutil.which("coap-client-notls"):
+            self.fail("coap-client-notls (libcoap3-bin) is not installed: scripts/ensure-tools.sh peers")
+        from test_store_commands import Observer
         node = "gw-command"
-        token = os.path.join(self.directory, "token")
-        with open(token, "w") as f:
-            f.write("secret-token\n")
         self.subscriber = Subscriber(self.broker.port, "outpost/%s/command/+/ack" % node)
-        with self.daemon(node, "--http", "0", "--http-token-file", token) as daemon:
+        with self.daemon(node) as daemon:
             self.assertTrue(daemon.wait_log(r"mqtt connected", 10), daemon.log())
             # A known sensor: it sent a reading first.
             Sender(sensors=1).burst(daemon.port, 0.3)
-            time.sleep(0.5)
-            for sensor, body in (("kill-00", "reboot"), ("nobody", "reboot")):
-                subprocess.run(["mosquitto_pub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-q", "1",
-                                "-t", "outpost/%s/command/%s" % (node, sensor), "-m", body], check=True, timeout=10)
-            deadline = time.time() + 10 * SCALE
-            while time.time() < deadline and len(self.subscriber.snapshot()) < 2:
-                time.sleep(0.1)
-            acks = {t.split("/")[-2]: json.loads(p) for t, p, _ in self.subscriber.snapshot()}
+            observer = Observer(daemon.port, "kill-00", 10)
+            try:
+                time.sleep(0.5 * SCALE)  # registered before the command comes
+                for sensor, body in (("kill-00", "reboot"), ("nobody", "reboot")):
+                    subprocess.run(["mosquitto_pub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-q", "1",
+                                    "-t", "outpost/%s/command/%s" % (node, sensor), "-m", body], check=True, timeout=10)
+                self.assertTrue(observer.wait_for("reboot", 10), observer.text())
+                deadline = time.time() + 10 * SCALE
+                while time.time() < deadline and len(self.subscriber.snapshot()) < 3:
+                    time.sleep(0.1)
+            finally:
+                observer.close()
+            acks = [(t.split("/")[-2], json.loads(p)) for t, p, _ in self.subscriber.snapshot()]
             self.assertEqual(daemon.stop(), 0)
         print("\nmqtt commands: acks %s" % json.dumps(acks, sort_keys=True))
-        self.assertEqual(acks.get("kill-00", {}).get("status"), "queued", acks)
-        self.assertEqual(acks.get("nobody"), {"status": "refused", "reason": "unknown_sensor"})
+        mine = [a for sensor, a in acks if sensor == "kill-00"]
+        self.assertEqual([a["status"] for a in mine], ["queued", "delivered"], acks)
+        self.assertEqual(mine[0]["id"], mine[1]["id"], acks)
+        self.assertEqual(mine[1]["via"], "observe", acks)
+        self.assertIn(("nobody", {"status": "refused", "reason": "unknown_sensor"}), acks)
 
     @unittest.skipUnless(os.environ.get("OUTPOST_TOOL"), "OUTPOST_TOOL names outpost-tool")
     def test_fleet_lists_every_gateway_the_broker_has_seen(self):

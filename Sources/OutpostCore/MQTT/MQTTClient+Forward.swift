@@ -146,6 +146,8 @@ extension MQTTClient {
         case .alert, .alertCleared: return "alerts"
         case .windowSummary: return "summaries"
         case .marker: return "log"
+        // Never forwarded (`UplinkForwardMode.forwards`); named for completeness.
+        case .command, .commandDelivered, .commandExpired: return "commands"
         }
     }
 
