@@ -20,6 +20,8 @@ public enum ProfileTest: Profile {
     public static var modelBytes: UnsafeRawBufferPointer? {
         bakedModel(outpost_model_test_bytes(), outpost_model_test_size())
     }
+    // A model file (`--model`) taken at run time: the baked 10-tree forest (524 nodes) and a little more; two slots of 8.6 KiB.
+    public static var modelCapacity: ModelCapacity { ModelCapacity(trees: 16, nodes: 1_024, features: 8) }
     public static let footprintLimitBytes = 64 * 1024
     // The platform's static arena (256 KiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
     public static let arenaBytes = 262_144

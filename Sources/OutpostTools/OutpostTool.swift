@@ -15,6 +15,7 @@ public enum OutpostTool {
         Subcommand(name: "train", summary: "train an Isolation Forest on CSV columns into a model file (.opm)", run: TrainCommand.run),
         Subcommand(name: "score", summary: "score every CSV row with a model: score,anomaly", run: ScoreCommand.run),
         Subcommand(name: "eval", summary: "ROC AUC, precision, recall and F1 of a model on labelled CSV", run: EvalCommand.run),
+        Subcommand(name: "import", summary: "a scikit-learn IsolationForest (scripts/export_sklearn.py JSON) into a model file", run: ImportCommand.run),
         Subcommand(name: "embed-model", summary: "write a model file as a C array for the firmware build", run: EmbedModelCommand.run),
         Subcommand(name: "collect", summary: "development upstream: receive uplink batches into JSON lines", run: CollectCommand.run),
         Subcommand(name: "simulate", summary: "live simulated sensors posting SenML over CoAP (UDP or SLIP serial)", run: SimulateCommand.run),

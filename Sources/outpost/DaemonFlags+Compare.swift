@@ -36,6 +36,7 @@ extension DaemonFlags {
             if hasHTTP != other.hasHTTP { return true }
             return hasHTTP && !ConfigValue.bitwiseEqual(httpAddress, other.httpAddress)
         case .httpTokenFile: return !ConfigValue.equal(httpTokenFile, other.httpTokenFile)
+        case .model: return !ConfigValue.equal(modelFile, other.modelFile)
         }
     }
 }

@@ -60,6 +60,8 @@ struct DaemonFlags {
     var httpAddress = chal_address()
     /// `--http-token-file` (empty: none given; commands are then refused).
     var httpTokenFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// `--model` (empty: none given; the profile's baked model runs); read again on every SIGHUP.
+    var modelFile = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -178,6 +180,11 @@ struct DaemonFlags {
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
             for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }
             httpTokenFile = value
+        case .model:
+            if !ActiveProfile.modelCapacity.allowsModel { return Refusal(reason: "is not in this build (the low profile runs no forest: thresholds only)") }
+            if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a model file (a path of 1 to 400 bytes)") }
+            for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a model file (a path without NUL bytes)") }
+            modelFile = value
         }
         return nil
     }

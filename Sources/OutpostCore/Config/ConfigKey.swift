@@ -20,9 +20,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case pskFile
     case http
     case httpTokenFile
+    case model
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 15
+    public static let count = 16
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 6
@@ -42,7 +43,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// The keys of section `index`, for the "unknown key" message.
     public static func sectionKeys(_ index: Int) -> StaticString {
         switch index {
-        case 0: return "node_id, log_level, data_dir"
+        case 0: return "node_id, log_level, data_dir, model"
         case 1: return "listen, listen_dtls, psk_file"
         case 2: return "port"
         case 3: return "size, durability, when_full"
@@ -84,7 +85,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// Index of the key's section (see `sectionName`).
     public var section: Int {
         switch self {
-        case .nodeId, .logLevel, .dataDir: return 0
+        case .nodeId, .logLevel, .dataDir, .model: return 0
         case .listen, .listenDTLS, .pskFile: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
@@ -111,6 +112,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .pskFile: return "psk_file"
         case .http: return "listen"
         case .httpTokenFile: return "token_file"
+        case .model: return "model"
         }
     }
 
@@ -132,6 +134,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .pskFile: return "--psk-file"
         case .http: return "--http"
         case .httpTokenFile: return "--http-token-file"
+        case .model: return "--model"
         }
     }
 
@@ -140,5 +143,5 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
 
     /// True when a reload applies a changed value to the running daemon; a change of any other key
     /// is reported as needing a restart (sockets, files and carved buffers depend on it).
-    public var live: Bool { self == .logLevel || self == .forward || self == .uplinkRate }
+    public var live: Bool { self == .logLevel || self == .forward || self == .uplinkRate || self == .model }
 }

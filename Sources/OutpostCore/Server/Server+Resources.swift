@@ -33,6 +33,7 @@ extension Server {
         w.integer(pipeline.sensors.capacity.wide)
         w.key("observers")
         w.integer(observers.count.wide)
+        renderModelStatus(into: &w)
         w.key("counters")
         w.beginMap()
         let c = counters
@@ -63,6 +64,30 @@ extension Server {
         w.endMap()
         renderStoreStatus(into: &w, nowMs: nowMs)
         renderSerialStatus(into: &w)
+        w.endMap()
+    }
+
+    /// The `model` member of `/health`: the running forest's origin (none, baked, file), its
+    /// identity (CRC-32C trailer and counts), when it was taken and the model files taken or refused.
+    /// - Complexity: O(1)
+    func renderModelStatus<W: ResourceWriter>(into w: inout W) {
+        let m = pipeline.model
+        w.key("model")
+        w.beginMap()
+        w.key("origin")
+        w.string(m.origin.name)
+        w.key("crc32c")
+        w.integer(m.checksum.wide)
+        w.key("trees")
+        w.integer(m.trees.wide)
+        w.key("nodes")
+        w.integer(m.nodes.wide)
+        w.key("features")
+        w.integer(m.features.wide)
+        w.key("loaded_ms")
+        w.integer(m.loadedMs)
+        counter(&w, "files_taken", m.filesTaken)
+        counter(&w, "files_refused", m.filesRefused)
         w.endMap()
     }
 
