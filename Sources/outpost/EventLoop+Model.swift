@@ -31,7 +31,7 @@ extension EventLoop {
         let spare = slots.spare
         let count = model.read(into: spare)
         if count < 0 {
-            server.pipeline.model.filesRefused &+= 1
+            server.pipeline.model.count(taken: false)
             log.always(level, reserving: 768)
             writeModelPath(&log)
             log.writer.text(": cannot read it: ")
@@ -42,8 +42,8 @@ extension EventLoop {
         do {
             let forest = try slots.take(count: Int(truncatingIfNeeded: count), profile: P.name)
             model.slots = slots
-            server.pipeline.install(forest, origin: .file, nowMs: nowMs)
-            server.pipeline.model.filesTaken &+= 1
+            server.pipeline.install(forest, nowMs: nowMs)
+            server.pipeline.model.count(taken: true)
             log.always(.notice, reserving: 768)
             writeModelPath(&log)
             log.writer.text(": model taken (")
@@ -58,7 +58,7 @@ extension EventLoop {
             log.flush()
             return true
         } catch {
-            server.pipeline.model.filesRefused &+= 1
+            server.pipeline.model.count(taken: false)
             log.always(level, reserving: 1024)
             writeModelPath(&log)
             log.writer.text(": ")

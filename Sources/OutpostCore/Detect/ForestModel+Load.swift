@@ -106,10 +106,6 @@ extension ForestModel {
         self.coreCode = coreCode
         self.coreMask = coreMask
         self.allCore = allCore
-        self.version = version
-        self.featuresOffset = featuresOffset
-        self.checksum = ForestModel.loadUInt32(base, trailerOffset)
-        self.byteCount = totalBytes
     }
 
     /// Walks the tree occupying nodes `[start, end)` in pre-order and returns its deepest leaf's

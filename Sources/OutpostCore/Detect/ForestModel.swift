@@ -22,14 +22,20 @@ public struct ForestModel {
     public let pathSumThreshold: Int64
     /// Depth of the deepest leaf of any tree (0 for a forest of single leaves).
     public let maxDepth: Int
+    // Version, offsets and checksum are read from the bytes rather than stored: the model sits in
+    // the pipeline of every profile, whose footprint is counted to the byte.
+
     /// The format version of the bytes: 1, or 2 (which names the profile).
-    public let version: UInt16
-    /// The CRC-32C trailer: the model's identity in `/health` and in messages.
-    public let checksum: UInt32
-    /// Size of the model in bytes, trailer included.
-    public let byteCount: Int
+    public var version: UInt16 { ForestModel.loadUInt16(base, 4) }
     /// Byte offset of the feature table (the header's size: 40 in version 1, 56 in version 2).
-    @usableFromInline let featuresOffset: Int
+    var featuresOffset: Int { Int(truncatingIfNeeded: ForestModel.loadUInt16(base, 6)) }
+    /// Size of the model in bytes, trailer included.
+    public var byteCount: Int {
+        featuresOffset + featureCount * ForestModel.featureEntrySizeBytes + treeCount * 4
+            + nodeCount * ForestModel.nodeSizeBytes + ForestModel.trailerSizeBytes
+    }
+    /// The CRC-32C trailer: the model's identity in `/health` and in messages.
+    public var checksum: UInt32 { ForestModel.loadUInt32(base, byteCount - ForestModel.trailerSizeBytes) }
 
     /// Start of the model bytes (the header).
     @usableFromInline let base: UnsafeRawPointer

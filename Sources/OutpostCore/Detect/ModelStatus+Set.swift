@@ -1,12 +1,19 @@
 extension ModelStatus {
-    /// Records `forest` as the running model (the counters of files stay).
+    /// Records when a newly running model was taken (the counters of files stay).
     /// - Complexity: O(1).
-    public mutating func set(_ forest: ForestModel, origin: ModelOrigin, nowMs: Int64) {
-        self.origin = origin
-        checksum = forest.checksum
-        trees = forest.treeCount
-        nodes = forest.nodeCount
-        features = forest.featureCount
-        loadedMs = nowMs
+    public mutating func set(nowMs: Int64) {
+        precondition(nowMs >= 0, "wall clock before 1970")
+        let seconds = nowMs / 1000
+        loadedS = seconds > Int64(UInt32.max) ? UInt32.max : UInt32(truncatingIfNeeded: seconds)
+    }
+
+    /// Counts a model file taken (`taken`) or refused, stopping at 65535.
+    /// - Complexity: O(1).
+    public mutating func count(taken: Bool) {
+        if taken {
+            if filesTaken < UInt16.max { filesTaken &+= 1 }
+        } else if filesRefused < UInt16.max {
+            filesRefused &+= 1
+        }
     }
 }

@@ -3,10 +3,17 @@ extension Pipeline {
     /// caller runs between readings), with its decision threshold for the anomaly alerts.
     ///
     /// - Complexity: O(1).
-    public mutating func install(_ forest: ForestModel, origin: ModelOrigin, nowMs: Int64) {
-        precondition(origin != .none, "an installed model has an origin")
+    public mutating func install(_ forest: ForestModel, nowMs: Int64) {
         self.forest = forest
-        model.set(forest, origin: origin, nowMs: nowMs)
+        model.set(nowMs: nowMs)
         alerts.settings.anomalyThresholdQ16 = Int32(truncatingIfNeeded: min(forest.thresholdScoreQ16, 65_535))
+    }
+
+    /// Where the running forest came from: the profile's baked bytes, or anything else (a model
+    /// file in an arena slot).
+    /// - Complexity: O(1).
+    public var modelOrigin: ModelOrigin {
+        guard let forest else { return .none }
+        return UnsafeRawPointer(forest.base) == P.modelBytes?.baseAddress ? .baked : .file
     }
 }

@@ -42,10 +42,10 @@ public struct Pipeline<P: Profile> {
     public var alerts: AlertEngine
     /// The running forest; replaced whole between readings by `install(_:origin:nowMs:)`.
     public internal(set) var forest: ForestModel?
-    /// Where `forest` came from and which it is, for `/health`.
-    public var model = ModelStatus()
     public var outbox: P.Outbox
     public var counters = PipelineCounters()
+    /// When `forest` was taken and the model files taken or refused, for `/health`.
+    public var model = ModelStatus()
 
     /// Builds the pipeline in `arena`, which must hold `arenaBytesRequired` bytes.
     public init(arena: inout Arena) {
@@ -69,7 +69,6 @@ public struct Pipeline<P: Profile> {
         if let forest { settings.anomalyThresholdQ16 = Int32(truncatingIfNeeded: min(forest.thresholdScoreQ16, 65_535)) }
         alerts = AlertEngine(arena: &arena, sensorCapacity: capacity, settings: settings)
         outbox = P.Outbox()
-        if let forest { model.set(forest, origin: .baked, nowMs: 0) }
         // Paired with `arenaBytesRequired`: the footprint we state is the footprint we carve.
         precondition(arena.usedBytes - start <= Pipeline.arenaBytesRequired, "arena accounting out of step")
     }

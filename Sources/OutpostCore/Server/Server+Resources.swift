@@ -72,22 +72,23 @@ extension Server {
     /// - Complexity: O(1)
     func renderModelStatus<W: ResourceWriter>(into w: inout W) {
         let m = pipeline.model
+        let forest = pipeline.forest
         w.key("model")
         w.beginMap()
         w.key("origin")
-        w.string(m.origin.name)
+        w.string(pipeline.modelOrigin.name)
         w.key("crc32c")
-        w.integer(m.checksum.wide)
+        w.integer((forest?.checksum ?? 0).wide)
         w.key("trees")
-        w.integer(m.trees.wide)
+        w.integer((forest?.treeCount ?? 0).wide)
         w.key("nodes")
-        w.integer(m.nodes.wide)
+        w.integer((forest?.nodeCount ?? 0).wide)
         w.key("features")
-        w.integer(m.features.wide)
-        w.key("loaded_ms")
-        w.integer(m.loadedMs)
-        counter(&w, "files_taken", m.filesTaken)
-        counter(&w, "files_refused", m.filesRefused)
+        w.integer((forest?.featureCount ?? 0).wide)
+        w.key("loaded_s")
+        w.integer(m.loadedS.wide)
+        counter(&w, "files_taken", UInt64(truncatingIfNeeded: m.filesTaken))
+        counter(&w, "files_refused", UInt64(truncatingIfNeeded: m.filesRefused))
         w.endMap()
     }
 
