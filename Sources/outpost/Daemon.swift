@@ -78,7 +78,7 @@ enum Daemon {
             loop.closeAll()
             return 2
         }
-        if flags.modelFile.count > 0 && !loop.setUpModel(flags: flags, arena: &arena, err: &err) {
+        if ActiveProfile.modelCapacity.allowsModel && flags.modelFile.count > 0 && !loop.setUpModel(flags: flags, arena: &arena, err: &err) {
             loop.closeAll()
             return 2
         }

@@ -16,7 +16,7 @@ extension EventLoop {
             if P.dtlsSessionCount > 0 && dtls.enabled { reloadKeys(log: &log) }
             reloadConfiguration(nowMs: nowMs, log: &log)
             // After the configuration, so a changed `model` path is the one read.
-            if model.enabled { reloadModel(nowMs: nowMs, log: &log) }
+            if P.modelCapacity.allowsModel && model.enabled { reloadModel(nowMs: nowMs, log: &log) }
             notifyReady()
         }
         reportStates(nowMs: nowMs, log: &log)
@@ -99,7 +99,7 @@ extension EventLoop {
             store.retuneUplink(mode: next.forward, ratePerS: next.uplinkRatePerS, nowMs: nowMs)
         case .model:
             // The file itself is read again by every SIGHUP (`reloadModel`); here only its path.
-            if !model.setPath(next.modelFile) {
+            if !P.modelCapacity.allowsModel || !model.setPath(next.modelFile) {
                 if write && log.begin(.warning) {
                     writeKey("outpost: reload: ", key, &log)
                     log.writer.text(" changed: needs a restart (no model file at start-up, so no slots to read one into; the running model stays)\n")

@@ -19,7 +19,7 @@ public struct ModelCapacity: Equatable, Sendable {
     }
 
     /// No model file at all (the thresholds-only profiles).
-    public static let none = ModelCapacity(trees: 0, nodes: 0, features: 0)
+    public static var none: ModelCapacity { ModelCapacity(trees: 0, nodes: 0, features: 0) }
 
     /// True when the profile takes a model file.
     public var allowsModel: Bool { trees > 0 && features > 0 }

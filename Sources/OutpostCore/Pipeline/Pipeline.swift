@@ -111,7 +111,8 @@ public struct Pipeline<P: Profile> {
             return .refused(.sensorTableFull)
         }
         let verdict = detector.evaluate(sensor: sensor, timestampMs: reading.timestampMs, features: reading.features)
-        let score = forest?.score(core: reading.features)
+        // Folded at compile time: a profile without a baked model or model slots links no forest code.
+        let score = Pipeline.forestPossible ? forest?.score(core: reading.features) : nil
         var status = verdict.status
         let anomaly = score?.anomaly ?? false
         if anomaly {

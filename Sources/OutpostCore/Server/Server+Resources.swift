@@ -67,10 +67,12 @@ extension Server {
         w.endMap()
     }
 
-    /// The `model` member of `/health`: the running forest's origin (none, baked, file), its
+    /// The `model` member of `/health` (profiles with a forest): the running forest's origin (none, baked, file), its
     /// identity (CRC-32C trailer and counts), when it was taken and the model files taken or refused.
     /// - Complexity: O(1)
     func renderModelStatus<W: ResourceWriter>(into w: inout W) {
+        // A profile without a forest (low) has no model to show, and links none of this.
+        if !Pipeline<P>.forestPossible { return }
         let m = pipeline.model
         let forest = pipeline.forest
         w.key("model")
