@@ -37,11 +37,13 @@ struct Outpost {
             return SelfTest.run(arena: &arena, out: &out)
         }
         if Arguments.matches(1, "replay") {
-            guard Arguments.count == 3 else {
-                err.line("outpost: replay needs exactly one FILE.csv argument (or - for standard input)")
+            // `replay FILE.csv [--model MODEL.opm]`: the model file runs instead of the baked one.
+            let withModel = Arguments.count == 5 && Arguments.matches(3, "--model")
+            guard Arguments.count == 3 || withModel else {
+                err.line("outpost: replay needs exactly one FILE.csv argument (or - for standard input), then optionally --model FILE")
                 return 2
             }
-            return Replay.run(pathIndex: 2, arena: &arena, out: &out, err: &err)
+            return Replay.run(pathIndex: 2, modelIndex: withModel ? 4 : 0, arena: &arena, out: &out, err: &err)
         }
         // No command: the daemon, with its flags (an unknown flag is refused there, exit 2).
         return Daemon.run(firstFlag: 1, arena: &arena, out: &out, err: &err)
@@ -137,7 +139,8 @@ enum Help {
         out.line("  --self-test        run the built-in checks (prints 'N passed, M failed')")
         out.line("  replay FILE.csv    feed recorded readings (outpost-tool gen columns; - for stdin)")
         out.line("                     through the pipeline; writes alerts and window summaries")
-        out.line("                     as JSON lines to standard output")
+        out.line("                     as JSON lines to standard output; --model FILE after it")
+        out.line("                     runs that model file instead of the baked model")
         out.line("  --help             this text")
         out.line("")
         out.line("exit status: 0 success, 1 runtime failure, 2 bad usage or bad input")
