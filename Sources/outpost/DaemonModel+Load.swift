@@ -1,5 +1,6 @@
 import CHAL
 import OutpostCore
+import OutpostProfiles
 
 extension DaemonModel {
     /// Reads the file into the spare slot and checks it (`ModelSlots.take`): the model, or nil with

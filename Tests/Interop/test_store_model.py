@@ -194,6 +194,41 @@ class ModelFileTests(unittest.TestCase):
         else:
             self.assertEqual(model["origin"], "none")
 
+    @unittest.skipIf(RUNNER, "needs a dynamically linked daemon run natively (LD_PRELOAD)")
+    def test_reloads_allocate_nothing(self):
+        """SIGHUP reloads (taken, refused for size, damaged, gone) and scoring with the swapped
+        models, under the malloc family interposer (Tests/Interop/tools/malloc_preload.c): no
+        allocation after start-up."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        root = os.path.join(here, "..", "..")
+        preload = os.path.join(self.directory, "libmalloc_preload.so")
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", os.path.join(root, "Sources", "CMallocCounter", "malloc_counter.c"),
+                        os.path.join(here, "tools", "malloc_preload.c"), "-I", os.path.join(root, "Sources", "CMallocCounter", "include"),
+                        "-o", preload], check=True, timeout=60)
+        report = os.path.join(self.directory, "alloc.count")
+        live = os.path.join(self.directory, "alloc.opm")
+        self.copy(self.model_a, live)
+        with Daemon("--model", live, env={"LD_PRELOAD": preload, "OUTPOST_MALLOC_REPORT": report}) as daemon:
+            peer = Peer(daemon.port)
+            try:
+                for round, (source, pattern) in enumerate([(self.model_b, "model taken"), (self.too_many, "refused"),
+                                                           (self.model_a, "model taken"), (None, "refused"),
+                                                           (self.other_profile, "refused"), (self.model_b, "model taken")]):
+                    if source:
+                        self.copy(source, live)
+                    else:
+                        os.unlink(live)
+                    self.hup(daemon, pattern)
+                    self.post_and_score(peer, "s%d" % round, 25.0 + round, 40.0)
+                    peer.health()
+            finally:
+                peer.close()
+            self.assertEqual(daemon.stop(), 0)
+        with open(report) as f:
+            line = f.read().strip()
+        print("\n  6 model reloads (3 taken, 3 refused) with readings in between: %s" % line)
+        self.assertEqual(line, "allocations_after_startup 0")
+
     def start_refused(self, model):
         run = subprocess.run(list(RUNNER) + [BIN, "--listen", "127.0.0.1:0", "--model", model],
                              capture_output=True, text=True, timeout=30 * SCALE)
