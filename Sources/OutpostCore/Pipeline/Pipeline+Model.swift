@@ -13,7 +13,7 @@ extension Pipeline {
     /// True when the profile can run a forest at all: a baked model, or room for a model file.
     /// A compile-time constant per profile, so the thresholds-only build leaves the forest out.
     @inline(__always)
-    public static var forestPossible: Bool { P.modelBytes != nil || P.modelCapacity.allowsModel }
+    public static var forestPossible: Bool { P.modelCapacity.allowsModel || P.modelBytes != nil }
 
     /// Where the running forest came from: the profile's baked bytes, or anything else (a model
     /// file in an arena slot).
