@@ -196,7 +196,7 @@ class ModelFileTests(unittest.TestCase):
 
     @unittest.skipIf(RUNNER, "needs a dynamically linked daemon run natively (LD_PRELOAD)")
     def test_reloads_allocate_nothing(self):
-        """SIGHUP reloads (taken, refused for size, damaged, gone) and scoring with the swapped
+        """SIGHUP reloads (taken, too many trees, gone, another profile) and scoring with the swapped
         models, under the malloc family interposer (Tests/Interop/tools/malloc_preload.c): no
         allocation after start-up."""
         here = os.path.dirname(os.path.abspath(__file__))
