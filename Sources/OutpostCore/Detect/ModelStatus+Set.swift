@@ -4,7 +4,10 @@ extension ModelStatus {
     public mutating func set(nowMs: Int64) {
         precondition(nowMs >= 0, "wall clock before 1970")
         let seconds = nowMs / 1000
-        loadedS = seconds > Int64(UInt32.max) ? UInt32.max : UInt32(truncatingIfNeeded: seconds)
+        // A literal bound rather than a widened UInt32.max: widening trips the 32-bit
+        // -no-allocations check (docs/FIXED_POINT.md, "32-bit targets").
+        let limit: Int64 = 4_294_967_295
+        loadedS = seconds > limit ? UInt32.max : UInt32(truncatingIfNeeded: seconds)
     }
 
     /// Counts a model file taken (`taken`) or refused, stopping at 65535.
