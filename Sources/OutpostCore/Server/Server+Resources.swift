@@ -89,8 +89,8 @@ extension Server {
         w.integer((forest?.featureCount ?? 0).wide)
         w.key("loaded_s")
         w.integer(m.loadedS.wide)
-        counter(&w, "files_taken", UInt64(truncatingIfNeeded: m.filesTaken))
-        counter(&w, "files_refused", UInt64(truncatingIfNeeded: m.filesRefused))
+        counter(&w, "files_taken", UInt64(bitPattern: m.filesTaken.wide))
+        counter(&w, "files_refused", UInt64(bitPattern: m.filesRefused.wide))
         w.endMap()
     }
 
