@@ -4,7 +4,7 @@
 # Usage: scripts/ensure-tools.sh [GROUP...]
 #   groups: cross (cross gcc + binutils for aarch64 and armv7), qemu (qemu-user), peers (libcoap3-bin,
 #   socat, mosquitto and its clients: the real CoAP, serial and MQTT peers of the integration tests),
-#   make, venv (python3-venv, then build/venv with aiocoap, cbor2 and paho-mqtt from PyPI for the
+#   make, venv (python3-venv, then build/venv with aiocoap, cbor2, paho-mqtt, scikit-learn and joblib from PyPI for the
 #   interop tests), tls (mbedTLS for the host and,
 #   through Debian multiarch, for the aarch64 and armv7 firmware; openssl for the tests' certificates;
 #   libcoap3-bin's coap-client-openssl, the DTLS peer), browser (headless chromium: renders the report
@@ -122,12 +122,12 @@ ensure_venv() {
     local venv build_dir
     build_dir="$(cd "$(dirname "$0")/.." && pwd)/build"
     venv="$build_dir/venv"
-    if "$venv/bin/python" -c 'import aiocoap, cbor2, paho.mqtt' >/dev/null 2>&1; then return 0; fi
-    echo "ensure-tools: creating $venv (aiocoap, cbor2, paho-mqtt from PyPI)"
+    if "$venv/bin/python" -c 'import aiocoap, cbor2, paho.mqtt, sklearn, joblib' >/dev/null 2>&1; then return 0; fi
+    echo "ensure-tools: creating $venv (aiocoap, cbor2, paho-mqtt, scikit-learn, joblib from PyPI)"
     mkdir -p "$build_dir"
     rm -rf "$venv"
-    python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check aiocoap cbor2 paho-mqtt \
-        && "$venv/bin/python" -c 'import aiocoap, cbor2, paho.mqtt' || { echo "ensure-tools: could not make $venv" >&2; exit 1; }
+    python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check aiocoap cbor2 paho-mqtt scikit-learn joblib \
+        && "$venv/bin/python" -c 'import aiocoap, cbor2, paho.mqtt, sklearn, joblib' || { echo "ensure-tools: could not make $venv" >&2; exit 1; }
 }
 
 if [ ${#missing_tools[@]} -eq 0 ]; then

@@ -9,6 +9,9 @@
 #   3. `outpost --config FILE` reads configuration files the same way as the host daemon: a good file
 #      (node id, listen address, log level) starts it with that node id, SIGHUP reads it again
 #      (nothing changed) and it stops cleanly on SIGTERM; bad files are refused with the same FILE:LINE messages and exit status 2;
+#   3b. medium: `outpost replay FIXTURE.csv --model MODEL.opm` with a model file trained on the host
+#      (`outpost-tool train --profile medium`), read through CHAL into the model slots: byte-identical
+#      to the host daemon, and different from the baked model's replay (the file model ran);
 #   4. the aarch64 firmware serving CoAP on a loopback port passes the libcoap and aiocoap interop
 #      checks and the MQTT upstream to mosquitto (scripts/interop-firmware.sh).
 # The fixture comes from `outpost-tool gen --seed 7 --sensors 10 --duration 900`, so it is the same
@@ -125,6 +128,21 @@ replay() {
     return 0
 }
 
+# replay_model NAME RUNNER BINARY OUTPUT -> 0 when `replay FIXTURE --model MODEL` ran and exited 0
+MODEL=build/fixtures/model-medium.opm
+replay_model() {
+    local name=$1 run=$2 binary=$3 output=$4
+    if [ ! -x "$binary" ]; then record "$name replay --model" FAIL "no binary $binary"; return 1; fi
+    if [ ! -f "$MODEL" ]; then record "$name replay --model" FAIL "no model file"; return 1; fi
+    local status=0
+    timeout "$TIMEOUT_S" $run "$binary" replay "$FIXTURE" --model "$MODEL" > "$output" 2> "$output.stderr" || status=$?
+    if [ "$status" -ne 0 ] || ! grep -q 'model taken' "$output.stderr"; then
+        record "$name replay --model" FAIL "exit $status or no 'model taken' line, see $output.stderr"
+        return 1
+    fi
+    return 0
+}
+
 # config_run RUNNER BINARY OUTPUT: runs the daemon with the good configuration file until it is
 # ready, stops it with SIGTERM, then runs it with each bad file. OUTPUT gets what must be the same on
 # every target: the start line (port masked), the exit statuses and the refusal messages.
@@ -213,6 +231,32 @@ for p in "${PROFILES[@]}"; do
                 first=$(cmp "$dir/host.jsonl" "$dir/$a.jsonl" 2>&1 | head -1)
                 record "$a-$p replay = host" FAIL "differs: $first"
                 diff "$dir/host.jsonl" "$dir/$a.jsonl" | head -6
+            fi
+        fi
+    done
+    # A model file at run time (medium: the low profile runs no forest).
+    [ "$p" = medium ] || continue
+    rm -f "$MODEL"
+    if [ "$tool_ok" = 1 ] && [ -f "$FIXTURE" ]; then
+        "$bin_path/outpost-tool" train --input "$FIXTURE" --out "$MODEL" --trees 30 --seed 3 --profile medium 2> "$dir/model.train.log" || rm -f "$MODEL"
+    fi
+    model_ok=0
+    if replay_model "host-$p" "" "build/host/$p/outpost" "$dir/host.model.jsonl"; then
+        if [ ! -s "$dir/host.model.jsonl" ] || cmp -s "$dir/host.model.jsonl" "$dir/host.jsonl"; then
+            record "host-$p replay --model" FAIL "no output, or the same as the baked model's (the file model did not run)"
+        else
+            record "host-$p replay --model" PASS "$(wc -l < "$dir/host.model.jsonl") JSON lines, not the baked model's"
+            model_ok=1
+        fi
+    fi
+    for a in x86_64 aarch64 armv7; do
+        if replay_model "$a-$p" "$(runner $a)" "build/firmware/$a-$p/outpost" "$dir/$a.model.jsonl"; then
+            if [ "$model_ok" != 1 ]; then
+                record "$a-$p replay --model = host" FAIL "no valid host output to compare with"
+            elif cmp -s "$dir/host.model.jsonl" "$dir/$a.model.jsonl"; then
+                record "$a-$p replay --model = host" PASS "byte-identical, $(wc -c < "$dir/$a.model.jsonl") bytes"
+            else
+                record "$a-$p replay --model = host" FAIL "differs: $(cmp "$dir/host.model.jsonl" "$dir/$a.model.jsonl" 2>&1 | head -1)"
             fi
         fi
     done

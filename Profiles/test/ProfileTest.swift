@@ -20,6 +20,8 @@ public enum ProfileTest: Profile {
     public static var modelBytes: UnsafeRawBufferPointer? {
         bakedModel(outpost_model_test_bytes(), outpost_model_test_size())
     }
+    // A model file (`--model`) taken at run time: the baked 10-tree forest (524 nodes) and a little more; two slots of 8.6 KiB.
+    public static var modelCapacity: ModelCapacity { ModelCapacity(trees: 16, nodes: 1_024, features: 8) }
     // 68 KiB: the low profile's 64 KiB plus the command queue, its event ring and observers
     // (about 0.8 KiB at the test sizes); the test profile carries every table, small, and was
     // within a few bytes of 64 KiB before the queue moved into the server.

@@ -45,7 +45,7 @@ public final class LoadedModel {
         case .badMagic:
             return ToolError("\(name): not an Outpost model file (bad magic, expected \"OPIF\")")
         case .unsupportedVersion(let version):
-            return ToolError("\(name): unsupported model format version \(version) (this build reads version \(ForestModel.formatVersion))")
+            return ToolError("\(name): unsupported model format version \(version) (this build reads versions \(ForestModel.formatVersion) and \(ForestModel.profileFormatVersion))")
         case .badChecksum:
             return ToolError("\(name): model checksum mismatch (CRC-32C): the file is damaged")
         case .malformed:

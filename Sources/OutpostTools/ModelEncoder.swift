@@ -1,6 +1,7 @@
 import OutpostCore
 
-/// Writes a trained forest as a model file, format version 1 (docs/MODEL_FORMAT.md).
+/// Writes a trained forest as a model file (docs/MODEL_FORMAT.md): format version 1, or version 2
+/// when it names the profile it was made for.
 public enum ModelEncoder {
     /// The decision threshold, in the header's two forms.
     public struct Threshold: Equatable, Sendable {
@@ -19,9 +20,10 @@ public enum ModelEncoder {
         public static let never = Threshold(scoreQ16: 65536, pathSum: -1)
     }
 
-    /// The model file's bytes, CRC-32C trailer included.
+    /// The model file's bytes, CRC-32C trailer included: version 2 with `profile` (1 to 16
+    /// printable ASCII bytes, checked by `validateProfile`), else version 1.
     /// - Complexity: O(nodes + trees + features).
-    public static func encode(forest: TrainedForest, features: [ModelFeature], threshold: Threshold) -> [UInt8] {
+    public static func encode(forest: TrainedForest, features: [ModelFeature], threshold: Threshold, profile: String? = nil) -> [UInt8] {
         precondition(features.count == forest.featureCount, "one feature entry per input")
         precondition(forest.roots.count >= 1 && forest.roots.count <= ForestModel.treeLimit, "tree count out of range")
         precondition(forest.nodes.count <= ForestModel.nodeLimit, "too many nodes")
@@ -30,8 +32,8 @@ public enum ModelEncoder {
         bytes.reserveCapacity(ForestModel.headerSizeBytes + 20 * features.count + 4 * forest.roots.count + 8 * forest.nodes.count + 4)
         // Header, 40 bytes.
         bytes.append(contentsOf: Array("OPIF".utf8))
-        appendLittleEndian(ForestModel.formatVersion, to: &bytes)
-        appendLittleEndian(UInt16(ForestModel.headerSizeBytes), to: &bytes)
+        appendLittleEndian(profile == nil ? ForestModel.formatVersion : ForestModel.profileFormatVersion, to: &bytes)
+        appendLittleEndian(UInt16(profile == nil ? ForestModel.headerSizeBytes : ForestModel.profileHeaderSizeBytes), to: &bytes)
         appendLittleEndian(UInt16(features.count), to: &bytes)
         appendLittleEndian(UInt16(forest.roots.count), to: &bytes)
         appendLittleEndian(UInt16(forest.sampleSize), to: &bytes)
@@ -42,6 +44,11 @@ public enum ModelEncoder {
         appendLittleEndian(UInt32(0), to: &bytes)  // reserved
         appendLittleEndian(UInt64(bitPattern: threshold.pathSum), to: &bytes)
         precondition(bytes.count == ForestModel.headerSizeBytes, "header must be 40 bytes")
+        if let profile {
+            // Version 2: the profile's name, a 16-byte field like a feature's.
+            precondition((1...ModelFeature.nameSizeBytes).contains(profile.utf8.count), "profile name of 1 to 16 bytes")
+            bytes.append(contentsOf: ModelFeature(column: profile, decimals: 0, coreCode: ForestModel.notCoreFeature).nameField)
+        }
         // Feature table, 20 bytes each.
         for feature in features {
             bytes.append(UInt8(bitPattern: Int8(feature.decimals)))
@@ -70,5 +77,13 @@ public enum ModelEncoder {
     static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
         var little = value.littleEndian
         withUnsafeBytes(of: &little) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Checks a `--profile` value: 1 to 16 printable ASCII bytes (the format's name field).
+    public static func validateProfile(_ name: String, command: String) throws(ToolError) {
+        let bytes = Array(name.utf8)
+        if bytes.isEmpty || bytes.count > ModelFeature.nameSizeBytes || !bytes.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) {
+            throw ToolError("\(command): --profile '\(name)': a profile name is 1 to 16 printable ASCII bytes (low, medium, high, test)")
+        }
     }
 }

@@ -16,6 +16,7 @@ public enum OutpostTool {
         Subcommand(name: "score", summary: "score every CSV row with a model: score,anomaly", run: ScoreCommand.run),
         Subcommand(name: "eval", summary: "ROC AUC, precision, recall and F1 of a model on labelled CSV", run: EvalCommand.run),
         Subcommand(name: "embed-model", summary: "write a model file as a C array for the firmware build", run: EmbedModelCommand.run),
+        Subcommand(name: "import", summary: "a scikit-learn IsolationForest (scripts/export_sklearn.py JSON) into a model file", run: ImportCommand.run),
         Subcommand(name: "collect", summary: "development upstream: receive uplink batches into JSON lines", run: CollectCommand.run),
         Subcommand(name: "simulate", summary: "live simulated sensors posting SenML over CoAP (UDP or SLIP serial)", run: SimulateCommand.run),
         Subcommand(name: "log", summary: "verify, summarise or dump a daemon log file (read-only)", run: LogCommand.run),

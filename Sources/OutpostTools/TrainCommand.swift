@@ -6,7 +6,7 @@ enum TrainCommand {
         usage: outpost-tool train --input FILE.csv --out MODEL.opm [options]
 
         Trains an Isolation Forest (Liu, Ting, Zhou 2008) on the chosen CSV columns and writes it in
-        model format v1 (docs/MODEL_FORMAT.md). Each feature's decimals are chosen from the data:
+        model format v1, or v2 with --profile (docs/MODEL_FORMAT.md; the daemon's --model takes v2). Each feature's decimals are chosen from the data:
         the largest k in -9...9 with max|x| * 10^k <= 2^30. The same input and seed give the same
         bytes. A summary goes to stderr.
 
@@ -20,6 +20,8 @@ enum TrainCommand {
           --seed K                random seed (default 1)
           --contamination Q       flag this share of the training rows, 0 < Q < 1 (default 0.05)
           --threshold S           or: a fixed score threshold, 0 < S <= 1
+          --profile NAME          the profile the model is for (low, medium, high, test): written
+                                  into the file (format v2), checked by the daemon's --model
           --help                  this text
 
         """
@@ -37,7 +39,7 @@ enum TrainCommand {
     static func run(_ arguments: [String], stdout: TextSink, stderr: TextSink) throws(ToolError) {
         let parsed = try CommandArguments(
             command: "train", arguments: arguments,
-            valueOptions: ["input", "out", "features", "trees", "sample-size", "seed", "contamination", "threshold"])
+            valueOptions: ["input", "out", "features", "trees", "sample-size", "seed", "contamination", "threshold", "profile"])
         if parsed.wantsHelp {
             stdout.write(help)
             return
@@ -67,8 +69,10 @@ enum TrainCommand {
             if q >= 1 { throw ToolError("train: --contamination: must be below 1") }
             decision = .contamination(q)
         }
+        let profile = parsed.string("profile")
+        if let profile { try ModelEncoder.validateProfile(profile, command: "train") }
         let table = try CSVTable.load(input)
-        let result = try train(table: table, columns: columns, options: options, decision: decision)
+        let result = try train(table: table, columns: columns, options: options, decision: decision, profile: profile)
         try FileBytes.writeAtomically(result.bytes, to: out)
         stderr.write(summary(result, table: table, options: options, decision: decision, out: out))
     }
@@ -81,7 +85,9 @@ enum TrainCommand {
 
     /// Trains on `columns` of `table` and calibrates the threshold with the core evaluator.
     /// - Complexity: O(trees × ψ log ψ × F + rows × trees × depth).
-    static func train(table: CSVTable, columns: [String], options: IsolationForestTrainer.Options, decision: Decision) throws(ToolError) -> Result {
+    static func train(
+        table: CSVTable, columns: [String], options: IsolationForestTrainer.Options, decision: Decision, profile: String? = nil
+    ) throws(ToolError) -> Result {
         if table.rowCount < 2 { throw ToolError("\(table.name): \(table.rowCount) data rows; training needs at least 2") }
         // Every column must exist before any value is read, so a missing one is reported first.
         var indices: [Int] = []
@@ -112,7 +118,7 @@ enum TrainCommand {
             threshold = ThresholdCalibration.threshold(
                 pathSums: draft.pathSums(inputs: inputs), contamination: q, treeCount: forest.roots.count, cPsiQ16: forest.cPsiQ16)
         }
-        let bytes = ModelEncoder.encode(forest: forest, features: features, threshold: threshold)
+        let bytes = ModelEncoder.encode(forest: forest, features: features, threshold: threshold, profile: profile)
         let final = try LoadedModel(bytes: bytes, name: "<trained model>")
         let flagged = final.scores(inputs: inputs).filter(\.anomaly).count
         return Result(bytes: bytes, features: features, forest: forest, threshold: threshold, rows: table.rowCount, flaggedRows: flagged)

@@ -92,6 +92,10 @@ enum Daemon {
             loop.closeAll()
             return 2
         }
+        if ActiveProfile.modelCapacity.allowsModel && flags.modelFile.count > 0 && !loop.setUpModel(flags: flags, arena: &arena, err: &err) {
+            loop.closeAll()
+            return 2
+        }
         if flags.hasUpstream {
             err.always(.notice, reserving: 256)
             err.writer.text("outpost: uplink to ")

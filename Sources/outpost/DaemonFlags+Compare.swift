@@ -52,6 +52,7 @@ extension DaemonFlags {
         case .mqttCertFile: return !ConfigValue.equal(mqttCertFile, other.mqttCertFile)
         case .mqttKeyFile: return !ConfigValue.equal(mqttKeyFile, other.mqttKeyFile)
         case .commandExpiry: return commandExpiryS != other.commandExpiryS
+        case .model: return !ConfigValue.equal(modelFile, other.modelFile)
         }
     }
 }

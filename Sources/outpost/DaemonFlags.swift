@@ -1,5 +1,6 @@
 import CHAL
 import OutpostCore
+import OutpostProfiles
 
 /// The daemon's options, from its configuration file (`--config FILE`, docs/CONFIG.md) and its
 /// flags, parsed without the heap: addresses into `chal_address`, serial specs into `SerialSpec`,
@@ -90,6 +91,8 @@ struct DaemonFlags {
     var commandExpiryS: Int64 = SensorCommandQueue.defaultExpiryMs / 1_000
     /// Largest `--command-expiry` (a week).
     static let commandExpiryMaxS: Int64 = 604_800
+    /// `--model` (empty: none given; the profile's baked model runs); read again on every SIGHUP.
+    var modelFile = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -268,6 +271,11 @@ struct DaemonFlags {
                 return Refusal(reason: "wants seconds, 1 to 604800")
             }
             commandExpiryS = seconds
+        case .model:
+            if !ActiveProfile.modelCapacity.allowsModel { return Refusal(reason: "is not in this build (the low profile runs no forest: thresholds only)") }
+            if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a model file (a path of 1 to 400 bytes)") }
+            for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a model file (a path without NUL bytes)") }
+            modelFile = value
         }
         return nil
     }

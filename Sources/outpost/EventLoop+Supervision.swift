@@ -15,6 +15,8 @@ extension EventLoop {
             // The key file is read again on every SIGHUP, with or without --config.
             if P.dtlsSessionCount > 0 && dtls.enabled { reloadKeys(log: &log) }
             reloadConfiguration(nowMs: nowMs, log: &log)
+            // After the configuration, so a changed `model` path is the one read.
+            if P.modelCapacity.allowsModel && model.enabled { reloadModel(nowMs: nowMs, log: &log) }
             notifyReady()
         }
         reportStates(nowMs: nowMs, log: &log)
@@ -96,6 +98,16 @@ extension EventLoop {
             supervision.running.uplinkRatePerS = next.uplinkRatePerS
             store.retuneUplink(mode: next.forward, ratePerS: next.uplinkRatePerS, nowMs: nowMs)
             if DaemonMQTT.available { gateway.attachment.mqtt.retune(mode: next.forward, ratePerS: next.uplinkRatePerS, nowMs: nowMs) }
+        case .model:
+            // The file itself is read again by every SIGHUP (`reloadModel`); here only its path.
+            if !P.modelCapacity.allowsModel || !model.setPath(next.modelFile) {
+                if write && log.begin(.warning) {
+                    writeKey("outpost: reload: ", key, &log)
+                    log.writer.text(" changed: needs a restart (no model file at start-up, so no slots to read one into; the running model stays)\n")
+                }
+                return
+            }
+            supervision.running.modelFile = model.pathBytes
         default:
             // Another live key (alert thresholds, say) gets its branch here; `ConfigKey.live`
             // lists the keys that reach it.
@@ -114,6 +126,9 @@ extension EventLoop {
             log.writer.text(before.forward.name)
             log.writer.text(" -> ")
             log.writer.text(next.forward.name)
+        case .model:
+            log.writer.text("path changed (read below)\n")
+            return
         default:
             log.writer.integer(before.uplinkRatePerS.wide)
             log.writer.text(" -> ")

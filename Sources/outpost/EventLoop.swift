@@ -34,6 +34,8 @@ struct EventLoop<P: Profile> {
     /// READY/STATUS/WATCHDOG/STOPPING to a service manager (EventLoop+Notify.swift); inert
     /// until `Daemon` opens it.
     var notifier = ServiceNotifier()
+    /// The model file (`--model`) and its two arena slots (EventLoop+Model.swift); inert without it.
+    var model = DaemonModel()
 
     var server: Server<P> {
         get { gateway.core.server }

@@ -37,11 +37,13 @@ struct Outpost {
             return SelfTest.run(arena: &arena, out: &out)
         }
         if Arguments.matches(1, "replay") {
-            guard Arguments.count == 3 else {
-                err.line("outpost: replay needs exactly one FILE.csv argument (or - for standard input)")
+            // `replay FILE.csv [--model MODEL.opm]`: the model file runs instead of the baked one.
+            let withModel = Arguments.count == 5 && Arguments.matches(3, "--model")
+            guard Arguments.count == 3 || withModel else {
+                err.line("outpost: replay needs exactly one FILE.csv argument (or - for standard input), then optionally --model FILE")
                 return 2
             }
-            return Replay.run(pathIndex: 2, arena: &arena, out: &out, err: &err)
+            return Replay.run(pathIndex: 2, modelIndex: withModel ? 4 : 0, arena: &arena, out: &out, err: &err)
         }
         // No command: the daemon, with its flags (an unknown flag is refused there, exit 2).
         return Daemon.run(firstFlag: 1, arena: &arena, out: &out, err: &err)
@@ -57,14 +59,14 @@ enum Help {
         out.line("               [--data-dir DIR [--log-size BYTES[K|M]] [--durability sync|batch|none]")
         out.line("                [--when-full drop-oldest|reject-new] [--upstream coap://HOST:PORT/PATH")
         out.line("                [--forward raw|summaries|alerts] [--uplink-rate RECORDS_PER_S]]] [--node-id NAME]")
-        out.line("               [--http [HOST:]PORT [--http-token-file FILE]] [--command-expiry SECONDS]")
+        out.line("               [--http [HOST:]PORT [--http-token-file FILE]] [--command-expiry S] [--model FILE]")
         out.line("       outpost COMMAND")
         out.line("")
         out.line("Outpost edge runtime daemon (this build's profile is shown by --version).")
         out.line("Without a command it runs the daemon: CoAP (RFC 7252) over UDP and serial")
         out.line("lines, SenML readings into the pipeline, until SIGINT or SIGTERM (exit 0).")
-        out.line("SIGHUP reads the --config file again: uplink rate, forward mode and log level")
-        out.line("change live; other changes are reported as needing a restart.")
+        out.line("SIGHUP reads the --config file again: uplink rate, forward mode, log level and")
+        out.line("model change live; other changes are reported as needing a restart.")
         out.line("")
         out.line("daemon flags (each has a key in the configuration file, docs/CONFIG.md):")
         out.line("  --config FILE        read options from FILE ([section] key = value, # comments;")
@@ -141,6 +143,10 @@ enum Help {
         out.line("  --mqtt-cert-file FILE --mqtt-key-file FILE   client certificate (mutual TLS)")
         out.line("  --command-expiry SECONDS  a command not delivered to its sensor in this")
         out.line("                       time expires (1-604800; default 3600)")
+        out.line("  --model FILE         the forest to run instead of the baked one: a model file")
+        out.line("                       (docs/MODEL_FORMAT.md, version 2) made for this profile")
+        out.line("                       by outpost-tool train or import; SIGHUP reads it again")
+        out.line("                       and swaps it in whole (a bad file keeps the running one)")
         out.line("")
         out.line("commands:")
         out.line("  --version          print version, profile and architecture")
@@ -148,7 +154,8 @@ enum Help {
         out.line("  --self-test        run the built-in checks (prints 'N passed, M failed')")
         out.line("  replay FILE.csv    feed recorded readings (outpost-tool gen columns; - for stdin)")
         out.line("                     through the pipeline; writes alerts and window summaries")
-        out.line("                     as JSON lines to standard output")
+        out.line("                     as JSON lines to standard output; --model FILE after it")
+        out.line("                     runs that model file instead of the baked model")
         out.line("  --help             this text")
         out.line("")
         out.line("exit status: 0 success, 1 runtime failure, 2 bad usage or bad input")

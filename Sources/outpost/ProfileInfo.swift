@@ -30,6 +30,11 @@ enum ProfileInfo {
         } else {
             pair(&out, "forest", "none")
         }
+        // A model file (`--model`) at run time: the most it may hold, and the two slots it costs.
+        number(&out, "model_file_trees", P.modelCapacity.trees.wide)
+        number(&out, "model_file_nodes", P.modelCapacity.nodes.wide)
+        number(&out, "model_file_features", P.modelCapacity.features.wide)
+        number(&out, "model_slots_bytes", ModelSlots.arenaBytes(after: 0, capacity: P.modelCapacity).wide)
         number(&out, "debounce_count", P.rules.debounceCount.wide)
         number(&out, "arena_bytes", Pipeline<P>.arenaBytesRequired.wide)
         number(&out, "pipeline_struct_bytes", MemoryLayout<Pipeline<P>>.size.wide)

@@ -13,7 +13,7 @@ enum Replay {
     /// Bad rows reported one by one before only counting them.
     static let reportedErrorsMax = 20
 
-    static func run(pathIndex: Int, arena: inout Arena, out: inout Console, err: inout Console) -> Int32 {
+    static func run(pathIndex: Int, modelIndex: Int = 0, arena: inout Arena, out: inout Console, err: inout Console) -> Int32 {
         let fd: Int32
         if Arguments.matches(pathIndex, "-") {
             fd = 0
@@ -31,6 +31,10 @@ enum Replay {
         }
         let input = UnsafeMutableRawBufferPointer(arena.carve(64 * 1024, of: UInt8(0)))
         var state = ReplayState<ActiveProfile>(arena: &arena)
+        if modelIndex > 0 && !loadModel(Arguments.bytes(modelIndex)!, into: &state.pipeline, arena: &arena, err: &err) {
+            if fd != 0 { _ = chal_close(fd) }
+            return 2
+        }
         var lines = LineReader(fd: fd, buffer: input, lineBytesMax: lineBytesMax)
         var lineNumber = 0
         var status: Int32 = 0
@@ -87,6 +91,29 @@ enum Replay {
             if status == 0 { status = 2 }
         }
         return status
+    }
+
+    /// `--model FILE`: reads, checks and installs the model file as the daemon does at start-up
+    /// (the same slots and checks, docs/MODEL_FORMAT.md "Models at run time"). False, with the
+    /// daemon's message, when it is refused.
+    static func loadModel(_ path: UnsafeRawBufferPointer, into pipeline: inout Pipeline<ActiveProfile>, arena: inout Arena, err: inout Console) -> Bool {
+        let capacity = ActiveProfile.modelCapacity
+        if !capacity.allowsModel {
+            err.line("outpost: replay: --model is not in this build (the low profile runs no forest: thresholds only)")
+            return false
+        }
+        var model = DaemonModel()
+        model.slots = ModelSlots(arena: &arena, capacity: capacity)
+        model.path = UnsafeMutableRawBufferPointer(arena.carve(DaemonModel.pathBytesMax + 1, of: UInt8(0)))
+        model.enabled = true
+        if !model.setPath(path) {
+            err.line("outpost: replay: --model wants a model file (a path of 1 to 400 bytes)")
+            return false
+        }
+        guard let forest = model.load(level: .error, log: &err) else { return false }
+        // The data's clock, not the wall clock: the output depends only on the inputs.
+        pipeline.install(forest, nowMs: 0)
+        return true
     }
 
     static func reportBadRow<P: Profile>(

@@ -39,10 +39,10 @@ final class LoadedModelTests: XCTestCase {
     func testUnknownVersion() {
         let dir = TemporaryDirectory()
         var bytes = validModel()
-        bytes[4] = 2
+        bytes[4] = 3
         let run = scoreWith(bytes, dir: dir)
         XCTAssertEqual(run.code, 2)
-        XCTAssertEqual(run.stderr, "outpost-tool: \(run.path): unsupported model format version 2 (this build reads version 1)\n")
+        XCTAssertEqual(run.stderr, "outpost-tool: \(run.path): unsupported model format version 3 (this build reads versions 1 and 2)\n")
     }
 
     func testBadChecksum() {

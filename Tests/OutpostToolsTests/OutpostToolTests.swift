@@ -6,14 +6,14 @@ final class OutpostToolTests: XCTestCase {
         for arguments in [["--help"], ["-h"], ["help"]] {
             let run = runTool(arguments)
             XCTAssertEqual(run.code, 0)
-            for name in ["gen", "train", "score", "eval", "embed-model"] {
+            for name in ["gen", "train", "score", "eval", "embed-model", "import"] {
                 XCTAssertTrue(run.stdout.contains("  \(name) "), name)
             }
         }
     }
 
     func testEveryCommandHasHelp() {
-        for name in ["gen", "train", "score", "eval", "embed-model"] {
+        for name in ["gen", "train", "score", "eval", "embed-model", "import"] {
             let run = runTool([name, "--help"])
             XCTAssertEqual(run.code, 0, name)
             XCTAssertTrue(run.stdout.hasPrefix("usage: outpost-tool \(name)"), name)

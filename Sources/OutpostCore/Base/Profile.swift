@@ -19,6 +19,9 @@ public protocol Profile {
     static var rules: ThresholdRules { get }
     /// The baked Isolation Forest model (docs/MODEL_FORMAT.md), or nil for a thresholds-only build.
     static var modelBytes: UnsafeRawBufferPointer? { get }
+    /// The largest model file (`--model`) the build takes at run time, in two arena slots
+    /// (`ModelSlots`); `.none` (the default): no model file.
+    static var modelCapacity: ModelCapacity { get }
     /// The most static RAM the core state may take (asserted by a test).
     static var footprintLimitBytes: Int { get }
     /// Size of the platform's static arena (CHAL's `.bss` region, carved once at start-up): the core
@@ -122,6 +125,7 @@ extension Profile {
     public static var httpEventStreamCount: Int { 4 }
     public static var commandSlotCount: Int { 16 }
     public static var commandPayloadBytes: Int { 128 }
+    public static var modelCapacity: ModelCapacity { .none }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

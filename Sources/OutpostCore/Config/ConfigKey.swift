@@ -34,9 +34,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case mqttCertFile
     case mqttKeyFile
     case commandExpiry
+    case model
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 29
+    public static let count = 30
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 7
@@ -57,7 +58,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// The keys of section `index`, for the "unknown key" message.
     public static func sectionKeys(_ index: Int) -> StaticString {
         switch index {
-        case 0: return "node_id, log_level, data_dir, command_expiry"
+        case 0: return "node_id, log_level, data_dir, command_expiry, model"
         case 1: return "listen, listen_dtls, psk_file, source_requests_per_s, source_readings_per_s, observe_lease_s, amplification_factor"
         case 2: return "port"
         case 3: return "size, durability, when_full"
@@ -100,7 +101,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// Index of the key's section (see `sectionName`).
     public var section: Int {
         switch self {
-        case .nodeId, .logLevel, .dataDir, .commandExpiry: return 0
+        case .nodeId, .logLevel, .dataDir, .commandExpiry, .model: return 0
         case .listen, .listenDTLS, .pskFile, .sourceRequestsPerS, .sourceReadingsPerS, .observeLeaseS, .amplificationFactor: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
@@ -143,6 +144,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .mqttCertFile: return "cert_file"
         case .mqttKeyFile: return "key_file"
         case .commandExpiry: return "command_expiry"
+        case .model: return "model"
         }
     }
 
@@ -178,6 +180,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .mqttCertFile: return "--mqtt-cert-file"
         case .mqttKeyFile: return "--mqtt-key-file"
         case .commandExpiry: return "--command-expiry"
+        case .model: return "--model"
         }
     }
 
@@ -186,5 +189,5 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
 
     /// True when a reload applies a changed value to the running daemon; a change of any other key
     /// is reported as needing a restart (sockets, files and carved buffers depend on it).
-    public var live: Bool { self == .logLevel || self == .forward || self == .uplinkRate }
+    public var live: Bool { self == .logLevel || self == .forward || self == .uplinkRate || self == .model }
 }

@@ -1,6 +1,6 @@
 extension ForestModel {
-    /// Validates `bytes` against every rule of docs/MODEL_FORMAT.md (format version 1) and reads
-    /// the header. The bytes are borrowed and must outlive the model.
+    /// Validates `bytes` against every rule of docs/MODEL_FORMAT.md (format version 1, or 2 with
+    /// the profile name after the 40 bytes version 1 shares) and reads the header. The bytes are borrowed and must outlive the model.
     ///
     /// Checks run in the documented order, so each defect maps to one error: length, magic,
     /// version, counts, exact size, CRC-32C, then every field, feature entry, tree range and node.
@@ -15,13 +15,16 @@ extension ForestModel {
         let magic = ForestModel.loadUInt32(base, 0)
         guard magic == 0x4649_504F else { throw .badMagic }  // "OPIF" little-endian
         let version = ForestModel.loadUInt16(base, 4)
-        guard version == ForestModel.formatVersion else { throw .unsupportedVersion(version) }
+        guard version == ForestModel.formatVersion || version == ForestModel.profileFormatVersion else {
+            throw .unsupportedVersion(version)
+        }
+        let expectedHeaderSize = version == ForestModel.formatVersion ? ForestModel.headerSizeBytes : ForestModel.profileHeaderSizeBytes
 
         let headerSize = ForestModel.loadUInt16(base, 6)
         let features = ForestModel.loadUInt16(base, 8)
         let trees = ForestModel.loadUInt16(base, 10)
         let nodesRaw = ForestModel.loadUInt32(base, 16)
-        guard headerSize == 40, features >= 1, features <= 64, trees >= 1, trees <= 1024,
+        guard Int(truncatingIfNeeded: headerSize) == expectedHeaderSize, features >= 1, features <= 64, trees >= 1, trees <= 1024,
             nodesRaw >= UInt32(trees), nodesRaw <= 16_777_216
         else { throw .malformed }
         let featureCount = Int(truncatingIfNeeded: features)
@@ -29,7 +32,7 @@ extension ForestModel {
         let nodeCount = Int(truncatingIfNeeded: nodesRaw)
 
         // At most 40 + 1280 + 4096 + 2^27 + 4 bytes: fits a 32-bit Int.
-        let featuresOffset = ForestModel.headerSizeBytes
+        let featuresOffset = expectedHeaderSize
         let rootsOffset = featuresOffset + featureCount * ForestModel.featureEntrySizeBytes
         let nodesOffset = rootsOffset + treeCount * 4
         let trailerOffset = nodesOffset + nodeCount * ForestModel.nodeSizeBytes
@@ -46,6 +49,10 @@ extension ForestModel {
         let thresholdScoreQ16 = ForestModel.loadUInt32(base, 24)
         let reserved = ForestModel.loadUInt32(base, 28)
         guard sampleSize >= 2, flags == 0, reserved == 0, cPsiQ16 >= 65536, thresholdScoreQ16 <= 65536 else {
+            throw .malformed
+        }
+        // Version 2: the profile the model was made for, named like a feature.
+        if version == ForestModel.profileFormatVersion && !ForestModel.isValidName(base + ForestModel.headerSizeBytes) {
             throw .malformed
         }
 

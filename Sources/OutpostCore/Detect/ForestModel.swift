@@ -1,6 +1,6 @@
-/// A compact Isolation Forest loaded from its baked bytes (docs/MODEL_FORMAT.md), evaluated in
-/// fixed point. The bytes are borrowed, never copied: they live in the binary's read-only data and
-/// must outlive the model.
+/// A compact Isolation Forest loaded from its bytes (docs/MODEL_FORMAT.md), evaluated in fixed
+/// point. The bytes are borrowed, never copied: they live in the binary's read-only data (a baked
+/// model) or in an arena slot (a model file, `ModelSlots`) and must outlive the model.
 ///
 /// `init(bytes:)` checks every rule of the format once, so that evaluation needs no checks at all:
 /// every walk from a root moves strictly forward inside its tree and ends at a leaf within
@@ -22,6 +22,20 @@ public struct ForestModel {
     public let pathSumThreshold: Int64
     /// Depth of the deepest leaf of any tree (0 for a forest of single leaves).
     public let maxDepth: Int
+    // Version, offsets and checksum are read from the bytes rather than stored: the model sits in
+    // the pipeline of every profile, whose footprint is counted to the byte.
+
+    /// The format version of the bytes: 1, or 2 (which names the profile).
+    public var version: UInt16 { ForestModel.loadUInt16(base, 4) }
+    /// Byte offset of the feature table (the header's size: 40 in version 1, 56 in version 2).
+    var featuresOffset: Int { Int(truncatingIfNeeded: ForestModel.loadUInt16(base, 6)) }
+    /// Size of the model in bytes, trailer included.
+    public var byteCount: Int {
+        featuresOffset + featureCount * ForestModel.featureEntrySizeBytes + treeCount * 4
+            + nodeCount * ForestModel.nodeSizeBytes + ForestModel.trailerSizeBytes
+    }
+    /// The CRC-32C trailer: the model's identity in `/health` and in messages.
+    public var checksum: UInt32 { ForestModel.loadUInt32(base, byteCount - ForestModel.trailerSizeBytes) }
 
     /// Start of the model bytes (the header).
     @usableFromInline let base: UnsafeRawPointer
@@ -49,8 +63,10 @@ public struct ForestModel {
     public static let nodeLimit = 1 << 24
     /// Deepest leaf the format allows (root = depth 0).
     public static let depthLimit = 63
-    /// Header size of format version 1 in bytes.
+    /// Header size of format version 1 in bytes (version 2 starts with the same 40 bytes).
     public static let headerSizeBytes = 40
+    /// Header size of format version 2: version 1's 40 bytes and the 16-byte profile name.
+    public static let profileHeaderSizeBytes = 56
     /// Feature table entry size in bytes.
     public static let featureEntrySizeBytes = 20
     /// Node size in bytes.
@@ -61,28 +77,37 @@ public struct ForestModel {
     public static let leafFeature: UInt16 = 0xFFFF
     /// The `coreFeature` byte of an input that is not one of the core's features.
     public static let notCoreFeature: UInt8 = 0xFF
-    /// The format version this build reads and writes.
+    /// Format version 1: no profile name (the profiles' baked models).
     public static let formatVersion: UInt16 = 1
+    /// Format version 2: version 1 plus the name of the profile the model was made for.
+    public static let profileFormatVersion: UInt16 = 2
+
+    /// The profile the model names (16 bytes of ASCII, NUL padded, borrowed from the model), or
+    /// nil for a version 1 model, which names none.
+    public var profileName: UnsafeRawBufferPointer? {
+        if version != ForestModel.profileFormatVersion { return nil }
+        return UnsafeRawBufferPointer(start: base + ForestModel.headerSizeBytes, count: 16)
+    }
 
     /// Decimal digits d of input `i`: the model's fixed-point value is `input × 10^d`.
     public func featureDecimals(_ i: Int) -> Int {
         precondition(i >= 0 && i < featureCount, "feature index out of range")
-        return Int(ForestModel.loadInt8(base, ForestModel.featureOffset(i)))
+        return Int(ForestModel.loadInt8(base, featureOffset(i)))
     }
 
     /// The core `Feature.rawValue` input `i` is taken from, or 0xFF when it is not a core feature.
     public func featureCoreCode(_ i: Int) -> UInt8 {
         precondition(i >= 0 && i < featureCount, "feature index out of range")
-        return base.load(fromByteOffset: ForestModel.featureOffset(i) + 1, as: UInt8.self)
+        return base.load(fromByteOffset: featureOffset(i) + 1, as: UInt8.self)
     }
 
     /// The CSV column name of input `i`: 16 bytes of ASCII, NUL padded (borrowed from the model).
     public func featureName(_ i: Int) -> UnsafeRawBufferPointer {
         precondition(i >= 0 && i < featureCount, "feature index out of range")
-        return UnsafeRawBufferPointer(start: base + (ForestModel.featureOffset(i) + 4), count: 16)
+        return UnsafeRawBufferPointer(start: base + (featureOffset(i) + 4), count: 16)
     }
 
     /// Byte offset of feature entry `i` from the start of the model.
     @inline(__always)
-    static func featureOffset(_ i: Int) -> Int { headerSizeBytes + i * featureEntrySizeBytes }
+    func featureOffset(_ i: Int) -> Int { featuresOffset + i * ForestModel.featureEntrySizeBytes }
 }

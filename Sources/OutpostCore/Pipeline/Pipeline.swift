@@ -40,9 +40,12 @@ public struct Pipeline<P: Profile> {
     public var detector: ThresholdDetector
     public var windows: WindowStore
     public var alerts: AlertEngine
-    public let forest: ForestModel?
+    /// The running forest; replaced whole between readings by `install(_:origin:nowMs:)`.
+    public internal(set) var forest: ForestModel?
     public var outbox: P.Outbox
     public var counters = PipelineCounters()
+    /// When `forest` was taken and the model files taken or refused, for `/health`.
+    public var model = ModelStatus()
 
     /// Builds the pipeline in `arena`, which must hold `arenaBytesRequired` bytes.
     public init(arena: inout Arena) {
@@ -108,7 +111,8 @@ public struct Pipeline<P: Profile> {
             return .refused(.sensorTableFull)
         }
         let verdict = detector.evaluate(sensor: sensor, timestampMs: reading.timestampMs, features: reading.features)
-        let score = forest?.score(core: reading.features)
+        // Folded at compile time: a profile without a baked model or model slots links no forest code.
+        let score = Pipeline.forestPossible ? forest?.score(core: reading.features) : nil
         var status = verdict.status
         let anomaly = score?.anomaly ?? false
         if anomaly {

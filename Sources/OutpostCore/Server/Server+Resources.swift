@@ -33,6 +33,7 @@ extension Server {
         w.integer(pipeline.sensors.capacity.wide)
         w.key("observers")
         w.integer(observers.count.wide)
+        renderModelStatus(into: &w)
         w.key("counters")
         w.beginMap()
         let c = counters
@@ -66,6 +67,33 @@ extension Server {
         renderStoreStatus(into: &w, nowMs: nowMs)
         renderSerialStatus(into: &w)
         renderDTLSStatus(into: &w)
+        w.endMap()
+    }
+
+    /// The `model` member of `/health` (profiles with a forest): the running forest's origin (none, baked, file), its
+    /// identity (CRC-32C trailer and counts), when it was taken and the model files taken or refused.
+    /// - Complexity: O(1)
+    func renderModelStatus<W: ResourceWriter>(into w: inout W) {
+        // A profile without a forest (low) has no model to show, and links none of this.
+        if !Pipeline<P>.forestPossible { return }
+        let m = pipeline.model
+        let forest = pipeline.forest
+        w.key("model")
+        w.beginMap()
+        w.key("origin")
+        w.string(pipeline.modelOrigin.name)
+        w.key("crc32c")
+        w.integer((forest?.checksum ?? 0).wide)
+        w.key("trees")
+        w.integer((forest?.treeCount ?? 0).wide)
+        w.key("nodes")
+        w.integer((forest?.nodeCount ?? 0).wide)
+        w.key("features")
+        w.integer((forest?.featureCount ?? 0).wide)
+        w.key("loaded_s")
+        w.integer(m.loadedS.wide)
+        counter(&w, "files_taken", UInt64(bitPattern: m.filesTaken.wide))
+        counter(&w, "files_refused", UInt64(bitPattern: m.filesRefused.wide))
         w.endMap()
     }
 

@@ -86,7 +86,7 @@ final class ConfigParserTests: XCTestCase {
     func testEveryErrorNamesFileLineAndWhy() {
         let cases: [(String, String)] = [
             ("[colours]\n", "site.conf:1: unknown section (sections: daemon, coap, serial, log, uplink, http, mqtt): '[colours]'"),
-            ("[daemon]\n\ncolour = red\n", "site.conf:3: unknown key 'colour' in [daemon] (its keys: node_id, log_level, data_dir, command_expiry)"),
+            ("[daemon]\n\ncolour = red\n", "site.conf:3: unknown key 'colour' in [daemon] (its keys: node_id, log_level, data_dir, command_expiry, model)"),
             ("[uplink]\nlisten = 127.0.0.1:1\n", "site.conf:2: unknown key 'listen' in [uplink] (its keys: upstream, forward, rate, format)"),
             ("node_id = x\n", "site.conf:1: key before any [section]: 'node_id'"),
             ("[daemon]\nnode_id x\n", "site.conf:2: expected 'key = value', '[section]' or a '#' comment"),
@@ -171,7 +171,7 @@ final class ConfigParserTests: XCTestCase {
         }
         XCTAssertNil(ConfigKey(rawValue: UInt8(ConfigKey.count)))
         Array("--config".utf8).withUnsafeBytes { XCTAssertNil(ConfigKey(flag: $0)) }
-        XCTAssertEqual((0..<ConfigKey.count).filter { ConfigKey(rawValue: UInt8($0))!.live }.count, 3)
+        XCTAssertEqual((0..<ConfigKey.count).filter { ConfigKey(rawValue: UInt8($0))!.live }.count, 4)
     }
 
     /// The example at the repository root: every key appears (commented, with its default), and

@@ -98,7 +98,7 @@ final class ForestValidationTests: XCTestCase {
     }
 
     func testUnsupportedVersions() {
-        for version: UInt16 in [0, 2, 0xFFFF] {
+        for version: UInt16 in [0, 3, 0xFFFF] {
             let bytes = ModelBytes.encode(
                 inputs: ForestModelTests.goldenInputs, trees: ForestModelTests.goldenTrees, sampleSize: 2,
                 cPsiQ16: 65536, thresholdScoreQ16: 19661, pathSumThreshold: 0, version: version)

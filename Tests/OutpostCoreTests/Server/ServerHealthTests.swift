@@ -9,20 +9,25 @@ final class ServerHealthTests: XCTestCase {
     typealias H = ServerHarness<ProfileMedium>
 
     func health(_ h: H) throws -> (status: String, reasons: [String], body: [String: Any]) {
-        // Block by block: with every reason and section, /health is larger than one datagram.
-        var payload = [UInt8]()
-        var block: UInt32 = 0
-        var reply = try XCTUnwrap(h.exchange(Request.make(mid: UInt16.random(in: 1...60_000), path: "health")))
-        for _ in 0..<16 {
-            XCTAssertEqual(reply.code, .content)
-            payload += reply.payload
-            guard let b2 = reply.uint(.block2), b2 & 8 != 0 else { break }
-            block = (b2 >> 4) + 1
-            reply = try XCTUnwrap(h.exchange(Request.make(
-                mid: UInt16.random(in: 1...60_000), path: "health", options: [Request.uint(.block2, block << 4 | (b2 & 7))])))
-        }
+        let payload = try ServerHealthTests.wholeBody(h, path: "health")
         let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any], String(decoding: payload, as: UTF8.self))
         return (try XCTUnwrap(body["status"] as? String), try XCTUnwrap(body["reasons"] as? [String]), body)
+    }
+
+    /// GETs `path` whole, following Block2 (1024-byte blocks) as a client does: `/health` with the
+    /// log, the uplink and the model is larger than one block.
+    static func wholeBody<P: Profile>(_ h: ServerHarness<P>, path: String) throws -> [UInt8] {
+        var body = [UInt8]()
+        var block: UInt32 = 0
+        for _ in 0..<64 {
+            let options = block == 0 ? [] : [Request.uint(.block2, block << 4 | 6)]
+            let reply = try XCTUnwrap(h.exchange(Request.make(mid: UInt16.random(in: 1...60_000), path: path, options: options)))
+            XCTAssertEqual(reply.code, .content)
+            body += reply.payload
+            guard let b2 = reply.uint(.block2), b2 & 8 != 0 else { break }
+            block = (b2 >> 4) + 1
+        }
+        return body
     }
 
     static func metrics<P: Profile>(_ h: ServerHarness<P>) throws -> String {

@@ -61,8 +61,7 @@ final class ServerLogAdmissionTests: XCTestCase {
         status.uplink.forwardLagMs = 1_500
         status.uplink.state = .backoff
         h.server.storeStatus = status
-        let reply = try XCTUnwrap(h.exchange(Request.make(mid: 11, path: "health")))
-        let health = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any])
+        let health = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(ServerHealthTests.wholeBody(h, path: "health"))) as? [String: Any])
         let log = try XCTUnwrap(health["log"] as? [String: Any])
         XCTAssertEqual(log["state"] as? String, "full")
         XCTAssertEqual(log["when_full"] as? String, "reject-new")

@@ -185,12 +185,15 @@ enum ModelBytes {
 
     static func encode(
         inputs: [ReferenceForest.Input], trees: [[RawNode]], sampleSize: UInt16, cPsiQ16: UInt32,
-        thresholdScoreQ16: UInt32, pathSumThreshold: Int64, version: UInt16 = 1, flags: UInt16 = 0
+        thresholdScoreQ16: UInt32, pathSumThreshold: Int64, version: UInt16 = 1, flags: UInt16 = 0,
+        profile: String? = nil
     ) -> [UInt8] {
+        // A profile name makes it format version 2 (56-byte header) unless the version is forced.
+        let version = profile != nil && version == 1 ? 2 : version
         var out: [UInt8] = []
         out += Array("OPIF".utf8)
         put(&out, version)
-        put(&out, UInt16(40))
+        put(&out, UInt16(profile != nil ? 56 : 40))
         put(&out, UInt16(inputs.count))
         put(&out, UInt16(trees.count))
         put(&out, sampleSize)
@@ -200,6 +203,11 @@ enum ModelBytes {
         put(&out, thresholdScoreQ16)
         put(&out, UInt32(0))
         put(&out, UInt64(bitPattern: pathSumThreshold))
+        if let profile {
+            var name = Array(profile.utf8.prefix(16))
+            name += [UInt8](repeating: 0, count: 16 - name.count)
+            out += name
+        }
         for input in inputs {
             out.append(UInt8(bitPattern: Int8(input.decimals)))
             out.append(input.coreCode)

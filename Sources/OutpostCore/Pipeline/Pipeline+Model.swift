@@ -1,0 +1,25 @@
+extension Pipeline {
+    /// Makes `forest` the running model from the next reading on: the whole model at once (the
+    /// caller runs between readings), with its decision threshold for the anomaly alerts.
+    ///
+    /// - Complexity: O(1).
+    public mutating func install(_ forest: ForestModel, nowMs: Int64) {
+        precondition(Pipeline.forestPossible, "the profile runs no forest")
+        self.forest = forest
+        model.set(nowMs: nowMs)
+        alerts.settings.anomalyThresholdQ16 = Int32(truncatingIfNeeded: min(forest.thresholdScoreQ16, 65_535))
+    }
+
+    /// True when the profile can run a forest at all: a baked model, or room for a model file.
+    /// A compile-time constant per profile, so the thresholds-only build leaves the forest out.
+    @inline(__always)
+    public static var forestPossible: Bool { P.modelCapacity.allowsModel || P.modelBytes != nil }
+
+    /// Where the running forest came from: the profile's baked bytes, or anything else (a model
+    /// file in an arena slot).
+    /// - Complexity: O(1).
+    public var modelOrigin: ModelOrigin {
+        guard let forest else { return .none }
+        return UnsafeRawPointer(forest.base) == P.modelBytes?.baseAddress ? .baked : .file
+    }
+}
