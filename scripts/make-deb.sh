@@ -39,6 +39,9 @@ version=$(sed -n 's/^let outpostVersion: StaticString = "\(.*\)"$/\1/p' Sources/
 package_of() {
     case "$1" in
         libc.so.6 | libm.so.6 | ld-linux*.so.* | libpthread.so.0 | libdl.so.2) echo libc6 ;;
+        # armv7 links with lld and LTO: the EABI helpers (__aeabi_ldivmod…) then come from the
+        # shared libgcc, Debian's libgcc-s1 (essential on every Debian system, named for the record).
+        libgcc_s.so.1) echo libgcc-s1 ;;
         libmbedtls.so.*) echo "libmbedtls${1#libmbedtls.so.}" ;;
         libmbedcrypto.so.*) echo "libmbedcrypto${1#libmbedcrypto.so.}" ;;
         libmbedx509.so.*) echo "libmbedx509-${1#libmbedx509.so.}" ;;

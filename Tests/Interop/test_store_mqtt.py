@@ -154,7 +154,7 @@ IN_CI = os.environ.get("CI") == "true"
 
 
 def require_peers(*extra):
-    missing = [name for name, ok in (("paho-mqtt", paho is not None), ("mosquitto", os.path.exists(MOSQUITTO)))
+    missing = [name for name, ok in [("paho-mqtt", paho is not None), ("mosquitto", os.path.exists(MOSQUITTO))]
                + list(extra) if not ok]
     if missing:
         raise AssertionError("%s not installed: scripts/ensure-tools.sh peers venv tls" % ", ".join(missing))
