@@ -36,6 +36,8 @@ extension DaemonFlags {
             if hasHTTP != other.hasHTTP { return true }
             return hasHTTP && !ConfigValue.bitwiseEqual(httpAddress, other.httpAddress)
         case .httpTokenFile: return !ConfigValue.equal(httpTokenFile, other.httpTokenFile)
+        case .sensorOfflineAfter: return sensorOfflineAfterS != other.sensorOfflineAfterS
+        case .sensorEvictAfter: return sensorEvictAfterS != other.sensorEvictAfterS
         }
     }
 }

@@ -60,6 +60,13 @@ struct DaemonFlags {
     var httpAddress = chal_address()
     /// `--http-token-file` (empty: none given; commands are then refused).
     var httpTokenFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// `--sensor-offline-after` in seconds: silence before a sensor's offline alert.
+    var sensorOfflineAfterS: Int64 = 300
+    /// `--sensor-evict-after` in seconds (0: never): silence after which an offline sensor may
+    /// give its slot to a new sensor when the table is full.
+    var sensorEvictAfterS: Int64 = 86_400
+    /// Largest `--sensor-offline-after` and `--sensor-evict-after`: 366 days.
+    static let sensorSilenceMaxS: Int64 = 31_622_400
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -174,6 +181,16 @@ struct DaemonFlags {
             }
             hasHTTP = true
             httpAddress = address
+        case .sensorOfflineAfter:
+            guard let seconds = ConfigValue.count(value), seconds >= 1, seconds <= DaemonFlags.sensorSilenceMaxS else {
+                return Refusal(reason: "wants seconds, 1 to 31622400 (366 days)")
+            }
+            sensorOfflineAfterS = seconds
+        case .sensorEvictAfter:
+            guard let seconds = ConfigValue.count(value), seconds <= DaemonFlags.sensorSilenceMaxS else {
+                return Refusal(reason: "wants seconds, 0 (never evict) to 31622400 (366 days)")
+            }
+            sensorEvictAfterS = seconds
         case .httpTokenFile:
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
             for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }

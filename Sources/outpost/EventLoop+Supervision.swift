@@ -95,6 +95,11 @@ extension EventLoop {
             supervision.running.forward = next.forward
             supervision.running.uplinkRatePerS = next.uplinkRatePerS
             store.retuneUplink(mode: next.forward, ratePerS: next.uplinkRatePerS, nowMs: nowMs)
+        case .sensorOfflineAfter, .sensorEvictAfter:
+            supervision.running.sensorOfflineAfterS = next.sensorOfflineAfterS
+            supervision.running.sensorEvictAfterS = next.sensorEvictAfterS
+            server.pipeline.alerts.setOfflineAfter(ms: next.sensorOfflineAfterS &* 1000)
+            server.pipeline.sensorEvictAfterMs = next.sensorEvictAfterS &* 1000
         default:
             // Another live key (alert thresholds, say) gets its branch here; `ConfigKey.live`
             // lists the keys that reach it.
@@ -113,6 +118,12 @@ extension EventLoop {
             log.writer.text(before.forward.name)
             log.writer.text(" -> ")
             log.writer.text(next.forward.name)
+        case .sensorOfflineAfter, .sensorEvictAfter:
+            log.writer.integer(key == .sensorEvictAfter ? before.sensorEvictAfterS : before.sensorOfflineAfterS)
+            log.writer.text(" -> ")
+            log.writer.integer(key == .sensorEvictAfter ? next.sensorEvictAfterS : next.sensorOfflineAfterS)
+            log.writer.text(" s (applied)\n")
+            return
         default:
             log.writer.integer(before.uplinkRatePerS.wide)
             log.writer.text(" -> ")

@@ -74,7 +74,9 @@ struct EventLoop<P: Profile> {
     init(flags: DaemonFlags, identity: ServerIdentity, arena: inout Arena, nowMs: Int64) throws(StartFailure) {
         precondition(flags.listenerCount > 0 && flags.listenerCount <= DaemonFlags.listenersMax, "listener count")
         precondition(P.batchSize > 0 && P.batchSize <= Int(CHAL_BATCH_MAX), "batch size out of range")
-        let server = Server<P>(arena: &arena, identity: identity)
+        var server = Server<P>(arena: &arena, identity: identity)
+        server.pipeline.alerts.setOfflineAfter(ms: flags.sensorOfflineAfterS &* 1000)
+        server.pipeline.sensorEvictAfterMs = flags.sensorEvictAfterS &* 1000
         let datagramBytes = P.maxDatagramBytes
         let listeners = arena.carve(flags.listenerCount, of: chal_address())
         for i in 0..<flags.listenerCount { listeners[i] = flags.listeners[i] }

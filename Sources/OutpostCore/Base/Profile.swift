@@ -121,6 +121,8 @@ public protocol OutboxQueue {
     mutating func tryAppend(_ event: OutboxEvent) -> Bool
     /// Removes and returns the oldest event, or nil.
     mutating func popFirst() -> OutboxEvent?
+    /// The event at `offset` from the front (0 is the oldest; `offset` < `count`).
+    subscript(offset: Int) -> OutboxEvent { get }
 }
 
 extension Ring: OutboxQueue where Element == OutboxEvent {

@@ -6,11 +6,15 @@ public struct SensorCommand: BitwiseCopyable, Sendable {
     public var enqueuedMs: Int64
     /// Queue order since start (the command's id in answers).
     public var sequence: UInt32
+    /// The sensor index's generation when queued (`SensorTable.generation(at:)`): a command whose
+    /// index was since given to another sensor is dropped, never delivered to the newcomer.
+    public var generation: UInt16 = 0
 
-    public init(sensor: Int16, payloadCount: UInt16, enqueuedMs: Int64, sequence: UInt32) {
+    public init(sensor: Int16, payloadCount: UInt16, enqueuedMs: Int64, sequence: UInt32, generation: UInt16 = 0) {
         self.sensor = sensor
         self.payloadCount = payloadCount
         self.enqueuedMs = enqueuedMs
         self.sequence = sequence
+        self.generation = generation
     }
 }

@@ -15,6 +15,8 @@ public struct SensorCommandQueue {
     public private(set) var acceptedTotal: UInt32 = 0
     /// Commands refused since start because the queue or the sensor's share was full.
     public private(set) var refusedFull: UInt64 = 0
+    /// Commands dropped undelivered because their sensor was evicted (`dropStale`).
+    public private(set) var droppedStale: UInt64 = 0
 
     /// A queue of `slotCount` commands of up to `payloadBytes` each, carved from `arena`.
     public init(arena: inout Arena, slotCount: Int, payloadBytes: Int, perSensorLimit: Int) {
@@ -36,13 +38,27 @@ public struct SensorCommandQueue {
     /// Queues `payload` for the sensor called `name` in `sensors`.
     /// - Complexity: O(capacity)
     public mutating func enqueue(sensor name: SensorName, in sensors: SensorTable, payload: UnsafeRawBufferPointer, nowMs: Int64) -> SensorCommandOutcome {
+        dropStale(in: sensors)
         guard let index = sensors.find(name) else { return .unknown }
-        return enqueue(sensorIndex: index, payload: payload, nowMs: nowMs)
+        return enqueue(sensorIndex: index, generation: sensors.generation(at: index), payload: payload, nowMs: nowMs)
     }
 
-    /// Queues `payload` for the sensor at dense index `sensorIndex`.
+    /// Drops the commands of sensors evicted since they were queued (their index's generation in
+    /// `sensors` moved on), so the sensor that took the index never receives them.
     /// - Complexity: O(capacity)
-    public mutating func enqueue(sensorIndex: Int, payload: UnsafeRawBufferPointer, nowMs: Int64) -> SensorCommandOutcome {
+    public mutating func dropStale(in sensors: SensorTable) {
+        for i in 0..<commands.count where commands[i].sensor >= 0 {
+            let index = Int(commands[i].sensor)
+            if index < sensors.count && sensors.generation(at: index) == commands[i].generation { continue }
+            commands[i].sensor = -1
+            count -= 1
+            droppedStale &+= 1
+        }
+    }
+
+    /// Queues `payload` for the sensor at dense index `sensorIndex` (of generation `generation`).
+    /// - Complexity: O(capacity)
+    public mutating func enqueue(sensorIndex: Int, generation: UInt16 = 0, payload: UnsafeRawBufferPointer, nowMs: Int64) -> SensorCommandOutcome {
         if payload.count == 0 || payload.count > payloadBytes { return .tooLarge }
         let sensor = Int16(truncatingIfNeeded: sensorIndex)
         var free = -1
@@ -59,7 +75,8 @@ public struct SensorCommandQueue {
             return .full
         }
         commands[free] = SensorCommand(
-            sensor: sensor, payloadCount: UInt16(truncatingIfNeeded: payload.count), enqueuedMs: nowMs, sequence: acceptedTotal)
+            sensor: sensor, payloadCount: UInt16(truncatingIfNeeded: payload.count), enqueuedMs: nowMs, sequence: acceptedTotal,
+            generation: generation)
         let slot = UnsafeMutableRawBufferPointer(rebasing: payloads[(free * payloadBytes)..<((free + 1) * payloadBytes)])
         slot.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         acceptedTotal &+= 1

@@ -20,12 +20,14 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case pskFile
     case http
     case httpTokenFile
+    case sensorOfflineAfter
+    case sensorEvictAfter
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 15
+    public static let count = 17
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
-    public static let sectionCount = 6
+    public static let sectionCount = 7
 
     /// Name of section `index` (0..<sectionCount), as written between brackets.
     public static func sectionName(_ index: Int) -> StaticString {
@@ -35,7 +37,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 2: return "serial"
         case 3: return "log"
         case 4: return "uplink"
-        default: return "http"
+        case 5: return "http"
+        default: return "sensors"
         }
     }
 
@@ -47,7 +50,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 2: return "port"
         case 3: return "size, durability, when_full"
         case 4: return "upstream, forward, rate"
-        default: return "listen, token_file"
+        case 5: return "listen, token_file"
+        default: return "offline_after, evict_after"
         }
     }
 
@@ -90,6 +94,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .logSize, .durability, .whenFull: return 3
         case .upstream, .forward, .uplinkRate: return 4
         case .http, .httpTokenFile: return 5
+        case .sensorOfflineAfter, .sensorEvictAfter: return 6
         }
     }
 
@@ -111,6 +116,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .pskFile: return "psk_file"
         case .http: return "listen"
         case .httpTokenFile: return "token_file"
+        case .sensorOfflineAfter: return "offline_after"
+        case .sensorEvictAfter: return "evict_after"
         }
     }
 
@@ -132,6 +139,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .pskFile: return "--psk-file"
         case .http: return "--http"
         case .httpTokenFile: return "--http-token-file"
+        case .sensorOfflineAfter: return "--sensor-offline-after"
+        case .sensorEvictAfter: return "--sensor-evict-after"
         }
     }
 
@@ -140,5 +149,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
 
     /// True when a reload applies a changed value to the running daemon; a change of any other key
     /// is reported as needing a restart (sockets, files and carved buffers depend on it).
-    public var live: Bool { self == .logLevel || self == .forward || self == .uplinkRate }
+    public var live: Bool {
+        self == .logLevel || self == .forward || self == .uplinkRate || self == .sensorOfflineAfter || self == .sensorEvictAfter
+    }
 }

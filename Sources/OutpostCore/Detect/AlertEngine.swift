@@ -19,7 +19,7 @@
 ///   uploading its buffer after an outage, sends timestamps far in the past while it is plainly
 ///   online); the next reading to arrive clears it.
 public struct AlertEngine {
-    public let settings: AlertSettings
+    public internal(set) var settings: AlertSettings
     /// Most sensors the engine holds state for (dense indices 0..<sensorCapacity).
     public let sensorCapacity: Int
     @usableFromInline let states: UnsafeMutableBufferPointer<SensorState>

@@ -27,6 +27,8 @@ public struct PipelineCounters: BitwiseCopyable, Sendable {
     /// (the sensor's clock is unset, drifted, or it uploads an old buffer). They are taken as sent;
     /// the count is for `/health` and `/metrics`, so an operator sees the clock problem.
     public var clockSkew: UInt64 = 0
+    /// Sensors forgotten so that a new sensor could take their index (`Pipeline+Evict`).
+    public var sensorsEvicted: UInt64 = 0
     public init() {}
 }
 
@@ -43,6 +45,9 @@ public struct Pipeline<P: Profile> {
     public let forest: ForestModel?
     public var outbox: P.Outbox
     public var counters = PipelineCounters()
+    /// Silence (gateway clock) after which a sensor whose offline alert is raised may give its
+    /// index to a new sensor when the table is full; 0: never (`Pipeline+Evict`).
+    public var sensorEvictAfterMs: Int64 = Pipeline.defaultSensorEvictAfterMs
 
     /// Builds the pipeline in `arena`, which must hold `arenaBytesRequired` bytes.
     public init(arena: inout Arena) {
@@ -104,8 +109,11 @@ public struct Pipeline<P: Profile> {
         switch sensors.findOrInsert(reading.sensor) {
         case .found(let index), .inserted(let index): sensor = index
         case .full:
-            counters.refusedSensorTableFull &+= 1
-            return .refused(.sensorTableFull)
+            guard let index = evict(for: reading.sensor, nowMs: arrivalMs ?? reading.timestampMs) else {
+                counters.refusedSensorTableFull &+= 1
+                return .refused(.sensorTableFull)
+            }
+            sensor = index
         }
         let verdict = detector.evaluate(sensor: sensor, timestampMs: reading.timestampMs, features: reading.features)
         let score = forest?.score(core: reading.features)

@@ -10,7 +10,9 @@ public enum SensorLookup: Equatable, Sendable {
 
 /// The fixed-capacity table of known sensors: names hashed into open-addressed slots (linear
 /// probing), each slot pointing at a dense sensor index 0..<capacity that all per-sensor state is
-/// indexed by. Sensors are never removed, so indices are stable for the life of the process.
+/// indexed by. Indices are dense and never move; once the table is full, `replace` may give the
+/// index of a long-silent sensor to a new name (its owner resets every per-sensor state first) and
+/// bumps the index's generation, so state that outlives a sensor (queued commands) can tell.
 ///
 /// Slots number `slotCount` (a power of two) and at most `capacity` (≤ 3/4 of the slots) are used,
 /// which bounds every probe chain. When full, a new sensor is refused and counted, never allocated.
@@ -25,6 +27,8 @@ public struct SensorTable {
     public private(set) var count: Int = 0
     /// New sensors refused because the table was full.
     public private(set) var refusedCount: UInt64 = 0
+    /// Sensor index → how many times the index was given to another name (`replace`).
+    @usableFromInline let generations: UnsafeMutableBufferPointer<UInt16>
 
     /// A table with `slotCount` slots (power of two) and room for `capacity` sensors, in `arena`.
     public init(arena: inout Arena, slotCount: Int, capacity: Int) {
@@ -33,13 +37,15 @@ public struct SensorTable {
         precondition(capacity <= Int(Int16.max), "sensor indices are stored as Int16")
         slots = arena.carve(slotCount, of: Int16(-1))
         names = arena.carve(capacity, of: SensorName())
+        generations = arena.carve(capacity, of: UInt16(0))
         self.capacity = capacity
     }
 
     /// Arena bytes the table takes after `offset` bytes were carved.
     public static func arenaBytes(after offset: Int, slotCount: Int, capacity: Int) -> Int {
         let afterSlots = Arena.bytes(after: offset, slotCount, of: Int16.self)
-        return Arena.bytes(after: afterSlots, capacity, of: SensorName.self)
+        let afterNames = Arena.bytes(after: afterSlots, capacity, of: SensorName.self)
+        return Arena.bytes(after: afterNames, capacity, of: UInt16.self)
     }
 
     /// The index of `name`, or nil when unknown.

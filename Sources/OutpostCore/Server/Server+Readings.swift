@@ -3,7 +3,8 @@
 extension Server {
     /// Max-Age of a 5.03 when the outbox is full: it is drained every tick.
     static var outboxRetryS: UInt32 { 1 }
-    /// Max-Age of a 5.03 when the sensor table is full: it frees up only on restart.
+    /// Max-Age of a 5.03 when the sensor table is full: a slot comes back only when a sensor has
+    /// been offline for the eviction time (`Pipeline.sensorEvictAfterMs`).
     static var sensorTableRetryS: UInt32 { 300 }
 
     /// Answers `POST /readings`. Every response is written within `duplicateResponseBytes`, so
@@ -129,11 +130,16 @@ extension Server {
             }
             if !repeated { newSensors += 1 }
         }
-        if newSensors > pipeline.sensors.capacity - pipeline.sensors.count { return .sensorTableFull }
+        let free = pipeline.sensors.capacity - pipeline.sensors.count
+        if newSensors > free && newSensors - free > pipeline.evictableCount(nowMs: nowMs, limit: newSensors - free) {
+            return .sensorTableFull
+        }
         for i in 0..<count {
             let reading = packReadings[i]
+            let evictedBefore = pipeline.counters.sensorsEvicted
             switch pipeline.process(reading, arrivalMs: nowMs) {
             case .accepted(let processed):
+                if pipeline.counters.sensorsEvicted != evictedBefore { forgetSensor(Int(processed.sensorSlot)) }
                 remember(processed, location: reading.location, nowMs: nowMs)
             case .refused:
                 preconditionFailure("the pipeline refused a reading after its room was checked")
@@ -154,5 +160,15 @@ extension Server {
             record.hasReading = true
         }
         sensorRecords[index] = record
+    }
+
+    /// Resets what the server keeps per sensor index after the pipeline gave index `index` to a
+    /// new sensor: its last reading, and the alert history's events of the old sensor, which are
+    /// re-tagged `AlertEvent.evictedSlot` (shown with a null sensor) rather than renamed.
+    /// - Complexity: O(alert history capacity).
+    mutating func forgetSensor(_ index: Int) {
+        precondition(index >= 0 && index < pipeline.sensors.count, "sensor index out of range")
+        sensorRecords[index] = ServerSensorRecord.empty
+        alertHistory.retag(slot: UInt16(truncatingIfNeeded: index), as: AlertEvent.evictedSlot)
     }
 }

@@ -9,9 +9,19 @@ final class ServerHealthTests: XCTestCase {
     typealias H = ServerHarness<ProfileMedium>
 
     func health(_ h: H) throws -> (status: String, reasons: [String], body: [String: Any]) {
-        let reply = try XCTUnwrap(h.exchange(Request.make(mid: UInt16.random(in: 1...60_000), path: "health")))
-        XCTAssertEqual(reply.code, .content)
-        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any], reply.text)
+        // The body may take more than one block (RFC 7959 Block2): fetched block by block.
+        var payload = [UInt8]()
+        var block: UInt32 = 0
+        for _ in 0..<16 {
+            let options = block == 0 ? [] : [Request.uint(.block2, block << 4 | 6)]
+            let reply = try XCTUnwrap(h.exchange(Request.make(mid: UInt16.random(in: 1...60_000), path: "health", options: options)))
+            XCTAssertEqual(reply.code, .content)
+            payload += reply.payload
+            guard let b2 = reply.uint(.block2), b2 & 8 != 0 else { break }
+            block = (b2 >> 4) + 1
+        }
+        let text = String(decoding: payload, as: UTF8.self)
+        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any], text)
         return (try XCTUnwrap(body["status"] as? String), try XCTUnwrap(body["reasons"] as? [String]), body)
     }
 
