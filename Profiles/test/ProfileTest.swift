@@ -38,7 +38,9 @@ public enum ProfileTest: Profile {
     public static let pskIdentityCount = 8
     public static let packReadingCapacity = 4
     public static let recentAlertCount = 8
-    public static let responseBodyBytes = 8192
+    // 7936, not 8192: room for the two threshold overrides within 64 KiB (the test profile's
+    // largest body, /metrics, is about 3.5 KiB).
+    public static let responseBodyBytes = 7936
     // One small Block2 copy, as the footprint limit is 64 KiB: /health (about 520 bytes) fits,
     // /metrics is sent as rendered, block by block. (752, not 768: the server's forbidden-write
     // counter took the last 8 bytes under the limit; 688, not 752: the sensor table's
@@ -52,4 +54,6 @@ public enum ProfileTest: Profile {
     public static let httpEventStreamCount = 2
     public static let commandSlotCount = 4
     public static let commandPayloadBytes = 64
+    // Two threshold overrides: enough for the pattern tests (a freezer and an oven rule).
+    public static let thresholdOverrideCount = 2
 }

@@ -77,6 +77,8 @@ public protocol Profile {
     /// Commands queued for sensors (`POST /api/sensors/{id}/command`), and bytes per command.
     static var commandSlotCount: Int { get }
     static var commandPayloadBytes: Int { get }
+    /// Threshold rules per quantity and sensor-name pattern (`--threshold`) the profile holds.
+    static var thresholdOverrideCount: Int { get }
 }
 
 extension Profile {
@@ -107,6 +109,7 @@ extension Profile {
     public static var httpEventStreamCount: Int { 4 }
     public static var commandSlotCount: Int { 16 }
     public static var commandPayloadBytes: Int { 128 }
+    public static var thresholdOverrideCount: Int { 16 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

@@ -5,6 +5,9 @@ extension ThresholdDetector {
     /// - Complexity: O(features).
     public mutating func reset(sensor: Int) {
         precondition(sensor >= 0 && sensor < sensorCapacity, "sensor index out of range")
-        for feature in 0..<Feature.count { states[sensor * Feature.count + feature] = FeatureState.initial }
+        for feature in 0..<Feature.count {
+            states[sensor * Feature.count + feature] = FeatureState.initial
+            choices[sensor * Feature.count + feature] = ThresholdDetector.noOverride
+        }
     }
 }

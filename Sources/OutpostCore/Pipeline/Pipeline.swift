@@ -54,7 +54,7 @@ public struct Pipeline<P: Profile> {
         let start = arena.usedBytes
         let capacity = P.sensorCapacity
         sensors = SensorTable(arena: &arena, slotCount: P.sensorSlotCount, capacity: capacity)
-        detector = ThresholdDetector(arena: &arena, rules: P.rules, sensorCapacity: capacity)
+        detector = ThresholdDetector(arena: &arena, rules: P.rules, sensorCapacity: capacity, overrideCapacity: P.thresholdOverrideCount)
         windows = WindowStore(arena: &arena, windows: P.windows, sensorCapacity: capacity)
         if let bytes = P.modelBytes {
             do {
@@ -79,7 +79,7 @@ public struct Pipeline<P: Profile> {
     public static var arenaBytesRequired: Int {
         let capacity = P.sensorCapacity
         var bytes = SensorTable.arenaBytes(after: 0, slotCount: P.sensorSlotCount, capacity: capacity)
-        bytes = ThresholdDetector.arenaBytes(after: bytes, sensorCapacity: capacity)
+        bytes = ThresholdDetector.arenaBytes(after: bytes, sensorCapacity: capacity, overrideCapacity: P.thresholdOverrideCount)
         bytes = WindowStore.arenaBytes(after: bytes, windows: P.windows, sensorCapacity: capacity)
         bytes = AlertEngine.arenaBytes(after: bytes, sensorCapacity: capacity)
         return bytes
@@ -107,13 +107,17 @@ public struct Pipeline<P: Profile> {
         }
         let sensor: Int
         switch sensors.findOrInsert(reading.sensor) {
-        case .found(let index), .inserted(let index): sensor = index
+        case .found(let index): sensor = index
+        case .inserted(let index):
+            sensor = index
+            detector.resolve(sensor: index, name: reading.sensor)
         case .full:
             guard let index = evict(for: reading.sensor, nowMs: arrivalMs ?? reading.timestampMs) else {
                 counters.refusedSensorTableFull &+= 1
                 return .refused(.sensorTableFull)
             }
             sensor = index
+            detector.resolve(sensor: index, name: reading.sensor)
         }
         let verdict = detector.evaluate(sensor: sensor, timestampMs: reading.timestampMs, features: reading.features)
         let score = forest?.score(core: reading.features)
