@@ -65,6 +65,14 @@ struct DaemonFlags {
     /// `--sensor-evict-after` in seconds (0: never): silence after which an offline sensor may
     /// give its slot to a new sensor when the table is full.
     var sensorEvictAfterS: Int64 = 86_400
+    /// `--threshold` rules (the first `thresholdCount`), in the order given.
+    var thresholds = InlineArray<16, ThresholdOverride>(
+        repeating: ThresholdOverride(pattern: SensorName(), isPrefix: true, feature: .temperature, rule: FeatureRule()))
+    var thresholdCount = 0
+    /// Whether the current rules came from the file (a `--threshold` flag then replaces them).
+    var thresholdsFromFile = false
+    /// Most `--threshold` rules: the profile's, within the 16 the options hold.
+    static var thresholdsMax: Int { min(16, ActiveProfile.thresholdOverrideCount) }
     /// Largest `--sensor-offline-after` and `--sensor-evict-after`: 366 days.
     static let sensorSilenceMaxS: Int64 = 31_622_400
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
@@ -191,6 +199,21 @@ struct DaemonFlags {
                 return Refusal(reason: "wants seconds, 0 (never evict) to 31622400 (366 days)")
             }
             sensorEvictAfterS = seconds
+        case .threshold:
+            if source == .flag && thresholdsFromFile {
+                thresholdCount = 0
+                thresholdsFromFile = false
+            }
+            if thresholdCount == DaemonFlags.thresholdsMax {
+                return Refusal(reason: "given too often (the profile holds at most 16 rules; the test profile 2)", tooOften: true)
+            }
+            do {
+                thresholds[thresholdCount] = try ThresholdOverride.parse(value)
+            } catch {
+                return Refusal(reason: error.reason)
+            }
+            thresholdCount += 1
+            thresholdsFromFile = source == .file
         case .httpTokenFile:
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
             for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }

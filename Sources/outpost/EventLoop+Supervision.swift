@@ -100,6 +100,13 @@ extension EventLoop {
             supervision.running.sensorEvictAfterS = next.sensorEvictAfterS
             server.pipeline.alerts.setOfflineAfter(ms: next.sensorOfflineAfterS &* 1000)
             server.pipeline.sensorEvictAfterMs = next.sensorEvictAfterS &* 1000
+        case .threshold:
+            supervision.running.thresholds = next.thresholds
+            supervision.running.thresholdCount = next.thresholdCount
+            let count = next.thresholdCount
+            next.thresholds.span.withUnsafeBufferPointer {
+                server.pipeline.setThresholdOverrides(UnsafeBufferPointer(rebasing: $0[0..<count]))
+            }
         default:
             // Another live key (alert thresholds, say) gets its branch here; `ConfigKey.live`
             // lists the keys that reach it.
@@ -123,6 +130,12 @@ extension EventLoop {
             log.writer.text(" -> ")
             log.writer.integer(key == .sensorEvictAfter ? next.sensorEvictAfterS : next.sensorOfflineAfterS)
             log.writer.text(" s (applied)\n")
+            return
+        case .threshold:
+            log.writer.integer(before.thresholdCount.wide)
+            log.writer.text(" -> ")
+            log.writer.integer(next.thresholdCount.wide)
+            log.writer.text(" rules (applied)\n")
             return
         default:
             log.writer.integer(before.uplinkRatePerS.wide)

@@ -77,6 +77,9 @@ struct EventLoop<P: Profile> {
         var server = Server<P>(arena: &arena, identity: identity)
         server.pipeline.alerts.setOfflineAfter(ms: flags.sensorOfflineAfterS &* 1000)
         server.pipeline.sensorEvictAfterMs = flags.sensorEvictAfterS &* 1000
+        var thresholds = flags.thresholds
+        let thresholdCount = flags.thresholdCount
+        thresholds.span.withUnsafeBufferPointer { server.pipeline.setThresholdOverrides(UnsafeBufferPointer(rebasing: $0[0..<thresholdCount])) }
         let datagramBytes = P.maxDatagramBytes
         let listeners = arena.carve(flags.listenerCount, of: chal_address())
         for i in 0..<flags.listenerCount { listeners[i] = flags.listeners[i] }

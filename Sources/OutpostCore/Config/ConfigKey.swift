@@ -22,12 +22,13 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case httpTokenFile
     case sensorOfflineAfter
     case sensorEvictAfter
+    case threshold
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 17
+    public static let count = 18
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
-    public static let sectionCount = 7
+    public static let sectionCount = 8
 
     /// Name of section `index` (0..<sectionCount), as written between brackets.
     public static func sectionName(_ index: Int) -> StaticString {
@@ -38,7 +39,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 3: return "log"
         case 4: return "uplink"
         case 5: return "http"
-        default: return "sensors"
+        case 6: return "sensors"
+        default: return "thresholds"
         }
     }
 
@@ -51,7 +53,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 3: return "size, durability, when_full"
         case 4: return "upstream, forward, rate"
         case 5: return "listen, token_file"
-        default: return "offline_after, evict_after"
+        case 6: return "offline_after, evict_after"
+        default: return "rule"
         }
     }
 
@@ -95,6 +98,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .upstream, .forward, .uplinkRate: return 4
         case .http, .httpTokenFile: return 5
         case .sensorOfflineAfter, .sensorEvictAfter: return 6
+        case .threshold: return 7
         }
     }
 
@@ -118,6 +122,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .httpTokenFile: return "token_file"
         case .sensorOfflineAfter: return "offline_after"
         case .sensorEvictAfter: return "evict_after"
+        case .threshold: return "rule"
         }
     }
 
@@ -141,15 +146,17 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .httpTokenFile: return "--http-token-file"
         case .sensorOfflineAfter: return "--sensor-offline-after"
         case .sensorEvictAfter: return "--sensor-evict-after"
+        case .threshold: return "--threshold"
         }
     }
 
     /// True when the key may be given more than once (each occurrence adds one more).
-    public var repeatable: Bool { self == .listen || self == .serial }
+    public var repeatable: Bool { self == .listen || self == .serial || self == .threshold }
 
     /// True when a reload applies a changed value to the running daemon; a change of any other key
     /// is reported as needing a restart (sockets, files and carved buffers depend on it).
     public var live: Bool {
         self == .logLevel || self == .forward || self == .uplinkRate || self == .sensorOfflineAfter || self == .sensorEvictAfter
+            || self == .threshold
     }
 }

@@ -130,7 +130,7 @@ public struct ConfigParser {
         while nameEnd > nameStart && ConfigParser.isBlank(text[nameEnd - 1]) { nameEnd -= 1 }
         guard let index = ConfigKey.section(named: UnsafeRawBufferPointer(rebasing: text[nameStart..<nameEnd])) else {
             throw ConfigError(
-                line: lineNumber, reason: "unknown section (sections: daemon, coap, serial, log, uplink, http, sensors):", subjectOffset: start,
+                line: lineNumber, reason: "unknown section (sections: daemon, coap, serial, log, uplink, http, sensors, thresholds):", subjectOffset: start,
                 subjectCount: close + 1 - start)
         }
         section = index
