@@ -1,5 +1,6 @@
 import CHAL
 import OutpostCore
+import OutpostProfiles
 
 /// The daemon's options, from its configuration file (`--config FILE`, docs/CONFIG.md) and its
 /// flags, parsed without the heap: addresses into `chal_address`, serial specs into `SerialSpec`,

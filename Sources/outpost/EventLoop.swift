@@ -77,7 +77,7 @@ struct EventLoop<P: Profile> {
         var server = Server<P>(arena: &arena, identity: identity)
         server.pipeline.alerts.setOfflineAfter(ms: flags.sensorOfflineAfterS &* 1000)
         server.pipeline.sensorEvictAfterMs = flags.sensorEvictAfterS &* 1000
-        var thresholds = flags.thresholds
+        let thresholds = flags.thresholds
         let thresholdCount = flags.thresholdCount
         thresholds.span.withUnsafeBufferPointer { server.pipeline.setThresholdOverrides(UnsafeBufferPointer(rebasing: $0[0..<thresholdCount])) }
         let datagramBytes = P.maxDatagramBytes

@@ -93,6 +93,26 @@ class ThresholdRuleTests(unittest.TestCase):
                 peer.close()
             self.assertEqual(daemon.stop(), 0, daemon.log())
 
+    def test_sensors_restored_from_the_log_keep_their_rules(self):
+        self.write("[daemon]\ndata_dir = %s\n" % self.directory + self.rules(FREEZER, OVEN))
+        with Daemon("--config", self.conf) as daemon:
+            peer = Peer(daemon.port)
+            try:
+                self.assertEqual(feed(peer, "freezer-1", -20), "normal")
+                self.assertEqual(feed(peer, "oven-1", 150), "normal")
+            finally:
+                peer.close()
+            self.assertEqual(daemon.stop(), 0, daemon.log())
+        # Restarted on the same log: both sensors are known before their first reading.
+        with Daemon("--config", self.conf) as daemon:
+            peer = Peer(daemon.port)
+            try:
+                self.assertEqual(feed(peer, "oven-1", 150), "normal", "the oven rule holds for a restored sensor")
+                self.assertEqual(feed(peer, "freezer-1", -5), "alert")
+            finally:
+                peer.close()
+            self.assertEqual(daemon.stop(), 0, daemon.log())
+
     def test_flags_replace_the_files_rules(self):
         self.write(self.rules(OVEN))
         with Daemon("--config", self.conf, "--threshold", FREEZER) as daemon:
