@@ -66,9 +66,15 @@ struct DaemonFlags {
     /// `--sensor-evict-after` in seconds (0: never): silence after which an offline sensor may
     /// give its slot to a new sensor when the table is full.
     var sensorEvictAfterS: Int64 = 86_400
-    /// `--threshold` rules (the first `thresholdCount`), in the order given.
+    /// `--threshold` rules (the first `thresholdCount`), in the order given. The low profile takes
+    /// none (its copies of the options would carry 1.5 KiB more, and their code 4 KiB).
+    #if OUTPOST_PROFILE_LOW
+    var thresholds = InlineArray<1, ThresholdOverride>(
+        repeating: ThresholdOverride(pattern: SensorName(), isPrefix: true, feature: .temperature, rule: FeatureRule()))
+    #else
     var thresholds = InlineArray<16, ThresholdOverride>(
         repeating: ThresholdOverride(pattern: SensorName(), isPrefix: true, feature: .temperature, rule: FeatureRule()))
+    #endif
     var thresholdCount = 0
     /// Whether the current rules came from the file (a `--threshold` flag then replaces them).
     var thresholdsFromFile = false
@@ -201,6 +207,9 @@ struct DaemonFlags {
             }
             sensorEvictAfterS = seconds
         case .threshold:
+            #if OUTPOST_PROFILE_LOW
+            return Refusal(reason: "is not in this build (the low profile keeps the reference rules to fit its 256 KiB)")
+            #else
             if source == .flag && thresholdsFromFile {
                 thresholdCount = 0
                 thresholdsFromFile = false
@@ -215,6 +224,7 @@ struct DaemonFlags {
             }
             thresholdCount += 1
             thresholdsFromFile = source == .file
+            #endif
         case .httpTokenFile:
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
             for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }

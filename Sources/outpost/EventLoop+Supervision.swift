@@ -95,18 +95,12 @@ extension EventLoop {
             supervision.running.forward = next.forward
             supervision.running.uplinkRatePerS = next.uplinkRatePerS
             store.retuneUplink(mode: next.forward, ratePerS: next.uplinkRatePerS, nowMs: nowMs)
-        case .sensorOfflineAfter, .sensorEvictAfter:
+        case .sensorOfflineAfter, .sensorEvictAfter, .threshold:
             supervision.running.sensorOfflineAfterS = next.sensorOfflineAfterS
             supervision.running.sensorEvictAfterS = next.sensorEvictAfterS
-            server.pipeline.alerts.setOfflineAfter(ms: next.sensorOfflineAfterS &* 1000)
-            server.pipeline.sensorEvictAfterMs = next.sensorEvictAfterS &* 1000
-        case .threshold:
             supervision.running.thresholds = next.thresholds
             supervision.running.thresholdCount = next.thresholdCount
-            let count = next.thresholdCount
-            next.thresholds.span.withUnsafeBufferPointer {
-                server.pipeline.setThresholdOverrides(UnsafeBufferPointer(rebasing: $0[0..<count]))
-            }
+            applySensorOptions(next)
         default:
             // Another live key (alert thresholds, say) gets its branch here; `ConfigKey.live`
             // lists the keys that reach it.

@@ -74,12 +74,7 @@ struct EventLoop<P: Profile> {
     init(flags: DaemonFlags, identity: ServerIdentity, arena: inout Arena, nowMs: Int64) throws(StartFailure) {
         precondition(flags.listenerCount > 0 && flags.listenerCount <= DaemonFlags.listenersMax, "listener count")
         precondition(P.batchSize > 0 && P.batchSize <= Int(CHAL_BATCH_MAX), "batch size out of range")
-        var server = Server<P>(arena: &arena, identity: identity)
-        server.pipeline.alerts.setOfflineAfter(ms: flags.sensorOfflineAfterS &* 1000)
-        server.pipeline.sensorEvictAfterMs = flags.sensorEvictAfterS &* 1000
-        let thresholds = flags.thresholds
-        let thresholdCount = flags.thresholdCount
-        thresholds.span.withUnsafeBufferPointer { server.pipeline.setThresholdOverrides(UnsafeBufferPointer(rebasing: $0[0..<thresholdCount])) }
+        let server = Server<P>(arena: &arena, identity: identity)
         let datagramBytes = P.maxDatagramBytes
         let listeners = arena.carve(flags.listenerCount, of: chal_address())
         for i in 0..<flags.listenerCount { listeners[i] = flags.listeners[i] }
@@ -122,6 +117,18 @@ struct EventLoop<P: Profile> {
         gateway = Core(
             server: server, store: GatewayStore(link: UplinkSocketSink()), transport: transport, attachment: DaemonAttachment(serial: serial, web: web),
             sendLimit: sendLimit, arena: &arena)
+        // Set in place once the server has its home (a mutated local copy costs code to move).
+        applySensorOptions(flags)
+    }
+
+    /// The sensor options that a reload may change too: offline and eviction times, thresholds.
+    mutating func applySensorOptions(_ flags: DaemonFlags) {
+        server.pipeline.alerts.setOfflineAfter(ms: flags.sensorOfflineAfterS &* 1000)
+        server.pipeline.sensorEvictAfterMs = flags.sensorEvictAfterS &* 1000
+        let count = flags.thresholdCount
+        flags.thresholds.span.withUnsafeBufferPointer {
+            server.pipeline.setThresholdOverrides(UnsafeBufferPointer(rebasing: $0[0..<count]))
+        }
     }
 
     /// Runs the server's tick once before start-up ends, so whatever the runtime sets up on first
