@@ -40,4 +40,7 @@ public enum ProfileLow: Profile {
     public static let httpEventStreamCount = 1
     public static let commandSlotCount = 4
     public static let commandPayloadBytes = 64
+    // No threshold rules per sensor: the low build keeps the reference rules (`--threshold` is
+    // not in it), so no arena is carved for them.
+    public static let thresholdOverrideCount = 0
 }
