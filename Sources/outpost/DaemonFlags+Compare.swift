@@ -53,6 +53,21 @@ extension DaemonFlags {
         case .mqttKeyFile: return !ConfigValue.equal(mqttKeyFile, other.mqttKeyFile)
         case .commandExpiry: return commandExpiryS != other.commandExpiryS
         case .model: return !ConfigValue.equal(modelFile, other.modelFile)
+        case .sensorOfflineAfter: return sensorOfflineAfterS != other.sensorOfflineAfterS
+        case .sensorEvictAfter: return sensorEvictAfterS != other.sensorEvictAfterS
+        case .threshold:
+            if thresholdCount != other.thresholdCount { return true }
+            for i in 0..<thresholdCount where !DaemonFlags.same(thresholds[i], other.thresholds[i]) { return true }
+            return false
         }
+    }
+
+    /// Field by field (the bytes of an absent bound are not compared).
+    static func same(_ a: ThresholdOverride, _ b: ThresholdOverride) -> Bool {
+        a.pattern == b.pattern && a.isPrefix == b.isPrefix && a.feature == b.feature
+            && a.rule.warningAbove == b.rule.warningAbove && a.rule.warningBelow == b.rule.warningBelow
+            && a.rule.alertAbove == b.rule.alertAbove && a.rule.alertBelow == b.rule.alertBelow
+            && a.rule.criticalAbove == b.rule.criticalAbove && a.rule.criticalBelow == b.rule.criticalBelow
+            && a.rule.rateMaxPerSecond == b.rule.rateMaxPerSecond && a.rule.hysteresis == b.rule.hysteresis
     }
 }

@@ -93,6 +93,27 @@ struct DaemonFlags {
     static let commandExpiryMaxS: Int64 = 604_800
     /// `--model` (empty: none given; the profile's baked model runs); read again on every SIGHUP.
     var modelFile = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// `--sensor-offline-after` in seconds: silence before a sensor's offline alert.
+    var sensorOfflineAfterS: Int64 = 300
+    /// `--sensor-evict-after` in seconds (0: never): silence after which an offline sensor may
+    /// give its slot to a new sensor when the table is full.
+    var sensorEvictAfterS: Int64 = 86_400
+    /// `--threshold` rules (the first `thresholdCount`), in the order given. The low profile takes
+    /// none (its copies of the options would carry 1.5 KiB more, and their code 4 KiB).
+    #if OUTPOST_PROFILE_LOW
+    var thresholds = InlineArray<1, ThresholdOverride>(
+        repeating: ThresholdOverride(pattern: SensorName(), isPrefix: true, feature: .temperature, rule: FeatureRule()))
+    #else
+    var thresholds = InlineArray<16, ThresholdOverride>(
+        repeating: ThresholdOverride(pattern: SensorName(), isPrefix: true, feature: .temperature, rule: FeatureRule()))
+    #endif
+    var thresholdCount = 0
+    /// Whether the current rules came from the file (a `--threshold` flag then replaces them).
+    var thresholdsFromFile = false
+    /// Most `--threshold` rules: the profile's, within the 16 the options hold.
+    static var thresholdsMax: Int { min(16, ActiveProfile.thresholdOverrideCount) }
+    /// Largest `--sensor-offline-after` and `--sensor-evict-after`: 366 days.
+    static let sensorSilenceMaxS: Int64 = 31_622_400
     /// Smallest and largest `--log-size` (three 4 KiB segments plus the reserved area; 1 GiB).
     static let logSizeMinBytes: Int64 = 16_384
     static let logSizeMaxBytes: Int64 = 1_073_741_824
@@ -262,6 +283,35 @@ struct DaemonFlags {
             }
             hasHTTP = true
             httpAddress = address
+        case .sensorOfflineAfter:
+            guard let seconds = ConfigValue.count(value), seconds >= 1, seconds <= DaemonFlags.sensorSilenceMaxS else {
+                return Refusal(reason: "wants seconds, 1 to 31622400 (366 days)")
+            }
+            sensorOfflineAfterS = seconds
+        case .sensorEvictAfter:
+            guard let seconds = ConfigValue.count(value), seconds <= DaemonFlags.sensorSilenceMaxS else {
+                return Refusal(reason: "wants seconds, 0 (never evict) to 31622400 (366 days)")
+            }
+            sensorEvictAfterS = seconds
+        case .threshold:
+            #if OUTPOST_PROFILE_LOW
+            return Refusal(reason: "is not in this build (the low profile keeps the reference rules to fit its 256 KiB)")
+            #else
+            if source == .flag && thresholdsFromFile {
+                thresholdCount = 0
+                thresholdsFromFile = false
+            }
+            if thresholdCount == DaemonFlags.thresholdsMax {
+                return Refusal(reason: "given too often (the profile holds at most 16 rules; the test profile 2)", tooOften: true)
+            }
+            do {
+                thresholds[thresholdCount] = try ThresholdOverride.parse(value)
+            } catch {
+                return Refusal(reason: error.reason)
+            }
+            thresholdCount += 1
+            thresholdsFromFile = source == .file
+            #endif
         case .httpTokenFile:
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
             for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }

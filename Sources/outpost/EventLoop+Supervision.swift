@@ -108,6 +108,12 @@ extension EventLoop {
                 return
             }
             supervision.running.modelFile = model.pathBytes
+        case .sensorOfflineAfter, .sensorEvictAfter, .threshold:
+            supervision.running.sensorOfflineAfterS = next.sensorOfflineAfterS
+            supervision.running.sensorEvictAfterS = next.sensorEvictAfterS
+            supervision.running.thresholds = next.thresholds
+            supervision.running.thresholdCount = next.thresholdCount
+            applySensorOptions(next)
         default:
             // Another live key (alert thresholds, say) gets its branch here; `ConfigKey.live`
             // lists the keys that reach it.
@@ -128,6 +134,18 @@ extension EventLoop {
             log.writer.text(next.forward.name)
         case .model:
             log.writer.text("path changed (read below)\n")
+            return
+        case .sensorOfflineAfter, .sensorEvictAfter:
+            log.writer.integer(key == .sensorEvictAfter ? before.sensorEvictAfterS : before.sensorOfflineAfterS)
+            log.writer.text(" -> ")
+            log.writer.integer(key == .sensorEvictAfter ? next.sensorEvictAfterS : next.sensorOfflineAfterS)
+            log.writer.text(" s (applied)\n")
+            return
+        case .threshold:
+            log.writer.integer(before.thresholdCount.wide)
+            log.writer.text(" -> ")
+            log.writer.integer(next.thresholdCount.wide)
+            log.writer.text(" rules (applied)\n")
             return
         default:
             log.writer.integer(before.uplinkRatePerS.wide)

@@ -120,6 +120,18 @@ struct EventLoop<P: Profile> {
         gateway = Core(
             server: server, store: GatewayStore(link: UplinkSocketSink()), transport: transport, attachment: DaemonAttachment(serial: serial, web: web),
             sendLimit: sendLimit, arena: &arena)
+        // Set in place once the server has its home (a mutated local copy costs code to move).
+        applySensorOptions(flags)
+    }
+
+    /// The sensor options that a reload may change too: offline and eviction times, thresholds.
+    mutating func applySensorOptions(_ flags: DaemonFlags) {
+        server.pipeline.alerts.setOfflineAfter(ms: flags.sensorOfflineAfterS &* 1000)
+        server.pipeline.sensorEvictAfterMs = flags.sensorEvictAfterS &* 1000
+        let count = flags.thresholdCount
+        flags.thresholds.span.withUnsafeBufferPointer {
+            server.pipeline.setThresholdOverrides(UnsafeBufferPointer(rebasing: $0[0..<count]))
+        }
     }
 
     /// Runs the server's tick once before start-up ends, so whatever the runtime sets up on first

@@ -90,6 +90,8 @@ public protocol Profile {
     /// Commands queued for sensors (`POST /api/sensors/{id}/command`), and bytes per command.
     static var commandSlotCount: Int { get }
     static var commandPayloadBytes: Int { get }
+    /// Threshold rules per quantity and sensor-name pattern (`--threshold`) the profile holds.
+    static var thresholdOverrideCount: Int { get }
 }
 
 extension Profile {
@@ -126,6 +128,7 @@ extension Profile {
     public static var commandSlotCount: Int { 16 }
     public static var commandPayloadBytes: Int { 128 }
     public static var modelCapacity: ModelCapacity { .none }
+    public static var thresholdOverrideCount: Int { 16 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).
@@ -140,6 +143,8 @@ public protocol OutboxQueue {
     mutating func tryAppend(_ event: OutboxEvent) -> Bool
     /// Removes and returns the oldest event, or nil.
     mutating func popFirst() -> OutboxEvent?
+    /// The event at `offset` from the front (0 is the oldest; `offset` < `count`).
+    subscript(offset: Int) -> OutboxEvent { get }
 }
 
 extension Ring: OutboxQueue where Element == OutboxEvent {

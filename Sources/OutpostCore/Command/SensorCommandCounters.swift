@@ -11,6 +11,9 @@ public struct SensorCommandCounters: BitwiseCopyable, Sendable {
     /// could not be (no room, malformed, a duplicate id).
     public var restored: UInt64 = 0
     public var restoreSkipped: UInt64 = 0
+    /// Commands ended undelivered because their sensor's index was given to a new sensor (also
+    /// counted in `expired` when their event was recorded).
+    public var droppedEvicted: UInt64 = 0
     /// Appends of command records the log refused (tried again later).
     public var logRefusals: UInt64 = 0
 

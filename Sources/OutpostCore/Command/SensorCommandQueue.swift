@@ -185,6 +185,30 @@ public struct SensorCommandQueue {
         return expired
     }
 
+    /// Ends every pending command of the sensor at `sensorIndex` after its index was given to a
+    /// new sensor (`Pipeline+Evict`): the newcomer must never receive them. Each ends as an
+    /// *expired* event (via `none`) so the log closes it by id and upstreams acknowledge it; a
+    /// command whose *accepted* record was not logged yet is no longer owed to the log. When the
+    /// event ring has no room the command is freed without an event. Returns how many.
+    /// - Complexity: O(capacity)
+    @discardableResult
+    public mutating func dropSensor(sensorIndex: Int, nowMs: Int64) -> Int {
+        precondition(sensorIndex >= 0 && sensorIndex < Int(Int16.max), "sensor index out of range")
+        let sensor = Int16(truncatingIfNeeded: sensorIndex)
+        var dropped = 0
+        for i in 0..<commands.count where commands[i].sensor == sensor {
+            commands[i].logged = true
+            if !finish(slot: i, kind: .expired, via: .none, nowMs: nowMs) {
+                commands[i] = .free
+                count -= 1
+            }
+            dropped += 1
+        }
+        counters.droppedEvicted &+= UInt64(truncatingIfNeeded: dropped)
+        assert(pending(sensorIndex: sensorIndex) == 0)
+        return dropped
+    }
+
     // MARK: - Event ring (readers keep their own cursor)
 
     /// Sequence of the oldest event the ring still holds (`eventsTotal` when empty).

@@ -35,12 +35,15 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case mqttKeyFile
     case commandExpiry
     case model
+    case sensorOfflineAfter
+    case sensorEvictAfter
+    case threshold
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 30
+    public static let count = 33
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
-    public static let sectionCount = 7
+    public static let sectionCount = 9
 
     /// Name of section `index` (0..<sectionCount), as written between brackets.
     public static func sectionName(_ index: Int) -> StaticString {
@@ -51,7 +54,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 3: return "log"
         case 4: return "uplink"
         case 5: return "http"
-        default: return "mqtt"
+        case 6: return "mqtt"
+        case 7: return "sensors"
+        default: return "thresholds"
         }
     }
 
@@ -64,7 +69,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 3: return "size, durability, when_full"
         case 4: return "upstream, forward, rate, format"
         case 5: return "listen, token_file"
-        default: return "client_id, user, password_file, keepalive, prefix, ca_file, cert_file, key_file"
+        case 6: return "client_id, user, password_file, keepalive, prefix, ca_file, cert_file, key_file"
+        case 7: return "offline_after, evict_after"
+        default: return "rule"
         }
     }
 
@@ -109,6 +116,8 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .http, .httpTokenFile: return 5
         case .mqttClientID, .mqttUser, .mqttPasswordFile, .mqttKeepAlive, .mqttPrefix: return 6
         case .mqttCAFile, .mqttCertFile, .mqttKeyFile: return 6
+        case .sensorOfflineAfter, .sensorEvictAfter: return 7
+        case .threshold: return 8
         }
     }
 
@@ -145,6 +154,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .mqttKeyFile: return "key_file"
         case .commandExpiry: return "command_expiry"
         case .model: return "model"
+        case .sensorOfflineAfter: return "offline_after"
+        case .sensorEvictAfter: return "evict_after"
+        case .threshold: return "rule"
         }
     }
 
@@ -181,13 +193,19 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .mqttKeyFile: return "--mqtt-key-file"
         case .commandExpiry: return "--command-expiry"
         case .model: return "--model"
+        case .sensorOfflineAfter: return "--sensor-offline-after"
+        case .sensorEvictAfter: return "--sensor-evict-after"
+        case .threshold: return "--threshold"
         }
     }
 
     /// True when the key may be given more than once (each occurrence adds one more).
-    public var repeatable: Bool { self == .listen || self == .serial }
+    public var repeatable: Bool { self == .listen || self == .serial || self == .threshold }
 
     /// True when a reload applies a changed value to the running daemon; a change of any other key
     /// is reported as needing a restart (sockets, files and carved buffers depend on it).
-    public var live: Bool { self == .logLevel || self == .forward || self == .uplinkRate || self == .model }
+    public var live: Bool {
+        self == .logLevel || self == .forward || self == .uplinkRate || self == .model || self == .sensorOfflineAfter
+            || self == .sensorEvictAfter || self == .threshold
+    }
 }

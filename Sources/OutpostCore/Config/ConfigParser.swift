@@ -26,11 +26,11 @@ public struct ConfigParser {
     /// Index of the current section (-1 before the first `[section]`).
     public private(set) var section = -1
     /// The line that first set each key (0: not set yet), to refuse a second setting.
-    var firstLines = InlineArray<32, Int32>(repeating: 0)
+    var firstLines = InlineArray<48, Int32>(repeating: 0)
 
     /// A parser over `text`; refuses a text larger than `maxFileBytes` (line 0).
     public init(_ text: UnsafeRawBufferPointer) throws(ConfigError) {
-        precondition(ConfigKey.count <= 32, "firstLines holds every key")
+        precondition(ConfigKey.count <= 48, "firstLines holds every key")
         if text.count > ConfigParser.maxFileBytes {
             throw ConfigError(line: 0, reason: "larger than 8192 bytes (the most the daemon reads)")
         }
@@ -130,7 +130,7 @@ public struct ConfigParser {
         while nameEnd > nameStart && ConfigParser.isBlank(text[nameEnd - 1]) { nameEnd -= 1 }
         guard let index = ConfigKey.section(named: UnsafeRawBufferPointer(rebasing: text[nameStart..<nameEnd])) else {
             throw ConfigError(
-                line: lineNumber, reason: "unknown section (sections: daemon, coap, serial, log, uplink, http, mqtt):", subjectOffset: start,
+                line: lineNumber, reason: "unknown section (sections: daemon, coap, serial, log, uplink, http, mqtt, sensors, thresholds):", subjectOffset: start,
                 subjectCount: close + 1 - start)
         }
         section = index

@@ -77,6 +77,9 @@ public struct AlertEvent: BitwiseCopyable, Sendable, Equatable {
     /// The `sensorSlot` of an alert about the gateway itself (named by its node id): beyond every
     /// sensor table (at most 65 535 slots).
     public static let gatewaySlot = UInt16.max
+    /// The `sensorSlot` of a past event whose sensor was evicted and its index given to another
+    /// (`Pipeline+Evict`): the name is gone, so the event is shown with a null sensor.
+    public static let evictedSlot = UInt16.max - 1
 
     public init(
         raised: Bool, kind: AlertKind, severity: Severity, sensorSlot: UInt16, feature: Feature?,

@@ -16,9 +16,17 @@ public struct ThresholdDetector {
     public let sensorCapacity: Int
     /// State per sensor and feature, sensor-major: index `sensor * Feature.count + feature.index`.
     @usableFromInline let states: UnsafeMutableBufferPointer<FeatureState>
+    /// Rules that replace `rules` for the sensors matching their patterns (`setOverrides`).
+    @usableFromInline let overrides: UnsafeMutableBufferPointer<ThresholdOverride>
+    /// Overrides in force (0..<overrides.count).
+    public internal(set) var overrideCount = 0
+    /// Per sensor and feature (as `states`), the override in force, or `ThresholdDetector.noOverride`.
+    @usableFromInline let choices: UnsafeMutableBufferPointer<UInt8>
+    /// The `choices` entry of a feature that follows `rules`.
+    public static let noOverride: UInt8 = 0xFF
 
-    /// A detector for `sensorCapacity` sensors.
-    public init(arena: inout Arena, rules: ThresholdRules, sensorCapacity: Int) {
+    /// A detector for `sensorCapacity` sensors, with room for `overrideCapacity` (< 255) overrides.
+    public init(arena: inout Arena, rules: ThresholdRules, sensorCapacity: Int, overrideCapacity: Int = 0) {
         precondition(sensorCapacity > 0, "the detector needs room for at least one sensor")
         precondition(rules.debounceCount >= 1, "debounceCount must be at least 1")
         for index in 0..<Feature.count {
@@ -29,11 +37,16 @@ public struct ThresholdDetector {
         self.rules = rules
         self.sensorCapacity = sensorCapacity
         states = arena.carve(sensorCapacity * Feature.count, of: FeatureState.initial)
+        precondition(overrideCapacity >= 0 && overrideCapacity < Int(ThresholdDetector.noOverride), "override capacity out of range")
+        overrides = arena.carve(overrideCapacity, of: ThresholdOverride(pattern: SensorName(), isPrefix: true, feature: .temperature, rule: FeatureRule()))
+        choices = arena.carve(sensorCapacity * Feature.count, of: ThresholdDetector.noOverride)
     }
 
     /// Arena bytes the detector takes after `offset` bytes were carved.
-    public static func arenaBytes(after offset: Int, sensorCapacity: Int) -> Int {
-        Arena.bytes(after: offset, sensorCapacity * Feature.count, of: FeatureState.self)
+    public static func arenaBytes(after offset: Int, sensorCapacity: Int, overrideCapacity: Int = 0) -> Int {
+        let afterStates = Arena.bytes(after: offset, sensorCapacity * Feature.count, of: FeatureState.self)
+        let afterOverrides = Arena.bytes(after: afterStates, overrideCapacity, of: ThresholdOverride.self)
+        return Arena.bytes(after: afterOverrides, sensorCapacity * Feature.count, of: UInt8.self)
     }
 
     /// The state of `feature` of sensor `sensor` (for tests and diagnostics).
@@ -53,7 +66,7 @@ public struct ThresholdDetector {
         for index in 0..<Feature.count where features.presentMask & (1 &<< UInt8(truncatingIfNeeded: index)) != 0 {
             ThresholdDetector.update(
                 &states[base + index], value: features.values[index], timestampMs: timestampMs,
-                rule: rules.features[index], debounceCount: rules.debounceCount)
+                rule: rule(at: base + index), debounceCount: rules.debounceCount)
         }
         return verdict(base: base)
     }
@@ -72,7 +85,7 @@ public struct ThresholdDetector {
                 verdict.bound = state.reportedBound
             }
             if state.isCritical && verdict.criticalFeature == nil {
-                let rule = rules.features[index]
+                let rule = rule(at: base + index)
                 // The breach was found with the hysteresis slack, so the same test names its side.
                 let limit = ThresholdDetector.crossed(
                     state.lastValue, below: rule.criticalBelow, above: rule.criticalAbove, slack: rule.hysteresis)

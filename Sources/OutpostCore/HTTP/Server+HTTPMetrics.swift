@@ -43,6 +43,7 @@ extension Server {
         sample(&w, "outpost_commands_total", "result", "unauthorized", site.unauthorized)
         sample(&w, "outpost_commands_total", "result", "delivered", q.delivered)
         sample(&w, "outpost_commands_total", "result", "expired", q.expired)
+        sample(&w, "outpost_commands_total", "result", "evicted", q.droppedEvicted)
         family(&w, "outpost_command_events_total", "counter", "Command end events (delivered or expired) since start.")
         sample(&w, "outpost_command_events_total", nil, nil, UInt64(bitPattern: commands.eventsTotal.wide))
         family(&w, "outpost_commands_restored", "gauge", "Commands put back from the log at start-up.")

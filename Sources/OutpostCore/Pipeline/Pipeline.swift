@@ -27,6 +27,8 @@ public struct PipelineCounters: BitwiseCopyable, Sendable {
     /// (the sensor's clock is unset, drifted, or it uploads an old buffer). They are taken as sent;
     /// the count is for `/health` and `/metrics`, so an operator sees the clock problem.
     public var clockSkew: UInt64 = 0
+    /// Sensors forgotten so that a new sensor could take their index (`Pipeline+Evict`).
+    public var sensorsEvicted: UInt64 = 0
     public init() {}
 }
 
@@ -46,13 +48,16 @@ public struct Pipeline<P: Profile> {
     public var counters = PipelineCounters()
     /// When `forest` was taken and the model files taken or refused, for `/health`.
     public var model = ModelStatus()
+    /// Silence (gateway clock) after which a sensor whose offline alert is raised may give its
+    /// index to a new sensor when the table is full; 0: never (`Pipeline+Evict`).
+    public var sensorEvictAfterMs: Int64 = Pipeline.defaultSensorEvictAfterMs
 
     /// Builds the pipeline in `arena`, which must hold `arenaBytesRequired` bytes.
     public init(arena: inout Arena) {
         let start = arena.usedBytes
         let capacity = P.sensorCapacity
         sensors = SensorTable(arena: &arena, slotCount: P.sensorSlotCount, capacity: capacity)
-        detector = ThresholdDetector(arena: &arena, rules: P.rules, sensorCapacity: capacity)
+        detector = ThresholdDetector(arena: &arena, rules: P.rules, sensorCapacity: capacity, overrideCapacity: P.thresholdOverrideCount)
         windows = WindowStore(arena: &arena, windows: P.windows, sensorCapacity: capacity)
         if let bytes = P.modelBytes {
             do {
@@ -77,7 +82,7 @@ public struct Pipeline<P: Profile> {
     public static var arenaBytesRequired: Int {
         let capacity = P.sensorCapacity
         var bytes = SensorTable.arenaBytes(after: 0, slotCount: P.sensorSlotCount, capacity: capacity)
-        bytes = ThresholdDetector.arenaBytes(after: bytes, sensorCapacity: capacity)
+        bytes = ThresholdDetector.arenaBytes(after: bytes, sensorCapacity: capacity, overrideCapacity: P.thresholdOverrideCount)
         bytes = WindowStore.arenaBytes(after: bytes, windows: P.windows, sensorCapacity: capacity)
         bytes = AlertEngine.arenaBytes(after: bytes, sensorCapacity: capacity)
         return bytes
@@ -105,10 +110,17 @@ public struct Pipeline<P: Profile> {
         }
         let sensor: Int
         switch sensors.findOrInsert(reading.sensor) {
-        case .found(let index), .inserted(let index): sensor = index
+        case .found(let index): sensor = index
+        case .inserted(let index):
+            sensor = index
+            detector.resolve(sensor: index, name: reading.sensor)
         case .full:
-            counters.refusedSensorTableFull &+= 1
-            return .refused(.sensorTableFull)
+            guard let index = evict(for: reading.sensor, nowMs: arrivalMs ?? reading.timestampMs) else {
+                counters.refusedSensorTableFull &+= 1
+                return .refused(.sensorTableFull)
+            }
+            sensor = index
+            detector.resolve(sensor: index, name: reading.sensor)
         }
         let verdict = detector.evaluate(sensor: sensor, timestampMs: reading.timestampMs, features: reading.features)
         // Folded at compile time: a profile without a baked model or model slots links no forest code.

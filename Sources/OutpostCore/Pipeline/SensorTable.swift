@@ -10,7 +10,8 @@ public enum SensorLookup: Equatable, Sendable {
 
 /// The fixed-capacity table of known sensors: names hashed into open-addressed slots (linear
 /// probing), each slot pointing at a dense sensor index 0..<capacity that all per-sensor state is
-/// indexed by. Sensors are never removed, so indices are stable for the life of the process.
+/// indexed by. Indices are dense and never move; once the table is full, `replace` may give the
+/// index of a long-silent sensor to a new name (its owner resets every per-sensor state first).
 ///
 /// Slots number `slotCount` (a power of two) and at most `capacity` (≤ 3/4 of the slots) are used,
 /// which bounds every probe chain. When full, a new sensor is refused and counted, never allocated.

@@ -94,6 +94,8 @@ extension Server {
         sample(&w, "outpost_degraded", nil, nil, degradedReasons(nowMs: nowMs) == 0 ? 0 : 1)
         family(&w, "outpost_sensors", "gauge", "Sensors in the table.")
         sample(&w, "outpost_sensors", nil, nil, UInt64(bitPattern: (pipeline.sensors.count).wide))
+        family(&w, "outpost_sensors_evicted_total", "counter", "Offline sensors forgotten so that a new sensor could take their slot.")
+        sample(&w, "outpost_sensors_evicted_total", nil, nil, pipeline.counters.sensorsEvicted)
         family(&w, "outpost_observers", "gauge", "Observers of /alerts.")
         sample(&w, "outpost_observers", nil, nil, UInt64(bitPattern: (observers.count).wide))
         if storeStatus.uplinkEnabled {

@@ -3,7 +3,8 @@
 extension Server {
     /// Max-Age of a 5.03 when the outbox is full: it is drained every tick.
     static var outboxRetryS: UInt32 { 1 }
-    /// Max-Age of a 5.03 when the sensor table is full: it frees up only on restart.
+    /// Max-Age of a 5.03 when the sensor table is full: a slot comes back only when a sensor has
+    /// been offline for the eviction time (`Pipeline.sensorEvictAfterMs`).
     static var sensorTableRetryS: UInt32 { 300 }
 
     /// Answers `POST /readings`. Every response is written within `duplicateResponseBytes`, so
@@ -121,6 +122,7 @@ extension Server {
             }
         }
         let sensorsBefore = pipeline.sensors.count
+        let evictedBefore = pipeline.counters.sensorsEvicted
         if let refusal = ingest(count: result.readingCount, nowMs: exchange.nowMs) {
             options.block1 = nil
             switch refusal {
@@ -140,7 +142,11 @@ extension Server {
             }
         }
         counters.packsAccepted &+= 1
-        if sourceIndex >= 0 { sources.addSensors(sourceIndex, count: pipeline.sensors.count - sensorsBefore) }
+        if sourceIndex >= 0 {
+            // A sensor that took an evicted sensor's slot is new to this source too.
+            let reused = Int(truncatingIfNeeded: pipeline.counters.sensorsEvicted &- evictedBefore)
+            sources.addSensors(sourceIndex, count: pipeline.sensors.count - sensorsBefore + reused)
+        }
         counters.unknownQuantities &+= UInt64(bitPattern: (result.unknownQuantityCount).wide)
         return reply(exchange, .changed, options: options, limit: P.duplicateResponseBytes)
     }
@@ -157,11 +163,17 @@ extension Server {
         if roomRecords >= 0 && needed > Int(roomRecords) { return .logFull }
         if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
         let newSensors = newSensorCount(count: count)
-        if newSensors > pipeline.sensors.capacity - pipeline.sensors.count { return .sensorTableFull }
+        let free = pipeline.sensors.capacity - pipeline.sensors.count
+        // A full table may still take them in the slots of sensors offline past the eviction time.
+        if newSensors > free && newSensors - free > pipeline.evictableCount(nowMs: nowMs, limit: newSensors - free) {
+            return .sensorTableFull
+        }
         for i in 0..<count {
             let reading = packReadings[i]
+            let evictedBefore = pipeline.counters.sensorsEvicted
             switch pipeline.process(reading, arrivalMs: nowMs) {
             case .accepted(let processed):
+                if pipeline.counters.sensorsEvicted != evictedBefore { forgetSensor(Int(processed.sensorSlot), nowMs: nowMs) }
                 remember(processed, location: reading.location, nowMs: nowMs)
             case .refused:
                 preconditionFailure("the pipeline refused a reading after its room was checked")
@@ -211,5 +223,18 @@ extension Server {
             record.hasReading = true
         }
         sensorRecords[index] = record
+    }
+
+    /// Resets what the server keeps per sensor index after the pipeline gave index `index` to a
+    /// new sensor: its last reading, the alert history's events of the old sensor, which are
+    /// re-tagged `AlertEvent.evictedSlot` (shown with a null sensor) rather than renamed, and the
+    /// old sensor's pending commands, which end as expired (`SensorCommandQueue.dropSensor`) so the
+    /// newcomer never receives them.
+    /// - Complexity: O(alert history capacity + command capacity).
+    mutating func forgetSensor(_ index: Int, nowMs: Int64) {
+        precondition(index >= 0 && index < pipeline.sensors.count, "sensor index out of range")
+        sensorRecords[index] = ServerSensorRecord.empty
+        alertHistory.retag(slot: UInt16(truncatingIfNeeded: index), as: AlertEvent.evictedSlot)
+        commands.dropSensor(sensorIndex: index, nowMs: nowMs)
     }
 }

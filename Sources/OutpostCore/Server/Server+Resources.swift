@@ -54,6 +54,7 @@ extension Server {
         counter(&w, "client_errors", c.clientErrors)
         counter(&w, "server_errors", c.serverErrors)
         counter(&w, "busy", c.busyBlock1 &+ c.busyOutbox &+ c.busySensorTable &+ c.busyLog)
+        counter(&w, "sensors_evicted", p.sensorsEvicted)
         counter(&w, "busy_log", c.busyLog)
         if P.dtlsSessionCount > 0 { counter(&w, "forbidden_writes", c.forbiddenWrites) }
         counter(&w, "source_drops", c.sourceRequestRate &+ c.sourceReadingRate &+ c.sourceSensorShare

@@ -75,6 +75,8 @@ extension Server {
             return index
         case .inserted(let index):
             pipeline.alerts.restoreSeen(sensor: index, atMs: nowMs)
+            // The threshold rules were set before the log was read: resolve them for it too.
+            pipeline.detector.resolve(sensor: index, name: name)
             return index
         case .full:
             counters.restoreSkipped &+= 1

@@ -47,4 +47,11 @@ public struct ServerAlertHistory {
         if age == 0 || age > UInt32(truncatingIfNeeded: count) { return nil }
         return events[Int(truncatingIfNeeded: sequence % UInt32(truncatingIfNeeded: events.count))]
     }
+
+    /// Changes the `sensorSlot` of every held event of `slot` to `replacement` (a sensor's index
+    /// given to another must not lend the new name to the old sensor's events).
+    /// - Complexity: O(capacity)
+    public mutating func retag(slot: UInt16, as replacement: UInt16) {
+        for i in 0..<events.count where events[i].sensorSlot == slot { events[i].sensorSlot = replacement }
+    }
 }
