@@ -204,7 +204,7 @@ public struct SensorCommandQueue {
             }
             dropped += 1
         }
-        counters.droppedEvicted &+= UInt64(truncatingIfNeeded: dropped)
+        counters.droppedEvicted &+= UInt64(bitPattern: dropped.wide)
         assert(pending(sensorIndex: sensorIndex) == 0)
         return dropped
     }
