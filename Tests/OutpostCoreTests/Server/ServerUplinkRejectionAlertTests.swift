@@ -40,10 +40,11 @@ final class ServerUplinkRejectionAlertTests: XCTestCase {
         return s
     }
 
+    /// The whole body of `path`, following Block2 (`/health` with the log, the uplink and the model
+    /// takes more than one block).
     func json(_ h: H, _ path: String, mid: UInt16) throws -> [String: Any] {
-        let reply = try XCTUnwrap(h.exchange(Request.make(mid: mid, path: path)))
-        XCTAssertEqual(reply.code, .content)
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any], reply.text)
+        let payload = try ServerHealthTests.wholeBody(h, path: path)
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any], String(decoding: payload, as: UTF8.self))
     }
 
     func testRaisedAtTheFirstRefusalClearedAMinuteAfterTheLastOneEpisodePerBurst() throws {
