@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "chal.h"
 #include "chal_tls_internal.h"
+#include "chal_sockaddr.h"
 
 #include <errno.h>
 #include <string.h>
@@ -151,24 +152,6 @@ static int psk_lookup(void *context, mbedtls_ssl_context *ssl, const unsigned ch
 
 // ---- sessions ------------------------------------------------------------------------------------
 
-static void to_sockaddr(const chal_address *peer, dtls_session *s) {
-    memset(&s->address, 0, sizeof(s->address));
-    if (peer->family == CHAL_FAMILY_IPV4) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&s->address;
-        a->sin_family = AF_INET;
-        a->sin_port = htons(peer->port);
-        memcpy(&a->sin_addr, peer->bytes, 4);
-        s->address_length = sizeof(*a);
-    } else {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&s->address;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons(peer->port);
-        memcpy(&a->sin6_addr, peer->bytes, 16);
-        a->sin6_scope_id = peer->scope_id;
-        s->address_length = sizeof(*a);
-    }
-}
-
 static int same_peer(const chal_address *a, const chal_address *b) {
     return a->family == b->family && a->port == b->port && a->scope_id == b->scope_id && memcmp(a->bytes, b->bytes, 16) == 0;
 }
@@ -209,7 +192,7 @@ static int slot_prepare(dtls_session *s, const chal_address *peer) {
     release_zero_pages(s->ssl.in_buf, MBEDTLS_SSL_IN_BUFFER_LEN);
     release_zero_pages(s->ssl.out_buf, MBEDTLS_SSL_OUT_BUFFER_LEN);
     s->peer = *peer;
-    to_sockaddr(peer, s);
+    s->address_length = chal_sockaddr_from_address(peer, &s->address);
     s->identity = -1;
     s->timer_fin_ms = 0;
     // The cookie binds the client's address and port (the transport ID).

@@ -2,6 +2,7 @@
 // Every failure is returned as -errno; nothing here allocates after the first call.
 #define _GNU_SOURCE
 #include "chal.h"
+#include "chal_sockaddr.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -111,48 +112,11 @@ int32_t chal_address_format(const chal_address *address, uint8_t *buffer, int32_
     return n;
 }
 
-// chal_address <-> sockaddr. Returns the sockaddr length, or 0 for an unknown family.
-static socklen_t to_sockaddr(const chal_address *a, struct sockaddr_storage *s) {
-    memset(s, 0, sizeof(*s));
-    if (a->family == CHAL_FAMILY_IPV4) {
-        struct sockaddr_in *in = (struct sockaddr_in *)s;
-        in->sin_family = AF_INET;
-        in->sin_port = htons(a->port);
-        memcpy(&in->sin_addr, a->bytes, 4);
-        return sizeof(*in);
-    }
-    if (a->family == CHAL_FAMILY_IPV6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)s;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(a->port);
-        in6->sin6_scope_id = a->scope_id;
-        memcpy(&in6->sin6_addr, a->bytes, 16);
-        return sizeof(*in6);
-    }
-    return 0;
-}
-
-static void from_sockaddr(const struct sockaddr_storage *s, chal_address *a) {
-    memset(a, 0, sizeof(*a));
-    if (s->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)s;
-        a->family = CHAL_FAMILY_IPV4;
-        a->port = ntohs(in->sin_port);
-        memcpy(a->bytes, &in->sin_addr, 4);
-    } else if (s->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)s;
-        a->family = CHAL_FAMILY_IPV6;
-        a->port = ntohs(in6->sin6_port);
-        a->scope_id = in6->sin6_scope_id;
-        memcpy(a->bytes, &in6->sin6_addr, 16);
-    }
-}
-
 // ---- UDP sockets -----------------------------------------------------------------------------
 
 int32_t chal_udp_open(const chal_address *address, int32_t receive_buffer_bytes) {
     struct sockaddr_storage s;
-    socklen_t length = to_sockaddr(address, &s);
+    socklen_t length = chal_sockaddr_from_address(address, &s);
     if (length == 0 || receive_buffer_bytes < 0) return -EINVAL;
     int fd = socket(s.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
@@ -177,7 +141,7 @@ int32_t chal_udp_local_address(int32_t fd, chal_address *out) {
     struct sockaddr_storage s;
     socklen_t length = sizeof(s);
     if (getsockname(fd, (struct sockaddr *)&s, &length) < 0) return -errno;
-    from_sockaddr(&s, out);
+    chal_sockaddr_to_address(&s, out);
     return 0;
 }
 
@@ -186,7 +150,7 @@ int32_t chal_udp_local_address(int32_t fd, chal_address *out) {
 int32_t chal_tcp_connect(const chal_address *address) {
     if (address == 0) return -EINVAL;
     struct sockaddr_storage s;
-    socklen_t length = to_sockaddr(address, &s);
+    socklen_t length = chal_sockaddr_from_address(address, &s);
     if (length == 0) return -EAFNOSUPPORT;
     int fd = socket(s.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
@@ -236,7 +200,7 @@ int32_t chal_udp_receive_batch(int32_t fd, chal_datagram *datagrams, int32_t cou
     for (int i = 0; i < n; i++) {
         datagrams[i].length = (int32_t)batch_headers[i].msg_len;
         datagrams[i].truncated = (batch_headers[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-        from_sockaddr(&batch_addresses[i], &datagrams[i].peer);
+        chal_sockaddr_to_address(&batch_addresses[i], &datagrams[i].peer);
     }
     return n;
 }
@@ -245,7 +209,7 @@ int32_t chal_udp_send_batch(int32_t fd, const chal_datagram *datagrams, int32_t 
     if (count < 0 || count > CHAL_BATCH_MAX) return -EINVAL;
     int32_t prepared = 0;
     for (int32_t i = 0; i < count; i++) {
-        socklen_t length = to_sockaddr(&datagrams[i].peer, &batch_addresses[prepared]);
+        socklen_t length = chal_sockaddr_from_address(&datagrams[i].peer, &batch_addresses[prepared]);
         if (length == 0) continue;  // no family: nothing to send it to
         batch_vectors[prepared].iov_base = datagrams[i].buffer;
         batch_vectors[prepared].iov_len = (size_t)datagrams[i].length;

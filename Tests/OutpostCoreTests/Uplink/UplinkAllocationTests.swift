@@ -45,22 +45,15 @@ final class UplinkAllocationTests: XCTestCase {
         let upstream = Endpoint.ipv4(127, 0, 0, 1, port: 5683)
         var settings = UplinkSettings(upstream: upstream, path: UplinkPath("ingest"), nodeId: SensorName("node-1"))
         settings.maxRecordsPerBatch = 24
-        let arenaBytes = Uplink.arenaBytes(after: 0, settings: settings)
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
-        defer { memory.deallocate() }
-        var arena = Arena(base: memory, sizeBytes: arenaBytes)
+        let buffers = UplinkTestBuffers(settings: settings, recordCapacity: 2_048)
+        // The uplink points into these buffers: they must outlive the last tick.
+        defer { withExtendedLifetime(buffers) {} }
         var nowMs = TestRecords.startMs
-        var uplink = Uplink(arena: &arena, settings: settings, cursor: 0, nowMs: nowMs)
-        let ring = UnsafeMutableBufferPointer<LogRecord>.allocate(capacity: 2_048)
-        ring.initialize(repeating: LogRecord())
-        defer { ring.deallocate() }
-        var source = UplinkMemorySource(records: ring)
-        let sinkMemory = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 * SlotSink.slotBytes, alignment: 16)
-        defer { sinkMemory.deallocate() }
-        var sink = SlotSink(memory: sinkMemory)
-        let request = UnsafeMutableRawBufferPointer.allocate(byteCount: SlotSink.slotBytes, alignment: 16)
-        let answer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
-        defer { request.deallocate(); answer.deallocate() }
+        var uplink = buffers.uplink(settings: settings, nowMs: nowMs)
+        var source = UplinkMemorySource(records: buffers.records)
+        var sink = SlotSink(memory: buffers.sinkMemory)
+        let request = buffers.request
+        let answer = buffers.answer
         let templates = [
             TestRecords.reading(features: [(.temperature, 21_125), (.humidity, 40_000), (.pressure, 1_013_251)], batteryMilliPercent: 90_500),
             TestRecords.reading("sensor-002", features: [(.vibration, 1_234), (.power, 5)]),
@@ -116,22 +109,14 @@ final class UplinkAllocationTests: XCTestCase {
         var settings = UplinkSettings(upstream: upstream, path: UplinkPath("ingest"), nodeId: SensorName("node-1"))
         settings.maxRecordsPerBatch = 24
         settings.maxRejectionsInARow = 1_000_000
-        let arenaBytes = Uplink.arenaBytes(after: 0, settings: settings)
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
-        defer { memory.deallocate() }
-        var arena = Arena(base: memory, sizeBytes: arenaBytes)
+        let buffers = UplinkTestBuffers(settings: settings, recordCapacity: 4_096)
+        defer { withExtendedLifetime(buffers) {} }
         var nowMs = TestRecords.startMs
-        var uplink = Uplink(arena: &arena, settings: settings, cursor: 0, nowMs: nowMs)
-        let ring = UnsafeMutableBufferPointer<LogRecord>.allocate(capacity: 4_096)
-        ring.initialize(repeating: LogRecord())
-        defer { ring.deallocate() }
-        var source = UplinkMemorySource(records: ring)
-        let sinkMemory = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 * SlotSink.slotBytes, alignment: 16)
-        defer { sinkMemory.deallocate() }
-        var sink = SlotSink(memory: sinkMemory)
-        let request = UnsafeMutableRawBufferPointer.allocate(byteCount: SlotSink.slotBytes, alignment: 16)
-        let answer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
-        defer { request.deallocate(); answer.deallocate() }
+        var uplink = buffers.uplink(settings: settings, nowMs: nowMs)
+        var source = UplinkMemorySource(records: buffers.records)
+        var sink = SlotSink(memory: buffers.sinkMemory)
+        let request = buffers.request
+        let answer = buffers.answer
         let templates = [
             TestRecords.reading(features: [(.temperature, 21_125), (.humidity, 40_000)]),
             TestRecords.alert(),
