@@ -76,6 +76,7 @@ final class ServerEvictionTests: XCTestCase {
     /// newcomer that took its index.
     func testExpiredCommandOfAnEvictedSensorKeepsItsOwnName() throws {
         let h = H()
+        h.server.pipeline.alerts.setOfflineAfter(ms: 10_000)
         h.server.pipeline.sensorEvictAfterMs = 20_000
         var mid: UInt16 = 1
         for i in 0..<6 {
@@ -87,11 +88,13 @@ final class ServerEvictionTests: XCTestCase {
             h.server.enqueueCommand(sensor: SensorName("s0"), payload: $0, contentFormat: 0, origin: .mqtt, nowMs: h.nowMs)
         }
         XCTAssertEqual(queued.outcome, .accepted)
-        h.nowMs += 25_000
+        h.nowMs += 15_000
         for i in 1..<6 {
             XCTAssertEqual(h.exchange(Request.post(Request.temperature("s\(i)", 22), mid: mid))?.code, .changed)
             mid += 1
         }
+        h.tick()  // s0's offline alert: it may be evicted once silent long enough
+        h.nowMs += 10_000
         XCTAssertEqual(h.exchange(Request.post(Request.temperature("newcomer", 30), mid: mid))?.code, .changed)
         XCTAssertEqual(h.server.pipeline.counters.sensorsEvicted, 1)
         XCTAssertEqual(h.server.pipeline.sensors.find(SensorName("newcomer")), 0, "the newcomer took s0's index")
