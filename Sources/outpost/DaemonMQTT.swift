@@ -41,6 +41,9 @@ struct DaemonMQTT {
     /// What the log lines last said: connected, and the last failure reported (0: none).
     var reportedUp = false
     var reportedError: Int32 = 0
+    /// The sensor count and open alerts the last health detail held (a change publishes health early).
+    var healthSensors = 0
+    var healthAlertsOpen = 0
     /// The next command end event (`SensorCommandQueue.eventsTotal` numbering) to publish as an ack.
     var commandEventCursor: UInt32 = 0
 

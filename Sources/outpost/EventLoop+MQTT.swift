@@ -66,14 +66,22 @@ extension EventLoop {
     }
 
     /// Gives the client the server's part of its health message (sensors, open alerts; capped by
-    /// `DaemonMQTT.healthSensorsMax` / `healthAlertsMax`), at most once a second.
+    /// `DaemonMQTT.healthSensorsMax` / `healthAlertsMax`), at most once a second, and has the
+    /// message published at once when the sensor count or the open alerts changed.
     /// - Complexity: O(sensors × alert kinds) when due, O(1) otherwise.
     mutating func refreshMQTTHealthDetail(nowMs: Int64) {
         #if !OUTPOST_PROFILE_LOW
         guard gateway.attachment.mqtt.client?.healthDetailWanted(nowMs: nowMs) == true else { return }
         var out = gateway.attachment.mqtt.client!.healthDetailWriter
-        gateway.core.server.writeFleetHealth(into: &out, sensorsMax: DaemonMQTT.healthSensorsMax, alertsMax: DaemonMQTT.healthAlertsMax)
+        let seen = gateway.core.server.writeFleetHealth(
+            into: &out, sensorsMax: DaemonMQTT.healthSensorsMax, alertsMax: DaemonMQTT.healthAlertsMax)
         gateway.attachment.mqtt.client!.setHealthDetail(out, nowMs: nowMs)
+        // A new sensor or a raised / cleared alert: the fleet view should not wait for the interval.
+        if seen.sensors != gateway.attachment.mqtt.healthSensors || seen.alertsOpen != gateway.attachment.mqtt.healthAlertsOpen {
+            gateway.attachment.mqtt.healthSensors = seen.sensors
+            gateway.attachment.mqtt.healthAlertsOpen = seen.alertsOpen
+            gateway.attachment.mqtt.client!.publishHealthSoon(nowMs: nowMs)
+        }
         #endif
     }
 

@@ -126,6 +126,14 @@ public struct MQTTClient {
         healthDetailWrittenMs = nowMs
     }
 
+    /// Publishes the health message at the next tick rather than at its interval (the host saw
+    /// the sensors or the open alerts change; `healthDetailWanted` paces the calls to once a
+    /// second at most).
+    /// - Complexity: O(1)
+    public mutating func publishHealthSoon(nowMs: Int64) {
+        if healthDueMs > nowMs { healthDueMs = nowMs }
+    }
+
     /// The new forward cursor when it moved since the last call, else nil (the daemon persists it
     /// with the log's next commit).
     public mutating func takeCursorUpdate() -> UInt64? {

@@ -6,9 +6,11 @@ extension Server {
     /// "alerts_omitted":J` (JSON members, no braces) into `out`: at most `sensorsMax` sensor
     /// names (table order) and `alertsMax` open alerts (`{"sensor":…,"kind":…}`, the gateway's
     /// own alert named by the node id), and how many of each were left out, so the message
-    /// stays bounded whatever the table holds.
+    /// stays bounded whatever the table holds. Returns the sensor count and the open alerts (a
+    /// change is worth a health message before its interval).
     /// - Complexity: O(sensors × alert kinds)
-    public func writeFleetHealth(into out: inout TextWriter, sensorsMax: Int, alertsMax: Int) {
+    @discardableResult
+    public func writeFleetHealth(into out: inout TextWriter, sensorsMax: Int, alertsMax: Int) -> (sensors: Int, alertsOpen: Int) {
         precondition(sensorsMax >= 0 && alertsMax >= 0, "list caps are counts")
         let sensorCount = pipeline.sensors.count
         out.text("\"sensor_count\":")
@@ -45,6 +47,7 @@ extension Server {
         }
         out.text("],\"alerts_omitted\":")
         out.integer((open - written).wide)
+        return (sensorCount, open)
     }
 
     /// `{"sensor":"<name>","kind":"<kind>"}`, after a comma unless it is the first.
