@@ -447,6 +447,48 @@ class MQTTStoreTests(unittest.TestCase):
             daemon.stop()
         print("\nmqtt command kill: 3 commands acknowledged to the broker then SIGKILL, %s pending after the restart" % pending)
 
+    @unittest.skipIf(RUNNER or not shutil.which("strace"), "strace of the native daemon needed")
+    def test_command_puback_leaves_after_the_fdatasync_of_its_record(self):
+        """The order of the daemon's system calls (strace): the read that brings the command's
+        PUBLISH, then the fdatasync that commits its record (--durability sync), and only then the
+        write of the PUBACK. (The SIGKILL test above cannot tell the orders apart: the commit
+        follows in microseconds.)"""
+        import outpost_peer
+        node = "gw-cmdorder"
+        trace = os.path.join(self.directory, "strace.txt")
+        saved = outpost_peer.RUNNER
+        outpost_peer.RUNNER = ["strace", "-f", "-qq", "-xx", "-s", "8192", "-o", trace,
+                               "-e", "trace=read,write,recvfrom,sendto,fdatasync,fsync"]
+        try:
+            with self.daemon(node) as daemon:
+                self.assertTrue(daemon.wait_log(r"mqtt connected", 20), daemon.log())
+                Sender(sensors=1).burst(daemon.port, 0.3)
+                self.subscriber = Subscriber(self.broker.port, "outpost/%s/command/+/ack" % node, client_id="order-checker")
+                subprocess.run(["mosquitto_pub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-q", "1",
+                                "-t", "outpost/%s/command/kill-00" % node, "-m", "order"], check=True, timeout=10)
+                deadline = time.time() + 10 * SCALE
+                while not self.subscriber.snapshot() and time.time() < deadline:
+                    time.sleep(0.05)
+                self.assertTrue(self.subscriber.snapshot(), "the command's queued ack")
+                # SIGTERM to the traced daemon itself (strace would hold it back).
+                pid = daemon.process.pid
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    os.kill(int(f.read().split()[0]), signal.SIGTERM)
+                daemon.process.wait(timeout=10)
+        finally:
+            outpost_peer.RUNNER = saved
+        lines = open(trace).read().splitlines()
+        if os.environ.get("OUTPOST_KEEP_TRACE"):
+            shutil.copy(trace, os.environ["OUTPOST_KEEP_TRACE"])
+        topic = "".join("\\x%02x" % b for b in ("command/kill-00").encode())
+        arrived = next(i for i, line in enumerate(lines) if re.search(r"(read|recvfrom)\(", line) and topic in line)
+        puback = next(i for i, line in enumerate(lines[arrived:], arrived)
+                      if re.search(r'(write|sendto)\(\d+, "\\x40\\x02', line))
+        synced = [i for i in range(arrived, puback) if re.search(r"(fdatasync|fsync)\(", lines[i])]
+        print("\nmqtt command order: command read at line %d, fdatasync at %s, PUBACK written at line %d"
+              % (arrived, synced, puback))
+        self.assertTrue(synced, "no fdatasync between the command's arrival and its PUBACK:\n" + "\n".join(lines[arrived:puback + 1]))
+
     def test_command_reaches_a_libcoap_observer_and_its_delivery_is_acked(self):
         """mosquitto_pub -> the daemon's command queue -> a libcoap client observing
         /commands/<sensor> (it ACKs the CON notification) -> "delivered" on the ack topic."""
