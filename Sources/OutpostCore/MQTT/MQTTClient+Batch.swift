@@ -195,7 +195,7 @@ extension MQTTClient {
         }
         if !ok { return false }
         window[slot] = MQTTInFlight(
-            sequence: run.first, last: run.last, count: Int32(truncatingIfNeeded: run.count), type: run.type, packetID: packetID,
+            sequence: run.first, last: run.last, count: UInt8(truncatingIfNeeded: run.count), type: run.type, packetID: packetID,
             used: true, ahead: false, resend: false)
         return true
     }
@@ -207,6 +207,11 @@ extension MQTTClient {
         var run = encodeRun(
             after: entry.sequence &- 1, through: entry.last, type: entry.type, limit: Int(entry.count), source: &source)
         if run.count == 0 {
+            if run.sourceFailed {
+                // A read error is not a gone record: keep the slot and try again later.
+                counters.sourceErrors &+= 1
+                return .noRoom
+            }
             window[slot].used = false
             return .gone
         }

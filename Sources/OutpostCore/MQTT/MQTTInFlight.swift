@@ -5,7 +5,7 @@ struct MQTTInFlight: BitwiseCopyable, Sendable {
     var sequence: UInt64 = 0
     /// A run's last record's sequence (`sequence` for one record) and its record count.
     var last: UInt64 = 0
-    var count: Int32 = 1
+    var count: UInt8 = 1
     /// A run's topic: the type of its first record.
     var type: LogRecordType = .reading
     var packetID: UInt16 = 0

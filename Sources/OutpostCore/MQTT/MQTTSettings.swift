@@ -51,6 +51,7 @@ public struct MQTTSettings {
     public var batchRecords: Int = 1
 
     public static let windowMax = 128
+    /// Most records per run (`MQTTInFlight.count` is a byte).
     public static let batchRecordsMax = 64
     /// A run stops taking records once its SenML-CBOR pack is this large, so its SenML-JSON or
     /// line protocol (at most about twice the CBOR for records of short names) fits the payload

@@ -137,3 +137,40 @@ extension MQTTClientTests {
         XCTAssertEqual(lines.map { $0.components(separatedBy: "seq=")[1].prefix { $0.isNumber } }, ["1", "2", "3", "4", "5"])
     }
 }
+
+/// The host's part of the health message (sensors, open alerts) and its early publication.
+extension MQTTClientTests {
+    func testHealthCarriesTheHostDetailAndIsPublishedSoonOnAChange() throws {
+        var client = makeClient()
+        let link = MemoryLinkState()
+        var source = UplinkMemorySource(records: records)
+        var out = client.healthDetailWriter
+        out.text("\"sensor_count\":1,\"sensors\":[\"s1\"],\"sensors_omitted\":0")
+        client.setHealthDetail(out, nowMs: 0)
+        XCTAssertFalse(client.healthDetailWanted(nowMs: 500), "at most once a second")
+        XCTAssertTrue(client.healthDetailWanted(nowMs: 1_000))
+        let early = connect(&client, link, source: &source, at: 0)
+        let health = try XCTUnwrap(early.first { $0.topic == "outpost/gw1/health" })
+        XCTAssertTrue(health.retain)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(health.payload)) as? [String: Any])
+        XCTAssertEqual(object["sensors"] as? [String], ["s1"])
+        XCTAssertEqual(object["node"] as? String, "gw1")
+        // Not due again for 10 s, unless the host saw a change.
+        var l = MemoryLink(state: link)
+        var sink = KeptCommands()
+        client.tick(nowMs: 2_000, source: &source, link: &l, commands: &sink)
+        XCTAssertFalse(takeSent(link).contains { $0.topic == "outpost/gw1/health" })
+        client.publishHealthSoon(nowMs: 2_000)
+        client.tick(nowMs: 2_001, source: &source, link: &l, commands: &sink)
+        XCTAssertTrue(takeSent(link).contains { $0.topic == "outpost/gw1/health" })
+        // A detail that does not fit is dropped whole: the message stays valid JSON.
+        var big = client.healthDetailWriter
+        for _ in 0..<1_000 { big.text("\"x\":1234567,") }
+        client.setHealthDetail(big, nowMs: 3_000)
+        client.publishHealthSoon(nowMs: 3_000)
+        client.tick(nowMs: 3_001, source: &source, link: &l, commands: &sink)
+        let plain = try XCTUnwrap(takeSent(link).first { $0.topic == "outpost/gw1/health" })
+        let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(plain.payload)) as? [String: Any])
+        XCTAssertNil(parsed["sensors"])
+    }
+}
