@@ -30,6 +30,10 @@
 #   allocations_per_record_mqtt heap allocations after start-up divided by the records forwarded
 #                               (0 in steady state: connects, reconnects and publishes included).
 #   mqtt_drain_vs_coap_drain_ratio  mqtt_drain_records_per_s / drain_records_per_s of this run.
+#   mqtt_drain_records_per_s_batched  the same MQTT drain with --mqtt-batch 32 (runs of up to 32
+#                               readings as one SenML-JSON pack per QoS 1 message), with
+#   allocations_per_record_mqtt_batched  its allocations per record, and
+#   mqtt_batched_vs_unbatched_drain_ratio  mqtt_drain_records_per_s_batched / mqtt_drain_records_per_s.
 #
 # The daemon is the x86_64 medium firmware (Embedded Swift), the log a file under build/bench.
 # Environment: MAKE, SWIFT, SWIFTPM_FLAGS, BENCH_LOG_CLIENTS, BENCH_LOG_READINGS (per client,
@@ -52,7 +56,9 @@ PY=build/venv/bin/python
 note() { echo "bench-log: $*" >&2; }
 missing_all() {
     for name in con_nolog_readings_per_s con_durable_readings_per_s drain_records_per_s mqtt_drain_records_per_s \
-        allocations_per_record_mqtt; do echo "$name missing $1"; done
+        allocations_per_record_mqtt mqtt_drain_records_per_s_batched allocations_per_record_mqtt_batched; do
+        echo "$name missing $1"
+    done
     exit 0
 }
 
@@ -175,17 +181,20 @@ PY
 }
 
 # ---- MQTT drain after a broker outage, and its allocations ------------------------------------------
+# mqtt_drain SUFFIX [DAEMON FLAGS...]: the figures named with SUFFIX ("" or "_batched").
 mqtt_drain() {
+    local suffix=$1
+    shift
     local dynamic=build/firmware/x86_64-medium/outpost-dynamic
     local mosquitto=/usr/sbin/mosquitto
     if [ ! -x "$mosquitto" ]; then
-        echo "mqtt_drain_records_per_s missing mosquitto not installed (scripts/ensure-tools.sh peers)"
-        echo "allocations_per_record_mqtt missing mosquitto not installed"
+        echo "mqtt_drain_records_per_s$suffix missing mosquitto not installed (scripts/ensure-tools.sh peers)"
+        echo "allocations_per_record_mqtt$suffix missing mosquitto not installed"
         return
     fi
     if ! "$MAKE" --no-print-directory "$dynamic" >&2; then
-        echo "mqtt_drain_records_per_s missing outpost-dynamic did not build"
-        echo "allocations_per_record_mqtt missing outpost-dynamic did not build"
+        echo "mqtt_drain_records_per_s$suffix missing outpost-dynamic did not build"
+        echo "allocations_per_record_mqtt$suffix missing outpost-dynamic did not build"
         return
     fi
     if [ ! -f "$OUT/libmalloc_preload.so" ]; then
@@ -197,12 +206,12 @@ mqtt_drain() {
     local port
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\n' "$port" > "$DATA/broker/mosquitto.conf"
-    local report="$OUT/bench-log-mqtt-alloc.count"
+    local report="$OUT/bench-log-mqtt$suffix-alloc.count"
     rm -f "$report"
     : > "$OUT/bench-log-mqtt.log"
     OUTPOST_MALLOC_REPORT="$PWD/$report" LD_PRELOAD="$PWD/$OUT/libmalloc_preload.so" \
         "$dynamic" --listen 127.0.0.1:0 --data-dir "$DATA" --log-size 256M --node-id bench \
-        --upstream "mqtt://127.0.0.1:$port" 2> "$OUT/bench-log-mqtt.log" &
+        --upstream "mqtt://127.0.0.1:$port" "$@" 2> "$OUT/bench-log-mqtt.log" &
     DAEMON_PID=$!
     DAEMON_PORT=""
     for _ in $(seq 200); do
@@ -212,8 +221,8 @@ mqtt_drain() {
     done
     if [ -z "$DAEMON_PORT" ]; then
         kill "$DAEMON_PID" 2>/dev/null
-        echo "mqtt_drain_records_per_s missing the daemon did not start ($OUT/bench-log-mqtt.log)"
-        echo "allocations_per_record_mqtt missing the daemon did not start"
+        echo "mqtt_drain_records_per_s$suffix missing the daemon did not start ($OUT/bench-log-mqtt.log)"
+        echo "allocations_per_record_mqtt$suffix missing the daemon did not start"
         return
     fi
     "$OUT/coap_load" inflight 127.0.0.1 "$DAEMON_PORT" "$DRAIN_READINGS" 32 > "$OUT/bench-log-mqtt-load.txt"
@@ -231,22 +240,23 @@ print(Peer(int(sys.argv[1])).health()['uplink']['records_forwarded'])" "$DAEMON_
     wait "$DAEMON_PID" || note "the MQTT daemon did not exit 0 (see $OUT/bench-log-mqtt.log)"
     kill -TERM "$broker"
     wait "$broker" 2>/dev/null
-    echo "mqtt_drain_records_per_s $rate"
-    MQTT_DRAIN=$rate
+    echo "mqtt_drain_records_per_s$suffix $rate"
+    if [ -z "$suffix" ]; then MQTT_DRAIN=$rate; else MQTT_DRAIN_BATCHED=$rate; fi
     local count
     count=$(awk '/allocations_after_startup/ {print $2}' "$report" 2>/dev/null)
     if [ -n "$count" ] && [ "${forwarded:-0}" -gt 0 ]; then
-        echo "allocations_per_record_mqtt $(python3 -c "import sys; print(int(sys.argv[1]) / int(sys.argv[2]))" "$count" "$forwarded")"
-        note "MQTT: $forwarded records forwarded, $count allocations after start-up"
+        echo "allocations_per_record_mqtt$suffix $(python3 -c "import sys; print(int(sys.argv[1]) / int(sys.argv[2]))" "$count" "$forwarded")"
+        note "MQTT$suffix: $forwarded records forwarded, $count allocations after start-up"
     else
-        echo "allocations_per_record_mqtt missing no malloc report or nothing forwarded"
+        echo "allocations_per_record_mqtt$suffix missing no malloc report or nothing forwarded"
     fi
 }
 
 # ---- drain rate after an upstream outage ----------------------------------------------------------
 if [ -z "$tool_bin" ]; then
     echo "drain_records_per_s missing outpost-tool did not build"
-    mqtt_drain
+    mqtt_drain ""
+    mqtt_drain _batched --mqtt-batch 32
     exit 0
 fi
 rm -rf "$DATA"
@@ -264,7 +274,8 @@ if [ -z "$collect_port" ] || ! start_daemon "$OUT/bench-log-drain.log" --data-di
         --upstream "coap://127.0.0.1:$collect_port/ingest"; then
     kill "$collector" 2>/dev/null
     echo "drain_records_per_s missing the collector or the daemon did not start"
-    mqtt_drain
+    mqtt_drain ""
+    mqtt_drain _batched --mqtt-batch 32
     exit 0
 fi
 started=$(date +%s.%N)
@@ -301,7 +312,14 @@ kill -TERM "$collector"
 wait "$collector"
 echo "drain_records_per_s $drain"
 MQTT_DRAIN=""
-mqtt_drain
+MQTT_DRAIN_BATCHED=""
+mqtt_drain ""
+mqtt_drain _batched --mqtt-batch 32
+if python3 -c "import sys; float(sys.argv[1]); float(sys.argv[2])" "$MQTT_DRAIN_BATCHED" "$MQTT_DRAIN" 2>/dev/null; then
+    echo "mqtt_batched_vs_unbatched_drain_ratio $(python3 -c "import sys; print(round(float(sys.argv[1]) / float(sys.argv[2]), 3))" "$MQTT_DRAIN_BATCHED" "$MQTT_DRAIN")"
+else
+    echo "mqtt_batched_vs_unbatched_drain_ratio missing a drain figure is missing"
+fi
 # The MQTT drain against the CoAP drain of the same run (the target: at least 1).
 if python3 -c "import sys; float(sys.argv[1]); float(sys.argv[2])" "$drain" "$MQTT_DRAIN" 2>/dev/null; then
     echo "mqtt_drain_vs_coap_drain_ratio $(python3 -c "import sys; print(round(float(sys.argv[1]) / float(sys.argv[2]), 3))" "$MQTT_DRAIN" "$drain")"

@@ -11,9 +11,11 @@ enum FleetCommand {
 
         Connects to the broker, subscribes to PREFIX/+/status and PREFIX/+/health (the retained
         messages every Outpost gateway keeps there) and prints one row per gateway:
-          node  status  backlog  lag_ms  in_flight  acked  connects  health_age_s  format  forward
+          node  status  backlog  lag_ms  sensors  alerts_open  in_flight  acked  connects  health_age_s
+          format  forward  sensor_list
         status is the retained online/offline (offline: the broker published the gateway's will);
-        the rest is its last health message (age from its time_ms to now).
+        the rest is its last health message (age from its time_ms to now); sensor_list is the
+        names the message lists, comma-separated, with +N for the ones it left out.
 
         options:
           --broker URL           mqtt://HOST:PORT or mqtts://HOST:PORT (HOST a.b.c.d, [IPv6] or localhost)
@@ -90,9 +92,20 @@ enum FleetCommand {
         return value
     }
 
+    /// The health message's sensor names, comma-separated, `+N` for those it left out; `-` without a list.
+    static func sensorList(_ health: [String: Any]) -> String {
+        guard let names = health["sensors"] as? [String] else { return "-" }
+        var parts = names
+        if let omitted = (health["sensors_omitted"] as? NSNumber)?.intValue, omitted > 0 { parts.append("+\(omitted)") }
+        return parts.isEmpty ? "-" : parts.joined(separator: ",")
+    }
+
     /// The table, one row per gateway, sorted by node.
     static func table(_ gateways: [String: Gateway], nowMs: Int64) -> String {
-        let header = ["node", "status", "backlog", "lag_ms", "in_flight", "acked", "connects", "health_age_s", "format", "forward"]
+        let header = [
+            "node", "status", "backlog", "lag_ms", "sensors", "alerts_open", "in_flight", "acked", "connects", "health_age_s", "format",
+            "forward", "sensor_list",
+        ]
         var rows = [header]
         for node in gateways.keys.sorted() {
             let g = gateways[node]!
@@ -105,8 +118,9 @@ enum FleetCommand {
             if let time = g.health["time_ms"] as? NSNumber {
                 age = String(format: "%.1f", Double(nowMs - time.int64Value) / 1_000)
             }
-            rows.append([node, g.status, field("backlog"), field("forward_lag_ms"), field("in_flight"), field("acked"),
-                         field("connects"), age, field("format"), field("forward")])
+            rows.append([node, g.status, field("backlog"), field("forward_lag_ms"), field("sensor_count"), field("alerts_open"),
+                         field("in_flight"), field("acked"), field("connects"), age, field("format"), field("forward"),
+                         sensorList(g.health)])
         }
         var widths = [Int](repeating: 0, count: header.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }

@@ -51,6 +51,7 @@ extension DaemonFlags {
         case .mqttCAFile: return !ConfigValue.equal(mqttCAFile, other.mqttCAFile)
         case .mqttCertFile: return !ConfigValue.equal(mqttCertFile, other.mqttCertFile)
         case .mqttKeyFile: return !ConfigValue.equal(mqttKeyFile, other.mqttKeyFile)
+        case .mqttBatch: return mqttBatchRecords != other.mqttBatchRecords
         case .commandExpiry: return commandExpiryS != other.commandExpiryS
         case .model: return !ConfigValue.equal(modelFile, other.modelFile)
         case .sensorOfflineAfter: return sensorOfflineAfterS != other.sensorOfflineAfterS

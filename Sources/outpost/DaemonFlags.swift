@@ -79,6 +79,8 @@ struct DaemonFlags {
     var mqttPrefix = UnsafeRawBufferPointer(start: nil, count: 0)
     /// `--mqtt-keepalive` in seconds.
     var mqttKeepAliveS: UInt16 = 30
+    /// `--mqtt-batch`: records per MQTT message at most (1: one message per record).
+    var mqttBatchRecords: Int = 1
     /// `--mqtt-ca-file`, `--mqtt-cert-file`, `--mqtt-key-file` (empty: not given; the CA then is
     /// the system bundle). `mqtts://` only.
     var mqttCAFile = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -224,6 +226,11 @@ struct DaemonFlags {
                 return Refusal(reason: "wants seconds, 5 to 3600")
             }
             mqttKeepAliveS = UInt16(truncatingIfNeeded: seconds)
+        case .mqttBatch:
+            guard let records = ConfigValue.count(value), records >= 1, records <= MQTTSettings.batchRecordsMax else {
+                return Refusal(reason: "wants records per message, 1 to 64")
+            }
+            mqttBatchRecords = Int(records)
         case .mqttPrefix:
             // A topic level must not hold the wildcards, and the prefix starts every topic.
             if value.count < 1 || value.count > 64 || !DaemonFlags.isPrintable(value) || value[0] == 0x2F || value[value.count - 1] == 0x2F
@@ -416,7 +423,8 @@ struct DaemonFlags {
                 reason: "--upstream mqtts://: this build has no TLS (mbedTLS is not linked into this profile); use mqtt:// on a trusted network",
                 index: -1)
         }
-        if !upstreamIsMQTT && (uplinkFormatGiven || mqttClientID.count > 0 || mqttUser.count > 0 || mqttPasswordFile.count > 0 || mqttPrefix.count > 0) {
+        if !upstreamIsMQTT && (uplinkFormatGiven || mqttClientID.count > 0 || mqttUser.count > 0 || mqttPasswordFile.count > 0 || mqttPrefix.count > 0
+            || mqttBatchRecords != 1) {
             throw Failure(reason: "--uplink-format and --mqtt-* ([uplink] format, [mqtt]) need --upstream mqtt://HOST:PORT", index: -1)
         }
         if !upstreamWantsTLS && (mqttCAFile.count > 0 || mqttCertFile.count > 0 || mqttKeyFile.count > 0) {

@@ -20,8 +20,13 @@ struct DaemonMQTT {
 
     /// Longest password file read (MQTT allows 65 535 bytes; real passwords and tokens are far shorter).
     static var passwordBytesMax: Int { 4_096 }
-    /// Commands kept between the client's turn and the loop's hand-over to the command queue.
+    /// Commands kept between the client's turn and the loop's hand-over to the command queue
+    /// (`EventLoop.routeMQTTCommands` keeps their results in an `InlineArray` of this size).
     static var inboxCapacity: Int { 8 }
+    /// Sensor names and open alerts listed in the health message at most (the rest counted as
+    /// omitted): what `MQTTSettings.healthDetailBytes` holds with the longest names.
+    static var healthSensorsMax: Int { 32 }
+    static var healthAlertsMax: Int { 16 }
     /// Longest TLS failure reason kept for the log line.
     static var reasonBytes: Int { 200 }
 
@@ -36,6 +41,9 @@ struct DaemonMQTT {
     /// What the log lines last said: connected, and the last failure reported (0: none).
     var reportedUp = false
     var reportedError: Int32 = 0
+    /// The sensor count and open alerts the last health detail held (a change publishes health early).
+    var healthSensors = 0
+    var healthAlertsOpen = 0
     /// The next command end event (`SensorCommandQueue.eventsTotal` numbering) to publish as an ack.
     var commandEventCursor: UInt32 = 0
 
@@ -92,6 +100,7 @@ struct DaemonMQTT {
             ? flags.mqttPrefix : UnsafeRawBufferPointer(start: defaultPrefix.utf8Start, count: defaultPrefix.utf8CodeUnitCount)
         var s = MQTTSettings(nodeId: flags.nodeId, clientID: clientID, prefix: prefix)
         s.keepAliveS = flags.mqttKeepAliveS
+        s.batchRecords = flags.mqttBatchRecords
         s.format = flags.uplinkFormat
         s.mode = flags.forward
         s.rateRecordsPerS = flags.uplinkRatePerS

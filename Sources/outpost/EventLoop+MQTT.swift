@@ -10,23 +10,37 @@ import OutpostCore
 
 extension EventLoop {
     /// Hands the received commands on, answers each, then publishes the queue's new end events;
-    /// runs after the tick.
+    /// runs after the tick. Every command of the turn is queued first, the log is committed once
+    /// (their *accepted* records with it), and only then does each get its PUBACK and its answer:
+    /// the broker forgets a command at its PUBACK, so the PUBACK never leaves before the
+    /// command's record is durable. When the commit fails nothing is acknowledged: the broker
+    /// delivers the commands again on the next connection.
     /// - Complexity: O(inbox capacity × command slots + new end events)
     mutating func routeMQTTCommands(nowMs: Int64) {
         #if !OUTPOST_PROFILE_LOW
         let received = gateway.attachment.mqtt.inbox.count
         if received > 0 {
+            precondition(received <= DaemonMQTT.inboxCapacity, "the inbox holds at most its capacity")
+            var results = InlineArray<8, SensorCommandEnqueueResult>(repeating: SensorCommandEnqueueResult(outcome: .tooLarge))
+            var accepted = false
             for i in 0..<received {
                 let (entry, payload) = gateway.attachment.mqtt.inbox.entry(i)
-                var result = SensorCommandEnqueueResult(outcome: .tooLarge)
                 if entry.payloadCount >= 0 {
-                    result = gateway.core.server.enqueueCommand(
+                    results[i] = gateway.core.server.enqueueCommand(
                         sensor: entry.sensor, payload: payload, contentFormat: Self.commandContentFormat(payload),
                         origin: .mqtt, nowMs: nowMs)
+                    if results[i].outcome == .accepted { accepted = true }
                 }
-                // The ack that says "queued" leaves after the command's record is committed
-                // (per the durability policy), as HTTP's 202 does.
-                if result.outcome == .accepted { _ = gateway.core.commitCommands(nowMs: nowMs) }
+            }
+            // One commit for the turn's commands (per the durability policy, as HTTP's 202 waits for it).
+            let committed = !accepted || gateway.core.commitCommands(nowMs: nowMs)
+            for i in 0..<received {
+                let (entry, _) = gateway.attachment.mqtt.inbox.entry(i)
+                let result = results[i]
+                if result.outcome == .accepted && !committed { continue }
+                if let id = entry.packetID {
+                    _ = gateway.attachment.mqtt.client?.acknowledgeCommand(packetID: id, connection: entry.connection)
+                }
                 var w = TextWriter(buffer: gateway.attachment.mqtt.ackBody)
                 if result.outcome == .accepted {
                     w.text("{\"status\":\"queued\",\"id\":")
@@ -47,6 +61,27 @@ extension EventLoop {
             gateway.attachment.mqtt.inbox.clear()
         }
         publishCommandEvents()
+        refreshMQTTHealthDetail(nowMs: nowMs)
+        #endif
+    }
+
+    /// Gives the client the server's part of its health message (sensors, open alerts; capped by
+    /// `DaemonMQTT.healthSensorsMax` / `healthAlertsMax`), at most once a second, and has the
+    /// message published at once when the sensor count or the open alerts changed.
+    /// - Complexity: O(sensors × alert kinds) when due, O(1) otherwise.
+    mutating func refreshMQTTHealthDetail(nowMs: Int64) {
+        #if !OUTPOST_PROFILE_LOW
+        guard gateway.attachment.mqtt.client?.healthDetailWanted(nowMs: nowMs) == true else { return }
+        var out = gateway.attachment.mqtt.client!.healthDetailWriter
+        let seen = gateway.core.server.writeFleetHealth(
+            into: &out, sensorsMax: DaemonMQTT.healthSensorsMax, alertsMax: DaemonMQTT.healthAlertsMax)
+        gateway.attachment.mqtt.client!.setHealthDetail(out, nowMs: nowMs)
+        // A new sensor or a raised / cleared alert: the fleet view should not wait for the interval.
+        if seen.sensors != gateway.attachment.mqtt.healthSensors || seen.alertsOpen != gateway.attachment.mqtt.healthAlertsOpen {
+            gateway.attachment.mqtt.healthSensors = seen.sensors
+            gateway.attachment.mqtt.healthAlertsOpen = seen.alertsOpen
+            gateway.attachment.mqtt.client!.publishHealthSoon(nowMs: nowMs)
+        }
         #endif
     }
 

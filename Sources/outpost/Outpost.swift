@@ -139,6 +139,8 @@ enum Help {
         out.line("  --upstream mqtt://HOST:PORT | mqtts://HOST:PORT")
         out.line("                       forward the log to an MQTT broker instead (docs/MQTT.md):")
         out.line("                       QoS 1, one message per record, commands subscribed")
+        out.line("  --mqtt-batch N       up to N records of one topic per message, one SenML pack")
+        out.line("                       (1-64; default 1: one message per record)")
         out.line("  --uplink-format senml-json|senml-cbor|influx   MQTT payloads (default senml-json)")
         out.line("  --mqtt-client-id ID, --mqtt-user NAME, --mqtt-password-file FILE,")
         out.line("  --mqtt-keepalive S (default 30), --mqtt-prefix P (default outpost)")

@@ -116,13 +116,26 @@ class Subscriber:
         self.client.disconnect()
 
 
+# SenML-CBOR labels (RFC 8428 Table 4) the readings use, by their JSON names.
+CBOR_LABELS = {-2: "bn", 0: "n", 1: "u", 2: "v", 6: "t"}
+
+
+def pack_of(payload):
+    """A SenML-JSON or SenML-CBOR pack as a list of dicts keyed by the JSON labels."""
+    if payload[:1] == b"[":
+        return json.loads(payload)
+    import cbor2
+    return [{CBOR_LABELS.get(k, k): v for k, v in record.items()} for record in cbor2.loads(payload)]
+
+
 def readings_in(messages):
-    """(node, lid, seq, sensor, value) of every kill-* reading in SenML-JSON messages, repeats kept."""
+    """(node, lid, seq, sensor, value) of every kill-* reading in SenML messages (one record or a
+    pack of many each), repeats kept."""
     out = []
     for topic, payload, _ in messages:
         if not topic.endswith("/readings"):
             continue
-        pack = json.loads(payload)
+        pack = pack_of(payload)
         node = pack[0]["bn"].rstrip("/")
         lid = pack[0].get("lid", 0)
         for record in pack:
@@ -256,6 +269,58 @@ class MQTTStoreTests(unittest.TestCase):
         self.assertEqual(disorder, 0, "readings out of log order")
         self.assertTrue(found - sender.acked <= sender.sent - sender.acked, "a reading nobody sent")
 
+    def test_batch_packs_strict_senml_and_exactly_once_across_kills(self):
+        """--mqtt-batch 8 with SenML-CBOR: every message one pack of 1 to 8 records, each pack
+        valid for the RFC 8428-strict decoder, full packs of 8 once a backlog drains after a broker
+        outage, and SIGKILLs (a pack re-sent with DUP after a restart) leave every acknowledged
+        reading exactly once after dropping repeats of (node, log id, sequence)."""
+        from senml_strict import Invalid, check_pack
+        rng = random.Random(int(os.environ.get("OUTPOST_KILL_SEED", "0")) or None)
+        node = "gw-batch"
+        batch = 8
+        self.subscriber = Subscriber(self.broker.port, "outpost/%s/readings" % node, client_id="batch-checker")
+        sender = Sender()
+        kills = 0
+        for run in range(4):
+            if run == 1:
+                self.broker.stop()
+            if run == 2:
+                self.broker.start()
+            with self.daemon(node, "--mqtt-batch", str(batch), "--uplink-format", "senml-cbor") as daemon:
+                killer_at = time.time() + rng.uniform(0.5, 1.5)
+                while time.time() < killer_at:
+                    if not sender.burst(daemon.port, min(0.05, max(0.0, killer_at - time.time()))):
+                        break
+                daemon.process.send_signal(signal.SIGKILL)
+                daemon.process.wait()
+                kills += 1
+        with self.daemon(node, "--mqtt-batch", str(batch), "--uplink-format", "senml-cbor") as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected to the broker", 10), daemon.log())
+            wait_drained(daemon, 60)
+            health = Peer(daemon.port).health()
+            self.assertEqual(daemon.stop(), 0)
+        found, lost, repeats, duplicates, disorder = self.check_exactly_once(sender, node)
+        sizes = []
+        for topic, payload, _ in self.subscriber.snapshot():
+            try:
+                records = check_pack(payload)
+            except Invalid as error:
+                self.fail("a pack the strict decoder refuses: %s" % error)
+            sizes.append(len(records))
+            self.assertTrue(all(r["name"].startswith(node + "/") for r in records), "every record resolves to the node")
+        print("\nmqtt batch kill test: acknowledged %d, at the subscriber %d, messages %d (records per message: "
+              "max %d, mean %.1f, full packs %d), repeats dropped %d, duplicates %d, lost %d, out of order %d, kills %d"
+              % (len(sender.acked), len(found), len(sizes), max(sizes), sum(sizes) / len(sizes),
+                 sizes.count(batch), repeats, duplicates, len(lost), disorder, kills))
+        self.assertGreater(len(sender.acked), 100)
+        self.assertTrue(all(1 <= n <= batch for n in sizes), sizes)
+        self.assertEqual(max(sizes), batch, "the backlog after the outage drains in full packs")
+        self.assertLess(len(sizes), sum(sizes) / 2, "messages carry several records each")
+        self.assertEqual(lost, set(), "acknowledged readings missing at the subscriber")
+        self.assertEqual(duplicates, 0)
+        self.assertEqual(disorder, 0)
+        self.assertGreaterEqual(health["uplink"]["records_forwarded"], 1)
+
     def test_broker_restart_mid_stream_reconnects_within_seconds(self):
         node = "gw-restart"
         self.subscriber = Subscriber(self.broker.port, "outpost/%s/#" % node)
@@ -310,6 +375,120 @@ class MQTTStoreTests(unittest.TestCase):
                               "-t", "outpost/%s/status" % node], capture_output=True, text=True, timeout=10)
         self.assertEqual(out.stdout.strip(), "offline", "the will, retained, after the daemon stopped")
 
+    def retained_health(self, node, predicate, timeout):
+        """The retained health message a fresh subscriber gets, polled until `predicate` holds."""
+        deadline = time.time() + timeout * SCALE
+        health = None
+        while time.time() < deadline:
+            out = subprocess.run(["mosquitto_sub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-C", "1", "-W", "3",
+                                  "-t", "outpost/%s/health" % node], capture_output=True, text=True, timeout=10)
+            if out.stdout.strip():
+                health = json.loads(out.stdout.strip().splitlines()[0])
+                if predicate(health):
+                    return health
+            time.sleep(0.3)
+        self.fail("no retained health message as expected: %s" % json.dumps(health))
+
+    def test_retained_health_lists_sensors_and_open_alerts_bounded(self):
+        """40 sensors send readings of 1000 degrees and more (past the reference threshold and
+        critical bounds: two alerts each) and go silent past --sensor-offline-after (a third): the
+        retained health message a fresh subscriber reads counts 40 sensors and 120 open alerts,
+        lists 32 and 16 of them and says how many it left out."""
+        node = "gw-sensors"
+        with self.daemon(node, "--sensor-offline-after", "1") as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected", 10), daemon.log())
+            sender = Sender(sensors=40, window=40)
+            sender.burst(daemon.port, 0.5)
+            self.assertEqual(len({v % 40 for v in sender.acked}), 40, "every sensor got a reading in")
+            health = self.retained_health(node, lambda h: h.get("sensor_count") == 40 and h.get("alerts_open") == 120, 15)
+            daemon.stop()
+        print("\nmqtt health: sensor_count %d, listed %d, omitted %d; alerts_open %d, listed %d, omitted %d; %d bytes"
+              % (health["sensor_count"], len(health["sensors"]), health["sensors_omitted"], health["alerts_open"],
+                 len(health["alerts"]), health["alerts_omitted"], len(json.dumps(health))))
+        self.assertEqual(len(health["sensors"]), 32)
+        self.assertEqual(health["sensors_omitted"], 8)
+        self.assertTrue(set(health["sensors"]) <= {"kill-%02d" % i for i in range(40)}, health["sensors"])
+        self.assertEqual(len(set(health["sensors"])), 32)
+        self.assertEqual(len(health["alerts"]), 16)
+        self.assertEqual(health["alerts_omitted"], 104)
+        self.assertEqual({a["kind"] for a in health["alerts"]}, {"threshold", "critical", "offline"}, health["alerts"])
+        self.assertTrue(all(a["sensor"].startswith("kill-") for a in health["alerts"]), health["alerts"])
+        self.assertEqual(health["node"], node)
+
+    def test_command_puback_only_after_its_record_is_durable(self):
+        """SIGKILL the instant the broker logs the daemon's PUBACK of a command: the command must
+        be in the log (restored after the restart), because the broker will never deliver it
+        again. Three rounds, three commands."""
+        node = "gw-cmdkill"
+        self.broker.stop()
+        with open(self.broker.config, "a") as f:
+            f.write("log_type all\nlog_dest stderr\n")
+        self.broker.start()
+        with self.daemon(node) as daemon:
+            self.assertTrue(daemon.wait_log(r"mqtt connected", 10), daemon.log())
+            Sender(sensors=1).burst(daemon.port, 0.3)
+            daemon.stop()
+        pubacks = lambda: len(re.findall(r"Received PUBACK from %s " % node, open(self.broker.log_path).read()))
+        for round in range(3):
+            with self.daemon(node) as daemon:
+                self.assertTrue(daemon.wait_log(r"mqtt connected", 10), daemon.log())
+                before = pubacks()
+                subprocess.run(["mosquitto_pub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-q", "1",
+                                "-t", "outpost/%s/command/kill-00" % node, "-m", "cmd-%d" % round], check=True, timeout=10)
+                deadline = time.time() + 10 * SCALE
+                while pubacks() == before and time.time() < deadline:
+                    time.sleep(0.001)
+                daemon.process.send_signal(signal.SIGKILL)
+                daemon.process.wait()
+                self.assertGreater(pubacks(), before, "the broker got the command's PUBACK")
+        with self.daemon(node) as daemon:
+            self.assertTrue(daemon.wait_log(r"3 commands pending", 10), daemon.log())
+            pending = re.search(r"(\d+) commands pending", daemon.log()).group(1)
+            daemon.stop()
+        print("\nmqtt command kill: 3 commands acknowledged to the broker then SIGKILL, %s pending after the restart" % pending)
+
+    @unittest.skipIf(RUNNER or not shutil.which("strace"), "strace of the native daemon needed")
+    def test_command_puback_leaves_after_the_fdatasync_of_its_record(self):
+        """The order of the daemon's system calls (strace): the read that brings the command's
+        PUBLISH, then the fdatasync that commits its record (--durability sync), and only then the
+        write of the PUBACK. (The SIGKILL test above cannot tell the orders apart: the commit
+        follows in microseconds.)"""
+        import outpost_peer
+        node = "gw-cmdorder"
+        trace = os.path.join(self.directory, "strace.txt")
+        saved = outpost_peer.RUNNER
+        outpost_peer.RUNNER = ["strace", "-f", "-qq", "-xx", "-s", "8192", "-o", trace,
+                               "-e", "trace=read,write,recvfrom,sendto,fdatasync,fsync"]
+        try:
+            with self.daemon(node) as daemon:
+                self.assertTrue(daemon.wait_log(r"mqtt connected", 20), daemon.log())
+                Sender(sensors=1).burst(daemon.port, 0.3)
+                self.subscriber = Subscriber(self.broker.port, "outpost/%s/command/+/ack" % node, client_id="order-checker")
+                subprocess.run(["mosquitto_pub", "-p", str(self.broker.port), "-h", "127.0.0.1", "-q", "1",
+                                "-t", "outpost/%s/command/kill-00" % node, "-m", "order"], check=True, timeout=10)
+                deadline = time.time() + 10 * SCALE
+                while not self.subscriber.snapshot() and time.time() < deadline:
+                    time.sleep(0.05)
+                self.assertTrue(self.subscriber.snapshot(), "the command's queued ack")
+                # SIGTERM to the traced daemon itself (strace would hold it back).
+                pid = daemon.process.pid
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    os.kill(int(f.read().split()[0]), signal.SIGTERM)
+                daemon.process.wait(timeout=10)
+        finally:
+            outpost_peer.RUNNER = saved
+        lines = open(trace).read().splitlines()
+        if os.environ.get("OUTPOST_KEEP_TRACE"):
+            shutil.copy(trace, os.environ["OUTPOST_KEEP_TRACE"])
+        topic = "".join("\\x%02x" % b for b in ("command/kill-00").encode())
+        arrived = next(i for i, line in enumerate(lines) if re.search(r"(read|recvfrom)\(", line) and topic in line)
+        puback = next(i for i, line in enumerate(lines[arrived:], arrived)
+                      if re.search(r'(write|sendto)\(\d+, "\\x40\\x02', line))
+        synced = [i for i in range(arrived, puback) if re.search(r"(fdatasync|fsync)\(", lines[i])]
+        print("\nmqtt command order: command read at line %d, fdatasync at %s, PUBACK written at line %d"
+              % (arrived, synced, puback))
+        self.assertTrue(synced, "no fdatasync between the command's arrival and its PUBACK:\n" + "\n".join(lines[arrived:puback + 1]))
+
     def test_command_reaches_a_libcoap_observer_and_its_delivery_is_acked(self):
         """mosquitto_pub -> the daemon's command queue -> a libcoap client observing
         /commands/<sensor> (it ACKs the CON notification) -> "delivered" on the ack topic."""
@@ -363,7 +542,15 @@ class MQTTStoreTests(unittest.TestCase):
         rows = {line.split()[0]: line.split() for line in tables[0].splitlines()[1:] if line.strip()}
         self.assertEqual(rows["gw-fleet-a"][1], "online")
         self.assertEqual(rows["gw-fleet-b"][1], "offline", "the retained will of the stopped gateway")
-        self.assertEqual(tables[0].splitlines()[0].split()[:3], ["node", "status", "backlog"])
+        header = tables[0].splitlines()[0].split()
+        self.assertEqual(header[:3], ["node", "status", "backlog"])
+        # The second table: the health message after the sensors arrived (published within a second of a change).
+        later = {line.split()[0]: line.split() for line in tables[1].splitlines()[1:] if line.strip()}
+        row = dict(zip(header, later["gw-fleet-a"]))
+        self.assertEqual(row["sensors"], "2", out.stdout)
+        # Readings of 1000 degrees and more cross the reference threshold and critical bounds.
+        self.assertEqual(row["alerts_open"], "4", out.stdout)
+        self.assertEqual(sorted(row["sensor_list"].split(",")), ["kill-00", "kill-01"], out.stdout)
         bad = subprocess.run([tool, "fleet", "--broker", "http://x"], capture_output=True, text=True, timeout=10)
         self.assertEqual(bad.returncode, 2)
         self.assertIn("--broker wants mqtt://HOST:PORT", bad.stderr)

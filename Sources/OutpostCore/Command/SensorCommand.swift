@@ -4,6 +4,10 @@
 public struct SensorCommand: BitwiseCopyable, Sendable {
     /// Dense sensor index; -1: the slot is free.
     public var sensor: Int16
+    /// The sensor's name when the command was queued: its end event carries it, because the
+    /// index may belong to another sensor by the time the event is logged or published (a full
+    /// sensor table evicts a sensor and gives its index to a newcomer).
+    public var sensorName: SensorName
     public var payloadCount: UInt16
     /// CoAP Content-Format of the payload (`CoAPContentFormat`; 42 for opaque bytes).
     public var contentFormat: UInt16
@@ -14,8 +18,12 @@ public struct SensorCommand: BitwiseCopyable, Sendable {
     public var id: UInt32
     public var enqueuedMs: Int64
 
-    public init(sensor: Int16, payloadCount: UInt16, contentFormat: UInt16, origin: SensorCommandOrigin, id: UInt32, enqueuedMs: Int64) {
+    public init(
+        sensor: Int16, sensorName: SensorName, payloadCount: UInt16, contentFormat: UInt16, origin: SensorCommandOrigin, id: UInt32,
+        enqueuedMs: Int64
+    ) {
         self.sensor = sensor
+        self.sensorName = sensorName
         self.payloadCount = payloadCount
         self.contentFormat = contentFormat
         self.origin = origin
@@ -26,6 +34,6 @@ public struct SensorCommand: BitwiseCopyable, Sendable {
 
     /// A free slot.
     public static var free: SensorCommand {
-        SensorCommand(sensor: -1, payloadCount: 0, contentFormat: 0, origin: .http, id: 0, enqueuedMs: 0)
+        SensorCommand(sensor: -1, sensorName: SensorName(), payloadCount: 0, contentFormat: 0, origin: .http, id: 0, enqueuedMs: 0)
     }
 }

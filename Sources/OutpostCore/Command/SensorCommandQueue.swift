@@ -64,10 +64,10 @@ public struct SensorCommandQueue {
     public var capacity: Int { commands.count }
     public var eventCapacity: Int { events.count }
 
-    /// Queues `payload` for the sensor at dense index `sensorIndex`.
+    /// Queues `payload` for the sensor at dense index `sensorIndex`, called `sensorName`.
     /// - Complexity: O(capacity)
     public mutating func enqueue(
-        sensorIndex: Int, payload: UnsafeRawBufferPointer, contentFormat: UInt16, origin: SensorCommandOrigin, nowMs: Int64
+        sensorIndex: Int, sensorName: SensorName, payload: UnsafeRawBufferPointer, contentFormat: UInt16, origin: SensorCommandOrigin, nowMs: Int64
     ) -> SensorCommandEnqueueResult {
         precondition(sensorIndex >= 0 && sensorIndex < Int(Int16.max), "sensor index out of range")
         if payload.count == 0 || payload.count > payloadBytes {
@@ -91,7 +91,7 @@ public struct SensorCommandQueue {
         let id = nextId
         nextId = nextId == UInt32.max ? 1 : nextId &+ 1
         commands[free] = SensorCommand(
-            sensor: sensor, payloadCount: UInt16(truncatingIfNeeded: payload.count), contentFormat: contentFormat,
+            sensor: sensor, sensorName: sensorName, payloadCount: UInt16(truncatingIfNeeded: payload.count), contentFormat: contentFormat,
             origin: origin, id: id, enqueuedMs: nowMs)
         commands[free].logged = !journaling
         slotBytes(free).baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
@@ -158,7 +158,9 @@ public struct SensorCommandQueue {
     public mutating func finish(slot: Int, kind: SensorCommandEventKind, via: SensorCommandVia, nowMs: Int64) -> Bool {
         precondition(slot >= 0 && slot < commands.count && commands[slot].sensor >= 0, "finishing a free command slot")
         if !canFinish || !commands[slot].logged { return false }
-        let event = SensorCommandEvent(kind: kind, via: via, sensor: commands[slot].sensor, id: commands[slot].id, timeMs: nowMs)
+        let event = SensorCommandEvent(
+            kind: kind, via: via, sensor: commands[slot].sensor, sensorName: commands[slot].sensorName, id: commands[slot].id,
+            timeMs: nowMs)
         events[Int(truncatingIfNeeded: eventsTotal % UInt32(truncatingIfNeeded: events.count))] = event
         eventsTotal &+= 1
         if !journaling { eventsLogged = eventsTotal }
@@ -266,7 +268,7 @@ public struct SensorCommandQueue {
     /// - Complexity: O(capacity)
     @discardableResult
     public mutating func restore(
-        id: UInt32, sensorIndex: Int, payload: UnsafeRawBufferPointer, contentFormat: UInt16, origin: SensorCommandOrigin,
+        id: UInt32, sensorIndex: Int, sensorName: SensorName, payload: UnsafeRawBufferPointer, contentFormat: UInt16, origin: SensorCommandOrigin,
         enqueuedMs: Int64
     ) -> Bool {
         if id &- nextId < UInt32.max / 2 { nextId = id == UInt32.max ? 1 : id &+ 1 }
@@ -279,7 +281,7 @@ public struct SensorCommandQueue {
             return false
         }
         var command = SensorCommand(
-            sensor: Int16(truncatingIfNeeded: sensorIndex), payloadCount: UInt16(truncatingIfNeeded: payload.count),
+            sensor: Int16(truncatingIfNeeded: sensorIndex), sensorName: sensorName, payloadCount: UInt16(truncatingIfNeeded: payload.count),
             contentFormat: contentFormat, origin: origin, id: id, enqueuedMs: enqueuedMs)
         command.logged = true
         commands[free] = command

@@ -38,9 +38,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case sensorOfflineAfter
     case sensorEvictAfter
     case threshold
+    case mqttBatch
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 33
+    public static let count = 34
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 9
@@ -69,7 +70,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case 3: return "size, durability, when_full"
         case 4: return "upstream, forward, rate, format"
         case 5: return "listen, token_file"
-        case 6: return "client_id, user, password_file, keepalive, prefix, ca_file, cert_file, key_file"
+        case 6: return "client_id, user, password_file, keepalive, prefix, ca_file, cert_file, key_file, batch"
         case 7: return "offline_after, evict_after"
         default: return "rule"
         }
@@ -115,7 +116,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .upstream, .forward, .uplinkRate, .uplinkFormat: return 4
         case .http, .httpTokenFile: return 5
         case .mqttClientID, .mqttUser, .mqttPasswordFile, .mqttKeepAlive, .mqttPrefix: return 6
-        case .mqttCAFile, .mqttCertFile, .mqttKeyFile: return 6
+        case .mqttCAFile, .mqttCertFile, .mqttKeyFile, .mqttBatch: return 6
         case .sensorOfflineAfter, .sensorEvictAfter: return 7
         case .threshold: return 8
         }
@@ -149,6 +150,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .mqttPasswordFile: return "password_file"
         case .mqttKeepAlive: return "keepalive"
         case .mqttPrefix: return "prefix"
+        case .mqttBatch: return "batch"
         case .mqttCAFile: return "ca_file"
         case .mqttCertFile: return "cert_file"
         case .mqttKeyFile: return "key_file"
@@ -188,6 +190,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .mqttPasswordFile: return "--mqtt-password-file"
         case .mqttKeepAlive: return "--mqtt-keepalive"
         case .mqttPrefix: return "--mqtt-prefix"
+        case .mqttBatch: return "--mqtt-batch"
         case .mqttCAFile: return "--mqtt-ca-file"
         case .mqttCertFile: return "--mqtt-cert-file"
         case .mqttKeyFile: return "--mqtt-key-file"

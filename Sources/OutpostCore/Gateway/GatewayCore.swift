@@ -90,7 +90,7 @@ extension GatewayCore {
         if !Server<P>.commandsEnabled { return }
         server.commands.journaling = store.enabled
         if !store.enabled { return }
-        store.logCommands(&server.commands, sensors: server.pipeline.sensors)
+        store.logCommands(&server.commands)
         server.commandLogReady = store.source != nil && store.failure == 0 && !store.refusing
     }
 

@@ -299,20 +299,20 @@ public struct GatewayStore<Device: LogDevice, Link: DatagramSink>: OutboxConsume
     /// first, then the end events in order. A record the log refuses now (full, out of space) stays
     /// owed and is tried again on the next call; a device failure is kept in `failure`.
     /// - Complexity: O(capacity²) for the accepted records, O(events) for the rest.
-    public mutating func logCommands(_ commands: inout SensorCommandQueue, sensors: SensorTable) {
+    public mutating func logCommands(_ commands: inout SensorCommandQueue) {
         if source == nil { return }
         do {
             for _ in 0..<commands.capacity {
                 guard let slot = commands.oldestUnlogged() else { break }
                 let command = commands.command(at: slot)
                 try source!.store.append(
-                    command: commands.payload(at: slot), id: command.id, name: sensors.name(at: Int(command.sensor)),
+                    command: commands.payload(at: slot), id: command.id, name: command.sensorName,
                     origin: command.origin, contentFormat: command.contentFormat, timestampMs: command.enqueuedMs)
                 commands.markLogged(slot: slot)
             }
             for _ in 0..<commands.eventCapacity {
                 guard let event = commands.nextUnloggedEvent else { break }
-                try source!.store.append(commandEvent: event, name: sensors.name(at: Int(event.sensor)))
+                try source!.store.append(commandEvent: event, name: event.sensorName)
                 commands.markEventLogged()
             }
         } catch {

@@ -45,7 +45,7 @@ extension Server {
             w.key("via")
             w.string(event.via.name)
             w.key("sensor")
-            w.string(pipeline.sensors.name(at: Int(event.sensor)))
+            w.string(event.sensorName)
             w.key("id")
             w.integer(event.id.wide)
             w.key("time_ms")

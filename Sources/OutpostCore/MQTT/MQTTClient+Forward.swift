@@ -11,6 +11,10 @@ extension MQTTClient {
     /// ahead and records in order while the window, the rate limit and the output queue allow.
     mutating func publishRecords<S: UplinkSource>(nowMs: Int64, source: inout S) {
         resendWindow(source: &source)
+        if settings.batchRecords > 1 {
+            publishRuns(source: &source)
+            return
+        }
         // Each pass publishes or skips one record, or stops; bounded by window + scan budget.
         for _ in 0..<(settings.window + settings.scanBudget) {
             guard let slot = freeSlot(), bucket.available >= 1 else { return }
@@ -78,6 +82,14 @@ extension MQTTClient {
             if best < 0 { return }
             if output.count - (outEnd - outStart) < MQTTSettings.packetBytesMax { return }
             let sequence = window[best].sequence
+            if window[best].count > 1 {
+                switch resendRun(slot: best, source: &source) {
+                case .sent: counters.resent &+= 1
+                case .gone: advanceCursor()
+                case .noRoom: return
+                }
+                continue
+            }
             if source.uplinkRead(after: sequence &- 1, alertsOnly: false, budget: 1, into: &scratch) != .found
                 || scratch.sequence != sequence
             {
@@ -105,9 +117,12 @@ extension MQTTClient {
             try MQTTWriter.publish(topic: topicBytes, payload: body, qos: 1, dup: dup, retain: false, packetID: packetID, into: buffer)
         }
         if !ok { return false }
-        window[slot] = MQTTInFlight(sequence: record.sequence, packetID: packetID, used: true, ahead: ahead, resend: false)
+        window[slot] = MQTTInFlight(
+            sequence: record.sequence, last: record.sequence, count: 1, type: record.type, packetID: packetID, used: true, ahead: ahead,
+            resend: false)
         if !dup {
             counters.published &+= 1
+            counters.recordsPublished &+= 1
             bucket.take(1)
         }
         return true
@@ -202,7 +217,12 @@ extension MQTTClient {
         out.text(settings.format.name)
         out.text("\",\"forward\":\"")
         out.text(settings.mode.name)
-        out.text("\"}")
+        out.text("\"")
+        if healthDetailCount > 0 {
+            out.byte(0x2C)
+            out.raw(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(healthDetail)[0..<healthDetailCount]))
+        }
+        out.text("}")
         let body = out.bytes
         let topicBytes = writeTopic("health", nil)
         let id = takeControlID()

@@ -100,11 +100,13 @@ extension MQTTClient {
     }
 
     /// A PUBLISH from the broker: a command when its topic is `<prefix>/<node>/command/<sensor>`
-    /// (the only filter subscribed). Acknowledged (QoS 1) once the sink kept it.
+    /// (the only filter subscribed). A command the sink keeps for the host is acknowledged by the
+    /// host (`acknowledgeCommand`) once its record is committed; anything else the sink did not
+    /// refuse is acknowledged (QoS 1) at once.
     mutating func commandReceived<C: MQTTCommandSink>(_ packet: MQTTPacket, frame: UnsafeRawBufferPointer, nowMs: Int64, commands: inout C) {
         let topicBytes = UnsafeRawBufferPointer(rebasing: frame[packet.topicStart..<(packet.topicStart + packet.topicCount)])
         let expected = writeTopic("command", nil)
-        var kept = false
+        var take = MQTTCommandTake.acknowledgeNow
         var matches = topicBytes.count > expected.count + 1 && topicBytes[expected.count] == 0x2F
         if matches {
             for i in 0..<expected.count where topicBytes[i] != expected[i] { matches = false }
@@ -117,18 +119,29 @@ extension MQTTClient {
             if oneLevel {
                 counters.commandsReceived &+= 1
                 let body = UnsafeRawBufferPointer(rebasing: frame[packet.payloadStart..<(packet.payloadStart + packet.payloadCount)])
-                kept = commands.mqttCommand(sensor: sensor, payload: body, nowMs: nowMs)
-                if !kept { counters.commandsRefused &+= 1 }
-            } else {
-                kept = true
+                take = commands.mqttCommand(
+                    sensor: sensor, payload: body, packetID: packet.qos == 1 ? packet.packetID : nil, connection: connection,
+                    nowMs: nowMs)
+                if take == .refused { counters.commandsRefused &+= 1 }
             }
-        } else {
-            kept = true
         }
-        if kept && packet.qos == 1 {
+        if take == .acknowledgeNow && packet.qos == 1 {
             let id = packet.packetID
             queue { buffer throws(MQTTError) in try MQTTWriter.puback(packetID: id, into: buffer) }
         }
+    }
+
+    /// Acknowledges (PUBACK) the command PUBLISH `packetID` received on connection `connection`,
+    /// once the host made it durable. Returns false when it was not queued: the connection it
+    /// came on has ended (the broker delivers it again, with DUP, on the next one: the host then
+    /// holds it twice, which is why a command's record carries its own id) or the output queue
+    /// has no room (the same re-delivery follows when the connection ends).
+    /// - Complexity: O(1)
+    public mutating func acknowledgeCommand(packetID: UInt16, connection: UInt64) -> Bool {
+        if phase != .connected || connection != self.connection { return false }
+        let queued = queue { buffer throws(MQTTError) in try MQTTWriter.puback(packetID: packetID, into: buffer) }
+        if queued { counters.commandsAcknowledged &+= 1 }
+        return queued
     }
 
     /// A PUBACK: frees the record's window slot and moves the cursor. An id not in the window
@@ -137,6 +150,7 @@ extension MQTTClient {
         for i in 0..<settings.window where window[i].used && window[i].packetID == id {
             window[i].used = false
             counters.acked &+= 1
+            counters.recordsAcked &+= UInt64(truncatingIfNeeded: window[i].count)
             advanceCursor()
             return
         }

@@ -49,6 +49,10 @@ public struct MQTTClient {
     let pack: UnsafeMutableRawBufferPointer
     let payload: UnsafeMutableRawBufferPointer
     let topic: UnsafeMutableRawBufferPointer
+    /// The host's part of the health message (JSON members: sensors, open alerts), `healthDetailCount` bytes.
+    let healthDetail: UnsafeMutableRawBufferPointer
+    var healthDetailCount = 0
+    var healthDetailWrittenMs: Int64 = Int64.min
     var scratch = LogRecord()
 
     /// Deadline of the phase: next attempt (down), connect or CONNACK timeout.
@@ -63,6 +67,9 @@ public struct MQTTClient {
     var random: UplinkRandom
     /// Timestamp of the first record after the cursor, when known (forward lag).
     var oldestPendingMs: Int64? = nil
+    /// The current connection's number (`counters.connects` when its CONNACK arrived): a command
+    /// acknowledged later must be acknowledged on the connection it came on.
+    public var connection: UInt64 { counters.connects }
     /// The connection's CONNACK said the broker had our session.
     public internal(set) var sessionPresent = false
     /// The source's log id, taken at every tick (payloads carry it).
@@ -82,6 +89,7 @@ public struct MQTTClient {
         pack = UnsafeMutableRawBufferPointer(arena.carve(SenMLEncoder.maxLogRecordBytes + 2, of: UInt8(0)))
         payload = UnsafeMutableRawBufferPointer(arena.carve(MQTTSettings.payloadBytes, of: UInt8(0)))
         topic = UnsafeMutableRawBufferPointer(arena.carve(MQTTSettings.topicBytes, of: UInt8(0)))
+        healthDetail = UnsafeMutableRawBufferPointer(arena.carve(MQTTSettings.healthDetailBytes, of: UInt8(0)))
         bucket = UplinkTokenBucket(ratePerS: settings.rateRecordsPerS, burstRecords: settings.burstRecords, nowMs: nowMs)
         random = UplinkRandom(seed: settings.seed)
         deadlineMs = nowMs
@@ -93,7 +101,37 @@ public struct MQTTClient {
         bytes = Arena.bytes(after: bytes, settings.inputBytes, of: UInt8.self)
         bytes = Arena.bytes(after: bytes, SenMLEncoder.maxLogRecordBytes + 2, of: UInt8.self)
         bytes = Arena.bytes(after: bytes, MQTTSettings.payloadBytes, of: UInt8.self)
-        return Arena.bytes(after: bytes, MQTTSettings.topicBytes, of: UInt8.self)
+        bytes = Arena.bytes(after: bytes, MQTTSettings.topicBytes, of: UInt8.self)
+        return Arena.bytes(after: bytes, MQTTSettings.healthDetailBytes, of: UInt8.self)
+    }
+
+    /// True when the host should write the health detail again (`updateHealthDetail`): at most
+    /// once a second, so the walk over the sensor table costs little whatever the loop's pace,
+    /// and the detail a health message carries is at most a second old.
+    public func healthDetailWanted(nowMs: Int64) -> Bool {
+        healthDetailWrittenMs == Int64.min || nowMs - healthDetailWrittenMs >= 1_000 || nowMs < healthDetailWrittenMs
+    }
+
+    /// A writer over the buffer of the host's part of the health message
+    /// (`MQTTSettings.healthDetailBytes`): the host writes JSON members into it (no braces, no
+    /// leading comma) and hands it back with `setHealthDetail`.
+    public var healthDetailWriter: TextWriter { TextWriter(buffer: healthDetail) }
+
+    /// Takes the detail `out` (from `healthDetailWriter`) for the next health messages. A detail
+    /// that did not fit is dropped whole (the message then carries none) rather than cut into
+    /// broken JSON.
+    /// - Complexity: O(1)
+    public mutating func setHealthDetail(_ out: TextWriter, nowMs: Int64) {
+        healthDetailCount = out.overflowed ? 0 : out.count
+        healthDetailWrittenMs = nowMs
+    }
+
+    /// Publishes the health message at the next tick rather than at its interval (the host saw
+    /// the sensors or the open alerts change; `healthDetailWanted` paces the calls to once a
+    /// second at most).
+    /// - Complexity: O(1)
+    public mutating func publishHealthSoon(nowMs: Int64) {
+        if healthDueMs > nowMs { healthDueMs = nowMs }
     }
 
     /// The new forward cursor when it moved since the last call, else nil (the daemon persists it
@@ -137,7 +175,7 @@ public struct MQTTClient {
         var c = UplinkCounters()
         c.batchesSent = counters.published
         c.batchesAcknowledged = counters.acked
-        c.recordsForwarded = counters.acked
+        c.recordsForwarded = counters.recordsAcked
         c.retransmissions = counters.resent
         c.recordsFiltered = counters.recordsFiltered
         c.recordsMalformed = counters.recordsMalformed

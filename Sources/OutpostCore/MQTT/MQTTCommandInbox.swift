@@ -3,14 +3,19 @@
 /// not reach. A bounded table carved once; when it is full a command is refused, so the client
 /// does not acknowledge it and the broker delivers it again after the next reconnect.
 ///
-/// This is the one place where MQTT meets command handling: the host takes each command with
-/// `take(_:)` after the tick and answers it with `MQTTClient.publishCommandAck`.
+/// This is the one place where MQTT meets command handling: after the tick the host queues every
+/// command (`entry(_:)`), commits the log once, and only then acknowledges each
+/// (`MQTTClient.acknowledgeCommand` with the entry's packet id and connection) and answers it
+/// with `MQTTClient.publishCommandAck`: the broker forgets a command once it has its PUBACK.
 public struct MQTTCommandInbox: MQTTCommandSink {
     /// One received command: its sensor, its payload length, or -1 when the payload was longer
-    /// than `payloadBytesMax` (kept so the host can refuse it with a reason).
+    /// than `payloadBytesMax` (kept so the host can refuse it with a reason), and what its PUBACK
+    /// needs: the packet id (nil for QoS 0) and the connection it came on.
     public struct Entry: BitwiseCopyable {
         public var sensor: SensorName
         public var payloadCount: Int32
+        public var packetID: UInt16?
+        public var connection: UInt64
     }
 
     let entries: UnsafeMutableBufferPointer<Entry>
@@ -33,7 +38,7 @@ public struct MQTTCommandInbox: MQTTCommandSink {
     /// An inbox of `capacity` commands of up to `payloadBytesMax` bytes, carved from `arena`.
     public init(arena: inout Arena, capacity: Int, payloadBytesMax: Int) {
         precondition(capacity > 0 && payloadBytesMax > 0, "an inbox holds at least one byte of one command")
-        entries = arena.carve(capacity, of: Entry(sensor: SensorName(), payloadCount: 0))
+        entries = arena.carve(capacity, of: Entry(sensor: SensorName(), payloadCount: 0, packetID: nil, connection: 0))
         payloads = UnsafeMutableRawBufferPointer(arena.carve(capacity * payloadBytesMax, of: UInt8(0)))
         self.payloadBytesMax = payloadBytesMax
     }
@@ -46,25 +51,29 @@ public struct MQTTCommandInbox: MQTTCommandSink {
 
     public var capacity: Int { entries.count }
 
-    /// Keeps one command (see `MQTTCommandSink`). A topic level that is no sensor name is
-    /// dropped and counted (acknowledged: re-delivering it would not help).
+    /// Keeps one command (see `MQTTCommandSink`) for the host to acknowledge after its commit. A
+    /// topic level that is no sensor name is dropped and counted (acknowledged at once:
+    /// re-delivering it would not help).
     /// - Complexity: O(payload)
-    public mutating func mqttCommand(sensor: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, nowMs: Int64) -> Bool {
+    public mutating func mqttCommand(
+        sensor: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, packetID: UInt16?, connection: UInt64, nowMs: Int64
+    ) -> MQTTCommandTake {
         guard let name = SensorName(sensor.uint8.span) else {
             badSensor &+= 1
-            return true
+            return .acknowledgeNow
         }
         if count >= entries.count {
             refusedFull &+= 1
-            return false
+            return .refused
         }
         let fits = payload.count <= payloadBytesMax
-        entries[count] = Entry(sensor: name, payloadCount: fits ? Int32(truncatingIfNeeded: payload.count) : -1)
+        entries[count] = Entry(
+            sensor: name, payloadCount: fits ? Int32(truncatingIfNeeded: payload.count) : -1, packetID: packetID, connection: connection)
         if fits && payload.count > 0 {
             payloads.baseAddress!.advanced(by: count * payloadBytesMax).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         }
         count += 1
-        return true
+        return .acknowledgeLater
     }
 
     /// The command at `index` (0..<count), oldest first, and its payload (empty when it was too long).

@@ -11,6 +11,10 @@ public struct MQTTCounters: Sendable, BitwiseCopyable {
     public var published: UInt64 = 0
     public var resent: UInt64 = 0
     public var acked: UInt64 = 0
+    /// Records in the publishes sent first time and acknowledged (with `--mqtt-batch` a publish
+    /// carries several; else the same as `published` and `acked`).
+    public var recordsPublished: UInt64 = 0
+    public var recordsAcked: UInt64 = 0
     public var pings: UInt64 = 0
     public var keepaliveTimeouts: UInt64 = 0
     /// Packets from the broker that broke MQTT 3.1.1 (each ends the connection).
@@ -18,6 +22,8 @@ public struct MQTTCounters: Sendable, BitwiseCopyable {
     public var commandsReceived: UInt64 = 0
     /// Commands not kept (full queue): left unacknowledged for the broker to deliver again.
     public var commandsRefused: UInt64 = 0
+    /// PUBACKs of commands sent by the host after their records were committed.
+    public var commandsAcknowledged: UInt64 = 0
     /// Answers to commands queued on `command/<sensor>/ack`.
     public var commandAcks: UInt64 = 0
     /// Records the forward mode does not send, and records whose payload did not encode.

@@ -45,13 +45,26 @@ public struct MQTTSettings {
     public var outputBytes: Int = 32_768
     public var inputBytes: Int = 4_096
     public var seed: UInt64 = 1
+    /// Records per message at most (`--mqtt-batch`, 1…64): a run of records of one topic, in log
+    /// order, published as one SenML pack (influx: that many lines) in one QoS 1 PUBLISH; 1
+    /// publishes one message per record.
+    public var batchRecords: Int = 1
 
     public static let windowMax = 128
+    /// Most records per run (`MQTTInFlight.count` is a byte).
+    public static let batchRecordsMax = 64
+    /// A run stops taking records once its SenML-CBOR pack is this large, so its SenML-JSON or
+    /// line protocol (at most about twice the CBOR for records of short names) fits the payload
+    /// scratch; a run that still does not fit is halved (`MQTTClient.encodeRun`).
+    static let batchPackBytesSoft = payloadBytes / 3
     /// Longest prefix, client id, user name and password accepted.
     public static let textMaxBytes = 256
     /// Payload scratch: the JSON or line protocol of the largest record.
     static let payloadBytes = 12_288
     static let topicBytes = 2 * textMaxBytes + 64
+    /// The host's part of the health message: 32 sensor names and 16 open alerts of the longest
+    /// names, escaped, fit (about 2.2 KB and 1.5 KB).
+    public static let healthDetailBytes = 4_096
     /// Largest PUBLISH of a record: payload, topic, fixed header and packet id.
     static let packetBytesMax = payloadBytes + topicBytes + 16
 
@@ -73,6 +86,7 @@ public struct MQTTSettings {
         precondition(probeIntervalMs >= 1 && probeJitterMs >= 0, "probe interval out of range")
         precondition(outputBytes >= 2 * MQTTSettings.packetBytesMax && inputBytes >= 256, "buffer sizes")
         precondition(scanBudget >= 1, "scan budget")
+        precondition(batchRecords >= 1 && batchRecords <= MQTTSettings.batchRecordsMax, "batch 1...64")
         precondition(password == nil || userName != nil, "a password needs a user name")
     }
 }

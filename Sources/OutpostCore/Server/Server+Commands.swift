@@ -18,15 +18,17 @@ extension Server {
             commands.countLogRefusal()
             return SensorCommandEnqueueResult(outcome: .logRefusing)
         }
-        return commands.enqueue(sensorIndex: index, payload: payload, contentFormat: contentFormat, origin: origin, nowMs: nowMs)
+        return commands.enqueue(sensorIndex: index, sensorName: name, payload: payload, contentFormat: contentFormat, origin: origin, nowMs: nowMs)
     }
 
     /// End event `sequence` of the command ring with its sensor's name (an upstream's acks: read
     /// from its own cursor up to `commands.eventsTotal`), or nil when the ring no longer holds it.
+    /// The name is the one the event kept, not the index's current sensor: an evicted sensor's
+    /// index may name a newcomer by now.
     /// - Complexity: O(1)
     public func commandEvent(sequence: UInt32) -> (event: SensorCommandEvent, sensor: SensorName)? {
         guard let event = commands.event(sequence: sequence) else { return nil }
-        return (event, pipeline.sensors.name(at: Int(event.sensor)))
+        return (event, event.sensorName)
     }
 
     /// A request to `/commands/<sensor>` (sensor at dense index `index`).
@@ -243,7 +245,7 @@ extension Server {
         guard let index = restoredSensor(payload.name, nowMs: nowMs) else { return }
         record.withPayload { bytes in
             _ = commands.restore(
-                id: payload.id, sensorIndex: index,
+                id: payload.id, sensorIndex: index, sensorName: payload.name,
                 payload: UnsafeRawBufferPointer(rebasing: bytes[payload.bytesOffset..<(payload.bytesOffset + payload.bytesCount)]),
                 contentFormat: payload.contentFormat, origin: payload.origin, enqueuedMs: record.timestampMs)
         }

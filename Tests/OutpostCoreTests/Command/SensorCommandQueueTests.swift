@@ -24,8 +24,12 @@ final class SensorCommandQueueTests: XCTestCase {
         SensorCommandQueue(arena: &arena, slotCount: slots, payloadBytes: 8, perSensorLimit: perSensor, eventCount: events)
     }
 
+    func sensorName(_ index: Int) -> SensorName {
+        Array("s\(index)".utf8).withUnsafeBufferPointer { SensorName($0.span)! }
+    }
+
     func enqueue(_ q: inout SensorCommandQueue, _ sensor: Int, _ text: String, nowMs: Int64 = 0) -> SensorCommandEnqueueResult {
-        Array(text.utf8).withUnsafeBytes { q.enqueue(sensorIndex: sensor, payload: $0, contentFormat: 0, origin: .other, nowMs: nowMs) }
+        Array(text.utf8).withUnsafeBytes { q.enqueue(sensorIndex: sensor, sensorName: sensorName(sensor), payload: $0, contentFormat: 0, origin: .other, nowMs: nowMs) }
     }
 
     func testBoundsOrderAndIds() {
@@ -45,7 +49,7 @@ final class SensorCommandQueueTests: XCTestCase {
         XCTAssertTrue(q.finish(slot: first, kind: .delivered, via: .confirm, nowMs: 5))
         XCTAssertEqual(Array(q.payload(at: q.oldest(sensorIndex: 0)!)), Array("two".utf8))
         XCTAssertEqual(q.count, 3)
-        XCTAssertEqual(q.event(sequence: 0), SensorCommandEvent(kind: .delivered, via: .confirm, sensor: 0, id: 1, timeMs: 5))
+        XCTAssertEqual(q.event(sequence: 0), SensorCommandEvent(kind: .delivered, via: .confirm, sensor: 0, sensorName: sensorName(0), id: 1, timeMs: 5))
         XCTAssertNil(q.event(sequence: 1))
     }
 
@@ -97,9 +101,9 @@ final class SensorCommandQueueTests: XCTestCase {
     func testRestoreContinuesIdsAndSkipsEnded() {
         var q = queue()
         Array("r".utf8).withUnsafeBytes { bytes in
-            XCTAssertTrue(q.restore(id: 7, sensorIndex: 0, payload: bytes, contentFormat: 50, origin: .http, enqueuedMs: 3))
-            XCTAssertTrue(q.restore(id: 9, sensorIndex: 1, payload: bytes, contentFormat: 50, origin: .mqtt, enqueuedMs: 4))
-            XCTAssertFalse(q.restore(id: 9, sensorIndex: 1, payload: bytes, contentFormat: 50, origin: .mqtt, enqueuedMs: 4), "duplicate id")
+            XCTAssertTrue(q.restore(id: 7, sensorIndex: 0, sensorName: sensorName(0), payload: bytes, contentFormat: 50, origin: .http, enqueuedMs: 3))
+            XCTAssertTrue(q.restore(id: 9, sensorIndex: 1, sensorName: sensorName(1), payload: bytes, contentFormat: 50, origin: .mqtt, enqueuedMs: 4))
+            XCTAssertFalse(q.restore(id: 9, sensorIndex: 1, sensorName: sensorName(1), payload: bytes, contentFormat: 50, origin: .mqtt, enqueuedMs: 4), "duplicate id")
         }
         q.restoreEnded(id: 7)
         XCTAssertEqual(q.count, 1)

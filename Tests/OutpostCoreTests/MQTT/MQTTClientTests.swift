@@ -35,14 +35,20 @@ struct MemoryLink: MQTTLink {
     mutating func close() { state.isOpen = false }
 }
 
-/// A command sink that keeps what it got.
+/// A command sink that keeps what it got; with `later` it acknowledges nothing itself (the test
+/// plays the host that commits, then calls `acknowledgeCommand`).
 struct KeptCommands: MQTTCommandSink {
     var got: [(String, String)] = []
+    var ids: [(UInt16?, UInt64)] = []
     var accept = true
-    mutating func mqttCommand(sensor: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, nowMs: Int64) -> Bool {
-        if !accept { return false }
+    var later = false
+    mutating func mqttCommand(
+        sensor: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, packetID: UInt16?, connection: UInt64, nowMs: Int64
+    ) -> MQTTCommandTake {
+        if !accept { return .refused }
         got.append((String(decoding: sensor, as: UTF8.self), String(decoding: payload, as: UTF8.self)))
-        return true
+        ids.append((packetID, connection))
+        return later ? .acknowledgeLater : .acknowledgeNow
     }
 }
 
@@ -100,6 +106,8 @@ final class MQTTClientTests: XCTestCase {
                 packet.topic = String(decoding: frame[decoded.topicStart..<(decoded.topicStart + decoded.topicCount)], as: UTF8.self)
                 packet.packetID = decoded.packetID
                 packet.payload = Array(frame[decoded.payloadStart..<(decoded.payloadStart + decoded.payloadCount)])
+            } else if packet.type == 4 {
+                packet.packetID = UInt16(frame[2]) << 8 | UInt16(frame[3])
             } else if packet.type == 8 {
                 packet.packetID = UInt16(frame[2]) << 8 | UInt16(frame[3])
                 packet.topic = String(decoding: frame[6..<(frame.count - 1)], as: UTF8.self)
@@ -316,6 +324,39 @@ final class MQTTClientTests: XCTestCase {
         client.tick(nowMs: 20, source: &source, link: &l, commands: &sink)
         XCTAssertFalse(takeSent(link).contains { $0.type == 4 })
         XCTAssertEqual(client.counters.commandsRefused, 1)
+    }
+
+    /// A command kept for the host gets no PUBACK from the tick: only `acknowledgeCommand` (the
+    /// host calls it after the commit) sends it, and only on the connection the command came on.
+    func testACommandKeptForTheHostIsAcknowledgedOnlyByTheHost() {
+        var client = makeClient()
+        let link = MemoryLinkState()
+        var source = UplinkMemorySource(records: records)
+        _ = connect(&client, link, source: &source, at: 0)
+        var l = MemoryLink(state: link)
+        var sink = KeptCommands()
+        sink.later = true
+        func publish(_ topic: String, _ body: String, id: UInt16) -> [UInt8] {
+            let t = Array(topic.utf8), b = Array(body.utf8)
+            return [0x32, UInt8(2 + t.count + 2 + b.count), 0, UInt8(t.count)] + t + [UInt8(id >> 8), UInt8(id & 0xFF)] + b
+        }
+        _ = takeSent(link)
+        link.toRead += publish("outpost/gw1/command/s1", "a", id: 11)
+        link.toRead += publish("outpost/gw1/command/s2", "b", id: 12)
+        client.tick(nowMs: 10, source: &source, link: &l, commands: &sink)
+        XCTAssertEqual(sink.got.map(\.0), ["s1", "s2"])
+        XCTAssertEqual(sink.ids.map(\.0), [11, 12])
+        XCTAssertFalse(takeSent(link).contains { $0.type == 4 }, "no PUBACK before the host committed")
+        let connection = sink.ids[0].1
+        XCTAssertEqual(connection, client.connection)
+        XCTAssertTrue(client.acknowledgeCommand(packetID: 11, connection: connection))
+        XCTAssertTrue(client.acknowledgeCommand(packetID: 12, connection: connection))
+        client.tick(nowMs: 20, source: &source, link: &l, commands: &sink)
+        let pubacks = takeSent(link).filter { $0.type == 4 }.map(\.packetID)
+        XCTAssertEqual(pubacks, [11, 12])
+        XCTAssertEqual(client.counters.commandsAcknowledged, 2)
+        // On a later connection the old packet id means nothing: the broker re-delivers instead.
+        XCTAssertFalse(client.acknowledgeCommand(packetID: 13, connection: connection &+ 1))
     }
 
     func testMalformedBrokerPacketEndsTheConnection() {

@@ -153,7 +153,7 @@ final class SensorEvictionTests: XCTestCase {
             var ids = [UInt32]()
             payload.withUnsafeBytes { bytes in
                 for sensor in [0, 0, 1] {
-                    let result = queue.enqueue(sensorIndex: sensor, payload: bytes, contentFormat: 42, origin: .http, nowMs: 0)
+                    let result = queue.enqueue(sensorIndex: sensor, sensorName: name(sensor == 0 ? "a" : "b"), payload: bytes, contentFormat: 42, origin: .http, nowMs: 0)
                     XCTAssertEqual(result.outcome, .accepted)
                     ids.append(result.id)
                 }
@@ -170,6 +170,8 @@ final class SensorEvictionTests: XCTestCase {
             // Both end as expired events the log records by id; the unlogged one owes no *accepted* record.
             XCTAssertEqual(queue.eventsTotal, 2)
             XCTAssertEqual(queue.event(sequence: 0)?.kind, .expired)
+            XCTAssertEqual(queue.event(sequence: 0)?.sensorName, name("a"), "the event names a, not c that took its index")
+            XCTAssertEqual(queue.event(sequence: 1)?.sensorName, name("a"))
             XCTAssertEqual(Set([queue.event(sequence: 0)!.id, queue.event(sequence: 1)!.id]), Set(ids[0...1]))
             XCTAssertEqual(queue.oldestUnlogged(), queue.slot(id: ids[2]), "only b's command still owes its record")
             XCTAssertEqual(queue.dropSensor(sensorIndex: 0, nowMs: 6), 0, "nothing left to drop")
@@ -189,13 +191,13 @@ final class SensorEvictionTests: XCTestCase {
             payload.withUnsafeBytes { bytes in
                 // Two commands delivered but not logged fill the event ring.
                 for _ in 0..<2 {
-                    let id = queue.enqueue(sensorIndex: 0, payload: bytes, contentFormat: 42, origin: .http, nowMs: 0).id
+                    let id = queue.enqueue(sensorIndex: 0, sensorName: name("a"), payload: bytes, contentFormat: 42, origin: .http, nowMs: 0).id
                     let slot = queue.slot(id: id)!
                     queue.markLogged(slot: slot)
                     XCTAssertTrue(queue.finish(slot: slot, kind: .delivered, via: .confirm, nowMs: 1))
                 }
                 XCTAssertFalse(queue.canFinish)
-                XCTAssertEqual(queue.enqueue(sensorIndex: 0, payload: bytes, contentFormat: 42, origin: .http, nowMs: 2).outcome, .accepted)
+                XCTAssertEqual(queue.enqueue(sensorIndex: 0, sensorName: name("a"), payload: bytes, contentFormat: 42, origin: .http, nowMs: 2).outcome, .accepted)
             }
             XCTAssertEqual(queue.dropSensor(sensorIndex: 0, nowMs: 3), 1)
             XCTAssertEqual(queue.count, 0, "freed without an event when the ring has no room")

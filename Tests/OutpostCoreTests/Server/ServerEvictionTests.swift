@@ -70,4 +70,40 @@ final class ServerEvictionTests: XCTestCase {
         let health = try json(h, "health")
         XCTAssertEqual((health["counters"] as? [String: Any])?["sensors_evicted"] as? Int, 1)
     }
+
+    /// The expired event of an evicted sensor's command keeps that sensor's name: the upstream
+    /// ack (`Server.commandEvent`), `/commands`-side JSON and the log record name s0, never the
+    /// newcomer that took its index.
+    func testExpiredCommandOfAnEvictedSensorKeepsItsOwnName() throws {
+        let h = H()
+        h.server.pipeline.alerts.setOfflineAfter(ms: 10_000)
+        h.server.pipeline.sensorEvictAfterMs = 20_000
+        var mid: UInt16 = 1
+        for i in 0..<6 {
+            XCTAssertEqual(h.exchange(Request.post(Request.temperature("s\(i)", 21), mid: mid))?.code, .changed)
+            mid += 1
+        }
+        h.tick()
+        let queued = [UInt8]("reboot".utf8).withUnsafeBytes {
+            h.server.enqueueCommand(sensor: SensorName("s0"), payload: $0, contentFormat: 0, origin: .mqtt, nowMs: h.nowMs)
+        }
+        XCTAssertEqual(queued.outcome, .accepted)
+        h.nowMs += 15_000
+        for i in 1..<6 {
+            XCTAssertEqual(h.exchange(Request.post(Request.temperature("s\(i)", 22), mid: mid))?.code, .changed)
+            mid += 1
+        }
+        h.tick()  // s0's offline alert: it may be evicted once silent long enough
+        h.nowMs += 10_000
+        XCTAssertEqual(h.exchange(Request.post(Request.temperature("newcomer", 30), mid: mid))?.code, .changed)
+        XCTAssertEqual(h.server.pipeline.counters.sensorsEvicted, 1)
+        XCTAssertEqual(h.server.pipeline.sensors.find(SensorName("newcomer")), 0, "the newcomer took s0's index")
+        let sequence = h.server.commands.eventsTotal &- 1
+        let (event, sensor) = try XCTUnwrap(h.server.commandEvent(sequence: sequence))
+        XCTAssertEqual(event.kind, .expired)
+        XCTAssertEqual(event.id, queued.id)
+        XCTAssertEqual(event.sensor, 0)
+        XCTAssertEqual(sensor, SensorName("s0"), "the ack is published under the evicted sensor's own name")
+        XCTAssertEqual(event.sensorName, SensorName("s0"))
+    }
 }
