@@ -47,4 +47,8 @@ public enum ProfileLow: Profile {
     // No threshold rules per sensor: the low build keeps the reference rules (`--threshold` is
     // not in it), so no arena is carved for them.
     public static let thresholdOverrideCount = 0
+    // No eviction markers, no taking back of sensor slots from sources over their share and no
+    // per-source cap on the duplicate memory: the aarch64 firmware has no room for their code.
+    public static let evictionNoticeCount = 0
+    public static let sourceDuplicatePercent = 0
 }

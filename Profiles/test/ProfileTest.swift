@@ -60,4 +60,8 @@ public enum ProfileTest: Profile {
     public static let commandPayloadBytes = 64
     // Two threshold overrides: enough for the pattern tests (a freezer and an oven rule).
     public static let thresholdOverrideCount = 2
+    // No per-source duplicate cap: this ledger (48 records, rated for 0 requests/s) is below any
+    // load, so a cap of a quarter would refuse most of the tests' traffic; the medium profile's
+    // ledger is where the cap is tested (ServerSensorReclaimTests).
+    public static let sourceDuplicatePercent = 0
 }

@@ -107,8 +107,10 @@ enum CollectPack {
         if let mark = first.fields["mark"] {
             out += ",\"type\":\"marker\",\"time\":" + time + ",\"code\":" + json(parts.last ?? "")
             out += ",\"code_number\":" + (mark.number.map(number) ?? "null")
-            out += ",\"value\":" + (first.fields["v"]?.number.map(number) ?? "null") + "}"
-            return out
+            out += ",\"value\":" + (first.fields["v"]?.number.map(number) ?? "null")
+            // An eviction marker is named `<sensor>/log/sensor_evicted` (UPLINK_FORMAT.md §3.5).
+            if parts.count >= 3 { out += ",\"sensor\":" + json(unescapeName(parts[..<(parts.count - 2)].joined(separator: "/"))) }
+            return out + "}"
         }
         if let state = first.fields["vs"]?.text, let alertAt = parts.lastIndex(of: "alert") {
             let sensor = unescapeName(parts[..<alertAt].joined(separator: "/"))

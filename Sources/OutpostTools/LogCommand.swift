@@ -239,6 +239,9 @@ enum LogCommand {
         case .marker:
             guard let marker = record.marker else { return text + ",\"undecodable\":true}" }
             text += ",\"code\":\"\(marker.codeName)\",\"value\":\(marker.value)"
+            if marker.code == LogMarkerPayload.sensorEvicted {
+                text += ",\"sensor\":\"\(name(marker.sensor))\",\"reason\":\"\(marker.reasonName)\""
+            }
         case .command:
             guard let command = record.command else { return text + ",\"undecodable\":true}" }
             let hex = record.withPayload { bytes in

@@ -30,14 +30,17 @@ def pack(sensor, temperature, battery=None):
 def get_json(peer, path):
     """GETs `path` block by block (Block2, 1024-byte blocks) and decodes the JSON body."""
     body = b""
-    for number in range(64):
-        extra = [(BLOCK2, uint_option(number << 4 | 6))] if number else []
+    following = None  # the next block in the server's block size (it may send smaller ones)
+    for _ in range(4096):
+        extra = [(BLOCK2, uint_option(following))] if following is not None else []
         _, code, _, _, options, payload = peer.exchange(request(CON, 1, peer.next_mid(), path, extra=extra))
         assert code_text(code) == "2.05", (path, code_text(code), payload)
         body += payload
         block = options.get(BLOCK2)
         if not block or not int.from_bytes(block[0], "big") & 8:
             break
+        szx = int.from_bytes(block[0], "big") & 7
+        following = (len(body) >> (szx + 4)) << 4 | szx
     return json.loads(body)
 
 

@@ -36,8 +36,9 @@ def post(peer, sensor):
 def get_json(peer, path):
     """GETs `path` block by block (Block2, 1024-byte blocks) and decodes the JSON body."""
     body = b""
-    for number in range(64):
-        extra = [(BLOCK2, uint_option(number << 4 | 6))] if number else []
+    following = None  # the next block in the server's block size (it may send smaller ones)
+    for _ in range(4096):
+        extra = [(BLOCK2, uint_option(following))] if following is not None else []
         _, code, _, _, options, payload = peer.exchange(request(CON, 1, peer.next_mid(), path, extra=extra))
         if code_text(code) != "2.05":
             return code_text(code), None
@@ -45,19 +46,24 @@ def get_json(peer, path):
         block = options.get(BLOCK2)
         if not block or not int.from_bytes(block[0], "big") & 8:
             break
+        szx = int.from_bytes(block[0], "big") & 7
+        following = (len(body) >> (szx + 4)) << 4 | szx
     return "2.05", json.loads(body)
 
 
 def metrics_text(peer):
     body = b""
-    for number in range(64):
-        extra = [(BLOCK2, uint_option(number << 4 | 6))] if number else []
+    following = None  # the next block in the server's block size (it may send smaller ones)
+    for _ in range(4096):
+        extra = [(BLOCK2, uint_option(following))] if following is not None else []
         _, code, _, _, options, payload = peer.exchange(request(CON, 1, peer.next_mid(), "/metrics", extra=extra))
         assert code_text(code) == "2.05", code_text(code)
         body += payload
         block = options.get(BLOCK2)
         if not block or not int.from_bytes(block[0], "big") & 8:
             break
+        szx = int.from_bytes(block[0], "big") & 7
+        following = (len(body) >> (szx + 4)) << 4 | szx
     return body.decode()
 
 
@@ -102,7 +108,9 @@ class SensorEvictionTests(unittest.TestCase):
 
     def test_full_table_takes_a_new_sensor_after_the_oldest_went_offline(self):
         self.write("[daemon]\ndata_dir = %s\n\n[sensors]\noffline_after = 1\nevict_after = 2\n" % self.directory)
-        with Daemon("--config", self.conf) as daemon:
+        # No amplification limit: the test reads /alerts often within its 1-s offline time, and
+        # the limit's small blocks (test_store_access.py) would make it slower than that.
+        with Daemon("--config", self.conf, "--amplification-factor", "0") as daemon:
             peer = Peer(daemon.port)
             extra = []
             try:
@@ -159,6 +167,52 @@ class SensorEvictionTests(unittest.TestCase):
             readings = [r.get("sensor") for r in records if r.get("type") == "reading"]
             self.assertIn("late", readings)
             self.assertFalse([r for r in offline if r.get("sensor") == "late"])
+            # The eviction is a marker naming s0 and why, before late's first reading.
+            evicted = [i for i, r in enumerate(records) if r.get("type") == "marker" and r.get("code") == "sensor_evicted"]
+            self.assertEqual([(records[i]["sensor"], records[i]["reason"]) for i in evicted],
+                             [("s0", "offline"), ("s2", "offline")], records[-5:])
+            first_late = min(i for i, r in enumerate(records) if r.get("type") == "reading" and r.get("sensor") == "late")
+            self.assertLess(evicted[0], first_late)
+
+    def test_slots_of_a_source_over_its_share_go_back_first(self):
+        """One source fills the table beyond its share (the reserve filled from other addresses);
+        a new sensor from a source within its share then takes the flooder's longest-silent slot,
+        logged as a sensor_evicted marker (reason over_share), while the flooder's own new names
+        are still refused."""
+        with Daemon("--data-dir", self.directory, "--amplification-factor", "0") as daemon:
+            peer = Peer(daemon.port)
+            extra = []
+            honest = Peer(daemon.port)
+            honest.socket.bind(("127.0.2.9", 0))
+            try:
+                capacity = peer.health()["sensor_capacity"]
+                extra = fill(peer, daemon.port, capacity)
+                code, payload = post(peer, "flood-new")
+                self.assertEqual((code, b"sensor table full" in payload), ("5.03", True), payload)
+                code, payload = post(honest, "honest-1")
+                self.assertEqual(code, "2.04", payload)
+                self.assertEqual(get_json(peer, "/sensors/s0")[0], "4.04", "s0, the flooder's longest silent, went back")
+                self.assertEqual(get_json(peer, "/sensors/honest-1")[0], "2.05")
+                counters = peer.health()["counters"]
+                self.assertEqual(counters["sensors_reclaimed"], 1)
+                self.assertEqual(counters["sensors_evicted"], 1)
+                self.assertRegex(metrics_text(peer), r"(?m)^outpost_sensors_reclaimed_total 1$")
+                # Sensors of the small sources stay.
+                for i in range(capacity - len(extra), capacity):
+                    self.assertEqual(get_json(peer, "/sensors/s%d" % i)[0], "2.05")
+            finally:
+                peer.close()
+                honest.close()
+                for other in extra:
+                    other.close()
+            self.assertEqual(daemon.stop(), 0, daemon.log())
+        if TOOL:
+            dump = subprocess.run([TOOL, "log", "dump", os.path.join(self.directory, "outpost.log")],
+                                  capture_output=True, text=True, timeout=60)
+            self.assertEqual(dump.returncode, 0, dump.stderr)
+            records = [json.loads(line) for line in dump.stdout.splitlines() if line.strip()]
+            evicted = [r for r in records if r.get("type") == "marker" and r.get("code") == "sensor_evicted"]
+            self.assertEqual([(r["sensor"], r["reason"], r["value"]) for r in evicted], [("s0", "over_share", 2)])
 
     def test_sighup_turns_eviction_off_and_on(self):
         self.write("[sensors]\noffline_after = 1\nevict_after = 0\n")

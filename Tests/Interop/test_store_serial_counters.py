@@ -18,14 +18,17 @@ from test_interop import PtyDevice
 def metrics_text(peer):
     """GET /metrics block by block (Block2, 1024-byte blocks)."""
     body = b""
-    for number in range(64):
-        extra = [(23, uint_option(number << 4 | 6))] if number else []
+    following = None  # the next block in the server's block size (it may send smaller ones)
+    for _ in range(4096):
+        extra = [(23, uint_option(following))] if following is not None else []
         _, code, _, _, options, payload = peer.exchange(request(CON, GET, peer.next_mid(), "/metrics", extra=extra))
         assert code_text(code) == "2.05", code_text(code)
         body += payload
         block = options.get(23)
         if not block or not int.from_bytes(block[0], "big") & 8:
             break
+        szx = int.from_bytes(block[0], "big") & 7
+        following = (len(body) >> (szx + 4)) << 4 | szx
     return body.decode()
 
 

@@ -78,6 +78,13 @@ public protocol Profile {
     /// Block1 uploads, and `/alerts` registrations, one source may hold at once.
     static var sourceBlock1Share: Int { get }
     static var sourceObserverShare: Int { get }
+    /// Sensor evictions waiting for their log marker (docs/LOG_FORMAT.md §4.4, code 5) until the
+    /// next outbox drain; 0: evictions write no marker and slots of sources over their sensor
+    /// share are not taken back (the optimiser folds both paths away).
+    static var evictionNoticeCount: Int { get }
+    /// Percent of the duplicate table and of the ledger one source may hold while its next entry
+    /// would push out another source's live one; 0: no per-source cap.
+    static var sourceDuplicatePercent: Int { get }
     // Capacities of the HTTP server (`HTTPServer`, docs/HTTP.md) and the command queue.
     /// Connections served at once (event streams included).
     static var httpConnectionCount: Int { get }
@@ -121,6 +128,8 @@ extension Profile {
     public static var sourceSensorShareMin: Int { max(1, sensorReserve / 4) }
     public static var sourceBlock1Share: Int { max(1, block1SlotCount / 2) }
     public static var sourceObserverShare: Int { max(1, observerCount / 4) }
+    public static var evictionNoticeCount: Int { 2 * packReadingCapacity }
+    public static var sourceDuplicatePercent: Int { 25 }
     public static var httpConnectionCount: Int { 8 }
     public static var httpRequestBytes: Int { 2048 }
     public static var httpResponseBytes: Int { 32 * 1024 }

@@ -92,6 +92,24 @@ public struct GatewayStore<Device: LogDevice, Link: DatagramSink>: OutboxConsume
         }
     }
 
+    /// Appends the marker of a sensor eviction (docs/LOG_FORMAT.md §4.4, code 5), counted in
+    /// `notLogged` when the log cannot take it.
+    public mutating func consumeEviction(_ notice: SensorEvictionNotice) {
+        if source == nil {
+            if enabled { notLogged &+= 1 }
+            return
+        }
+        do {
+            let marker = LogMarkerPayload(code: LogMarkerPayload.sensorEvicted, value: notice.reason, sensor: notice.sensor)
+            try source!.store.append(marker: marker, timestampMs: notice.timestampMs)
+        } catch {
+            // The marker acknowledges nothing: a log without room loses it (counted), and the
+            // tick's answers still go out.
+            notLogged &+= 1
+            if case .failed(let code) = error { fail(code, "write") }
+        }
+    }
+
     /// Records the first fail-stop error (`code` negative errno) and what failed.
     public mutating func fail(_ code: Int32, _ what: StaticString) {
         if failure != 0 { return }

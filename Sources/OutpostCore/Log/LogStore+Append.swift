@@ -20,7 +20,7 @@ extension LogStore {
     /// Appends a marker.
     @discardableResult
     public mutating func append(marker: LogMarkerPayload, timestampMs: Int64) throws(LogAppendError) -> UInt64 {
-        try appendRecord(type: .marker, flags: 0, timestampMs: timestampMs, payloadCount: LogMarkerPayload.sizeBytes) {
+        try appendRecord(type: .marker, flags: 0, timestampMs: timestampMs, payloadCount: marker.encodedBytes) {
             marker.encode(into: $0)
         }
     }

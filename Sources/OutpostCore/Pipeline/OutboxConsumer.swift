@@ -4,4 +4,12 @@
 public protocol OutboxConsumer {
     /// Takes one event; `sensor` is the name of the sensor it concerns.
     mutating func consume(_ event: OutboxEvent, sensor: SensorName)
+    /// Takes one sensor eviction (its slot went to a new sensor), before the events drained with
+    /// it: the log records it as a marker naming the sensor and why.
+    mutating func consumeEviction(_ notice: SensorEvictionNotice)
+}
+
+extension OutboxConsumer {
+    /// A consumer without a log has nothing to record an eviction in.
+    public mutating func consumeEviction(_ notice: SensorEvictionNotice) {}
 }

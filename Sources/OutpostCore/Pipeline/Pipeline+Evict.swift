@@ -18,14 +18,21 @@ extension Pipeline {
         if !state.isActive(.offline) || state.lastSeenMs == Int64.min { return false }
         let (silenceMs, overflow) = nowMs.subtractingReportingOverflow(state.lastSeenMs)
         if overflow || silenceMs < sensorEvictAfterMs { return false }
+        return !hasPendingEvents(index)
+    }
+
+    /// True while an event of sensor `index` waits in the outbox: the drain names events by
+    /// index, so the index must not change under them.
+    /// - Complexity: O(outbox count).
+    public func hasPendingEvents(_ index: Int) -> Bool {
         let slot = UInt16(truncatingIfNeeded: index)
         for offset in 0..<outbox.count {
             switch outbox[offset] {
-            case .reading(let reading): if reading.sensorSlot == slot { return false }
-            case .alert(let alert): if alert.sensorSlot == slot { return false }
+            case .reading(let reading): if reading.sensorSlot == slot { return true }
+            case .alert(let alert): if alert.sensorSlot == slot { return true }
             }
         }
-        return true
+        return false
     }
 
     /// The evictable sensor silent the longest at `nowMs`, or nil.
@@ -60,11 +67,20 @@ extension Pipeline {
     /// - Complexity: that of `evictionCandidate`.
     mutating func evict(for name: SensorName, nowMs: Int64) -> Int? {
         guard let index = evictionCandidate(nowMs: nowMs) else { return nil }
+        reassign(index, to: name)
+        return index
+    }
+
+    /// Gives index `index` (no event of it in the outbox) to the new sensor `name`, resetting
+    /// every per-sensor state of the pipeline first, and counts it in `sensorsEvicted`. The
+    /// server calls it itself to choose the index (`Server.assignSlot`) and log the eviction.
+    /// - Complexity: O(features × windows) for the resets, O(1) expected for the table.
+    public mutating func reassign(_ index: Int, to name: SensorName) {
+        precondition(!hasPendingEvents(index), "an outbox event still names this index")
         detector.reset(sensor: index)
         windows.reset(sensor: index)
         alerts.reset(sensor: index)
         sensors.replace(index, with: name)
         counters.sensorsEvicted &+= 1
-        return index
     }
 }

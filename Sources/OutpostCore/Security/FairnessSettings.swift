@@ -10,7 +10,7 @@ public struct FairnessSettings: BitwiseCopyable, Sendable, Equatable {
     public var readingsPerS: Int32
     /// An Observe registration not renewed (RFC 7641 §3.3.1 re-registration) for this long ends.
     public var observeLeaseS: Int32
-    /// A NON GET from an unauthenticated source is answered with at most this many times the
+    /// A GET (CON or NON) from an unauthenticated source is answered with at most this many times the
     /// request's size (RFC 7252 §11.3), in smaller Block2 blocks when needed; 0: no limit.
     public var amplificationFactor: Int32
 

@@ -14,10 +14,13 @@ public struct SourceEntry: BitwiseCopyable, Sendable {
     public var activeSecond: UInt32
     /// Sensors this source registered while it held this entry.
     public var sensors: UInt16
+    /// Sensors whose latest reading came from this source (`ServerSensorRecord.owner`): what it
+    /// holds of the sensor table now, the measure of its sensor share.
+    public var held: UInt16
     public var inUse: Bool
 
     /// An unused entry.
     public static var unused: SourceEntry {
-        SourceEntry(key: .none, requestMilli: 0, readingMilli: 0, refilledMs: 0, activeSecond: UInt32.max, sensors: 0, inUse: false)
+        SourceEntry(key: .none, requestMilli: 0, readingMilli: 0, refilledMs: 0, activeSecond: UInt32.max, sensors: 0, held: 0, inUse: false)
     }
 }

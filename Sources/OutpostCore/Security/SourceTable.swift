@@ -147,6 +147,31 @@ public struct SourceTable {
         return index != othersIndex && Int(entries[index].sensors) + newSensors <= shareMin
     }
 
+    /// Moves one held sensor from entry `from` to entry `to` (-1: none, a serial line or a
+    /// sensor restored from the log): the sensor's latest reading now came from `to`.
+    /// - Complexity: O(1).
+    public mutating func moveHeld(from: Int, to: Int) {
+        if from == to { return }
+        if from >= 0 && entries[from].held > 0 { entries[from].held -= 1 }
+        if to >= 0 && entries[to].held < UInt16.max { entries[to].held += 1 }
+    }
+
+    /// Forgets what entry `index` holds (its sensors became nobody's): for an entry taken over by
+    /// another source, whose owner changed under it.
+    /// - Complexity: O(1).
+    public mutating func clearHeld(_ index: Int) { entries[index].held = 0 }
+
+    /// The sensor share of a source: `capacity` divided among the sources holding sensors (and
+    /// `requester` when it holds none yet), at least `shareMin`. A source holding more is over
+    /// its share, and the slots it holds go back first (`Server.reclaimCandidate`).
+    /// - Complexity: O(slotCount).
+    public func sensorShare(capacity: Int, shareMin: Int, requester: Int) -> Int {
+        var holders = 0
+        for i in 0...othersIndex where entries[i].held > 0 { holders += 1 }
+        if requester >= 0 && entries[requester].held == 0 { holders += 1 }
+        return max(shareMin, capacity / max(holders, 1))
+    }
+
     /// A full bucket: two seconds' worth of `perS` (at most 1 000 000), in thousandths.
     static func burstMilli(_ perS: Int32) -> Int32 { perS &* 2_000 }
 

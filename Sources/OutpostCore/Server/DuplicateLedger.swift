@@ -70,27 +70,44 @@ public struct DuplicateLedger {
     var cleanSlice: Int64 = Int64.min
     /// Live entries dropped because the ring was full (above the rated load).
     public private(set) var evictedEarly: UInt64 = 0
+    /// The source of each entry (per-source cap, `Server`); empty without tracking.
+    public var owners: DuplicateOwners
 
     /// Most entries held.
     public var capacity: Int { keys.count }
 
     /// A ledger of `capacity` entries (1...65 535), carved from `arena`.
-    public init(arena: inout Arena, capacity: Int) {
+    /// `ownerSources`: source entries whose entries are counted (0: none).
+    public init(arena: inout Arena, capacity: Int, ownerSources: Int = 0) {
         precondition(capacity > 0 && capacity < Int(DuplicateLedger.none), "duplicate ledger capacity out of range")
         keys = arena.carve(capacity, of: UInt64(0))
         links = arena.carve(capacity, of: DuplicateLedger.none)
         metas = arena.carve(capacity, of: UInt8(0))
         tags = arena.carve(capacity, of: UInt8(0))
         buckets = arena.carve(DuplicateLedger.bucketCount(capacity), of: DuplicateLedger.none)
+        owners = DuplicateOwners(arena: &arena, entryCount: capacity, sourceCount: ownerSources)
     }
 
     /// Arena bytes the ledger takes after `offset` bytes were carved.
-    public static func arenaBytes(after offset: Int, capacity: Int) -> Int {
+    public static func arenaBytes(after offset: Int, capacity: Int, ownerSources: Int = 0) -> Int {
         var bytes = Arena.bytes(after: offset, capacity, of: UInt64.self)
         bytes = Arena.bytes(after: bytes, capacity, of: UInt16.self)
         bytes = Arena.bytes(after: bytes, capacity, of: UInt8.self)
         bytes = Arena.bytes(after: bytes, capacity, of: UInt8.self)
-        return Arena.bytes(after: bytes, bucketCount(capacity), of: UInt16.self)
+        bytes = Arena.bytes(after: bytes, bucketCount(capacity), of: UInt16.self)
+        return DuplicateOwners.arenaBytes(after: bytes, entryCount: capacity, sourceCount: ownerSources)
+    }
+
+    /// True when a record of source `owner` would now push out a live record of another source
+    /// while `owner` already holds `cap` records: the per-source cap (the server then refuses the
+    /// request before processing it). Always false without owner tracking.
+    /// - Complexity: O(1) amortised (it expires what has ended first).
+    public mutating func wouldPushOther(owner: Int, cap: Int, nowMs: Int64) -> Bool {
+        if !owners.enabled || owner < 0 { return false }
+        advance(nowMs: nowMs)
+        expireHeld(limit: 2)
+        if count < keys.count || age(head) >= DuplicateLedger.liveSlices { return false }
+        return owners.owner(ofSlot: head) != owner && owners.held(owner) >= cap
     }
 
     static func bucketCount(_ capacity: Int) -> Int {
@@ -162,6 +179,7 @@ public struct DuplicateLedger {
     /// - Complexity: O(buckets).
     mutating func removeAll() {
         for i in 0..<buckets.count { buckets[i] = DuplicateLedger.none }
+        owners.reset()
         head = 0
         count = 0
     }
@@ -193,7 +211,7 @@ public struct DuplicateLedger {
     /// Records (`peer`, `messageID`) answered with `answer` at `nowMs`. `answer` must be `.drop`,
     /// `.emptyAcknowledgement` or a 2.xx success. Drops the oldest entry when full.
     /// - Complexity: O(chain length).
-    public mutating func insert(_ peer: Endpoint, messageID: UInt16, nowMs: Int64, answer: Answer) {
+    public mutating func insert(_ peer: Endpoint, messageID: UInt16, nowMs: Int64, answer: Answer, owner: Int = -1) {
         advance(nowMs: nowMs)
         // Keeps expiry in step with arrivals even between ticks.
         expireHeld(limit: 2)
@@ -217,6 +235,7 @@ public struct DuplicateLedger {
         tags[index] = UInt8(truncatingIfNeeded: currentSlice)
         links[index] = buckets[bucketIndex]
         buckets[bucketIndex] = UInt16(truncatingIfNeeded: index)
+        owners.set(slot: index, source: owner)
         count += 1
     }
 
@@ -229,6 +248,7 @@ public struct DuplicateLedger {
             let bucketIndex = bucket(keys[index], metas[index] & 3)
             precondition(buckets[bucketIndex] == UInt16(truncatingIfNeeded: index), "the newest record heads its chain")
             buckets[bucketIndex] = links[index]
+            owners.release(slot: index)
             count -= 1
         }
     }
@@ -275,6 +295,7 @@ public struct DuplicateLedger {
             precondition(unlinked, "duplicate ledger entry missing from its chain")
         }
         links[head] = DuplicateLedger.none
+        owners.release(slot: head)
         head = head + 1 == keys.count ? 0 : head + 1
         count -= 1
     }

@@ -51,11 +51,13 @@ extension Server {
         return result.length
     }
 
-    /// The most bytes a GET answer to `exchange` may take: nil for a CON (the ACK is tied to a
-    /// message the client must have) or an authenticated peer, else `amplificationFactor` × the
-    /// request's size. The datagram's size is the request's, as the server saw it.
+    /// The most bytes a GET answer to `exchange` may take: nil for an authenticated peer (a DTLS
+    /// session or a serial line), else `amplificationFactor` × the request's size, for a CON as
+    /// for a NON: a spoofed CON's piggybacked ACK goes to the victim just the same (RFC 7252
+    /// §11.3). The client then reads the body in small Block2 blocks, each request paying for its
+    /// block. The datagram's size is the request's, as the server saw it.
     func amplificationLimit(_ exchange: ServerExchange) -> Int? {
-        if fairness.amplificationFactor == 0 || exchange.message.type != .nonConfirmable || exchange.peer.isAttached { return nil }
+        if fairness.amplificationFactor == 0 || exchange.peer.isAttached { return nil }
         return Int(fairness.amplificationFactor) * exchange.message.bytes.count
     }
 
@@ -76,8 +78,8 @@ extension Server {
         // Header, token, ETag (5), Observe (4), Content-Format (3), Block2 (4), Size2 (5), marker.
         var room = exchange.out.count - 4 - exchange.message.token.count - 22
         if let limit = amplificationLimit(exchange), limit < exchange.out.count {
-            // RFC 7252 §11.3: a NON from an unauthenticated source may be spoofed; its answer is
-            // kept within a bounded multiple of the request (smaller Block2 blocks, or nothing).
+            // RFC 7252 §11.3: a request from an unauthenticated source may be spoofed; its answer
+            // is kept within a bounded multiple of the request (smaller Block2 blocks, or nothing).
             let overheadBytes = exchange.out.count - room
             let fullRoom = room
             room = max(limit - overheadBytes, 0)

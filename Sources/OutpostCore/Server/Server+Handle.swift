@@ -36,7 +36,13 @@ extension Server {
         if peer.kind == Endpoint.kindSerial {
             sourceIndex = -1
         } else {
+            let takenOver = sources.evictions
             sourceIndex = sources.lookup(peer, nowMs: nowMs, settings: fairness)
+            if sources.evictions != takenOver {
+                // The entry was an idle source's: what it held is nobody's now.
+                disownSensors(ofSource: sourceIndex)
+                disownExchanges(ofSource: sourceIndex)
+            }
             // A POST pays in readings once decoded; everything else, even a malformed datagram or
             // an ACK, pays one request token, before any work is spent on it.
             let post = datagram.count >= 2 && datagram[1] == CoAPCode.post.rawValue
@@ -114,6 +120,16 @@ extension Server {
             return recall(answer, message: message, out: out)
         }
         let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out, scope: scope)
+        if stateChanging && P.sourceDuplicatePercent > 0 && ledger.wouldPushOther(owner: sourceIndex, cap: Server.ledgerShare, nowMs: nowMs) {
+            // Its record would push another source's exchange out of duplicate detection (a late
+            // retransmission of that one would be processed twice): refused before it takes
+            // effect, nothing remembered; a NON is dropped.
+            counters.sourceDuplicateShare &+= 1
+            if message.type == .nonConfirmable { return 0 }
+            var options = ServerResponseOptions()
+            options.maxAgeS = UInt32(truncatingIfNeeded: DuplicateLedger.sliceMs / 1_000)
+            return suppressUnwanted(replyError(exchange, .serviceUnavailable, "duplicate share used", options: options), message: message, out: out)
+        }
         let responded = respond(exchange)
         if droppedOverShare { return 0 }  // unanswered and unremembered: a retransmission is judged afresh
         let length = suppressUnwanted(responded, message: message, out: out)
@@ -121,18 +137,23 @@ extension Server {
         if message.type == .nonConfirmable {
             // Only the ledger: a duplicate NON is dropped, no bytes are needed.
             if stateChanging {
-                ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .drop)
+                ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .drop, owner: sourceIndex)
                 recordedInsertions &+= 1
             }
         } else {
-            if length <= duplicates.responseBytes {
-                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .cached, response: written)
+            if P.sourceDuplicatePercent > 0 && duplicates.wouldPushOther(owner: sourceIndex, cap: Server.duplicateShare, nowMs: nowMs) {
+                // Not cached: its entry would push out another source's. A POST that took effect
+                // is still in the ledger below (its retransmission is recalled from there); a
+                // GET or an error is simply answered afresh.
+                counters.sourceDuplicateCacheShare &+= 1
+            } else if length <= duplicates.responseBytes {
+                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .cached, response: written, owner: sourceIndex)
                 cachedInsertions &+= 1
             } else {
                 // Only safe requests (GET) produce responses above the cache size: every POST answer is
                 // written within `duplicateResponseBytes`, so readings are never processed twice.
                 precondition(message.code == .get, "a non-idempotent response was too large to cache")
-                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .reprocess, response: written)
+                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .reprocess, response: written, owner: sourceIndex)
                 cachedInsertions &+= 1
             }
             // A 2.xx (or an empty ACK) means the request took effect: the ledger remembers it for
@@ -141,16 +162,25 @@ extension Server {
             if stateChanging && length >= 4 {
                 let code = CoAPCode(rawValue: out[1])
                 if code == .empty {
-                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .emptyAcknowledgement)
+                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .emptyAcknowledgement, owner: sourceIndex)
                     recordedInsertions &+= 1
                 } else if code.codeClass == 2 {
-                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .success(code))
+                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .success(code), owner: sourceIndex)
                     recordedInsertions &+= 1
                 }
             }
         }
         counters.duplicateEvictions = ledger.evictedEarly
         return length
+    }
+
+    /// After source entry `index` was taken over by another source: the duplicate entries the
+    /// old one made become nobody's.
+    /// - Complexity: O(duplicate entries + ledger records) when it held any.
+    mutating func disownExchanges(ofSource index: Int) {
+        if P.sourceDuplicatePercent == 0 { return }
+        duplicates.owners.disown(source: index)
+        ledger.owners.disown(source: index)
     }
 
     /// Answers a retransmission the ledger recognised (its cached bytes were evicted), without

@@ -7,6 +7,8 @@ extension Server {
     /// - Complexity: O(n) in the line length plus the pipeline's work per reading.
     public mutating func ingestLine(_ line: UnsafeRawBufferPointer, nowMs: Int64, room: LogRoom = .unlimited) -> LineOutcome {
         setRoom(room)
+        // A serial line is nobody's source: its sensors are held by no source entry.
+        sourceIndex = -1
         var end = line.count
         if end > 0 && line[end - 1] == 0x0D { end -= 1 }
         var start = 0

@@ -44,6 +44,11 @@ extension Server {
         sample(&w, "outpost_source_drops_total", "reason", "amplification", c.amplificationLimited)
         sample(&w, "outpost_source_drops_total", "reason", "read_only", c.readOnlyRefused)
         sample(&w, "outpost_source_drops_total", "reason", "not_allowed", c.listenerRefused)
+        // (Profiles without the per-source duplicate cap, such as low, have neither.)
+        if P.sourceDuplicatePercent > 0 {
+            sample(&w, "outpost_source_drops_total", "reason", "duplicate_share", c.sourceDuplicateShare)
+            sample(&w, "outpost_source_drops_total", "reason", "duplicate_cache_share", c.sourceDuplicateCacheShare)
+        }
         // (The low profile's 4 KiB body holds the drops only.)
         if P.responseBodyBytes > 4_096 {
             family(&w, "outpost_sources", "gauge", "Traffic sources with their own token buckets.")
@@ -96,6 +101,10 @@ extension Server {
         sample(&w, "outpost_sensors", nil, nil, UInt64(bitPattern: (pipeline.sensors.count).wide))
         family(&w, "outpost_sensors_evicted_total", "counter", "Offline sensors forgotten so that a new sensor could take their slot.")
         sample(&w, "outpost_sensors_evicted_total", nil, nil, pipeline.counters.sensorsEvicted)
+        if P.evictionNoticeCount > 0 {
+            family(&w, "outpost_sensors_reclaimed_total", "counter", "Sensor slots taken back from sources over their sensor share (in sensors_evicted too).")
+            sample(&w, "outpost_sensors_reclaimed_total", nil, nil, counters.sensorsReclaimed)
+        }
         family(&w, "outpost_observers", "gauge", "Observers of /alerts.")
         sample(&w, "outpost_observers", nil, nil, UInt64(bitPattern: (observers.count).wide))
         if storeStatus.uplinkEnabled {

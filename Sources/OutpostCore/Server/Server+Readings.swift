@@ -164,8 +164,17 @@ extension Server {
         if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
         let newSensors = newSensorCount(count: count)
         let free = pipeline.sensors.capacity - pipeline.sensors.count
-        // A full table may still take them in the slots of sensors offline past the eviction time.
-        if newSensors > free && newSensors - free > pipeline.evictableCount(nowMs: nowMs, limit: newSensors - free) {
+        if newSensors > free && P.evictionNoticeCount > 0 {
+            // A full table takes them in slots of sources over their share (for a source within
+            // its own), then of sensors offline past the eviction time; all given out before
+            // any reading is processed, so the pack is still taken whole or not at all.
+            let short = newSensors - free
+            let share = reclaimShare(newSensors: newSensors)
+            let reclaimable = share.map { reclaimableCount(share: $0, limit: short, nowMs: nowMs) } ?? 0
+            if short - reclaimable > pipeline.evictableCount(nowMs: nowMs, limit: short - reclaimable) { return .sensorTableFull }
+            assignSlots(count: count, short: short, share: share, nowMs: nowMs)
+        } else if newSensors > free && newSensors - free > pipeline.evictableCount(nowMs: nowMs, limit: newSensors - free) {
+            // A full table may still take them in the slots of sensors offline past the eviction time.
             return .sensorTableFull
         }
         for i in 0..<count {
@@ -175,6 +184,7 @@ extension Server {
             case .accepted(let processed):
                 if pipeline.counters.sensorsEvicted != evictedBefore { forgetSensor(Int(processed.sensorSlot), nowMs: nowMs) }
                 remember(processed, location: reading.location, nowMs: nowMs)
+                takeOwnership(Int(processed.sensorSlot))
             case .refused:
                 preconditionFailure("the pipeline refused a reading after its room was checked")
             }
@@ -233,6 +243,8 @@ extension Server {
     /// - Complexity: O(alert history capacity + command capacity).
     mutating func forgetSensor(_ index: Int, nowMs: Int64) {
         precondition(index >= 0 && index < pipeline.sensors.count, "sensor index out of range")
+        // The source that held the old sensor holds it no more.
+        if P.evictionNoticeCount > 0 { sources.moveHeld(from: Int(sensorRecords[index].owner), to: -1) }
         sensorRecords[index] = ServerSensorRecord.empty
         alertHistory.retag(slot: UInt16(truncatingIfNeeded: index), as: AlertEvent.evictedSlot)
         commands.dropSensor(sensorIndex: index, nowMs: nowMs)

@@ -55,10 +55,12 @@ extension Server {
         counter(&w, "server_errors", c.serverErrors)
         counter(&w, "busy", c.busyBlock1 &+ c.busyOutbox &+ c.busySensorTable &+ c.busyLog)
         counter(&w, "sensors_evicted", p.sensorsEvicted)
+        if P.evictionNoticeCount > 0 { counter(&w, "sensors_reclaimed", c.sensorsReclaimed) }
         counter(&w, "busy_log", c.busyLog)
         if P.dtlsSessionCount > 0 { counter(&w, "forbidden_writes", c.forbiddenWrites) }
         counter(&w, "source_drops", c.sourceRequestRate &+ c.sourceReadingRate &+ c.sourceSensorShare
-            &+ c.sourceBlock1Share &+ c.sourceObserverShare &+ c.sourceLogShare &+ c.amplificationLimited &+ c.readOnlyRefused &+ c.listenerRefused)
+            &+ c.sourceBlock1Share &+ c.sourceObserverShare &+ c.sourceLogShare &+ c.amplificationLimited &+ c.readOnlyRefused &+ c.listenerRefused
+            &+ c.sourceDuplicateShare &+ c.sourceDuplicateCacheShare)
         counter(&w, "anomalies", p.anomalies)
         counter(&w, "alerts_raised", p.alertsRaised)
         counter(&w, "alerts_cleared", p.alertsCleared)

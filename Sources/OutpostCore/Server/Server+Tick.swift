@@ -40,6 +40,8 @@ extension Server {
     /// Moves every outbox event to `consumer`, keeping alert events in the history.
     /// - Complexity: O(outbox capacity)
     public mutating func drainOutbox<Consumer: OutboxConsumer>(into consumer: inout Consumer) {
+        // Evictions first: the new sensor's events that follow name the slot's new owner.
+        drainEvictions(into: &consumer)
         for _ in 0..<P.Outbox.capacityEvents {
             guard let event = pipeline.outbox.popFirst() else { return }
             let slot: Int

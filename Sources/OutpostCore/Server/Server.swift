@@ -45,6 +45,11 @@ public struct Server<P: Profile> {
     var recordedInsertions: UInt32 = 0
     /// Traffic sources and their token buckets (docs/SECURITY.md, "Fair service").
     public internal(set) var sources: SourceTable
+    /// Sensor evictions waiting for the next outbox drain to be logged (a ring of
+    /// `P.evictionNoticeCount`, oldest at `noticeHead`): the name is gone from the table by then.
+    let evictionNotices: UnsafeMutableBufferPointer<SensorEvictionNotice>
+    var noticeHead = 0
+    public internal(set) var noticeCount = 0
     /// The per-source limits (the daemon's options).
     public var fairness = FairnessSettings()
     /// The source entry of the request being handled (-1: a serial line, not rate-limited), and
@@ -85,6 +90,13 @@ public struct Server<P: Profile> {
     /// every command path is then a constant branch the compiler removes, `/commands` is 4.04 and
     /// `enqueueCommand` refuses.
     @inline(__always) public static var commandsEnabled: Bool { P.commandSlotCount > 0 }
+    /// Source entries whose duplicate-table and ledger entries are counted (the shared `others`
+    /// entry included); 0 in a profile without the per-source cap.
+    static var duplicateOwnerSources: Int { P.sourceDuplicatePercent > 0 ? P.sourceSlotCount + 1 : 0 }
+    /// Entries of the duplicate table, and of the ledger, one source may hold while its next one
+    /// would push out another source's live entry (`sourceDuplicatePercent` of each, at least 1).
+    static var duplicateShare: Int { max(1, P.duplicateEntryCount * P.sourceDuplicatePercent / 100) }
+    static var ledgerShare: Int { max(1, P.duplicateRecordCount * P.sourceDuplicatePercent / 100) }
     /// Most commands queued per sensor.
     public static var commandsPerSensor: Int { 4 }
 
@@ -104,14 +116,16 @@ public struct Server<P: Profile> {
         self.identity = identity
         sensorRecords = arena.carve(P.sensorCapacity, of: ServerSensorRecord.empty)
         packReadings = arena.carve(P.packReadingCapacity, of: Reading(sensor: SensorName(), timestampMs: 0))
-        duplicates = DuplicateTable(arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes)
-        ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount)
+        duplicates = DuplicateTable(
+            arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerSources: Server.duplicateOwnerSources)
+        ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount, ownerSources: Server.duplicateOwnerSources)
         block1 = Block1Reassembly(arena: &arena, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
         observers = ObserverTable(arena: &arena, capacity: P.observerCount)
         alertHistory = ServerAlertHistory(arena: &arena, capacity: P.recentAlertCount)
         body = UnsafeMutableRawBufferPointer(arena.carve(P.responseBodyBytes, of: UInt8(0)))
         snapshots = Block2Snapshots(arena: &arena, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
         sources = SourceTable(arena: &arena, slotCount: P.sourceSlotCount)
+        evictionNotices = arena.carve(P.evictionNoticeCount, of: SensorEvictionNotice(sensor: SensorName(), reason: 0, timestampMs: 0))
         precondition(P.commandPayloadBytes > 0 && P.commandPayloadBytes <= LogCommandPayload.maxCommandBytes, "a command must fit in one log record")
         commands = SensorCommandQueue(
             arena: &arena, slotCount: P.commandSlotCount, payloadBytes: P.commandPayloadBytes,
@@ -129,14 +143,16 @@ public struct Server<P: Profile> {
         var bytes = offset + Pipeline<P>.arenaBytesRequired + 64  // the pipeline's own alignment padding
         bytes = Arena.bytes(after: bytes, P.sensorCapacity, of: ServerSensorRecord.self)
         bytes = Arena.bytes(after: bytes, P.packReadingCapacity, of: Reading.self)
-        bytes = DuplicateTable.arenaBytes(after: bytes, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes)
-        bytes = DuplicateLedger.arenaBytes(after: bytes, capacity: P.duplicateRecordCount)
+        bytes = DuplicateTable.arenaBytes(
+            after: bytes, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerSources: duplicateOwnerSources)
+        bytes = DuplicateLedger.arenaBytes(after: bytes, capacity: P.duplicateRecordCount, ownerSources: duplicateOwnerSources)
         bytes = Block1Reassembly.arenaBytes(after: bytes, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
         bytes = ObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)
         bytes = Arena.bytes(after: bytes, P.responseBodyBytes, of: UInt8.self)
         bytes = Block2Snapshots.arenaBytes(after: bytes, slotCount: P.block2SnapshotCount, slotBytes: P.block2SnapshotBytes)
         bytes = SourceTable.arenaBytes(after: bytes, slotCount: P.sourceSlotCount)
+        bytes = Arena.bytes(after: bytes, P.evictionNoticeCount, of: SensorEvictionNotice.self)
         bytes = SensorCommandQueue.arenaBytes(
             after: bytes, slotCount: P.commandSlotCount, payloadBytes: P.commandPayloadBytes, eventCount: commandEventCount)
         return CommandObserverTable.arenaBytes(after: bytes, capacity: commandObserverCount)
@@ -150,6 +166,8 @@ public struct Server<P: Profile> {
     /// batch, so draining mid-batch keeps "the ACK means it is logged" once the log is wired in).
     public var outboxNeedsDrain: Bool {
         P.Outbox.capacityEvents - pipeline.outbox.count < P.packReadingCapacity * Pipeline<P>.outboxRoomPerReading
+            // A pack may evict one sensor per reading: the notices must have room for it.
+            || (P.evictionNoticeCount > 0 && P.evictionNoticeCount - noticeCount < P.packReadingCapacity)
     }
 
     /// Keeps `room` for the request being handled (see `roomRecords`).

@@ -95,6 +95,15 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     /// Packs of sources over their share refused while drop-oldest would push out others' records.
     public var sourceLogShare: UInt64 = 0
     public var amplificationLimited: UInt64 = 0
+    /// Sensor slots taken back from a source over its sensor share for another source's new
+    /// sensor (`Server.assignSlot`), and eviction markers the notice ring had no room for.
+    public var sensorsReclaimed: UInt64 = 0
+    public var evictionNoticesLost: UInt64 = 0
+    /// State-changing requests refused because their source held its share of the duplicate
+    /// ledger while its entry would push out another source's live one; responses not cached in
+    /// the duplicate table for the same reason (the ledger still recognises a retransmission).
+    public var sourceDuplicateShare: UInt64 = 0
+    public var sourceDuplicateCacheShare: UInt64 = 0
     /// Requests refused on a read-only listener (4.03), and observers ended unrenewed.
     public var readOnlyRefused: UInt64 = 0
     /// Datagrams dropped because their source is not on the listener's allow-list.

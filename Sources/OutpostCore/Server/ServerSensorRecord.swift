@@ -10,6 +10,9 @@ public struct ServerSensorRecord: BitwiseCopyable, Sendable {
     public var hasReading: Bool
     /// The line-mode serial line its readings last came on (its commands are written there), or -1.
     public var commandLine: Int8 = -1
+    /// The source entry (`SourceTable`) its latest reading came from, or -1 (a serial line, the
+    /// log at start-up, or a source whose entry was taken over since): the source holding it.
+    public var owner: Int16 = -1
 
     /// A sensor never heard from.
     public static var empty: ServerSensorRecord {

@@ -177,16 +177,24 @@ final class SourceTableTests: XCTestCase {
         XCTAssertNotNil(h.server.observers.find(kept, token: [UInt8(9)].withUnsafeBytes { CoAPToken($0) }))
     }
 
-    func testNonGetAnswersStayWithinTheAmplificationFactor() throws {
+    func testGetAnswersStayWithinTheAmplificationFactor() throws {
         let h = ServerHarness<ProfileMedium>()
+        h.server.fairness.amplificationFactor = 4
         let spoofed = ServerHarness<ProfileMedium>.peer(9)
         let get = Request.make(.nonConfirmable, .get, mid: 1, token: [], path: "metrics")
         let answer = try XCTUnwrap(h.send(get, from: spoofed))
         XCTAssertLessThanOrEqual(answer.count, 4 * get.count, "NON: at most 4x the request")
         XCTAssertGreaterThan(h.server.counters.amplificationLimited, 0)
-        // A CON's answer is not limited (the client must hold the message it acknowledges).
-        let con = try XCTUnwrap(h.send(Request.make(.confirmable, .get, mid: 2, token: [], path: "metrics"), from: spoofed))
-        XCTAssertGreaterThan(con.count, 4 * get.count)
+        // A CON's piggybacked answer goes to a spoofed address just the same: limited too.
+        let conGet = Request.make(.confirmable, .get, mid: 2, token: [], path: "metrics")
+        let con = try XCTUnwrap(h.exchange(conGet, from: spoofed))
+        XCTAssertLessThanOrEqual(con.bytes.count, 4 * conGet.count, "CON: at most 4x the request")
+        XCTAssertEqual(con.code, .content)
+        XCTAssertTrue(con.has(.block2), "the first block of a small size")
+        // A serial line (attached: not spoofable) gets a full block.
+        let line = Endpoint.serial(line: 0)
+        let attached = try XCTUnwrap(h.send(conGet, from: line))
+        XCTAssertGreaterThan(attached.count, 4 * conGet.count)
         // With the limit off, the NON gets a full block.
         h.server.fairness.amplificationFactor = 0
         let full = try XCTUnwrap(h.send(Request.make(.nonConfirmable, .get, mid: 3, token: [], path: "metrics"), from: spoofed))

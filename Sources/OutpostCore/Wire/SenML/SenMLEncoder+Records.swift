@@ -142,9 +142,10 @@ extension SenMLEncoder {
         endRecord(sequence: sequence, timestampMs: timestampMs)
     }
 
-    /// A marker as `log/<code>` with `v` = its value and the extension `mark` = its code.
+    /// A marker as `log/<code>` with `v` = its value and the extension `mark` = its code; an
+    /// eviction marker as `<sensor>/log/sensor_evicted` (the sensor it names).
     mutating func encodeMarker(_ payload: LogMarkerPayload, sequence: UInt64, timestampMs: Int64) {
-        beginRecord(nil, "log", payload.codeName)
+        beginRecord(payload.sensor.count > 0 ? payload.sensor : nil, "log", payload.codeName)
         writer.int(2)
         writer.head(major: 0, argument: payload.value)
         writer.text("mark")
