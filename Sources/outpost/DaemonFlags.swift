@@ -227,7 +227,7 @@ struct DaemonFlags {
             }
             mqttKeepAliveS = UInt16(truncatingIfNeeded: seconds)
         case .mqttBatch:
-            guard let records = ConfigValue.count(value), records >= 1, records <= MQTTSettings.batchRecordsMax else {
+            guard let records = ConfigValue.count(value), records >= 1, records <= MQTTSettings.batchRecordsMax.wide else {
                 return Refusal(reason: "wants records per message, 1 to 64")
             }
             mqttBatchRecords = Int(truncatingIfNeeded: records)
