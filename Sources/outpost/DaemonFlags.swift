@@ -227,10 +227,10 @@ struct DaemonFlags {
             }
             mqttKeepAliveS = UInt16(truncatingIfNeeded: seconds)
         case .mqttBatch:
-            guard let records = ConfigValue.count(value), records >= 1, records <= MQTTSettings.batchRecordsMax else {
+            guard let records = ConfigValue.count(value), records >= 1, records <= MQTTSettings.batchRecordsMax.wide else {
                 return Refusal(reason: "wants records per message, 1 to 64")
             }
-            mqttBatchRecords = Int(records)
+            mqttBatchRecords = Int(truncatingIfNeeded: records)
         case .mqttPrefix:
             // A topic level must not hold the wildcards, and the prefix starts every topic.
             if value.count < 1 || value.count > 64 || !DaemonFlags.isPrintable(value) || value[0] == 0x2F || value[value.count - 1] == 0x2F

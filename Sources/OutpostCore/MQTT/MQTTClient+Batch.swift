@@ -24,7 +24,7 @@ extension MQTTClient {
                 if position == cursor && oldestPendingMs == nil { oldestPendingMs = run.firstTimestampMs }
                 if !queueRun(run, slot: slot, dup: false, packetID: takePacketID()) { return }
                 counters.published &+= 1
-                counters.recordsPublished &+= UInt64(truncatingIfNeeded: run.count)
+                counters.recordsPublished &+= UInt64(bitPattern: run.count.wide)
                 bucket.take(run.count)
             }
             if run.end > position {

@@ -150,7 +150,7 @@ extension MQTTClient {
         for i in 0..<settings.window where window[i].used && window[i].packetID == id {
             window[i].used = false
             counters.acked &+= 1
-            counters.recordsAcked &+= UInt64(truncatingIfNeeded: window[i].count)
+            counters.recordsAcked &+= UInt64(bitPattern: Int(window[i].count).wide)
             advanceCursor()
             return
         }

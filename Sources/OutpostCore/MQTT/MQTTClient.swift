@@ -1,6 +1,7 @@
 /// The MQTT 3.1.1 upstream (docs/MQTT.md): a client that forwards the log as QoS 1 publishes, one
-/// message per record, as a pure state machine without the heap; the sibling of the CoAP `Uplink`
-/// with the same guarantees.
+/// message per record (or, with `settings.batchRecords` > 1, one SenML pack per run of records of
+/// one topic: `MQTTClient+Batch.swift`), as a pure state machine without the heap; the sibling of
+/// the CoAP `Uplink` with the same guarantees.
 ///
 /// The daemon owns the link (`MQTTLink`: TCP now, TLS later), the clock and the log, and calls
 /// `tick` every loop pass and whenever the link's descriptor is ready. When records are
