@@ -14,8 +14,7 @@ public enum ProfileHigh: Profile {
     }
     // A model file (`--model`) taken at run time: twice the baked 100-tree forest (12 108 nodes); two slots of 257 KiB.
     public static var modelCapacity: ModelCapacity { ModelCapacity(trees: 200, nodes: 32_768, features: 32) }
-    // 4 MiB + 256 KiB: the owner of each duplicate-ledger record (2 bytes each, the per-source cap)
-    public static let footprintLimitBytes = 4352 * 1024
+    public static let footprintLimitBytes = 4 * 1024 * 1024
     // The platform's static arena (6 MiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
     public static let arenaBytes = 6_291_456
     public static var logGeometry: LogGeometry { LogGeometry.high }

@@ -15,8 +15,7 @@ public enum ProfileMedium: Profile {
     }
     // A model file (`--model`) taken at run time: twice the baked 50-tree forest (5 774 nodes); two slots of 128.8 KiB.
     public static var modelCapacity: ModelCapacity { ModelCapacity(trees: 100, nodes: 16_384, features: 16) }
-    // 1 MiB + 64 KiB: the owner of each duplicate-ledger record (2 bytes each, the per-source cap)
-    public static let footprintLimitBytes = 1088 * 1024
+    public static let footprintLimitBytes = 1024 * 1024
     // The platform's static arena (3 MiB: the log, the uplink, 16 DTLS sessions and the HTTP
     // server's 8 connections at once need more than 2): Makefile, Package.swift and CHAL repeat it
     // (ProfileFactsTests).

@@ -128,7 +128,7 @@ extension Profile {
     public static var sourceSensorShareMin: Int { max(1, sensorReserve / 4) }
     public static var sourceBlock1Share: Int { max(1, block1SlotCount / 2) }
     public static var sourceObserverShare: Int { max(1, observerCount / 4) }
-    public static var evictionNoticeCount: Int { 2 * packReadingCapacity }
+    public static var evictionNoticeCount: Int { packReadingCapacity }
     public static var sourceDuplicatePercent: Int { 25 }
     public static var httpConnectionCount: Int { 8 }
     public static var httpRequestBytes: Int { 2048 }

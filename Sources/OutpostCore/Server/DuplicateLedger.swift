@@ -70,44 +70,63 @@ public struct DuplicateLedger {
     var cleanSlice: Int64 = Int64.min
     /// Live entries dropped because the ring was full (above the rated load).
     public private(set) var evictedEarly: UInt64 = 0
-    /// The source of each entry (per-source cap, `Server`); empty without tracking.
-    public var owners: DuplicateOwners
+    /// Records per source (per-source cap, `Server`); empty without counting.
+    public internal(set) var owners: DuplicateOwners
 
     /// Most entries held.
     public var capacity: Int { keys.count }
 
     /// A ledger of `capacity` entries (1...65 535), carved from `arena`.
-    /// `ownerSources`: source entries whose entries are counted (0: none).
-    public init(arena: inout Arena, capacity: Int, ownerSources: Int = 0) {
+    /// `ownerBuckets`: buckets records are counted per source in (0: none, `DuplicateOwners`).
+    public init(arena: inout Arena, capacity: Int, ownerBuckets: Int = 0) {
         precondition(capacity > 0 && capacity < Int(DuplicateLedger.none), "duplicate ledger capacity out of range")
         keys = arena.carve(capacity, of: UInt64(0))
         links = arena.carve(capacity, of: DuplicateLedger.none)
         metas = arena.carve(capacity, of: UInt8(0))
         tags = arena.carve(capacity, of: UInt8(0))
         buckets = arena.carve(DuplicateLedger.bucketCount(capacity), of: DuplicateLedger.none)
-        owners = DuplicateOwners(arena: &arena, entryCount: capacity, sourceCount: ownerSources)
+        owners = DuplicateOwners(arena: &arena, bucketCount: ownerBuckets)
     }
 
     /// Arena bytes the ledger takes after `offset` bytes were carved.
-    public static func arenaBytes(after offset: Int, capacity: Int, ownerSources: Int = 0) -> Int {
+    public static func arenaBytes(after offset: Int, capacity: Int, ownerBuckets: Int = 0) -> Int {
         var bytes = Arena.bytes(after: offset, capacity, of: UInt64.self)
         bytes = Arena.bytes(after: bytes, capacity, of: UInt16.self)
         bytes = Arena.bytes(after: bytes, capacity, of: UInt8.self)
         bytes = Arena.bytes(after: bytes, capacity, of: UInt8.self)
         bytes = Arena.bytes(after: bytes, bucketCount(capacity), of: UInt16.self)
-        return DuplicateOwners.arenaBytes(after: bytes, entryCount: capacity, sourceCount: ownerSources)
+        return DuplicateOwners.arenaBytes(after: bytes, bucketCount: ownerBuckets)
     }
 
-    /// True when a record of source `owner` would now push out a live record of another source
-    /// while `owner` already holds `cap` records: the per-source cap (the server then refuses the
-    /// request before processing it). Always false without owner tracking.
+    /// True when a record of `peer`'s source would now push out a live record of another source
+    /// while that source already holds `cap` records: the per-source cap (the server then
+    /// refuses the request before processing it). Always false without counting, and for a
+    /// serial line.
     /// - Complexity: O(1) amortised (it expires what has ended first).
-    public mutating func wouldPushOther(owner: Int, cap: Int, nowMs: Int64) -> Bool {
-        if !owners.enabled || owner < 0 { return false }
+    public mutating func wouldPushOther(peer: Endpoint, cap: Int, nowMs: Int64) -> Bool {
+        let owner = ownerBucket(of: peer)
+        if owner < 0 { return false }
         advance(nowMs: nowMs)
         expireHeld(limit: 2)
         if count < keys.count || age(head) >= DuplicateLedger.liveSlices { return false }
-        return owners.owner(ofSlot: head) != owner && owners.held(owner) >= cap
+        return ownerBucket(keys[head], metas[head] & 3) != owner && owners.held(owner) >= cap
+    }
+
+    /// The owner bucket of `peer`'s records (-1: a serial line, or no counting).
+    /// - Complexity: O(1).
+    public func ownerBucket(of peer: Endpoint) -> Int {
+        let (key, family) = DuplicateLedger.key(peer, 0)
+        return ownerBucket(key, family)
+    }
+
+    /// The owner bucket of a record with `key` and `family`: the source is the key's address part
+    /// (IPv4: the address; IPv6: the hash of address, scope and port, so there a port is a
+    /// source of its own); a serial line's is -1 (not counted).
+    /// - Complexity: O(1).
+    @inline(__always)
+    func ownerBucket(_ key: UInt64, _ family: UInt8) -> Int {
+        if !owners.enabled || family == DuplicateLedger.familySerial { return -1 }
+        return owners.bucket(hash: UInt32(truncatingIfNeeded: key &>> 32))
     }
 
     static func bucketCount(_ capacity: Int) -> Int {
@@ -211,7 +230,7 @@ public struct DuplicateLedger {
     /// Records (`peer`, `messageID`) answered with `answer` at `nowMs`. `answer` must be `.drop`,
     /// `.emptyAcknowledgement` or a 2.xx success. Drops the oldest entry when full.
     /// - Complexity: O(chain length).
-    public mutating func insert(_ peer: Endpoint, messageID: UInt16, nowMs: Int64, answer: Answer, owner: Int = -1) {
+    public mutating func insert(_ peer: Endpoint, messageID: UInt16, nowMs: Int64, answer: Answer) {
         advance(nowMs: nowMs)
         // Keeps expiry in step with arrivals even between ticks.
         expireHeld(limit: 2)
@@ -235,7 +254,7 @@ public struct DuplicateLedger {
         tags[index] = UInt8(truncatingIfNeeded: currentSlice)
         links[index] = buckets[bucketIndex]
         buckets[bucketIndex] = UInt16(truncatingIfNeeded: index)
-        owners.set(slot: index, source: owner)
+        owners.add(ownerBucket(key, family))
         count += 1
     }
 
@@ -248,7 +267,7 @@ public struct DuplicateLedger {
             let bucketIndex = bucket(keys[index], metas[index] & 3)
             precondition(buckets[bucketIndex] == UInt16(truncatingIfNeeded: index), "the newest record heads its chain")
             buckets[bucketIndex] = links[index]
-            owners.release(slot: index)
+            owners.remove(ownerBucket(keys[index], metas[index] & 3))
             count -= 1
         }
     }
@@ -294,8 +313,8 @@ public struct DuplicateLedger {
             }
             precondition(unlinked, "duplicate ledger entry missing from its chain")
         }
+        owners.remove(ownerBucket(keys[head], metas[head] & 3))
         links[head] = DuplicateLedger.none
-        owners.release(slot: head)
         head = head + 1 == keys.count ? 0 : head + 1
         count -= 1
     }

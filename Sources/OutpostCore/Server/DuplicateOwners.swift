@@ -1,81 +1,60 @@
-/// Which source (`SourceTable` entry) made each entry of a duplicate memory (`DuplicateTable`,
-/// `DuplicateLedger`) and how many entries each source holds, so one source can be held to its
-/// share of it (docs/SECURITY.md §7, `sourceDuplicatePercent`). Without the cap in the profile it
-/// has no arrays and every call does nothing.
+/// How many entries of a duplicate memory (`DuplicateTable`, `DuplicateLedger`) each source holds,
+/// so one source can be held to its share of it (docs/SECURITY.md §7, `sourceDuplicatePercent`).
+///
+/// A source is its address without the port (`SourceTable.key(of:)`), counted in one of
+/// `bucketCount` buckets by a hash of it: the bucket is recomputed from what every entry keeps
+/// anyway (its peer, or its ledger key), so no owner is stored per entry. Sources whose addresses
+/// share a bucket share one count (for two given sources, a chance of 1 in `bucketCount`). Serial
+/// lines are trusted and not counted. Without the cap in the profile it has no array and every
+/// call does nothing.
 public struct DuplicateOwners {
-    static let none: UInt16 = 0xFFFF
-
-    /// Entry slot → source entry index, or `none` (a serial line, or a source taken over since).
-    let owners: UnsafeMutableBufferPointer<UInt16>
-    /// Source entry index → entries it holds.
+    /// Bucket → entries held.
     let counts: UnsafeMutableBufferPointer<UInt16>
 
-    /// Owners of `entryCount` slots among `sourceCount` sources (0: no tracking), from `arena`.
-    init(arena: inout Arena, entryCount: Int, sourceCount: Int) {
-        precondition(sourceCount >= 0 && sourceCount < Int(DuplicateOwners.none), "source count out of range")
-        owners = arena.carve(sourceCount > 0 ? entryCount : 0, of: DuplicateOwners.none)
-        counts = arena.carve(sourceCount, of: UInt16(0))
+    /// `bucketCount` (a power of two, or 0: no counting) buckets from `arena`.
+    init(arena: inout Arena, bucketCount: Int) {
+        precondition(bucketCount >= 0 && bucketCount & (bucketCount &- 1) == 0, "bucket count must be a power of two")
+        counts = arena.carve(bucketCount, of: UInt16(0))
     }
 
     /// Arena bytes after `offset` bytes were carved.
-    static func arenaBytes(after offset: Int, entryCount: Int, sourceCount: Int) -> Int {
-        let bytes = Arena.bytes(after: offset, sourceCount > 0 ? entryCount : 0, of: UInt16.self)
-        return Arena.bytes(after: bytes, sourceCount, of: UInt16.self)
+    static func arenaBytes(after offset: Int, bucketCount: Int) -> Int {
+        Arena.bytes(after: offset, bucketCount, of: UInt16.self)
     }
 
-    /// True when entries are tracked.
-    @inline(__always) var enabled: Bool { counts.count > 0 }
+    /// True when entries are counted.
+    @inline(__always) public var enabled: Bool { counts.count > 0 }
 
-    /// Entries source `source` holds (0 for -1 or without tracking).
+    /// The bucket of a source whose address hashes to `hash` (32 bits).
     /// - Complexity: O(1).
-    public func held(_ source: Int) -> Int {
-        if !enabled || source < 0 || source >= counts.count { return 0 }
-        return Int(counts[source])
+    @inline(__always) func bucket(hash: UInt32) -> Int {
+        Int(truncatingIfNeeded: (hash &* 0x9E37_79B1) &>> 16) & (counts.count &- 1)
     }
 
-    /// The source of the entry in `slot`, or -1.
+    /// The bucket of `peer`'s source, or -1 (a serial line, or no counting).
+    /// - Complexity: O(address size).
+    public func bucket(of peer: Endpoint) -> Int {
+        if !enabled || peer.kind == Endpoint.kindSerial { return -1 }
+        return bucket(hash: SourceTable.key(of: peer).hash32)
+    }
+
+    /// Entries bucket `bucket` holds (0 for -1).
     /// - Complexity: O(1).
-    public func owner(ofSlot slot: Int) -> Int {
-        if !enabled { return -1 }
-        let owner = owners[slot]
-        return owner == DuplicateOwners.none ? -1 : Int(owner)
-    }
+    public func held(_ bucket: Int) -> Int { bucket < 0 ? 0 : Int(counts[bucket]) }
 
-    /// The entry in `slot` was made by `source` (-1: nobody's).
+    /// One entry more, or one fewer, in `bucket` (-1: nothing).
     /// - Complexity: O(1).
-    mutating func set(slot: Int, source: Int) {
-        if !enabled { return }
-        if source < 0 || source >= counts.count {
-            owners[slot] = DuplicateOwners.none
-            return
-        }
-        owners[slot] = UInt16(truncatingIfNeeded: source)
-        if counts[source] < UInt16.max { counts[source] += 1 }
+    mutating func add(_ bucket: Int) {
+        if bucket >= 0 && counts[bucket] < UInt16.max { counts[bucket] += 1 }
     }
 
-    /// The entry in `slot` is gone.
-    /// - Complexity: O(1).
-    mutating func release(slot: Int) {
-        if !enabled { return }
-        let owner = owners[slot]
-        if owner != DuplicateOwners.none && counts[Int(owner)] > 0 { counts[Int(owner)] -= 1 }
-        owners[slot] = DuplicateOwners.none
-    }
-
-    /// Source `source`'s entry went to another source: its entries become nobody's.
-    /// - Complexity: O(entries).
-    public mutating func disown(source: Int) {
-        if !enabled || source < 0 || source >= counts.count || counts[source] == 0 { return }
-        let mark = UInt16(truncatingIfNeeded: source)
-        for slot in 0..<owners.count where owners[slot] == mark { owners[slot] = DuplicateOwners.none }
-        counts[source] = 0
+    mutating func remove(_ bucket: Int) {
+        if bucket >= 0 && counts[bucket] > 0 { counts[bucket] -= 1 }
     }
 
     /// Every entry is gone.
-    /// - Complexity: O(entries + sources).
+    /// - Complexity: O(buckets).
     mutating func reset() {
-        if !enabled { return }
-        for slot in 0..<owners.count { owners[slot] = DuplicateOwners.none }
-        for source in 0..<counts.count { counts[source] = 0 }
+        for i in 0..<counts.count { counts[i] = 0 }
     }
 }

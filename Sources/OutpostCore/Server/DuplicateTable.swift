@@ -34,15 +34,15 @@ public struct DuplicateTable {
     public private(set) var count = 0
     /// Entries evicted before their lifetime ended because the table was full.
     public private(set) var evictedEarly: UInt64 = 0
-    /// The source of each entry (per-source cap, `Server`); empty without tracking.
-    public var owners: DuplicateOwners
+    /// Entries per source (per-source cap, `Server`); empty without counting.
+    public internal(set) var owners: DuplicateOwners
 
     /// Most entries held.
     public var capacity: Int { entries.count }
 
     /// A table of `capacity` entries caching up to `responseBytes` bytes each, carved from `arena`.
-    /// `ownerSources`: source entries whose entries are counted (0: none).
-    public init(arena: inout Arena, capacity: Int, responseBytes: Int, ownerSources: Int = 0) {
+    /// `ownerBuckets`: buckets entries are counted per source in (0: none, `DuplicateOwners`).
+    public init(arena: inout Arena, capacity: Int, responseBytes: Int, ownerBuckets: Int = 0) {
         precondition(capacity > 0 && capacity <= 1 << 20, "duplicate table capacity out of range")
         precondition(responseBytes >= 16 && responseBytes <= 0xFFFF, "cached response size out of range")
         let filler = Entry(peer: .none, createdMs: 0, next: -1, messageID: 0, responseCount: 0, disposition: .drop)
@@ -50,24 +50,25 @@ public struct DuplicateTable {
         buckets = arena.carve(DuplicateTable.bucketCount(capacity), of: Int32(-1))
         cache = UnsafeMutableRawBufferPointer(arena.carve(capacity * responseBytes, of: UInt8(0)))
         self.responseBytes = responseBytes
-        owners = DuplicateOwners(arena: &arena, entryCount: capacity, sourceCount: ownerSources)
+        owners = DuplicateOwners(arena: &arena, bucketCount: ownerBuckets)
     }
 
     /// Arena bytes the table takes after `offset` bytes were carved.
-    public static func arenaBytes(after offset: Int, capacity: Int, responseBytes: Int, ownerSources: Int = 0) -> Int {
+    public static func arenaBytes(after offset: Int, capacity: Int, responseBytes: Int, ownerBuckets: Int = 0) -> Int {
         var bytes = Arena.bytes(after: offset, capacity, of: Entry.self)
         bytes = Arena.bytes(after: bytes, bucketCount(capacity), of: Int32.self)
         bytes = Arena.bytes(after: bytes, capacity * responseBytes, of: UInt8.self)
-        return DuplicateOwners.arenaBytes(after: bytes, entryCount: capacity, sourceCount: ownerSources)
+        return DuplicateOwners.arenaBytes(after: bytes, bucketCount: ownerBuckets)
     }
 
-    /// True when an entry of source `owner` would now push out a live entry of another source
-    /// while `owner` already holds `cap` entries: the per-source cap (the caller then does not
-    /// insert). Always false without owner tracking.
+    /// True when an entry of `peer`'s source would now push out a live entry of another source
+    /// while that source already holds `cap` entries: the per-source cap (the caller then does
+    /// not insert). Always false without counting, and for a serial line.
     /// - Complexity: O(1).
-    public func wouldPushOther(owner: Int, cap: Int, nowMs: Int64) -> Bool {
-        if !owners.enabled || owner < 0 || count < entries.count || DuplicateTable.expired(entries[head], nowMs: nowMs) { return false }
-        return owners.owner(ofSlot: head) != owner && owners.held(owner) >= cap
+    public func wouldPushOther(peer: Endpoint, cap: Int, nowMs: Int64) -> Bool {
+        let owner = owners.bucket(of: peer)
+        if owner < 0 || count < entries.count || DuplicateTable.expired(entries[head], nowMs: nowMs) { return false }
+        return owners.bucket(of: entries[head].peer) != owner && owners.held(owner) >= cap
     }
 
     static func bucketCount(_ capacity: Int) -> Int {
@@ -115,8 +116,7 @@ public struct DuplicateTable {
     /// (at most `responseBytes`). Evicts the oldest entry when full.
     /// - Complexity: O(chain length) for the eviction, O(n) in the response size.
     public mutating func insert(
-        _ peer: Endpoint, messageID: UInt16, nowMs: Int64, disposition: DuplicateDisposition, response: UnsafeRawBufferPointer,
-        owner: Int = -1
+        _ peer: Endpoint, messageID: UInt16, nowMs: Int64, disposition: DuplicateDisposition, response: UnsafeRawBufferPointer
     ) {
         precondition(disposition != .cached || response.count <= responseBytes, "response too large for the cache")
         if count == entries.count {
@@ -130,7 +130,7 @@ public struct DuplicateTable {
             peer: peer, createdMs: nowMs, next: buckets[bucketIndex], messageID: messageID,
             responseCount: UInt16(truncatingIfNeeded: stored), disposition: disposition)
         buckets[bucketIndex] = Int32(truncatingIfNeeded: index)
-        owners.set(slot: index, source: owner)
+        owners.add(owners.bucket(of: peer))
         let start = index * responseBytes
         for i in 0..<stored { cache[start + i] = response[i] }
         count += 1
@@ -147,7 +147,7 @@ public struct DuplicateTable {
             let bucketIndex = bucket(entry.peer, entry.messageID)
             precondition(buckets[bucketIndex] == Int32(truncatingIfNeeded: index), "the newest entry heads its chain")
             buckets[bucketIndex] = entry.next
-            owners.release(slot: index)
+            owners.remove(owners.bucket(of: entry.peer))
             count -= 1
         }
     }
@@ -187,7 +187,7 @@ public struct DuplicateTable {
             }
             precondition(unlinked, "duplicate table entry missing from its chain")
         }
-        owners.release(slot: head)
+        owners.remove(owners.bucket(of: entry.peer))
         head = head + 1 == entries.count ? 0 : head + 1
         count -= 1
     }

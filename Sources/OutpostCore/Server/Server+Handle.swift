@@ -41,7 +41,6 @@ extension Server {
             if sources.evictions != takenOver {
                 // The entry was an idle source's: what it held is nobody's now.
                 disownSensors(ofSource: sourceIndex)
-                disownExchanges(ofSource: sourceIndex)
             }
             // A POST pays in readings once decoded; everything else, even a malformed datagram or
             // an ACK, pays one request token, before any work is spent on it.
@@ -120,7 +119,7 @@ extension Server {
             return recall(answer, message: message, out: out)
         }
         let exchange = ServerExchange(peer: peer, message: message, nowMs: nowMs, out: out, scope: scope)
-        if stateChanging && P.sourceDuplicatePercent > 0 && ledger.wouldPushOther(owner: sourceIndex, cap: Server.ledgerShare, nowMs: nowMs) {
+        if stateChanging && P.sourceDuplicatePercent > 0 && ledger.wouldPushOther(peer: peer, cap: Server.ledgerShare, nowMs: nowMs) {
             // Its record would push another source's exchange out of duplicate detection (a late
             // retransmission of that one would be processed twice): refused before it takes
             // effect, nothing remembered; a NON is dropped.
@@ -137,23 +136,23 @@ extension Server {
         if message.type == .nonConfirmable {
             // Only the ledger: a duplicate NON is dropped, no bytes are needed.
             if stateChanging {
-                ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .drop, owner: sourceIndex)
+                ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .drop)
                 recordedInsertions &+= 1
             }
         } else {
-            if P.sourceDuplicatePercent > 0 && duplicates.wouldPushOther(owner: sourceIndex, cap: Server.duplicateShare, nowMs: nowMs) {
+            if P.sourceDuplicatePercent > 0 && duplicates.wouldPushOther(peer: peer, cap: Server.duplicateShare, nowMs: nowMs) {
                 // Not cached: its entry would push out another source's. A POST that took effect
                 // is still in the ledger below (its retransmission is recalled from there); a
                 // GET or an error is simply answered afresh.
                 counters.sourceDuplicateCacheShare &+= 1
             } else if length <= duplicates.responseBytes {
-                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .cached, response: written, owner: sourceIndex)
+                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .cached, response: written)
                 cachedInsertions &+= 1
             } else {
                 // Only safe requests (GET) produce responses above the cache size: every POST answer is
                 // written within `duplicateResponseBytes`, so readings are never processed twice.
                 precondition(message.code == .get, "a non-idempotent response was too large to cache")
-                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .reprocess, response: written, owner: sourceIndex)
+                duplicates.insert(peer, messageID: message.messageID, nowMs: nowMs, disposition: .reprocess, response: written)
                 cachedInsertions &+= 1
             }
             // A 2.xx (or an empty ACK) means the request took effect: the ledger remembers it for
@@ -162,25 +161,16 @@ extension Server {
             if stateChanging && length >= 4 {
                 let code = CoAPCode(rawValue: out[1])
                 if code == .empty {
-                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .emptyAcknowledgement, owner: sourceIndex)
+                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .emptyAcknowledgement)
                     recordedInsertions &+= 1
                 } else if code.codeClass == 2 {
-                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .success(code), owner: sourceIndex)
+                    ledger.insert(peer, messageID: message.messageID, nowMs: nowMs, answer: .success(code))
                     recordedInsertions &+= 1
                 }
             }
         }
         counters.duplicateEvictions = ledger.evictedEarly
         return length
-    }
-
-    /// After source entry `index` was taken over by another source: the duplicate entries the
-    /// old one made become nobody's.
-    /// - Complexity: O(duplicate entries + ledger records) when it held any.
-    mutating func disownExchanges(ofSource index: Int) {
-        if P.sourceDuplicatePercent == 0 { return }
-        duplicates.owners.disown(source: index)
-        ledger.owners.disown(source: index)
     }
 
     /// Answers a retransmission the ledger recognised (its cached bytes were evicted), without

@@ -90,9 +90,9 @@ public struct Server<P: Profile> {
     /// every command path is then a constant branch the compiler removes, `/commands` is 4.04 and
     /// `enqueueCommand` refuses.
     @inline(__always) public static var commandsEnabled: Bool { P.commandSlotCount > 0 }
-    /// Source entries whose duplicate-table and ledger entries are counted (the shared `others`
-    /// entry included); 0 in a profile without the per-source cap.
-    static var duplicateOwnerSources: Int { P.sourceDuplicatePercent > 0 ? P.sourceSlotCount + 1 : 0 }
+    /// Buckets the duplicate table's and the ledger's entries are counted per source in
+    /// (`DuplicateOwners`, 1 KiB each); 0 in a profile without the per-source cap.
+    static var duplicateOwnerBuckets: Int { P.sourceDuplicatePercent > 0 ? 512 : 0 }
     /// Entries of the duplicate table, and of the ledger, one source may hold while its next one
     /// would push out another source's live entry (`sourceDuplicatePercent` of each, at least 1).
     static var duplicateShare: Int { max(1, P.duplicateEntryCount * P.sourceDuplicatePercent / 100) }
@@ -117,8 +117,8 @@ public struct Server<P: Profile> {
         sensorRecords = arena.carve(P.sensorCapacity, of: ServerSensorRecord.empty)
         packReadings = arena.carve(P.packReadingCapacity, of: Reading(sensor: SensorName(), timestampMs: 0))
         duplicates = DuplicateTable(
-            arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerSources: Server.duplicateOwnerSources)
-        ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount, ownerSources: Server.duplicateOwnerSources)
+            arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerBuckets: Server.duplicateOwnerBuckets)
+        ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount, ownerBuckets: Server.duplicateOwnerBuckets)
         block1 = Block1Reassembly(arena: &arena, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
         observers = ObserverTable(arena: &arena, capacity: P.observerCount)
         alertHistory = ServerAlertHistory(arena: &arena, capacity: P.recentAlertCount)
@@ -144,8 +144,8 @@ public struct Server<P: Profile> {
         bytes = Arena.bytes(after: bytes, P.sensorCapacity, of: ServerSensorRecord.self)
         bytes = Arena.bytes(after: bytes, P.packReadingCapacity, of: Reading.self)
         bytes = DuplicateTable.arenaBytes(
-            after: bytes, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerSources: duplicateOwnerSources)
-        bytes = DuplicateLedger.arenaBytes(after: bytes, capacity: P.duplicateRecordCount, ownerSources: duplicateOwnerSources)
+            after: bytes, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerBuckets: duplicateOwnerBuckets)
+        bytes = DuplicateLedger.arenaBytes(after: bytes, capacity: P.duplicateRecordCount, ownerBuckets: duplicateOwnerBuckets)
         bytes = Block1Reassembly.arenaBytes(after: bytes, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
         bytes = ObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)

@@ -195,26 +195,34 @@ final class ServerSensorReclaimTests: XCTestCase {
         XCTAssertGreaterThan(alone.server.ledger.evictedEarly, 0, "it pushed out its own")
     }
 
-    func testLedgerOwnersAreReleasedAndDisowned() {
-        let bytes = DuplicateLedger.arenaBytes(after: 0, capacity: 8, ownerSources: 4) + 64
+    func testLedgerCountsRecordsPerSourceAddress() {
+        let bytes = DuplicateLedger.arenaBytes(after: 0, capacity: 8, ownerBuckets: 64) + 64
         let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         defer { memory.deallocate() }
         var arena = Arena(base: memory, sizeBytes: bytes)
-        var ledger = DuplicateLedger(arena: &arena, capacity: 8, ownerSources: 4)
-        let peer = T.peer(3)
-        for i in 0..<8 { ledger.insert(peer, messageID: UInt16(i), nowMs: 1_000, answer: .drop, owner: i < 6 ? 1 : 2) }
-        XCTAssertEqual(ledger.owners.held(1), 6)
-        XCTAssertEqual(ledger.owners.held(2), 2)
-        XCTAssertTrue(ledger.wouldPushOther(owner: 2, cap: 2, nowMs: 1_000), "full, head is source 1's, source 2 holds its cap")
-        XCTAssertFalse(ledger.wouldPushOther(owner: 1, cap: 2, nowMs: 1_000), "its own record goes")
-        XCTAssertFalse(ledger.wouldPushOther(owner: 2, cap: 3, nowMs: 1_000))
+        var ledger = DuplicateLedger(arena: &arena, capacity: 8, ownerBuckets: 64)
+        // Two ports of one address are one source; another address is another.
+        let a1 = Endpoint.ipv4(127, 0, 0, 1, port: 1_000)
+        let a2 = Endpoint.ipv4(127, 0, 0, 1, port: 2_000)
+        let b = Endpoint.ipv4(127, 0, 0, 2, port: 1_000)
+        XCTAssertEqual(ledger.ownerBucket(of: a1), ledger.ownerBucket(of: a2))
+        XCTAssertNotEqual(ledger.ownerBucket(of: a1), ledger.ownerBucket(of: b))
+        XCTAssertEqual(ledger.ownerBucket(of: .serial(line: 0)), -1, "a serial line is not counted")
+        for i in 0..<6 { ledger.insert(i % 2 == 0 ? a1 : a2, messageID: UInt16(i), nowMs: 1_000, answer: .drop) }
+        for i in 6..<8 { ledger.insert(b, messageID: UInt16(i), nowMs: 1_000, answer: .drop) }
+        XCTAssertEqual(ledger.owners.held(ledger.ownerBucket(of: a1)), 6)
+        XCTAssertEqual(ledger.owners.held(ledger.ownerBucket(of: b)), 2)
+        XCTAssertTrue(ledger.wouldPushOther(peer: b, cap: 2, nowMs: 1_000), "full, the head is a's, b holds its cap")
+        XCTAssertFalse(ledger.wouldPushOther(peer: a2, cap: 2, nowMs: 1_000), "its own record goes")
+        XCTAssertFalse(ledger.wouldPushOther(peer: b, cap: 3, nowMs: 1_000))
+        XCTAssertFalse(ledger.wouldPushOther(peer: .serial(line: 0), cap: 0, nowMs: 1_000))
         ledger.removeNewest(1)
-        XCTAssertEqual(ledger.owners.held(2), 1)
-        ledger.owners.disown(source: 1)
-        XCTAssertEqual(ledger.owners.held(1), 0)
-        // Past the lifetime nothing live is pushed.
-        XCTAssertFalse(ledger.wouldPushOther(owner: 2, cap: 0, nowMs: 1_000 + DuplicateLedger.holdMs + 8_000))
-        XCTAssertEqual(ledger.owners.held(2), 0, "expired records released their owner")
+        XCTAssertEqual(ledger.owners.held(ledger.ownerBucket(of: b)), 1)
+        // Past the lifetime nothing live is pushed, and the expired records left their counts.
+        XCTAssertFalse(ledger.wouldPushOther(peer: b, cap: 0, nowMs: 1_000 + DuplicateLedger.holdMs + 8_000))
+        _ = ledger.expire(nowMs: 1_000 + DuplicateLedger.holdMs + 8_000, limit: 8)
+        XCTAssertEqual(ledger.owners.held(ledger.ownerBucket(of: a1)), 0)
+        XCTAssertEqual(ledger.owners.held(ledger.ownerBucket(of: b)), 0)
     }
 
     func testConGetIsReadWholeInSmallBlocksUnderTheLimit() throws {
