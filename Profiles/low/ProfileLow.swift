@@ -47,4 +47,7 @@ public enum ProfileLow: Profile {
     // No threshold rules per sensor: the low build keeps the reference rules (`--threshold` is
     // not in it), so no arena is carved for them.
     public static let thresholdOverrideCount = 0
+    // Values of quantities not detected on are only counted (`unknown_quantities`): the path to
+    // log and forward them compiles away, so the firmware stays in its size budget.
+    public static let packQuantityCapacity = 0
 }

@@ -4,4 +4,11 @@
 public protocol OutboxConsumer {
     /// Takes one event; `sensor` is the name of the sensor it concerns.
     mutating func consume(_ event: OutboxEvent, sensor: SensorName)
+    /// Takes one value of a quantity not detected on (drained after the outbox's events).
+    mutating func consume(quantity value: QuantityValue)
+}
+
+extension OutboxConsumer {
+    /// Consumers that only want the pipeline's events ignore quantity values.
+    public mutating func consume(quantity value: QuantityValue) {}
 }

@@ -74,7 +74,8 @@ extension Server {
         options.block1 = block1
         let result: SenMLDecodeResult
         do {
-            guard let decoded = try SenMLDecoder.decode(payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings)
+            guard let decoded = try SenMLDecoder.decode(
+                payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings, quantities: packQuantities)
             else {
                 return replyError(exchange, .unsupportedContentFormat, "use senml+json (110) or senml+cbor (112)")
             }
@@ -92,6 +93,11 @@ extension Server {
         // (A profile without DTLS has no scoped requests: it compiles no check.)
         for i in 0..<result.readingCount where P.dtlsSessionCount > 0 && !exchange.scope.permits(packReadings[i].sensor) {
             // A DTLS identity writing a sensor outside its patterns: nothing of the pack is taken.
+            counters.forbiddenWrites &+= 1
+            options.block1 = nil
+            return replyError(exchange, .forbidden, "identity may not write this sensor", options: options)
+        }
+        for i in 0..<result.quantityValueCount where P.dtlsSessionCount > 0 && !exchange.scope.permits(packQuantities[i].sensor) {
             counters.forbiddenWrites &+= 1
             options.block1 = nil
             return replyError(exchange, .forbidden, "identity may not write this sensor", options: options)
@@ -123,7 +129,7 @@ extension Server {
         }
         let sensorsBefore = pipeline.sensors.count
         let evictedBefore = pipeline.counters.sensorsEvicted
-        if let refusal = ingest(count: result.readingCount, nowMs: exchange.nowMs) {
+        if let refusal = ingest(count: result.readingCount, quantityCount: result.quantityValueCount, nowMs: exchange.nowMs) {
             options.block1 = nil
             switch refusal {
             case .logFull:
@@ -157,11 +163,13 @@ extension Server {
     /// so a pack is never half taken.
     /// - Returns: nil when taken, else why not.
     /// - Complexity: O(count) lookups, O(count²) name comparisons for new sensors only.
-    mutating func ingest(count: Int, nowMs: Int64) -> RefusalReason? {
+    mutating func ingest(count: Int, quantityCount: Int = 0, nowMs: Int64) -> RefusalReason? {
         precondition(count >= 0 && count <= packReadings.count, "pack count out of range")
+        precondition(quantityCount >= 0 && quantityCount <= packQuantities.count, "pack quantity count out of range")
         let needed = count * Pipeline<P>.outboxRoomPerReading
-        if roomRecords >= 0 && needed > Int(roomRecords) { return .logFull }
+        if roomRecords >= 0 && needed + quantityCount > Int(roomRecords) { return .logFull }
         if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
+        if quantityQueue.free < quantityCount { return .outboxFull }
         let newSensors = newSensorCount(count: count)
         let free = pipeline.sensors.capacity - pipeline.sensors.count
         // A full table may still take them in the slots of sensors offline past the eviction time.
@@ -180,6 +188,11 @@ extension Server {
             }
         }
         counters.readingsReceived &+= UInt64(bitPattern: (count).wide)
+        for i in 0..<quantityCount {
+            let queued = quantityQueue.tryAppend(packQuantities[i])
+            precondition(queued, "quantity queue room was checked above")
+            quantityCounts.count(packQuantities[i].name)
+        }
         return nil
     }
 

@@ -40,6 +40,12 @@ extension Server {
     /// Moves every outbox event to `consumer`, keeping alert events in the history.
     /// - Complexity: O(outbox capacity)
     public mutating func drainOutbox<Consumer: OutboxConsumer>(into consumer: inout Consumer) {
+        // Values of quantities not detected on first: they were admitted with the readings queued
+        // in the outbox, and neither order says more than the other (each record has its time).
+        for _ in 0..<Server.quantityQueueCount {
+            guard let value = quantityQueue.popFirst() else { break }
+            consumer.consume(quantity: value)
+        }
         for _ in 0..<P.Outbox.capacityEvents {
             guard let event = pipeline.outbox.popFirst() else { return }
             let slot: Int

@@ -6,13 +6,14 @@ extension SenMLDecoder {
     /// - Throws: `SenMLError` with the reason and the payload offset.
     /// - Complexity: O(n · r) for n payload bytes and r readings.
     public static func decodeCBOR(
-        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>
+        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>,
+        quantities: UnsafeMutableBufferPointer<QuantityValue> = UnsafeMutableBufferPointer(start: nil, count: 0)
     ) throws(SenMLError) -> SenMLDecodeResult {
         var reader = CBORReader(payload, maxDepth: maxDepth)
         guard case .array(let recordCount) = try reader.read() else {
             throw SenMLError(.notAnArray, at: reader.itemStart)
         }
-        var resolver = SenMLPackResolver(readings: readings, nowMs: nowMs)
+        var resolver = SenMLPackResolver(readings: readings, quantities: quantities, nowMs: nowMs)
         // A definite count was checked against the bytes left; an indefinite one ends at a break.
         var index = 0
         while index <= payload.count {
