@@ -74,9 +74,15 @@ extension Server {
         options.block1 = block1
         let result: SenMLDecodeResult
         do {
-            guard let decoded = try SenMLDecoder.decode(
-                payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings, quantities: packQuantities)
-            else {
+            // Folded per profile: without room for them, the decoder is built only counting them.
+            let taken = P.packQuantityCapacity > 0
+                ? try SenMLDecoder.decode(
+                    payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings, quantities: packQuantities,
+                    keeping: SenMLKeepsQuantities.self)
+                : try SenMLDecoder.decode(
+                    payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings, quantities: packQuantities,
+                    keeping: SenMLCountsQuantities.self)
+            guard let decoded = taken else {
                 return replyError(exchange, .unsupportedContentFormat, "use senml+json (110) or senml+cbor (112)")
             }
             result = decoded
@@ -188,7 +194,7 @@ extension Server {
             }
         }
         counters.readingsReceived &+= UInt64(bitPattern: (count).wide)
-        for i in 0..<quantityCount {
+        for i in 0..<quantityCount where P.packQuantityCapacity > 0 {
             let queued = quantityQueue.tryAppend(packQuantities[i])
             precondition(queued, "quantity queue room was checked above")
             quantityCounts.count(packQuantities[i].name)

@@ -14,9 +14,18 @@ extension SenMLDecoder {
         _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>,
         quantities: UnsafeMutableBufferPointer<QuantityValue> = UnsafeMutableBufferPointer(start: nil, count: 0)
     ) throws(SenMLError) -> SenMLDecodeResult {
+        try decodeJSON(payload, nowMs: nowMs, into: readings, quantities: quantities, keeping: SenMLKeepsQuantities.self)
+    }
+
+    /// As above; `keeping` says at compile time whether values of quantities not detected on are
+    /// kept in `quantities` or only counted.
+    public static func decodeJSON<Keeping: SenMLQuantityKeeping>(
+        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>,
+        quantities: UnsafeMutableBufferPointer<QuantityValue>, keeping: Keeping.Type
+    ) throws(SenMLError) -> SenMLDecodeResult {
         var scanner = JSONScanner(payload, maxDepth: maxDepth)
         if try scanner.next() != .beginArray { throw SenMLError(.notAnArray, at: scanner.tokenStart) }
-        var resolver = SenMLPackResolver(readings: readings, quantities: quantities, nowMs: nowMs)
+        var resolver = SenMLPackResolver<Keeping>(readings: readings, quantities: quantities, nowMs: nowMs)
         // Each record takes at least two bytes: the payload size bounds the loop.
         for _ in 0...payload.count {
             let token = try scanner.next()

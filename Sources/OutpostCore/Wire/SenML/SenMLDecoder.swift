@@ -24,9 +24,19 @@ public enum SenMLDecoder {
         into readings: UnsafeMutableBufferPointer<Reading>,
         quantities: UnsafeMutableBufferPointer<QuantityValue> = UnsafeMutableBufferPointer(start: nil, count: 0)
     ) throws(SenMLError) -> SenMLDecodeResult? {
+        try decode(payload, contentFormat: contentFormat, nowMs: nowMs, into: readings, quantities: quantities, keeping: SenMLKeepsQuantities.self)
+    }
+
+    /// As above; `keeping` says at compile time whether values of quantities not detected on are
+    /// kept in `quantities` or only counted (`SenMLCountsQuantities`: that path is not compiled).
+    public static func decode<Keeping: SenMLQuantityKeeping>(
+        _ payload: UnsafeRawBufferPointer, contentFormat: UInt16, nowMs: Int64,
+        into readings: UnsafeMutableBufferPointer<Reading>, quantities: UnsafeMutableBufferPointer<QuantityValue>,
+        keeping: Keeping.Type
+    ) throws(SenMLError) -> SenMLDecodeResult? {
         switch contentFormat {
-        case CoAPContentFormat.senmlJSON: return try decodeJSON(payload, nowMs: nowMs, into: readings, quantities: quantities)
-        case CoAPContentFormat.senmlCBOR: return try decodeCBOR(payload, nowMs: nowMs, into: readings, quantities: quantities)
+        case CoAPContentFormat.senmlJSON: return try decodeJSON(payload, nowMs: nowMs, into: readings, quantities: quantities, keeping: keeping)
+        case CoAPContentFormat.senmlCBOR: return try decodeCBOR(payload, nowMs: nowMs, into: readings, quantities: quantities, keeping: keeping)
         default: return nil
         }
     }

@@ -4,11 +4,11 @@
 /// Name rule: the resolved name `bn + n` is split at its last `/` or `:`; the part before is the
 /// sensor (`SensorName`), the part after the quantity. So `bn: "sensor-001/"` with
 /// `n: "temperature"` and `n: "sensor-001/temperature"` alone mean the same.
-struct SenMLPackResolver {
+struct SenMLPackResolver<Keeping: SenMLQuantityKeeping> {
     /// 2^28 seconds in microseconds: resolved times below it are relative to now (RFC 8428 §4.5.3).
-    static let relativeLimitMicro: Int64 = 268_435_456_000_000
+    static var relativeLimitMicro: Int64 { 268_435_456_000_000 }
     /// Marks a coordinate not yet given in a partly filled `Location` (outside every valid value).
-    static let missingCoordinate = Int32.min
+    static var missingCoordinate: Int32 { Int32.min }
 
     let readings: UnsafeMutableBufferPointer<Reading>
     /// Values of quantities not detected on (empty: they are only counted).
@@ -95,12 +95,12 @@ struct SenMLPackResolver {
     }
 
     /// A record of a quantity not detected on: kept as sent in `quantities` when there is a
-    /// buffer and the record has a numeric value and a name and unit of at most 32 bytes;
-    /// otherwise counted in `unknownQuantityCount` (skipped, not an error, as before there was a
+    /// buffer and the record has a numeric value, a name of at most 32 bytes and no unit or a
+    /// registered one (`SenMLUnitRegistry`); otherwise counted in `unknownQuantityCount` (skipped, not an error, as before there was a
     /// buffer). More values than the buffer holds refuses the pack whole, as readings do.
     mutating func addOther(_ record: SenMLRecord, name: SenMLText, split: Int) throws(SenMLError) {
-        // Folded away in a profile with no buffer (its capacity is 0).
-        if quantities.count == 0 { unknownQuantityCount += 1; return }
+        // Folded away when only counting (`SenMLCountsQuantities`: a profile without the buffer).
+        if !Keeping.keepsQuantities || quantities.count == 0 { unknownQuantityCount += 1; return }
         guard let ownValue = record.valueMicro,
             let sensor = SenMLPackResolver.sensorName(name, from: 0, count: split),
             let quantity = SenMLPackResolver.sensorName(name, from: split + 1, count: name.count - split - 1)
@@ -112,7 +112,8 @@ struct SenMLPackResolver {
         if valueOverflow { throw SenMLError(.valueOutOfRange, at: record.valueOffsetBytes) }
         var unit: SensorName? = nil
         if let text = record.unit ?? baseUnit {
-            if text.overflowed { unknownQuantityCount += 1; return }
+            // Forwarded as sent, so it must be a unit the upstream's SenML knows.
+            if !SenMLUnitRegistry.isRegistered(text) { unknownQuantityCount += 1; return }
             guard let kept = SenMLPackResolver.sensorName(text, from: 0, count: text.count) else {
                 unknownQuantityCount += 1
                 return

@@ -1,0 +1,117 @@
+"""Quantities the gateway does not detect on, through the real daemon: libcoap's
+coap-client-notls posts SenML packs holding `co2` (ppm) and `voltage` (V) next to a temperature;
+the pack is taken (2.04), the values are in the log as `quantity_value` records (`outpost-tool log
+dump`), reach the RFC 8428-strict upstream receiver (senml_strict.StrictReceiver) with their own
+names, units and values, and are counted per name in /metrics. A record in a unit outside the SenML
+registry is counted as an unknown quantity and not kept.
+
+Not here (not built): quantities declared in the configuration and detected on (a threshold on
+co2 raising an alert); see the session report.
+
+Environment (besides outpost_peer's): OUTPOST_TOOL, the outpost-tool binary (for `log dump`);
+COAP_CLIENT (default coap-client-notls). Loopback only; every wait is bounded.
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from outpost_peer import SCALE, Daemon, Peer
+from senml_strict import StrictReceiver
+from test_store_uplink_strict import get_all, wait_for
+
+TOOL = os.environ.get("OUTPOST_TOOL", "")
+COAP_CLIENT = os.environ.get("COAP_CLIENT", "coap-client-notls")
+
+
+def coap_post(url, payload):
+    """POSTs SenML JSON with libcoap's client; returns (exit status, standard output)."""
+    # coap-client -e percent-decodes: a literal % is written %25.
+    result = subprocess.run([COAP_CLIENT, "-B", str(int(5 * SCALE)), "-m", "post", "-t", "110", "-e",
+                             payload.replace("%", "%25"), url + "/readings"],
+                            capture_output=True, timeout=15 * SCALE)
+    return result.returncode, result.stdout
+
+
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split(" ")[1])
+    return None
+
+
+@unittest.skipUnless(TOOL, "OUTPOST_TOOL (outpost-tool for log dump) not set")
+@unittest.skipIf(shutil.which(COAP_CLIENT) is None, "%s is not installed (scripts/ensure-tools.sh)" % COAP_CLIENT)
+class QuantityTests(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix="outpost-quantities-")
+
+    def tearDown(self):
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def test_unknown_quantities_are_logged_forwarded_and_counted(self):
+        receiver = StrictReceiver()
+        t0 = int(time.time())
+        try:
+            upstream = "coap://127.0.0.1:%d/ingest" % receiver.port
+            with Daemon("--data-dir", self.directory, "--upstream", upstream, "--node-id", "gw-q") as daemon:
+                url = "coap://127.0.0.1:%d" % daemon.port
+                peer = Peer(daemon.port)
+                try:
+                    before = peer.health()["counters"]
+                    packs = [
+                        '[{"bn":"room-1/","bt":%d,"n":"temperature","u":"Cel","v":21.5},'
+                        '{"n":"co2","u":"ppm","v":415},{"n":"voltage","u":"V","v":3.3}]' % t0,
+                        '[{"bn":"room-1/","bt":%d,"n":"co2","u":"ppm","v":1250}]' % (t0 + 1),
+                        '[{"bn":"meter-7/","bt":%d,"n":"voltage","u":"V","v":229.75},'
+                        '{"n":"length","u":"furlong","v":1}]' % t0,
+                    ]
+                    for pack in packs:
+                        status, out = coap_post(url, pack)
+                        self.assertEqual(status, 0, out)
+                    health = wait_for(lambda: (lambda h: h if h["uplink"]["backlog"] == 0
+                                               and h["counters"]["packs_accepted"] - before["packs_accepted"] == 3 else None)(peer.health()), 20)
+                    metrics = get_all(peer, "/metrics").decode()
+                finally:
+                    peer.close()
+                self.assertEqual(daemon.stop(), 0)
+            records, _ = receiver.snapshot()
+        finally:
+            receiver.stop()
+        self.assertTrue(health, "every pack taken and forwarded")
+        self.assertEqual(health["counters"]["readings_received"] - before["readings_received"], 1, "one temperature reading")
+        self.assertEqual(health["counters"]["unknown_quantities"] - before["unknown_quantities"], 1, "the furlong only")
+        # /metrics: per name, nothing past the name table.
+        self.assertEqual(metric(metrics, 'outpost_quantity_values_total{quantity="co2"}'), 2, metrics)
+        self.assertEqual(metric(metrics, 'outpost_quantity_values_total{quantity="voltage"}'), 2, metrics)
+        self.assertEqual(metric(metrics, 'outpost_quantity_values_total{quantity="_other"}'), 0, metrics)
+        self.assertIsNone(metric(metrics, 'outpost_quantity_values_total{quantity="length"}'))
+        # The strict receiver: valid SenML, each value with its own name and unit.
+        self.assertEqual(receiver.invalid, [], "every pack is valid SenML")
+        got = sorted((r["name"], r.get("u"), r["v"], r["t"]) for group in records.values() for r in group
+                     if r["name"].split("/")[-1] in ("co2", "voltage", "length"))
+        self.assertEqual(got, sorted([
+            ("gw-q/room-1/co2", "ppm", 415, t0), ("gw-q/room-1/voltage", "V", 3.3, t0),
+            ("gw-q/room-1/co2", "ppm", 1250, t0 + 1), ("gw-q/meter-7/voltage", "V", 229.75, t0),
+        ]))
+        temperatures = [r for group in records.values() for r in group if r["name"] == "gw-q/room-1/temperature"]
+        self.assertEqual([(r["u"], r["v"]) for r in temperatures], [("Cel", 21.5)])
+        # The log: record type 10, exact decimal values.
+        dump = subprocess.run([TOOL, "log", "dump", os.path.join(self.directory, "outpost.log")],
+                              capture_output=True, timeout=30, check=True).stdout.decode()
+        lines = [json.loads(line) for line in dump.splitlines() if line.strip()]
+        values = sorted((l["sensor"], l["quantity"], l["unit"], l["value"], l["ts_ms"]) for l in lines if l["type"] == "quantity_value")
+        self.assertEqual(values, sorted([
+            ("room-1", "co2", "ppm", 415.0, t0 * 1000), ("room-1", "voltage", "V", 3.3, t0 * 1000),
+            ("room-1", "co2", "ppm", 1250.0, (t0 + 1) * 1000), ("meter-7", "voltage", "V", 229.75, t0 * 1000),
+        ]), dump)
+        stats = subprocess.run([TOOL, "log", "stats", os.path.join(self.directory, "outpost.log")],
+                               capture_output=True, timeout=30, check=True).stdout.decode()
+        self.assertIn("records_quantity_value: 4\n", stats)
+
+
+if __name__ == "__main__":
+    unittest.main()
