@@ -173,9 +173,11 @@ extension Server {
         precondition(count >= 0 && count <= packReadings.count, "pack count out of range")
         precondition(quantityCount >= 0 && quantityCount <= packQuantities.count, "pack quantity count out of range")
         let needed = count * Pipeline<P>.outboxRoomPerReading
-        if roomRecords >= 0 && needed + quantityCount > Int(roomRecords) { return .logFull }
+        // (Without room for quantity values in the profile, `quantityCount` is 0: folded away.)
+        let values = P.packQuantityCapacity > 0 ? quantityCount : 0
+        if roomRecords >= 0 && needed + values > Int(roomRecords) { return .logFull }
         if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
-        if quantityQueue.free < quantityCount { return .outboxFull }
+        if P.packQuantityCapacity > 0 && quantityQueue.free < values { return .outboxFull }
         let newSensors = newSensorCount(count: count)
         let free = pipeline.sensors.capacity - pipeline.sensors.count
         // A full table may still take them in the slots of sensors offline past the eviction time.
@@ -194,7 +196,7 @@ extension Server {
             }
         }
         counters.readingsReceived &+= UInt64(bitPattern: (count).wide)
-        for i in 0..<quantityCount where P.packQuantityCapacity > 0 {
+        for i in 0..<values {
             let queued = quantityQueue.tryAppend(packQuantities[i])
             precondition(queued, "quantity queue room was checked above")
             quantityCounts.count(packQuantities[i].name)

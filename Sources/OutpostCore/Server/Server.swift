@@ -164,7 +164,7 @@ public struct Server<P: Profile> {
     /// batch, so draining mid-batch keeps "the ACK means it is logged" once the log is wired in).
     public var outboxNeedsDrain: Bool {
         P.Outbox.capacityEvents - pipeline.outbox.count < P.packReadingCapacity * Pipeline<P>.outboxRoomPerReading
-            || quantityQueue.free < P.packQuantityCapacity
+            || (P.packQuantityCapacity > 0 && quantityQueue.free < P.packQuantityCapacity)
     }
 
     /// Keeps `room` for the request being handled (see `roomRecords`).
