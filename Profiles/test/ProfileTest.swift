@@ -60,4 +60,7 @@ public enum ProfileTest: Profile {
     public static let commandPayloadBytes = 64
     // Two threshold overrides: enough for the pattern tests (a freezer and an oven rule).
     public static let thresholdOverrideCount = 2
+    // Small, so the tests reach the limits of the quantity value path (a pack, the queue, the names).
+    public static let packQuantityCapacity = 4
+    public static let quantityNameCount = 4
 }

@@ -93,8 +93,9 @@ public struct Server<P: Profile> {
     @inline(__always) public static var commandsEnabled: Bool { P.commandSlotCount > 0 }
     /// Most commands queued per sensor.
     public static var commandsPerSensor: Int { 4 }
-    /// Slots of the quantity value queue: two packs' worth, so a pack fits after each drain.
-    public static var quantityQueueCount: Int { 2 * P.packQuantityCapacity }
+    /// Slots of the quantity value queue: one pack's worth, so a pack always fits after a drain
+    /// (`outboxNeedsDrain` asks for one when less is free; the gateway drains before every request).
+    public static var quantityQueueCount: Int { P.packQuantityCapacity }
 
     /// Builds the server and its pipeline in `arena`, which must have `arenaBytes(after:)` room.
     public init(arena: inout Arena, identity: ServerIdentity) {

@@ -260,21 +260,29 @@ final class QuantityValueTests: XCTestCase {
     func testAFullQueueRefusesThePackBeforeAnythingIsTaken() throws {
         let h = ServerHarness<ProfileTest>()
         let perPack = ProfileTest.packQuantityCapacity
-        func pack(_ n: Int) -> String {
-            "[" + (0..<perPack).map { "{\"n\":\"s\(n)/q\($0)\",\"v\":1}" }.joined(separator: ",") + "]"
+        func pack(_ n: Int, count: Int = perPack) -> String {
+            "[" + (0..<count).map { "{\"n\":\"s\(n)/q\($0)\",\"v\":1}" }.joined(separator: ",") + "]"
         }
-        // The queue holds two packs' worth: the third waits for a drain (5.03 with Max-Age).
+        // More values than a pack may carry: 4.13, nothing taken.
+        XCTAssertEqual(h.exchange(Request.post(pack(9, count: perPack + 1), mid: 99))?.code, .requestEntityTooLarge)
+        XCTAssertEqual(h.server.quantityQueue.count, 0)
+        // The queue holds one pack's worth: the next pack waits for a drain (5.03 with Max-Age).
         XCTAssertEqual(h.exchange(Request.post(pack(0), mid: 100))?.code, .changed)
-        XCTAssertEqual(h.exchange(Request.post(pack(1), mid: 101))?.code, .changed)
-        let refused = h.exchange(Request.post(pack(2), mid: 102))
+        XCTAssertTrue(h.server.outboxNeedsDrain)
+        let refused = h.exchange(Request.post(pack(1, count: 1), mid: 101))
         XCTAssertEqual(refused?.code, .serviceUnavailable)
         XCTAssertNotNil(refused?.uint(.maxAge))
-        XCTAssertEqual(h.server.quantityQueue.count, 2 * perPack)
-        XCTAssertTrue(h.server.outboxNeedsDrain)
+        XCTAssertEqual(h.server.quantityQueue.count, perPack)
         var consumer = RecordingConsumer()
         h.server.drainOutbox(into: &consumer)
-        XCTAssertEqual(consumer.values.count, 2 * perPack)
-        XCTAssertEqual(h.exchange(Request.post(pack(2), mid: 103))?.code, .changed)
+        XCTAssertEqual(consumer.values.count, perPack)
+        XCTAssertFalse(h.server.outboxNeedsDrain)
+        XCTAssertEqual(h.exchange(Request.post(pack(1, count: 1), mid: 102))?.code, .changed)
+    }
+
+    func testTheQueueSlotSizeIsTheOneDocumented() {
+        // docs/RESOURCES.md, "Capacities per profile".
+        XCTAssertEqual(MemoryLayout<QuantityValue>.stride, 128)
     }
 
     func testTheLowProfileOnlyCounts() throws {
