@@ -2,7 +2,8 @@
 coap-client-notls posts SenML packs holding `co2` (ppm) and `voltage` (V) next to a temperature;
 the pack is taken (2.04), the values are in the log as `quantity_value` records (`outpost-tool log
 dump`), reach the RFC 8428-strict upstream receiver (senml_strict.StrictReceiver) with their own
-names, units and values, and are counted per name in /metrics. A record in a unit outside the SenML
+names, units and values, and are counted per name in /metrics; with an MQTT upstream (mosquitto on
+loopback) they are published on the readings topic in SenML-JSON and in the Influx line protocol. A record in a unit outside the SenML
 registry is counted as an unknown quantity and not kept.
 
 Not here (not built): quantities declared in the configuration and detected on (a threshold on
@@ -22,6 +23,7 @@ import unittest
 from outpost_peer import SCALE, Daemon, Peer
 from senml_strict import StrictReceiver
 from test_store_uplink_strict import get_all, wait_for
+from test_store_mqtt import MOSQUITTO, Broker, Subscriber, paho
 
 TOOL = os.environ.get("OUTPOST_TOOL", "")
 COAP_CLIENT = os.environ.get("COAP_CLIENT", "coap-client-notls")
@@ -111,6 +113,52 @@ class QuantityTests(unittest.TestCase):
         stats = subprocess.run([TOOL, "log", "stats", os.path.join(self.directory, "outpost.log")],
                                capture_output=True, timeout=30, check=True).stdout.decode()
         self.assertIn("records_quantity_value: 4\n", stats)
+
+
+@unittest.skipIf(paho is None, "paho-mqtt is not installed (scripts/ensure-tools.sh venv)")
+@unittest.skipUnless(os.path.exists(MOSQUITTO), "mosquitto is not installed")
+@unittest.skipIf(shutil.which(COAP_CLIENT) is None, "%s is not installed (scripts/ensure-tools.sh)" % COAP_CLIENT)
+class QuantityMQTTTests(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix="outpost-quantities-mqtt-")
+        self.broker_dir = os.path.join(self.directory, "broker")
+        os.mkdir(self.broker_dir)
+
+    def tearDown(self):
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def published(self, uplink_format):
+        broker = Broker(self.broker_dir)
+        subscriber = Subscriber(broker.port, "outpost/#", client_id="quantities-" + uplink_format)
+        data = os.path.join(self.directory, "data-" + uplink_format)
+        os.mkdir(data)
+        try:
+            with Daemon("--data-dir", data, "--node-id", "gw-m", "--upstream", "mqtt://127.0.0.1:%d" % broker.port,
+                        "--uplink-format", uplink_format) as daemon:
+                url = "coap://127.0.0.1:%d" % daemon.port
+                status, out = coap_post(url, '[{"bn":"room-2/","bt":1767225600,"n":"co2","u":"ppm","v":415.5},'
+                                             '{"n":"voltage","u":"V","v":12}]')
+                self.assertEqual(status, 0, out)
+                messages = wait_for(lambda: (lambda m: m if len(m) >= 2 else None)(
+                    [(t, p) for t, p, _ in subscriber.snapshot() if t.endswith("/readings")]), 20)
+                self.assertEqual(daemon.stop(), 0)
+        finally:
+            subscriber.close()
+            broker.stop()
+        self.assertTrue(messages, "both values published")
+        return messages
+
+    def test_values_are_published_on_the_readings_topic(self):
+        messages = self.published("senml-json")
+        self.assertEqual({t for t, _ in messages}, {"outpost/gw-m/readings"})
+        records = [r for _, p in messages for r in json.loads(p)]
+        got = sorted((r["n"], r["u"], r["v"], r["t"]) for r in records if "n" in r)
+        self.assertEqual(got, [("room-2/co2", "ppm", 415.5, 1767225600), ("room-2/voltage", "V", 12, 1767225600)])
+        influx = self.published("influx")
+        lines = b"\n".join(p for _, p in influx).decode()
+        self.assertIn("co2", lines)
+        self.assertIn("415.5", lines)
+        self.assertIn("voltage", lines)
 
 
 if __name__ == "__main__":
