@@ -93,6 +93,7 @@ public struct GatewayStore<Device: LogDevice, Link: DatagramSink>: OutboxConsume
     }
 
     /// Appends one value of a quantity not detected on; refusals and failures as `consume`.
+    /// - Complexity: as `LogStore.append(quantity:)`.
     public mutating func consume(quantity value: QuantityValue) {
         if source == nil {
             if enabled { notLogged &+= 1 }

@@ -10,5 +10,6 @@ public protocol OutboxConsumer {
 
 extension OutboxConsumer {
     /// Consumers that only want the pipeline's events ignore quantity values.
+    /// - Complexity: O(1).
     public mutating func consume(quantity value: QuantityValue) {}
 }

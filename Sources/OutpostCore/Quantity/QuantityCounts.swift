@@ -13,12 +13,14 @@ public struct QuantityCounts {
     public private(set) var otherCount: UInt64 = 0
 
     /// Carves `capacity` entries (0: every value counts in `otherCount`).
+    /// - Complexity: O(capacity), once at start-up.
     public init(arena: inout Arena, capacity: Int) {
         names = arena.carve(capacity, of: SensorName())
         counts = arena.carve(capacity, of: UInt64(0))
     }
 
     /// Arena bytes the table carves after `offset`.
+    /// - Complexity: O(1).
     public static func arenaBytes(after offset: Int, capacity: Int) -> Int {
         let bytes = Arena.bytes(after: offset, capacity, of: SensorName.self)
         return Arena.bytes(after: bytes, capacity, of: UInt64.self)

@@ -7,11 +7,13 @@ public struct QuantityValueQueue {
     public private(set) var count = 0
 
     /// Carves `capacity` slots (0: a profile without the path; every call is then a no-op).
+    /// - Complexity: O(capacity), once at start-up.
     public init(arena: inout Arena, capacity: Int) {
         slots = arena.carve(capacity, of: QuantityValue.empty)
     }
 
     /// Arena bytes the queue carves after `offset`.
+    /// - Complexity: O(1).
     public static func arenaBytes(after offset: Int, capacity: Int) -> Int {
         Arena.bytes(after: offset, capacity, of: QuantityValue.self)
     }

@@ -14,6 +14,7 @@ extension SenMLDecoder {
 
     /// As above; `keeping` says at compile time whether values of quantities not detected on are
     /// kept in `quantities` or only counted.
+    /// - Complexity: as above.
     public static func decodeCBOR<Keeping: SenMLQuantityKeeping>(
         _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>,
         quantities: UnsafeMutableBufferPointer<QuantityValue>, keeping: Keeping.Type

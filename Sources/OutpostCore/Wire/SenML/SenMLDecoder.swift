@@ -29,6 +29,7 @@ public enum SenMLDecoder {
 
     /// As above; `keeping` says at compile time whether values of quantities not detected on are
     /// kept in `quantities` or only counted (`SenMLCountsQuantities`: that path is not compiled).
+    /// - Complexity: O(n · r) for n payload bytes and r readings and values.
     public static func decode<Keeping: SenMLQuantityKeeping>(
         _ payload: UnsafeRawBufferPointer, contentFormat: UInt16, nowMs: Int64,
         into readings: UnsafeMutableBufferPointer<Reading>, quantities: UnsafeMutableBufferPointer<QuantityValue>,
