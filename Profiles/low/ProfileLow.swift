@@ -51,4 +51,7 @@ public enum ProfileLow: Profile {
     // per-source cap on the duplicate memory: the aarch64 firmware has no room for their code.
     public static let evictionNoticeCount = 0
     public static let sourceDuplicatePercent = 0
+    // Values of quantities not detected on are only counted (`unknown_quantities`): the path to
+    // log and forward them compiles away, so the firmware stays in its size budget.
+    public static let packQuantityCapacity = 0
 }

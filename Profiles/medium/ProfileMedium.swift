@@ -32,6 +32,9 @@ public enum ProfileMedium: Profile {
     public static let block1SlotBytes = 4096
     public static let observerCount = 8
     public static let packReadingCapacity = 64
+    // Values of quantities not detected on per pack (and queued for the log): 16 of 128 bytes
+    // twice, inside the 1 MiB footprint.
+    public static let packQuantityCapacity = 16
     public static let recentAlertCount = 64
     public static let responseBodyBytes = 16 * 1024
     // HTTP: /metrics with 96 sensors (five values, online and last-seen lines each) is about 55 KiB.

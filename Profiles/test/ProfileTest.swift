@@ -64,4 +64,7 @@ public enum ProfileTest: Profile {
     // load, so a cap of a quarter would refuse most of the tests' traffic; the medium profile's
     // ledger is where the cap is tested (ServerSensorReclaimTests).
     public static let sourceDuplicatePercent = 0
+    // Small, so the tests reach the limits of the quantity value path (a pack, the queue, the names).
+    public static let packQuantityCapacity = 4
+    public static let quantityNameCount = 4
 }

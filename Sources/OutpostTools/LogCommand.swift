@@ -151,6 +151,7 @@ enum LogCommand {
         case .marker: return record.marker != nil
         case .command: return record.command != nil
         case .commandDelivered, .commandExpired: return record.commandEnd != nil
+        case .quantityValue: return record.quantity != nil
         }
     }
 
@@ -165,7 +166,7 @@ enum LogCommand {
         stdout.write("segment_bytes: \(geometry.segmentSizeBytes)\n")
         stdout.write("segments: \(geometry.segmentCount) (live \(report.liveSegments), erased \(report.erasedSegments), blank or damaged \(free))\n")
         stdout.write("records: \(report.records)\n")
-        for type in [LogRecordType.reading, .alert, .alertCleared, .windowSummary, .marker, .command, .commandDelivered, .commandExpired] {
+        for type in [LogRecordType.reading, .alert, .alertCleared, .windowSummary, .marker, .command, .commandDelivered, .commandExpired, .quantityValue] {
             stdout.write("records_\(type.name): \(report.recordsByType[Int(type.rawValue)])\n")
         }
         stdout.write("first_sequence: \(report.firstSequence)\n")
@@ -251,6 +252,11 @@ enum LogCommand {
         case .commandDelivered, .commandExpired:
             guard let end = record.commandEnd else { return text + ",\"undecodable\":true}" }
             text += ",\"sensor\":\"\(name(end.name))\",\"id\":\(end.id),\"via\":\"\(end.via.name)\""
+        case .quantityValue:
+            guard let payload = record.quantity else { return text + ",\"undecodable\":true}" }
+            let value = payload.value
+            let unit = value.unit.map { "\"\(name($0))\"" } ?? "null"
+            text += ",\"sensor\":\"\(name(value.sensor))\",\"quantity\":\"\(name(value.name))\",\"unit\":\(unit),\"value\":\(decimal(value.valueMicro, 6))"
         }
         return text + "}"
     }

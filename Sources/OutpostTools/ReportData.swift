@@ -21,7 +21,7 @@ struct ReportData {
     var lastMs = Int64.min
     /// Time range of every record (alerts and summaries can lie outside the readings').
     var records = 0
-    var recordsByType = Array(repeating: 0, count: 9)
+    var recordsByType = Array(repeating: 0, count: 11)
     var undecodable = 0
     var markers = 0
 
@@ -83,6 +83,9 @@ struct ReportData {
             sensors[index].lastSummary[span] = (record.timestampMs, payload.summary)
         case .marker:
             markers += 1
+        case .quantityValue:
+            // Values of quantities not detected on: counted (`recordsByType`), not charted.
+            if record.quantity == nil { undecodable += 1 }
         case .command, .commandDelivered, .commandExpired:
             // The command queue's own records: counted (`recordsByType`), not charted.
             if record.type == .command ? record.command == nil : record.commandEnd == nil { undecodable += 1 }

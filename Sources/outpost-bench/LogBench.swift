@@ -153,7 +153,7 @@ enum LogBench {
                 return report.missing("log_recovery_ms_64mib", reason: "recovery failed")
             }
             bestRecoveryNs = min(bestRecoveryNs, chal_monotonic_ns() - start)
-            records = (0..<9).reduce(0) { $0 + store.recovery.recordsByType[$1] }
+            records = (0..<11).reduce(0) { $0 + store.recovery.recordsByType[$1] }
             store.device.close()
         }
         if records != index {

@@ -55,8 +55,9 @@ enum Daemon {
             return 1
         }
         do {
-            // One pack's readings and the alerts they may raise.
+            // One pack's readings, the alerts they may raise and its values of quantities not detected on.
             let reserve = ActiveProfile.packReadingCapacity * Pipeline<ActiveProfile>.outboxRoomPerReading
+                + ActiveProfile.packQuantityCapacity
             try loop.files.setUp(flags: flags, store: &loop.gateway.core.store, reserveRecords: reserve, arena: &arena, nowMs: startMs, err: &err)
             if loop.store.enabled {
                 try loop.files.open(&loop.gateway.core.store, nowMs: chal_wall_ms(), err: &err)

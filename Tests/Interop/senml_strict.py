@@ -14,8 +14,9 @@ Rules checked (RFC 8428):
   present.
 - §4.5.1: the resolved name (bn + n) is non-empty, holds only A-Z a-z 0-9 - : . / _ and starts
   with a letter or digit.
-- §4.5.2: a unit, when present, is a registered SenML unit (Table 6 and the secondary units of
-  RFC 8798 are not used by the node; the primary table is enough).
+- §4.5.2: a unit, when present, is a registered SenML unit: RFC 8428 Table 6 with RFC 8798's
+  additions, and RFC 8798's secondary units (the node forwards values of quantities it does not
+  detect on in the unit the sensor sent, which may be one of those: `ppm`, `mV`, `kWh`).
 - §4.4: bver, when present, is a version this receiver knows (<= 10) and the same in every record
   that carries it.
 - The node's own extension labels (docs/UPLINK_FORMAT.md §2, §3) have their documented types:
@@ -46,6 +47,12 @@ UNITS = {
     "l/s", "W/m2", "cd/m2", "bit", "bit/s", "lat", "lon", "pH", "dB", "dBW", "Bspl", "count", "/", "%", "%RH",
     "%EL", "EL", "1/s", "1/min", "beat/min", "beats", "S/m", "B", "VA", "VAs", "var", "vars", "J/m", "kg/m3",
     "deg",
+}
+# RFC 8798 Table 2 (secondary units).
+UNITS |= {
+    "ms", "min", "h", "MHz", "kW", "kVA", "kvar", "Ah", "Wh", "kWh", "varh", "kvarh", "kVAh", "Wh/km", "KiB", "GB",
+    "Mbit/s", "B/s", "MB/s", "mV", "mA", "dBm", "ug/m3", "mm/h", "m/h", "ppm", "/100", "/1000", "hPa", "mm", "cm",
+    "km", "km/h",
 }
 EXTENSIONS = {
     "seq": "unsigned", "thr": "number", "conf": "fraction", "feat": "text", "win": "unsigned", "sat": "bool",

@@ -99,6 +99,12 @@ public protocol Profile {
     static var commandPayloadBytes: Int { get }
     /// Threshold rules per quantity and sensor-name pattern (`--threshold`) the profile holds.
     static var thresholdOverrideCount: Int { get }
+    /// Values of quantities not detected on (`co2`, `voltage`) one SenML pack may carry; they are
+    /// logged and forwarded as sent (`QuantityValue`). 0: such records are only counted, and the
+    /// path compiles away (the low profile).
+    static var packQuantityCapacity: Int { get }
+    /// Quantity names counted one by one in `/metrics` (the rest under one label).
+    static var quantityNameCount: Int { get }
 }
 
 extension Profile {
@@ -138,6 +144,8 @@ extension Profile {
     public static var commandPayloadBytes: Int { 128 }
     public static var modelCapacity: ModelCapacity { .none }
     public static var thresholdOverrideCount: Int { 16 }
+    public static var packQuantityCapacity: Int { 32 }
+    public static var quantityNameCount: Int { 16 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

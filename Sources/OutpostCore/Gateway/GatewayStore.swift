@@ -110,6 +110,25 @@ public struct GatewayStore<Device: LogDevice, Link: DatagramSink>: OutboxConsume
         }
     }
 
+    /// Appends one value of a quantity not detected on; refusals and failures as `consume`.
+    /// - Complexity: as `LogStore.append(quantity:)`.
+    public mutating func consume(quantity value: QuantityValue) {
+        if source == nil {
+            if enabled { notLogged &+= 1 }
+            return
+        }
+        do {
+            try source!.store.append(quantity: value)
+        } catch {
+            notLogged &+= 1
+            if error == .noSpace {
+                refusedThisTick = true
+                refusedAppends &+= 1
+            }
+            if case .failed(let code) = error { fail(code, "write") }
+        }
+    }
+
     /// Records the first fail-stop error (`code` negative errno) and what failed.
     public mutating func fail(_ code: Int32, _ what: StaticString) {
         if failure != 0 { return }

@@ -82,4 +82,11 @@ public struct LogRecord: Sendable, BitwiseCopyable {
         if type != .commandDelivered && type != .commandExpired { return nil }
         return withPayload { LogCommandEndPayload(decoding: $0) }
     }
+
+    /// The value in a `quantityValue` record, or nil.
+    public var quantity: LogQuantityPayload? {
+        if type != .quantityValue { return nil }
+        let timestamp = timestampMs
+        return withPayload { LogQuantityPayload(decoding: $0, timestampMs: timestamp) }
+    }
 }

@@ -10,6 +10,9 @@ public enum LogRecordType: UInt8, Sendable, BitwiseCopyable {
     /// A command delivered to its sensor / expired undelivered.
     case commandDelivered = 7
     case commandExpired = 8
+    // 9 is reserved (binary payload chunks).
+    /// A value of a quantity the gateway does not detect on, as sent (docs/LOG_FORMAT.md §4.7).
+    case quantityValue = 10
 
     /// Lower-case name for JSON output.
     public var name: StaticString {
@@ -22,6 +25,7 @@ public enum LogRecordType: UInt8, Sendable, BitwiseCopyable {
         case .command: return "command"
         case .commandDelivered: return "command_delivered"
         case .commandExpired: return "command_expired"
+        case .quantityValue: return "quantity_value"
         }
     }
 

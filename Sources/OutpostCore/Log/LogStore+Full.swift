@@ -173,7 +173,8 @@ extension LogStore {
                             lostAlerts &+= 1
                         }
                     }
-                } else if type == .reading {
+                } else if type == .reading || type == .quantityValue {
+                    // A quantity value is a reading too (of a quantity not detected on).
                     lostReadings &+= 1
                 } else {
                     lostOther &+= 1

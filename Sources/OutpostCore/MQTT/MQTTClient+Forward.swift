@@ -157,7 +157,7 @@ extension MQTTClient {
     /// The topic level of a record type (docs/MQTT.md §2).
     static func topicLevel(_ type: LogRecordType) -> StaticString {
         switch type {
-        case .reading: return "readings"
+        case .reading, .quantityValue: return "readings"
         case .alert, .alertCleared: return "alerts"
         case .windowSummary: return "summaries"
         case .marker: return "log"

@@ -1,5 +1,5 @@
 /// Receives every event the server drains from the pipeline's outbox in `Server.tick`, in order:
-/// the log appends them (issue 4), the uplink forwards them. The server keeps alert events for
+/// the log appends them, the uplink forwards them. The server keeps alert events for
 /// `/alerts` and its observers itself.
 public protocol OutboxConsumer {
     /// Takes one event; `sensor` is the name of the sensor it concerns.
@@ -7,9 +7,14 @@ public protocol OutboxConsumer {
     /// Takes one sensor eviction (its slot went to a new sensor), before the events drained with
     /// it: the log records it as a marker naming the sensor and why.
     mutating func consumeEviction(_ notice: SensorEvictionNotice)
+    /// Takes one value of a quantity not detected on (drained after the outbox's events).
+    mutating func consume(quantity value: QuantityValue)
 }
 
 extension OutboxConsumer {
     /// A consumer without a log has nothing to record an eviction in.
     public mutating func consumeEviction(_ notice: SensorEvictionNotice) {}
+    /// Consumers that only want the pipeline's events ignore quantity values.
+    /// - Complexity: O(1).
+    public mutating func consume(quantity value: QuantityValue) {}
 }

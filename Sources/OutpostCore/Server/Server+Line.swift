@@ -16,9 +16,17 @@ extension Server {
         if start == end || line[start] == 0x23 { return .skipped }  // blank or #
         let text = UnsafeRawBufferPointer(rebasing: line[start..<end])
         let count: Int
+        var quantityCount = 0
         if text[0] == 0x5B {  // [
             do {
-                count = try SenMLDecoder.decodeJSON(text, nowMs: nowMs, into: packReadings).readingCount
+                // As `ingestPack`: values of quantities not detected on are kept where the profile
+                // has room for them (folded at compile time), else only counted.
+                let result = P.packQuantityCapacity > 0
+                    ? try SenMLDecoder.decodeJSON(text, nowMs: nowMs, into: packReadings, quantities: packQuantities, keeping: SenMLKeepsQuantities.self)
+                    : try SenMLDecoder.decodeJSON(text, nowMs: nowMs, into: packReadings, quantities: packQuantities, keeping: SenMLCountsQuantities.self)
+                count = result.readingCount
+                quantityCount = result.quantityValueCount
+                counters.unknownQuantities &+= UInt64(bitPattern: result.unknownQuantityCount.wide)
             } catch {
                 counters.invalidLines &+= 1
                 return .invalid
@@ -34,7 +42,7 @@ extension Server {
                 return .invalid
             }
         }
-        if let refusal = ingest(count: count, nowMs: nowMs) {
+        if let refusal = ingest(count: count, quantityCount: quantityCount, nowMs: nowMs) {
             switch refusal {
             case .outboxFull: counters.busyOutbox &+= 1
             case .sensorTableFull: counters.busySensorTable &+= 1

@@ -107,6 +107,19 @@ extension Server {
         }
         family(&w, "outpost_observers", "gauge", "Observers of /alerts.")
         sample(&w, "outpost_observers", nil, nil, UInt64(bitPattern: (observers.count).wide))
+        // Folded away in a profile that only counts such records (`packQuantityCapacity` 0).
+        if P.packQuantityCapacity > 0 {
+            family(&w, "outpost_quantity_values_total", "counter", "Values of quantities not detected on, logged and forwarded, by quantity (_other: past the name table).")
+            for i in 0..<quantityCounts.used {
+                let entry = quantityCounts[i]
+                w.text("outpost_quantity_values_total{quantity=\"")
+                labelValue(&w, entry.name)
+                w.text("\"} ")
+                w.unsigned(entry.count)
+                w.byte(0x0A)
+            }
+            sample(&w, "outpost_quantity_values_total", "quantity", "_other", quantityCounts.otherCount)
+        }
         if storeStatus.uplinkEnabled {
             family(&w, "outpost_uplink_records_rejected_total", "counter", "Log records the upstream refused for good, set aside behind a marker.")
             sample(&w, "outpost_uplink_records_rejected_total", nil, nil, storeStatus.uplink.counters.recordsRejected)

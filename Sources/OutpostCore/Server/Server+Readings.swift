@@ -74,8 +74,15 @@ extension Server {
         options.block1 = block1
         let result: SenMLDecodeResult
         do {
-            guard let decoded = try SenMLDecoder.decode(payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings)
-            else {
+            // Folded per profile: without room for them, the decoder is built only counting them.
+            let taken = P.packQuantityCapacity > 0
+                ? try SenMLDecoder.decode(
+                    payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings, quantities: packQuantities,
+                    keeping: SenMLKeepsQuantities.self)
+                : try SenMLDecoder.decode(
+                    payload, contentFormat: format, nowMs: exchange.nowMs, into: packReadings, quantities: packQuantities,
+                    keeping: SenMLCountsQuantities.self)
+            guard let decoded = taken else {
                 return replyError(exchange, .unsupportedContentFormat, "use senml+json (110) or senml+cbor (112)")
             }
             result = decoded
@@ -92,6 +99,11 @@ extension Server {
         // (A profile without DTLS has no scoped requests: it compiles no check.)
         for i in 0..<result.readingCount where P.dtlsSessionCount > 0 && !exchange.scope.permits(packReadings[i].sensor) {
             // A DTLS identity writing a sensor outside its patterns: nothing of the pack is taken.
+            counters.forbiddenWrites &+= 1
+            options.block1 = nil
+            return replyError(exchange, .forbidden, "identity may not write this sensor", options: options)
+        }
+        for i in 0..<result.quantityValueCount where P.dtlsSessionCount > 0 && !exchange.scope.permits(packQuantities[i].sensor) {
             counters.forbiddenWrites &+= 1
             options.block1 = nil
             return replyError(exchange, .forbidden, "identity may not write this sensor", options: options)
@@ -123,7 +135,7 @@ extension Server {
         }
         let sensorsBefore = pipeline.sensors.count
         let evictedBefore = pipeline.counters.sensorsEvicted
-        if let refusal = ingest(count: result.readingCount, nowMs: exchange.nowMs) {
+        if let refusal = ingest(count: result.readingCount, quantityCount: result.quantityValueCount, nowMs: exchange.nowMs) {
             options.block1 = nil
             switch refusal {
             case .logFull:
@@ -157,11 +169,15 @@ extension Server {
     /// so a pack is never half taken.
     /// - Returns: nil when taken, else why not.
     /// - Complexity: O(count) lookups, O(count²) name comparisons for new sensors only.
-    mutating func ingest(count: Int, nowMs: Int64) -> RefusalReason? {
+    mutating func ingest(count: Int, quantityCount: Int = 0, nowMs: Int64) -> RefusalReason? {
         precondition(count >= 0 && count <= packReadings.count, "pack count out of range")
+        precondition(quantityCount >= 0 && quantityCount <= packQuantities.count, "pack quantity count out of range")
         let needed = count * Pipeline<P>.outboxRoomPerReading
-        if roomRecords >= 0 && needed > Int(roomRecords) { return .logFull }
+        // (Without room for quantity values in the profile, `quantityCount` is 0: folded away.)
+        let values = P.packQuantityCapacity > 0 ? quantityCount : 0
+        if roomRecords >= 0 && needed + values > Int(roomRecords) { return .logFull }
         if P.Outbox.capacityEvents - pipeline.outbox.count < needed { return .outboxFull }
+        if P.packQuantityCapacity > 0 && quantityQueue.free < values { return .outboxFull }
         let newSensors = newSensorCount(count: count)
         let free = pipeline.sensors.capacity - pipeline.sensors.count
         if newSensors > free && P.evictionNoticeCount > 0 {
@@ -190,6 +206,11 @@ extension Server {
             }
         }
         counters.readingsReceived &+= UInt64(bitPattern: (count).wide)
+        for i in 0..<values {
+            let queued = quantityQueue.tryAppend(packQuantities[i])
+            precondition(queued, "quantity queue room was checked above")
+            quantityCounts.count(packQuantities[i].name)
+        }
         return nil
     }
 

@@ -42,6 +42,12 @@ extension Server {
     public mutating func drainOutbox<Consumer: OutboxConsumer>(into consumer: inout Consumer) {
         // Evictions first: the new sensor's events that follow name the slot's new owner.
         drainEvictions(into: &consumer)
+        // Values of quantities not detected on first: they were admitted with the readings queued
+        // in the outbox, and neither order says more than the other (each record has its time).
+        for _ in 0..<Server.quantityQueueCount {
+            guard let value = quantityQueue.popFirst() else { break }
+            consumer.consume(quantity: value)
+        }
         for _ in 0..<P.Outbox.capacityEvents {
             guard let event = pipeline.outbox.popFirst() else { return }
             let slot: Int

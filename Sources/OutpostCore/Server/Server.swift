@@ -19,6 +19,12 @@ public struct Server<P: Profile> {
     let sensorRecords: UnsafeMutableBufferPointer<ServerSensorRecord>
     /// Readings decoded from one SenML pack (or serial line) before they enter the pipeline.
     let packReadings: UnsafeMutableBufferPointer<Reading>
+    /// Values of quantities not detected on, decoded from one SenML pack.
+    let packQuantities: UnsafeMutableBufferPointer<QuantityValue>
+    /// Those values between admission and the log (drained after the outbox).
+    public internal(set) var quantityQueue: QuantityValueQueue
+    /// Values taken per quantity name, for `/metrics`.
+    public internal(set) var quantityCounts: QuantityCounts
     public internal(set) var duplicates: DuplicateTable
     /// Every state-changing request of the last EXCHANGE_LIFETIME, compactly (the rated load's worth).
     public internal(set) var ledger: DuplicateLedger
@@ -99,6 +105,9 @@ public struct Server<P: Profile> {
     static var ledgerShare: Int { max(1, P.duplicateRecordCount * P.sourceDuplicatePercent / 100) }
     /// Most commands queued per sensor.
     public static var commandsPerSensor: Int { 4 }
+    /// Slots of the quantity value queue: one pack's worth, so a pack always fits after a drain
+    /// (`outboxNeedsDrain` asks for one when less is free; the gateway drains before every request).
+    public static var quantityQueueCount: Int { P.packQuantityCapacity }
 
     /// Builds the server and its pipeline in `arena`, which must have `arenaBytes(after:)` room.
     public init(arena: inout Arena, identity: ServerIdentity) {
@@ -116,6 +125,9 @@ public struct Server<P: Profile> {
         self.identity = identity
         sensorRecords = arena.carve(P.sensorCapacity, of: ServerSensorRecord.empty)
         packReadings = arena.carve(P.packReadingCapacity, of: Reading(sensor: SensorName(), timestampMs: 0))
+        packQuantities = arena.carve(P.packQuantityCapacity, of: QuantityValue.empty)
+        quantityQueue = QuantityValueQueue(arena: &arena, capacity: Server.quantityQueueCount)
+        quantityCounts = QuantityCounts(arena: &arena, capacity: P.packQuantityCapacity > 0 ? P.quantityNameCount : 0)
         duplicates = DuplicateTable(
             arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerBuckets: Server.duplicateOwnerBuckets)
         ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount, ownerBuckets: Server.duplicateOwnerBuckets)
@@ -143,6 +155,9 @@ public struct Server<P: Profile> {
         var bytes = offset + Pipeline<P>.arenaBytesRequired + 64  // the pipeline's own alignment padding
         bytes = Arena.bytes(after: bytes, P.sensorCapacity, of: ServerSensorRecord.self)
         bytes = Arena.bytes(after: bytes, P.packReadingCapacity, of: Reading.self)
+        bytes = Arena.bytes(after: bytes, P.packQuantityCapacity, of: QuantityValue.self)
+        bytes = QuantityValueQueue.arenaBytes(after: bytes, capacity: quantityQueueCount)
+        bytes = QuantityCounts.arenaBytes(after: bytes, capacity: P.packQuantityCapacity > 0 ? P.quantityNameCount : 0)
         bytes = DuplicateTable.arenaBytes(
             after: bytes, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerBuckets: duplicateOwnerBuckets)
         bytes = DuplicateLedger.arenaBytes(after: bytes, capacity: P.duplicateRecordCount, ownerBuckets: duplicateOwnerBuckets)
@@ -168,6 +183,7 @@ public struct Server<P: Profile> {
         P.Outbox.capacityEvents - pipeline.outbox.count < P.packReadingCapacity * Pipeline<P>.outboxRoomPerReading
             // A pack may evict one sensor per reading: the notices must have room for it.
             || (P.evictionNoticeCount > 0 && P.evictionNoticeCount - noticeCount < P.packReadingCapacity)
+            || (P.packQuantityCapacity > 0 && quantityQueue.free < P.packQuantityCapacity)
     }
 
     /// Keeps `room` for the request being handled (see `roomRecords`).

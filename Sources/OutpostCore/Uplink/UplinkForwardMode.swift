@@ -2,7 +2,8 @@
 public enum UplinkForwardMode: UInt8, BitwiseCopyable, Sendable {
     /// Every record of the log: readings, alerts, window summaries, markers.
     case raw = 0
-    /// Window summaries, alerts and markers; readings are skipped (the cursor still passes them).
+    /// Window summaries, alerts and markers; readings (and quantity values, readings of quantities
+    /// not detected on) are skipped (the cursor still passes them).
     case summaries = 1
     /// Alerts only.
     case alerts = 2
@@ -13,7 +14,7 @@ public enum UplinkForwardMode: UInt8, BitwiseCopyable, Sendable {
         if type.isCommand { return false }
         switch self {
         case .raw: return true
-        case .summaries: return type != .reading
+        case .summaries: return type != .reading && type != .quantityValue
         case .alerts: return type.isAlert
         }
     }

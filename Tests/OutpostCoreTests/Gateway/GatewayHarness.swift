@@ -148,6 +148,7 @@ final class GatewayHarness {
         store.durability = durability
         store.policy = policy
         store.reserveRecords = ProfileTest.packReadingCapacity * GatewayStore<PowerCutDevice, NoLink>.recordsPerReading
+            + ProfileTest.packQuantityCapacity
         let log = try LogStore(
             device: PowerCutDevice(disk), arena: &arena, geometry: GatewayHarness.geometry, pageBytes: pageBytes, policy: policy,
             formatIfBlank: true, syncMode: durability == .none ? .never : .ordered)

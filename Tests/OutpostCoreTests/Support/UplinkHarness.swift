@@ -174,6 +174,18 @@ enum TestRecords {
         return record
     }
 
+    /// A value of a quantity not detected on (log record type 10).
+    static func quantity(
+        _ sensor: StaticString, name: SensorName, unit: SensorName?, valueMicro: Int64, timestampMs: Int64 = startMs
+    ) -> LogRecord {
+        let body = LogQuantityPayload(QuantityValue(sensor: SensorName(sensor), timestampMs: timestampMs, valueMicro: valueMicro, name: name, unit: unit))
+        var record = LogRecord()
+        record.type = .quantityValue
+        record.timestampMs = timestampMs
+        payload(&record) { body.encode(into: $0) }
+        return record
+    }
+
     static func alert(
         _ sensor: StaticString = "sensor-001", raised: Bool = true, kind: AlertKind = .threshold, severity: Severity = .major,
         feature: Feature? = .temperature, value: Int32 = 45_250, threshold: Int32 = 40_000, confidenceQ16: UInt16 = 0,

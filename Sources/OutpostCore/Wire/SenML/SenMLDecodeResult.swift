@@ -4,9 +4,13 @@ public struct SenMLDecodeResult: Equatable, Sendable {
     public var readingCount: Int
     /// Records whose quantity is not one the runtime knows: skipped, not an error.
     public var unknownQuantityCount: Int
+    /// Values of quantities not detected on, written at the start of the caller's quantity
+    /// buffer (none when that buffer is empty: such records are then counted as unknown).
+    public var quantityValueCount: Int
 
-    public init(readingCount: Int, unknownQuantityCount: Int) {
+    public init(readingCount: Int, unknownQuantityCount: Int, quantityValueCount: Int = 0) {
         self.readingCount = readingCount
         self.unknownQuantityCount = unknownQuantityCount
+        self.quantityValueCount = quantityValueCount
     }
 }

@@ -6,13 +6,24 @@ extension SenMLDecoder {
     /// - Throws: `SenMLError` with the reason and the payload offset.
     /// - Complexity: O(n · r) for n payload bytes and r readings.
     public static func decodeCBOR(
-        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>
+        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>,
+        quantities: UnsafeMutableBufferPointer<QuantityValue> = UnsafeMutableBufferPointer(start: nil, count: 0)
+    ) throws(SenMLError) -> SenMLDecodeResult {
+        try decodeCBOR(payload, nowMs: nowMs, into: readings, quantities: quantities, keeping: SenMLKeepsQuantities.self)
+    }
+
+    /// As above; `keeping` says at compile time whether values of quantities not detected on are
+    /// kept in `quantities` or only counted.
+    /// - Complexity: as above.
+    public static func decodeCBOR<Keeping: SenMLQuantityKeeping>(
+        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>,
+        quantities: UnsafeMutableBufferPointer<QuantityValue>, keeping: Keeping.Type
     ) throws(SenMLError) -> SenMLDecodeResult {
         var reader = CBORReader(payload, maxDepth: maxDepth)
         guard case .array(let recordCount) = try reader.read() else {
             throw SenMLError(.notAnArray, at: reader.itemStart)
         }
-        var resolver = SenMLPackResolver(readings: readings, nowMs: nowMs)
+        var resolver = SenMLPackResolver<Keeping>(readings: readings, quantities: quantities, nowMs: nowMs)
         // A definite count was checked against the bytes left; an indefinite one ends at a break.
         var index = 0
         while index <= payload.count {

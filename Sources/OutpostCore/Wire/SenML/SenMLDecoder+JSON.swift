@@ -6,14 +6,27 @@ extension SenMLDecoder {
     ///   - payload: the pack's bytes (UTF-8 JSON).
     ///   - nowMs: the receive time in milliseconds since the epoch, for relative times.
     ///   - readings: where the readings are written, from index 0.
+    ///   - quantities: where values of quantities not detected on are written, from index 0; when
+    ///     empty, such records are only counted (`unknownQuantityCount`).
     /// - Throws: `SenMLError` with the reason and the payload offset.
     /// - Complexity: O(n · r) for n payload bytes and r readings (merging looks readings up).
     public static func decodeJSON(
-        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>
+        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>,
+        quantities: UnsafeMutableBufferPointer<QuantityValue> = UnsafeMutableBufferPointer(start: nil, count: 0)
+    ) throws(SenMLError) -> SenMLDecodeResult {
+        try decodeJSON(payload, nowMs: nowMs, into: readings, quantities: quantities, keeping: SenMLKeepsQuantities.self)
+    }
+
+    /// As above; `keeping` says at compile time whether values of quantities not detected on are
+    /// kept in `quantities` or only counted.
+    /// - Complexity: as above.
+    public static func decodeJSON<Keeping: SenMLQuantityKeeping>(
+        _ payload: UnsafeRawBufferPointer, nowMs: Int64, into readings: UnsafeMutableBufferPointer<Reading>,
+        quantities: UnsafeMutableBufferPointer<QuantityValue>, keeping: Keeping.Type
     ) throws(SenMLError) -> SenMLDecodeResult {
         var scanner = JSONScanner(payload, maxDepth: maxDepth)
         if try scanner.next() != .beginArray { throw SenMLError(.notAnArray, at: scanner.tokenStart) }
-        var resolver = SenMLPackResolver(readings: readings, nowMs: nowMs)
+        var resolver = SenMLPackResolver<Keeping>(readings: readings, quantities: quantities, nowMs: nowMs)
         // Each record takes at least two bytes: the payload size bounds the loop.
         for _ in 0...payload.count {
             let token = try scanner.next()

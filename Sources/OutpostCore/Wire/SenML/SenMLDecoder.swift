@@ -5,7 +5,9 @@
 ///   `bver` above 10 or not an integer is refused; an unknown label ending in `_` is refused
 ///   (must-understand), other unknown labels are ignored.
 /// - Names: `bn + n` split at the last `/` or `:` into sensor and quantity (see docs/WIRE_FORMAT.md).
-///   Unknown quantities are counted in the result, not refused.
+///   A quantity not detected on (`co2`, `voltage`) with a numeric value is kept as sent in the
+///   caller's quantity buffer (name, unit, micro-units); without a buffer, or with a text, boolean
+///   or data value, or a name or unit over 32 bytes, it is counted in the result, not refused.
 /// - Values: `bv + v` in the record's unit (`u`, else `bu`); a missing or wrong unit is refused.
 /// - Times: `bt + t` seconds; below 2^28 they are relative to `nowMs`.
 /// - Output: records of one sensor and time are merged into one reading in `readings`; more
@@ -19,11 +21,23 @@ public enum SenMLDecoder {
     /// - Returns: nil for any other Content-Format (answer 4.15).
     public static func decode(
         _ payload: UnsafeRawBufferPointer, contentFormat: UInt16, nowMs: Int64,
-        into readings: UnsafeMutableBufferPointer<Reading>
+        into readings: UnsafeMutableBufferPointer<Reading>,
+        quantities: UnsafeMutableBufferPointer<QuantityValue> = UnsafeMutableBufferPointer(start: nil, count: 0)
+    ) throws(SenMLError) -> SenMLDecodeResult? {
+        try decode(payload, contentFormat: contentFormat, nowMs: nowMs, into: readings, quantities: quantities, keeping: SenMLKeepsQuantities.self)
+    }
+
+    /// As above; `keeping` says at compile time whether values of quantities not detected on are
+    /// kept in `quantities` or only counted (`SenMLCountsQuantities`: that path is not compiled).
+    /// - Complexity: O(n · r) for n payload bytes and r readings and values.
+    public static func decode<Keeping: SenMLQuantityKeeping>(
+        _ payload: UnsafeRawBufferPointer, contentFormat: UInt16, nowMs: Int64,
+        into readings: UnsafeMutableBufferPointer<Reading>, quantities: UnsafeMutableBufferPointer<QuantityValue>,
+        keeping: Keeping.Type
     ) throws(SenMLError) -> SenMLDecodeResult? {
         switch contentFormat {
-        case CoAPContentFormat.senmlJSON: return try decodeJSON(payload, nowMs: nowMs, into: readings)
-        case CoAPContentFormat.senmlCBOR: return try decodeCBOR(payload, nowMs: nowMs, into: readings)
+        case CoAPContentFormat.senmlJSON: return try decodeJSON(payload, nowMs: nowMs, into: readings, quantities: quantities, keeping: keeping)
+        case CoAPContentFormat.senmlCBOR: return try decodeCBOR(payload, nowMs: nowMs, into: readings, quantities: quantities, keeping: keeping)
         default: return nil
         }
     }

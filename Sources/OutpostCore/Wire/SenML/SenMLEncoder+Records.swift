@@ -152,4 +152,24 @@ extension SenMLEncoder {
         writer.int(payload.code.wide)
         endRecord(sequence: sequence, timestampMs: timestampMs)
     }
+
+    /// A value of a quantity not detected on, as it was sent: `sensor/<quantity>` with its own
+    /// `u` (when it had one) and `v` (an integer when whole, else a float64 of the micro-units /
+    /// 10⁶), `t`, `seq`.
+    mutating func encodeQuantity(_ payload: LogQuantityPayload, sequence: UInt64) {
+        let value = payload.value
+        beginRecord(value.sensor, quantity: value.name)
+        if let unit = value.unit {
+            writer.int(1)  // u
+            writer.head(major: 3, argument: UInt64(truncatingIfNeeded: Int(unit.count).wide))
+            for i in 0..<Int(unit.count) { writer.put1(unit[i]) }
+        }
+        writer.int(2)  // v
+        if value.valueMicro % 1_000_000 == 0 {
+            writer.int(value.valueMicro / 1_000_000)
+        } else {
+            writer.float64(Double(value.valueMicro) / 1_000_000)
+        }
+        endRecord(sequence: sequence, timestampMs: value.timestampMs)
+    }
 }

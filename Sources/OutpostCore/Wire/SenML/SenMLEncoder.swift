@@ -63,6 +63,8 @@ public struct SenMLEncoder {
             if let payload = record.windowSummary { ok = true; encodeSummary(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
         case .marker:
             if let payload = record.marker { ok = true; encodeMarker(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
+        case .quantityValue:
+            if let payload = record.quantity { ok = true; encodeQuantity(payload, sequence: record.sequence) }
         case .command, .commandDelivered, .commandExpired:
             // Never forwarded (`UplinkForwardMode.forwards`): skipped if asked.
             ok = false
@@ -92,20 +94,7 @@ public struct SenMLEncoder {
     /// Opens one SenML record map named `sensor/first[/second[/third]]` (without the sensor part
     /// when `sensor` is nil), preceded by `bn` when it is the pack's first record.
     mutating func beginRecord(_ sensor: SensorName?, _ first: StaticString, _ second: StaticString? = nil, _ third: StaticString? = nil) {
-        writer.beginIndefiniteMap()
-        if needsBaseName {
-            needsBaseName = false
-            writer.int(-2)  // bn
-            // Escaped to the name characters of RFC 8428 §4.5.1 (SenMLEncoder+Names.swift).
-            writer.head(major: 3, argument: UInt64(truncatingIfNeeded: (SenMLEncoder.escapedCount(nodeId) + 1).wide))
-            putEscaped(nodeId)
-            writer.put1(0x2F)  // "/"
-            if logID != 0 {
-                // Once per pack, like `bn`: the log id applies to every record of the pack.
-                writer.text("lid")
-                writer.head(major: 0, argument: logID)
-            }
-        }
+        beginMap()
         writer.int(0)  // n
         let sensorBytes = sensor.map { SenMLEncoder.escapedCount($0) + 1 } ?? 0
         var length = sensorBytes + first.utf8CodeUnitCount
@@ -126,6 +115,36 @@ public struct SenMLEncoder {
             putASCII(third)
         }
         senmlRecordCount += 1
+    }
+
+    /// Opens one SenML record map named `sensor/quantity`, for a quantity named at run time.
+    mutating func beginRecord(_ sensor: SensorName, quantity: SensorName) {
+        beginMap()
+        writer.int(0)  // n
+        let length = SenMLEncoder.escapedCount(sensor) + 1 + SenMLEncoder.escapedCount(quantity)
+        writer.head(major: 3, argument: UInt64(truncatingIfNeeded: length.wide))
+        putEscaped(sensor)
+        writer.put1(0x2F)
+        putEscaped(quantity)
+        senmlRecordCount += 1
+    }
+
+    /// Opens a record map, with `bn` (and `lid`) first when it is the pack's first record.
+    mutating func beginMap() {
+        writer.beginIndefiniteMap()
+        if needsBaseName {
+            needsBaseName = false
+            writer.int(-2)  // bn
+            // Escaped to the name characters of RFC 8428 §4.5.1 (SenMLEncoder+Names.swift).
+            writer.head(major: 3, argument: UInt64(truncatingIfNeeded: (SenMLEncoder.escapedCount(nodeId) + 1).wide))
+            putEscaped(nodeId)
+            writer.put1(0x2F)  // "/"
+            if logID != 0 {
+                // Once per pack, like `bn`: the log id applies to every record of the pack.
+                writer.text("lid")
+                writer.head(major: 0, argument: logID)
+            }
+        }
     }
 
     /// Writes `t` (seconds, ms precision) and `seq`, and closes the record map.

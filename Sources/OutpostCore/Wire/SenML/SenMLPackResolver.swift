@@ -4,16 +4,19 @@
 /// Name rule: the resolved name `bn + n` is split at its last `/` or `:`; the part before is the
 /// sensor (`SensorName`), the part after the quantity. So `bn: "sensor-001/"` with
 /// `n: "temperature"` and `n: "sensor-001/temperature"` alone mean the same.
-struct SenMLPackResolver {
+struct SenMLPackResolver<Keeping: SenMLQuantityKeeping> {
     /// 2^28 seconds in microseconds: resolved times below it are relative to now (RFC 8428 §4.5.3).
-    static let relativeLimitMicro: Int64 = 268_435_456_000_000
+    static var relativeLimitMicro: Int64 { 268_435_456_000_000 }
     /// Marks a coordinate not yet given in a partly filled `Location` (outside every valid value).
-    static let missingCoordinate = Int32.min
+    static var missingCoordinate: Int32 { Int32.min }
 
     let readings: UnsafeMutableBufferPointer<Reading>
+    /// Values of quantities not detected on (empty: they are only counted).
+    let quantities: UnsafeMutableBufferPointer<QuantityValue>
     let nowMs: Int64
     var count = 0
     var unknownQuantityCount = 0
+    var quantityCount = 0
 
     var baseName = SenMLText()
     var baseTimeMicro: Int64 = 0
@@ -21,8 +24,9 @@ struct SenMLPackResolver {
     var baseUnit: SenMLText? = nil
     var baseUnitOffsetBytes = 0
 
-    init(readings: UnsafeMutableBufferPointer<Reading>, nowMs: Int64) {
+    init(readings: UnsafeMutableBufferPointer<Reading>, quantities: UnsafeMutableBufferPointer<QuantityValue>, nowMs: Int64) {
         self.readings = readings
+        self.quantities = quantities
         self.nowMs = nowMs
     }
 
@@ -46,7 +50,7 @@ struct SenMLPackResolver {
         if name.overflowed { throw SenMLError(.nameTooLong, at: record.nameOffsetBytes) }
         let split = try SenMLPackResolver.splitName(name, at: record.nameOffsetBytes)
         guard let quantity = SenMLQuantity(name, from: split + 1) else {
-            unknownQuantityCount += 1
+            try addOther(record, name: name, split: split)
             return
         }
         guard let sensor = SenMLPackResolver.sensorName(name, count: split) else {
@@ -87,7 +91,43 @@ struct SenMLPackResolver {
                 throw SenMLError(.incompleteLocation, at: endOffset)
             }
         }
-        return SenMLDecodeResult(readingCount: count, unknownQuantityCount: unknownQuantityCount)
+        return SenMLDecodeResult(readingCount: count, unknownQuantityCount: unknownQuantityCount, quantityValueCount: quantityCount)
+    }
+
+    /// A record of a quantity not detected on: kept as sent in `quantities` when there is a
+    /// buffer and the record has a numeric value, a name of at most 32 bytes and no unit or a
+    /// registered one (`SenMLUnitRegistry`); otherwise counted in `unknownQuantityCount` (skipped, not an error, as before there was a
+    /// buffer). More values than the buffer holds refuses the pack whole, as readings do.
+    mutating func addOther(_ record: SenMLRecord, name: SenMLText, split: Int) throws(SenMLError) {
+        // Folded away when only counting (`SenMLCountsQuantities`: a profile without the buffer).
+        if !Keeping.keepsQuantities || quantities.count == 0 { unknownQuantityCount += 1; return }
+        guard let ownValue = record.valueMicro,
+            let sensor = SenMLPackResolver.sensorName(name, from: 0, count: split),
+            let quantity = SenMLPackResolver.sensorName(name, from: split + 1, count: name.count - split - 1)
+        else {
+            unknownQuantityCount += 1
+            return
+        }
+        let (value, valueOverflow) = baseValueMicro.addingReportingOverflow(ownValue)
+        if valueOverflow { throw SenMLError(.valueOutOfRange, at: record.valueOffsetBytes) }
+        var unit: SensorName? = nil
+        if let text = record.unit ?? baseUnit {
+            // Forwarded as sent, so it must be a unit the upstream's SenML knows.
+            if !SenMLUnitRegistry.isRegistered(text) { unknownQuantityCount += 1; return }
+            guard let kept = SenMLPackResolver.sensorName(text, from: 0, count: text.count) else {
+                unknownQuantityCount += 1
+                return
+            }
+            unit = kept
+        }
+        let timestampMs = try resolveTime(record)
+        for i in 0..<quantityCount
+        where quantities[i].timestampMs == timestampMs && quantities[i].sensor == sensor && quantities[i].name == quantity {
+            throw SenMLError(.duplicateQuantity, at: record.offsetBytes)
+        }
+        if quantityCount == quantities.count { throw SenMLError(.tooManyReadings, at: record.offsetBytes) }
+        quantities[quantityCount] = QuantityValue(sensor: sensor, timestampMs: timestampMs, valueMicro: value, name: quantity, unit: unit)
+        quantityCount += 1
     }
 
     // MARK: - Steps
@@ -110,8 +150,14 @@ struct SenMLPackResolver {
     }
 
     static func sensorName(_ name: SenMLText, count: Int) -> SensorName? {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SenMLText.capacityBytes) { buffer in
-            for i in 0..<count { buffer[i] = name[i] }
+        sensorName(name, from: 0, count: count)
+    }
+
+    /// `name[start..<start + count]` as a `SensorName` (1…32 printable bytes), or nil.
+    static func sensorName(_ name: SenMLText, from start: Int, count: Int) -> SensorName? {
+        if count < 1 || count > SensorName.capacityBytes || start + count > SenMLText.capacityBytes { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SenMLText.capacityBytes) { buffer in
+            for i in 0..<count { buffer[i] = name[start + i] }
             return SensorName(UnsafeBufferPointer(rebasing: buffer[0..<count]).span)
         }
     }

@@ -294,6 +294,11 @@ final class SenMLEncoderTests: XCTestCase {
         for code in [LogMarkerPayload.started, LogMarkerPayload.readingsDropped, LogMarkerPayload.alertsDropped, LogMarkerPayload.rejectedByUpstream, 99] {
             records.append(TestRecords.marker(code: code, value: UInt64.max))
         }
+        // Values of quantities not detected on: a unit the strict receiver knows, a fraction, none.
+        for (name, unit, micro) in [(SensorName("co2"), SensorName("ppm"), Int64(415_000_000)), (SensorName("voltage"), SensorName("V"), 3_300_000)] {
+            records.append(TestRecords.quantity("s5", name: name, unit: unit, valueMicro: micro))
+        }
+        records.append(TestRecords.quantity("s5", name: SensorName("count"), unit: nil, valueMicro: -7))
         for i in records.indices { records[i].sequence = UInt64(i + 1) }
         let (bytes, outcomes) = pack(records, node: "n0de:#1", capacity: 65_536)
         XCTAssertTrue(outcomes.allSatisfy { $0 == .appended })
