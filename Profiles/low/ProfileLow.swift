@@ -47,4 +47,7 @@ public enum ProfileLow: Profile {
     // No threshold rules per sensor: the low build keeps the reference rules (`--threshold` is
     // not in it), so no arena is carved for them.
     public static let thresholdOverrideCount = 0
+    // No images: the firmware must stay small; `/images` is 4.04 and the code folds away.
+    public static let imageTransferCount = 0
+    public static let imageBytesMax = 0
 }

@@ -60,4 +60,7 @@ public enum ProfileTest: Profile {
     public static let commandPayloadBytes = 64
     // Two threshold overrides: enough for the pattern tests (a freezer and an oven rule).
     public static let thresholdOverrideCount = 2
+    // Two uploads at once, up to 4 KiB: the limit is reached in a few blocks.
+    public static let imageTransferCount = 2
+    public static let imageBytesMax = 4096
 }

@@ -151,6 +151,7 @@ enum LogCommand {
         case .marker: return record.marker != nil
         case .command: return record.command != nil
         case .commandDelivered, .commandExpired: return record.commandEnd != nil
+        case .imageChunk: return record.imageChunk != nil
         }
     }
 
@@ -165,7 +166,7 @@ enum LogCommand {
         stdout.write("segment_bytes: \(geometry.segmentSizeBytes)\n")
         stdout.write("segments: \(geometry.segmentCount) (live \(report.liveSegments), erased \(report.erasedSegments), blank or damaged \(free))\n")
         stdout.write("records: \(report.records)\n")
-        for type in [LogRecordType.reading, .alert, .alertCleared, .windowSummary, .marker, .command, .commandDelivered, .commandExpired] {
+        for type in [LogRecordType.reading, .alert, .alertCleared, .windowSummary, .marker, .command, .commandDelivered, .commandExpired, .imageChunk] {
             stdout.write("records_\(type.name): \(report.recordsByType[Int(type.rawValue)])\n")
         }
         stdout.write("first_sequence: \(report.firstSequence)\n")
@@ -248,6 +249,9 @@ enum LogCommand {
         case .commandDelivered, .commandExpired:
             guard let end = record.commandEnd else { return text + ",\"undecodable\":true}" }
             text += ",\"sensor\":\"\(name(end.name))\",\"id\":\(end.id),\"via\":\"\(end.via.name)\""
+        case .imageChunk:
+            guard let chunk = record.imageChunk else { return text + ",\"undecodable\":true}" }
+            text += ",\"camera\":\"\(name(chunk.camera))\",\"transfer\":\(chunk.transferID),\"chunk\":\(chunk.chunkIndex),\"offset\":\(chunk.offsetBytes),\"content_format\":\(chunk.contentFormat),\"bytes\":\(chunk.bytesCount),\"last\":\(chunk.isLast),\"aborted\":\(chunk.isAborted)"
         }
         return text + "}"
     }

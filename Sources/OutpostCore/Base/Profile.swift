@@ -92,6 +92,10 @@ public protocol Profile {
     static var commandPayloadBytes: Int { get }
     /// Threshold rules per quantity and sensor-name pattern (`--threshold`) the profile holds.
     static var thresholdOverrideCount: Int { get }
+    /// Binary uploads (`POST /images/{camera}`) in progress at once (0: no images in this build),
+    /// and the largest upload in bytes (`--image-max-bytes` may lower it).
+    static var imageTransferCount: Int { get }
+    static var imageBytesMax: Int { get }
 }
 
 extension Profile {
@@ -129,6 +133,8 @@ extension Profile {
     public static var commandPayloadBytes: Int { 128 }
     public static var modelCapacity: ModelCapacity { .none }
     public static var thresholdOverrideCount: Int { 16 }
+    public static var imageTransferCount: Int { 2 }
+    public static var imageBytesMax: Int { 1024 * 1024 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

@@ -82,4 +82,10 @@ public struct LogRecord: Sendable, BitwiseCopyable {
         if type != .commandDelivered && type != .commandExpired { return nil }
         return withPayload { LogCommandEndPayload(decoding: $0) }
     }
+
+    /// The chunk in an `imageChunk` record, or nil.
+    public var imageChunk: LogImageChunkPayload? {
+        if type != .imageChunk { return nil }
+        return withPayload { LogImageChunkPayload(decoding: $0) }
+    }
 }

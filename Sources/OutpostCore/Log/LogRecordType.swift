@@ -10,6 +10,9 @@ public enum LogRecordType: UInt8, Sendable, BitwiseCopyable {
     /// A command delivered to its sensor / expired undelivered.
     case commandDelivered = 7
     case commandExpired = 8
+    /// A chunk of a binary upload (`POST /images/{camera}`), or the end of one that did not
+    /// finish (docs/LOG_FORMAT.md §4.7). (10 is taken by another record type.)
+    case imageChunk = 9
 
     /// Lower-case name for JSON output.
     public var name: StaticString {
@@ -22,6 +25,7 @@ public enum LogRecordType: UInt8, Sendable, BitwiseCopyable {
         case .command: return "command"
         case .commandDelivered: return "command_delivered"
         case .commandExpired: return "command_expired"
+        case .imageChunk: return "image_chunk"
         }
     }
 

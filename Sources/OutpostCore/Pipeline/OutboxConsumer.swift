@@ -4,4 +4,12 @@
 public protocol OutboxConsumer {
     /// Takes one event; `sensor` is the name of the sensor it concerns.
     mutating func consume(_ event: OutboxEvent, sensor: SensorName)
+    /// Takes one chunk of a binary upload (`POST /images/{camera}`); false when it could not be
+    /// kept (the log refused it): the server then ends the transfer aborted.
+    mutating func consumeImageChunk(_ chunk: ImageChunk) -> Bool
+}
+
+extension OutboxConsumer {
+    /// Keeps nothing of an image (a consumer without a log).
+    public mutating func consumeImageChunk(_ chunk: ImageChunk) -> Bool { true }
 }

@@ -27,6 +27,9 @@ extension Server {
         duplicates.expire(nowMs: nowMs, limit: Server.expiryPerTick)
         ledger.expire(nowMs: nowMs, limit: Server.ledgerExpiryPerTick)
         counters.block1Expired &+= UInt64(bitPattern: (block1.expire(nowMs: nowMs)).wide)
+        if P.imageTransferCount > 0 {
+            counters.imagesExpired &+= UInt64(bitPattern: images.expire(nowMs: nowMs).wide)
+        }
         snapshots.expire(nowMs: nowMs)
         counters.observersRemoved &+= UInt64(bitPattern: (observers.expire(nowMs: nowMs)).wide)
         if observers.count > 0 {
@@ -40,6 +43,7 @@ extension Server {
     /// Moves every outbox event to `consumer`, keeping alert events in the history.
     /// - Complexity: O(outbox capacity)
     public mutating func drainOutbox<Consumer: OutboxConsumer>(into consumer: inout Consumer) {
+        if P.imageTransferCount > 0 { drainImages(into: &consumer) }
         for _ in 0..<P.Outbox.capacityEvents {
             guard let event = pipeline.outbox.popFirst() else { return }
             let slot: Int

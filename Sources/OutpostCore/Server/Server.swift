@@ -23,6 +23,8 @@ public struct Server<P: Profile> {
     /// Every state-changing request of the last EXCHANGE_LIFETIME, compactly (the rated load's worth).
     public internal(set) var ledger: DuplicateLedger
     public internal(set) var block1: Block1Reassembly
+    /// Binary uploads in progress (`POST /images/{camera}`) and the one block not yet logged.
+    public internal(set) var images: ImageTransferTable
     public internal(set) var observers: ObserverTable
     public internal(set) var alertHistory: ServerAlertHistory
     /// Scratch for rendered response bodies (Block2 slices them) and for notifications.
@@ -107,6 +109,8 @@ public struct Server<P: Profile> {
         duplicates = DuplicateTable(arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes)
         ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount)
         block1 = Block1Reassembly(arena: &arena, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
+        images = ImageTransferTable(
+            arena: &arena, slotCount: P.imageTransferCount, bufferBytes: P.maxDatagramBytes, limitBytes: P.imageBytesMax)
         observers = ObserverTable(arena: &arena, capacity: P.observerCount)
         alertHistory = ServerAlertHistory(arena: &arena, capacity: P.recentAlertCount)
         body = UnsafeMutableRawBufferPointer(arena.carve(P.responseBodyBytes, of: UInt8(0)))
@@ -132,6 +136,7 @@ public struct Server<P: Profile> {
         bytes = DuplicateTable.arenaBytes(after: bytes, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes)
         bytes = DuplicateLedger.arenaBytes(after: bytes, capacity: P.duplicateRecordCount)
         bytes = Block1Reassembly.arenaBytes(after: bytes, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
+        bytes = ImageTransferTable.arenaBytes(after: bytes, slotCount: P.imageTransferCount, bufferBytes: P.maxDatagramBytes)
         bytes = ObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)
         bytes = Arena.bytes(after: bytes, P.responseBodyBytes, of: UInt8.self)

@@ -63,6 +63,11 @@ public struct SenMLEncoder {
             if let payload = record.windowSummary { ok = true; encodeSummary(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
         case .marker:
             if let payload = record.marker { ok = true; encodeMarker(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
+        case .imageChunk:
+            if let payload = record.imageChunk {
+                ok = true
+                record.withPayload { encodeImageChunk(payload, bytes: $0, sequence: record.sequence, timestampMs: record.timestampMs) }
+            }
         case .command, .commandDelivered, .commandExpired:
             // Never forwarded (`UplinkForwardMode.forwards`): skipped if asked.
             ok = false
