@@ -485,6 +485,7 @@ private struct StressRun {
             case .windowSummary: if record.windowSummary == nil { throw fail("summary \(record.sequence) does not decode") }
             case .command: if record.command == nil { throw fail("command \(record.sequence) does not decode") }
             case .commandDelivered, .commandExpired: if record.commandEnd == nil { throw fail("command end \(record.sequence) does not decode") }
+            case .imageChunk: if record.imageChunk == nil { throw fail("image chunk \(record.sequence) does not decode") }
             case .marker:
                 guard let marker = record.marker else { throw fail("marker \(record.sequence) does not decode") }
                 if marker.code == LogMarkerPayload.readingsDropped || marker.code == LogMarkerPayload.alertsDropped {
