@@ -293,7 +293,7 @@ struct DaemonFlags {
             sensorOfflineAfterS = seconds
         case .imageMaxBytes:
             if ActiveProfile.imageTransferCount == 0 { return Refusal(reason: "is not in this build (the low profile leaves images out)") }
-            guard let bytes = ConfigValue.count(value), bytes <= Int64(ActiveProfile.imageBytesMax) else {
+            guard let bytes = ConfigValue.count(value), bytes <= ActiveProfile.imageBytesMax.wide else {
                 return Refusal(reason: "wants bytes, 0 (no images) to the profile's limit")
             }
             imageMaxBytes = bytes

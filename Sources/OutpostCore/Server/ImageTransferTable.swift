@@ -210,7 +210,7 @@ public struct ImageTransferTable {
         guard let index else { return }
         slots[index] = ImageTransfer(
             peer: .none, camera: chunk.camera, id: chunk.transferID, nextChunk: chunk.chunkIndex &+ 1,
-            receivedBytes: Int(chunk.offsetBytes) + chunk.bytesCount, lastNumber: 0, lastBlockBytes: 0, lastActiveMs: 0,
+            receivedBytes: Int(truncatingIfNeeded: chunk.offsetBytes) + chunk.bytesCount, lastNumber: 0, lastBlockBytes: 0, lastActiveMs: 0,
             contentFormat: chunk.contentFormat, state: ImageTransfer.abortPending)
     }
 

@@ -26,7 +26,7 @@ extension Server {
             return replyError(exchange, .badRequest, "malformed Block1 option")
         }
         if block == nil && message.payload.count == 0 { return replyError(exchange, .badRequest, "empty image") }
-        if let size1 = message.size1, UInt64(size1) > UInt64(bitPattern: images.limitBytes.wide) {
+        if let size1 = message.size1, UInt64(bitPattern: size1.wide) > UInt64(bitPattern: images.limitBytes.wide) {
             return imageTooLarge(exchange)
         }
         let needed = ImageTransferTable.records(forBlockBytes: message.payload.count)
@@ -65,7 +65,7 @@ extension Server {
     /// 4.13 with Size1: the largest image accepted.
     mutating func imageTooLarge(_ exchange: ServerExchange) -> Int {
         var options = ServerResponseOptions()
-        options.size1 = UInt32(truncatingIfNeeded: min(images.limitBytes, Int(UInt32.max)))
+        options.size1 = UInt32(truncatingIfNeeded: images.limitBytes)  // at most the profile's imageBytesMax
         return replyError(exchange, .requestEntityTooLarge, "image too large", options: options)
     }
 

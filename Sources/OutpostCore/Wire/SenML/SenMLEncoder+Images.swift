@@ -11,24 +11,24 @@ extension SenMLEncoder {
         if chunk.isAborted {
             beginRecord(chunk.camera, "image", "aborted")
             writer.int(2)  // v
-            writer.int(Int64(chunk.offsetBytes))
+            writer.int(chunk.offsetBytes.wide)
         } else {
             beginRecord(chunk.camera, "image")
             writer.int(8)  // vd
             writer.byteString(UnsafeRawBufferPointer(rebasing: bytes[chunk.bytesOffset..<(chunk.bytesOffset + chunk.bytesCount)]))
             writer.text("off")
-            writer.int(Int64(chunk.offsetBytes))
+            writer.int(chunk.offsetBytes.wide)
             writer.text("cf")
-            writer.int(Int64(chunk.contentFormat))
+            writer.int(chunk.contentFormat.wide)
             if chunk.isLast {
                 writer.text("last")
                 writer.bool(true)
             }
         }
         writer.text("xfer")
-        writer.int(Int64(chunk.transferID))
+        writer.int(chunk.transferID.wide)
         writer.text("chunk")
-        writer.int(Int64(chunk.chunkIndex))
+        writer.int(chunk.chunkIndex.wide)
         endRecord(sequence: sequence, timestampMs: timestampMs)
     }
 }
