@@ -21,7 +21,8 @@ import tempfile
 import time
 import unittest
 
-from outpost_peer import SCALE, Daemon
+from outpost_peer import SCALE, Daemon, Peer
+from test_store_uplink_strict import get_all
 from senml_strict import StrictReceiver
 from test_store import TOOL, Collector
 
@@ -105,6 +106,11 @@ class ImageStoreTests(unittest.TestCase):
                 after = vm_kib(pid, "VmHWM") if pid else 0
                 self.assertNotIn("4.", answer, "the upload was refused: " + answer)
                 done = wait_for(lambda: os.path.exists(os.path.join(self.images, "gw1_cam1_2.jpg")), 30)
+                peer = Peer(daemon.port)
+                try:
+                    metrics = get_all(peer, "/metrics").decode()
+                finally:
+                    peer.close()
                 self.assertEqual(daemon.stop(), 0)
             self.assertTrue(done, "the collector joined the image: " + collector.log())
         finally:
@@ -112,6 +118,8 @@ class ImageStoreTests(unittest.TestCase):
         with open(os.path.join(self.images, "gw1_cam1_2.jpg"), "rb") as f:
             self.assertEqual(f.read(), self.content(), "byte-identical upstream")
         self.assertEqual([n for n in os.listdir(self.images) if n.endswith(".part")], [])
+        self.assertIn('outpost_images_total{outcome="completed"} 2\n', metrics)
+        self.assertIn("outpost_image_bytes_total 220000\n", metrics)
         records = [r for r in dump(os.path.join(self.data, "outpost.log")) if r["type"] == "image_chunk" and r["transfer"] == 2]
         # Written as the blocks came: one record per 184 bytes of each block, in order.
         self.assertEqual(len(records), chunk_records(200_000))
