@@ -240,3 +240,52 @@ class ImageStoreTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ImageMQTTTests(unittest.TestCase):
+    """The MQTT upstream forwards image chunks one per message on `<prefix>/<node>/images`, as
+    SenML-JSON with `vd` in base64url (RFC 8428 §5): the subscriber rebuilds the same bytes."""
+
+    def test_mqtt_upstream_forwards_chunks_as_base64url_senml_json(self):
+        import base64
+        from test_store_mqtt import MOSQUITTO, Broker, Subscriber, paho
+        if not (paho and os.path.exists(MOSQUITTO)):
+            if IN_CI:
+                self.fail("paho-mqtt and mosquitto needed: scripts/ensure-tools.sh peers venv")
+            self.skipTest("paho-mqtt and mosquitto needed")
+        if not shutil.which("coap-client-notls"):
+            self.fail("coap-client-notls (libcoap3-bin) is not installed: scripts/ensure-tools.sh peers")
+        directory = tempfile.mkdtemp(prefix="outpost-images-mqtt-")
+        try:
+            os.mkdir(os.path.join(directory, "data"))
+            os.mkdir(os.path.join(directory, "broker"))
+            content = os.urandom(5_000)
+            path = os.path.join(directory, "image.jpg")
+            with open(path, "wb") as f:
+                f.write(content)
+            broker = Broker(os.path.join(directory, "broker"))
+            subscriber = None
+            try:
+                subscriber = Subscriber(broker.port, "outpost/gw1/images")
+                with Daemon("--data-dir", os.path.join(directory, "data"), "--node-id", "gw1",
+                            "--upstream", "mqtt://127.0.0.1:%d" % broker.port) as daemon:
+                    answer = upload(daemon.port, path, "cam3")
+                    self.assertNotIn("4.", answer, answer)
+                    wanted = chunk_records(5_000)
+                    wait_for(lambda: len(subscriber.snapshot()) >= wanted, 30)
+                    self.assertEqual(daemon.stop(), 0)
+                messages = subscriber.snapshot()
+            finally:
+                if subscriber:
+                    subscriber.close()
+                broker.stop()
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        records = [json.loads(payload)[0] for topic, payload, _ in messages]
+        self.assertEqual(len(records), chunk_records(5_000))
+        self.assertTrue(all(r["n"] == "cam3/image" for r in records))
+        self.assertTrue(all("=" not in r["vd"] and "+" not in r["vd"] and "/" not in r["vd"] for r in records))
+        data = b"".join(base64.urlsafe_b64decode(r["vd"] + "=" * (-len(r["vd"]) % 4))
+                        for r in sorted(records, key=lambda r: r["off"]))
+        self.assertEqual(data, content)
+        self.assertEqual([r.get("last", False) for r in records].count(True), 1)
