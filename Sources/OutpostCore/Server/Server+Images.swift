@@ -36,6 +36,22 @@ extension Server {
             options.maxAgeS = roomRetryS
             return replyError(exchange, .serviceUnavailable, "log full: retry", options: options)
         }
+        if sourceIndex >= 0 && !exchange.peer.isAttached && sources.contended {
+            // While sources compete, a block pays a reading token per log record it takes (a
+            // camera fills the log as fast as a sensor of that many readings), and is refused
+            // under log pressure like a pack of a source over its share.
+            if !sources.takeReadings(sourceIndex, count: needed) {
+                counters.sourceReadingRate &+= 1
+                droppedOverShare = true
+                return 0
+            }
+            if logPressure && sources.overShare(sourceIndex, settings: fairness) {
+                counters.sourceLogShare &+= 1
+                var options = ServerResponseOptions()
+                options.maxAgeS = Server.outboxRetryS
+                return replyError(exchange, .serviceUnavailable, "log share used: retry", options: options)
+            }
+        }
         let share = max(1, P.imageTransferCount / 2)
         let outcome = images.accept(
             exchange.peer, camera: camera, block: block, contentFormat: format, payload: message.payload,

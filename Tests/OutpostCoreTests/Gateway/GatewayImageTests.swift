@@ -233,6 +233,21 @@ final class GatewayImageTests: XCTestCase {
         XCTAssertEqual(h.gateway.server.images.activeCount, 2)
     }
 
+    func testWhileSourcesCompeteABlockPaysAReadingTokenPerRecord() throws {
+        let h = try GatewayHarness(durability: .sync)
+        // A bucket of 10 reading tokens: five 256-byte blocks (two records each).
+        h.gateway.server.fairness = FairnessSettings(readingsPerS: 5)
+        h.network.post(GatewayHarness.reading(1, mid: 500), from: GatewayHarness.peer(2))
+        h.tick(advanceMs: 0)
+        let body = GatewayImageTests.body(4_000)
+        for n in 0..<8 { h.network.post(GatewayImageTests.block(body, number: n, mid: UInt16(1 + n)), from: GatewayHarness.peer(1)) }
+        h.tick(advanceMs: 0)
+        let answered = replies(h).filter { $0.messageID >= 1 && $0.messageID <= 8 }
+        XCTAssertEqual(answered.map(\.code), Array(repeating: CoAPCode.continue, count: 5), "the rest dropped unanswered")
+        XCTAssertEqual(h.gateway.server.counters.sourceReadingRate, 3)
+        XCTAssertEqual(try GatewayImageTests.chunks(h.disk.bytes).flatMap(\.bytes), Array(body.prefix(5 * 256)))
+    }
+
     func testARestartEndsTheUnfinishedTransferAbortedAndContinuesTheIds() throws {
         let h = try GatewayHarness(durability: .sync)
         upload(h, GatewayImageTests.body(300))  // transfer 1, complete
