@@ -8,7 +8,7 @@ extension MQTTPayloadWriter {
         let alphabet = base64URLAlphabet.utf8Start
         var i = 0
         // Three bytes make four characters; the tail makes two or three.
-        while i + 3 <= bytes.count {
+        for _ in 0..<(bytes.count / 3) {
             let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
             out.byte(alphabet[Int(n >> 18 & 63)])
             out.byte(alphabet[Int(n >> 12 & 63)])
