@@ -38,4 +38,7 @@ public enum ProfileHigh: Profile {
     public static let httpConnectionCount = 6
     public static let httpResponseBytes = 224 * 1024
     public static let commandSlotCount = 64
+    // Images: four uploads at once, up to 8 MiB each (written to the log as they come).
+    public static let imageTransferCount = 4
+    public static let imageBytesMax = 8 * 1024 * 1024
 }

@@ -54,4 +54,7 @@ public enum ProfileLow: Profile {
     // Values of quantities not detected on are only counted (`unknown_quantities`): the path to
     // log and forward them compiles away, so the firmware stays in its size budget.
     public static let packQuantityCapacity = 0
+    // No images: the firmware must stay small; `/images` is 4.04 and the code folds away.
+    public static let imageTransferCount = 0
+    public static let imageBytesMax = 0
 }

@@ -39,4 +39,7 @@ public enum ProfileMedium: Profile {
     public static let responseBodyBytes = 16 * 1024
     // HTTP: /metrics with 96 sensors (five values, online and last-seen lines each) is about 55 KiB.
     public static let httpResponseBytes = 64 * 1024
+    // Images: two uploads at once, up to 1 MiB each (written to the log as they come).
+    public static let imageTransferCount = 2
+    public static let imageBytesMax = 1024 * 1024
 }

@@ -67,4 +67,7 @@ public enum ProfileTest: Profile {
     // Small, so the tests reach the limits of the quantity value path (a pack, the queue, the names).
     public static let packQuantityCapacity = 4
     public static let quantityNameCount = 4
+    // Two uploads at once, up to 4 KiB: the limit is reached in a few blocks.
+    public static let imageTransferCount = 2
+    public static let imageBytesMax = 4096
 }

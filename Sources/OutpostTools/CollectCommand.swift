@@ -21,6 +21,9 @@ enum CollectCommand {
            "threshold"[,"feature"][,"confidence"]}
           {"node","log_id","seq","sensor","type":"summary","time","window_s","stats":{...},"status":{...}}
           {"node","log_id","seq","type":"marker","time","code","code_number","value"}
+          {"node","log_id","seq","camera","type":"image_chunk","time","transfer","chunk","offset",
+           "content_format","bytes","last"}
+          {"node","log_id","seq","camera","type":"image_aborted","time","transfer","chunk","bytes_received"}
 
         options:
           --listen HOST:PORT     UDP address to serve (IPv4; port 0 picks one, printed on stderr)
@@ -28,12 +31,15 @@ enum CollectCommand {
           --outage START-END     seconds since start during which every datagram is dropped
                                  unanswered, as on a cut link (e.g. 10-40)
           --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)
+          --images DIR           join image chunks into DIR/<node>_<camera>_<transfer>.jpg (Content-Format
+                                 22) or .bin once the last chunk came (.part until then; removed
+                                 when the transfer was aborted)
           --help                 this text
 
         """
 
     static func run(_ arguments: [String], stdout: TextSink, stderr: TextSink) throws(ToolError) {
-        let parsed = try CommandArguments(command: "collect", arguments: arguments, valueOptions: ["listen", "out", "outage", "duration"])
+        let parsed = try CommandArguments(command: "collect", arguments: arguments, valueOptions: ["listen", "out", "outage", "duration", "images"])
         if parsed.wantsHelp {
             stdout.write(help)
             return
@@ -57,6 +63,7 @@ enum CollectCommand {
         }
         let start = CollectServer.nowMs()
         let server = CollectServer(socket: socket, out: out, outage: outage, startMs: start)
+        if let directory = parsed.string("images") { server.images = try CollectImages(directory: directory) }
         let endMs = duration > 0 ? start + Int64(duration * 1_000) : Int64.max
         try server.run(progress: stderr) { collectStopRequested != 0 || CollectServer.nowMs() >= endMs }
         try out.close()

@@ -112,6 +112,21 @@ enum CollectPack {
             if parts.count >= 3 { out += ",\"sensor\":" + json(unescapeName(parts[..<(parts.count - 2)].joined(separator: "/"))) }
             return out + "}"
         }
+        if parts.count >= 2, parts.last == "image" || (parts.last == "aborted" && parts[parts.count - 2] == "image") {
+            let aborted = parts.last == "aborted"
+            let camera = unescapeName(parts.dropLast(aborted ? 2 : 1).joined(separator: "/"))
+            out += ",\"camera\":" + json(camera) + ",\"type\":\"" + (aborted ? "image_aborted" : "image_chunk") + "\",\"time\":" + time
+            out += ",\"transfer\":" + (first.fields["xfer"]?.number.map(number) ?? "null")
+            out += ",\"chunk\":" + (first.fields["chunk"]?.number.map(number) ?? "null")
+            if aborted { return out + ",\"bytes_received\":" + (first.fields["v"]?.number.map(number) ?? "null") + "}" }
+            var count = 0
+            if case .bytes(let data) = first.fields["vd"] { count = data.count }
+            out += ",\"offset\":" + (first.fields["off"]?.number.map(number) ?? "null")
+            out += ",\"content_format\":" + (first.fields["cf"]?.number.map(number) ?? "null")
+            out += ",\"bytes\":" + String(count)
+            if case .bool(true) = first.fields["last"] { out += ",\"last\":true" } else { out += ",\"last\":false" }
+            return out + "}"
+        }
         if let state = first.fields["vs"]?.text, let alertAt = parts.lastIndex(of: "alert") {
             let sensor = unescapeName(parts[..<alertAt].joined(separator: "/"))
             let pieces = state.split(separator: ":").map(String.init)

@@ -36,6 +36,8 @@ final class CollectServer {
     static let answerCapacity = 4_096
     static let maxBodyBytes = 1 << 20
     var nextMessageID: UInt16 = 1
+    /// Where image chunks are joined into files (`--images`), or nil.
+    var images: CollectImages? = nil
 
     init(socket: UDPSocket, out: TextSink, outage: Range<Int64>?, startMs: Int64) {
         self.socket = socket
@@ -75,6 +77,7 @@ final class CollectServer {
 
     var summary: String {
         "batches \(counts.batches), records \(counts.records), duplicates \(counts.duplicates), refused \(counts.refused), dropped \(counts.dropped), retransmissions \(counts.retransmissions)"
+            + (images.map { ", images \($0.completed), images aborted \($0.aborted)" } ?? "")
     }
 
     /// Handles one datagram; returns the answer to send, or nil.
@@ -160,6 +163,7 @@ final class CollectServer {
         for record in records {
             if seen[record.node + "#" + String(record.logID), default: []].insert(record.sequence).inserted {
                 out.write(CollectPack.jsonLine(record) + "\n")
+                try images?.take(record)
                 counts.records += 1
             } else {
                 counts.duplicates += 1

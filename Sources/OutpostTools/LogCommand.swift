@@ -152,6 +152,7 @@ enum LogCommand {
         case .command: return record.command != nil
         case .commandDelivered, .commandExpired: return record.commandEnd != nil
         case .quantityValue: return record.quantity != nil
+        case .imageChunk: return record.imageChunk != nil
         }
     }
 
@@ -166,7 +167,7 @@ enum LogCommand {
         stdout.write("segment_bytes: \(geometry.segmentSizeBytes)\n")
         stdout.write("segments: \(geometry.segmentCount) (live \(report.liveSegments), erased \(report.erasedSegments), blank or damaged \(free))\n")
         stdout.write("records: \(report.records)\n")
-        for type in [LogRecordType.reading, .alert, .alertCleared, .windowSummary, .marker, .command, .commandDelivered, .commandExpired, .quantityValue] {
+        for type in [LogRecordType.reading, .alert, .alertCleared, .windowSummary, .marker, .command, .commandDelivered, .commandExpired, .imageChunk, .quantityValue] {
             stdout.write("records_\(type.name): \(report.recordsByType[Int(type.rawValue)])\n")
         }
         stdout.write("first_sequence: \(report.firstSequence)\n")
@@ -257,6 +258,9 @@ enum LogCommand {
             let value = payload.value
             let unit = value.unit.map { "\"\(name($0))\"" } ?? "null"
             text += ",\"sensor\":\"\(name(value.sensor))\",\"quantity\":\"\(name(value.name))\",\"unit\":\(unit),\"value\":\(decimal(value.valueMicro, 6))"
+        case .imageChunk:
+            guard let chunk = record.imageChunk else { return text + ",\"undecodable\":true}" }
+            text += ",\"camera\":\"\(name(chunk.camera))\",\"transfer\":\(chunk.transferID),\"chunk\":\(chunk.chunkIndex),\"offset\":\(chunk.offsetBytes),\"content_format\":\(chunk.contentFormat),\"bytes\":\(chunk.bytesCount),\"last\":\(chunk.isLast),\"aborted\":\(chunk.isAborted)"
         }
         return text + "}"
     }

@@ -21,7 +21,7 @@ struct ReportData {
     var lastMs = Int64.min
     /// Time range of every record (alerts and summaries can lie outside the readings').
     var records = 0
-    var recordsByType = Array(repeating: 0, count: 11)
+    var recordsByType = Array(repeating: 0, count: 16)
     var undecodable = 0
     var markers = 0
 
@@ -89,6 +89,9 @@ struct ReportData {
         case .command, .commandDelivered, .commandExpired:
             // The command queue's own records: counted (`recordsByType`), not charted.
             if record.type == .command ? record.command == nil : record.commandEnd == nil { undecodable += 1 }
+        case .imageChunk:
+            // Uploads: counted (`recordsByType`), not charted.
+            if record.imageChunk == nil { undecodable += 1 }
         }
     }
 

@@ -128,6 +128,9 @@ enum Daemon {
             }
         }
         loop.gateway.core.server.fairness = flags.fairness
+        #if !OUTPOST_PROFILE_LOW
+        if flags.imageMaxBytes >= 0 { loop.gateway.core.server.setImageLimit(bytes: Int(truncatingIfNeeded: flags.imageMaxBytes)) }
+        #endif
         if loop.web.enabled {
             if flags.httpTokenFile.count > 0 && !readToken(flags.httpTokenFile, into: &loop, err: &err) {
                 loop.closeAll()

@@ -56,6 +56,7 @@ extension DaemonFlags {
         case .model: return !ConfigValue.equal(modelFile, other.modelFile)
         case .sensorOfflineAfter: return sensorOfflineAfterS != other.sensorOfflineAfterS
         case .sensorEvictAfter: return sensorEvictAfterS != other.sensorEvictAfterS
+        case .imageMaxBytes: return imageMaxBytes != other.imageMaxBytes
         case .threshold:
             if thresholdCount != other.thresholdCount { return true }
             for i in 0..<thresholdCount where !DaemonFlags.same(thresholds[i], other.thresholds[i]) { return true }

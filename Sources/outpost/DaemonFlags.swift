@@ -100,6 +100,9 @@ struct DaemonFlags {
     /// `--sensor-evict-after` in seconds (0: never): silence after which an offline sensor may
     /// give its slot to a new sensor when the table is full.
     var sensorEvictAfterS: Int64 = 86_400
+    /// `--image-max-bytes`: the largest upload to `/images/{camera}` (-1: the profile's
+    /// `imageBytesMax`; 0: images refused).
+    var imageMaxBytes: Int64 = -1
     /// `--threshold` rules (the first `thresholdCount`), in the order given. The low profile takes
     /// none (its copies of the options would carry 1.5 KiB more, and their code 4 KiB).
     #if OUTPOST_PROFILE_LOW
@@ -295,6 +298,12 @@ struct DaemonFlags {
                 return Refusal(reason: "wants seconds, 1 to 31622400 (366 days)")
             }
             sensorOfflineAfterS = seconds
+        case .imageMaxBytes:
+            if ActiveProfile.imageTransferCount == 0 { return Refusal(reason: "is not in this build (the low profile leaves images out)") }
+            guard let bytes = ConfigValue.count(value), bytes <= ActiveProfile.imageBytesMax.wide else {
+                return Refusal(reason: "wants bytes, 0 (no images) to the profile's limit")
+            }
+            imageMaxBytes = bytes
         case .sensorEvictAfter:
             guard let seconds = ConfigValue.count(value), seconds <= DaemonFlags.sensorSilenceMaxS else {
                 return Refusal(reason: "wants seconds, 0 (never evict) to 31622400 (366 days)")

@@ -96,6 +96,8 @@ enum Help {
         out.line("                       per source address (default 200, 1000); above: dropped")
         out.line("  --observe-lease-s N  /alerts registrations not renewed end (default 600)")
         out.line("  --amplification-factor N  GET answers (CON, NON) <= N x request (default 4, 0: off)")
+        out.line("  --image-max-bytes N  largest POST /images/{camera} upload (default: the")
+        out.line("                       profile's, medium 1 MiB; 0: images refused). Not in low")
         out.line("  --serial DEVICE[@BAUD][:slip|:line]")
         out.line("                       serial line; repeatable (at most 4). BAUD 9600, 19200,")
         out.line("                       38400, 57600, 115200 (default), 230400, 460800, 921600.")

@@ -21,7 +21,7 @@ Rules checked (RFC 8428):
   that carries it.
 - The node's own extension labels (docs/UPLINK_FORMAT.md §2, §3) have their documented types:
   seq unsigned, lid unsigned, thr number, conf number in 0..1, feat text, win unsigned, sat boolean, mark
-  unsigned. Other text labels (not ending in "_") are ignored, as §4.4 allows.
+  unsigned; xfer, chunk, off, cf unsigned and last boolean (image chunks). Other text labels (not ending in "_") are ignored, as §4.4 allows.
 """
 import math
 import re
@@ -57,6 +57,8 @@ UNITS |= {
 EXTENSIONS = {
     "seq": "unsigned", "thr": "number", "conf": "fraction", "feat": "text", "win": "unsigned", "sat": "bool",
     "mark": "unsigned", "lid": "unsigned",
+    # Image chunks (docs/UPLINK_FORMAT.md §3.5).
+    "xfer": "unsigned", "chunk": "unsigned", "off": "unsigned", "cf": "unsigned", "last": "bool",
 }
 
 

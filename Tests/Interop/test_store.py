@@ -34,10 +34,12 @@ def reading(value, sensor):
 class Collector:
     """`outpost-tool collect` on a free loopback port, writing JSON lines."""
 
-    def __init__(self, out, outage=None):
+    def __init__(self, out, outage=None, images=None):
         args = [TOOL, "collect", "--listen", "127.0.0.1:0", "--out", out]
         if outage:
             args += ["--outage", outage]
+        if images:
+            args += ["--images", images]
         self.out = out
         self.log_file = tempfile.NamedTemporaryFile(prefix="outpost-collect-", suffix=".log", delete=False)
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log_file)

@@ -105,6 +105,10 @@ public protocol Profile {
     static var packQuantityCapacity: Int { get }
     /// Quantity names counted one by one in `/metrics` (the rest under one label).
     static var quantityNameCount: Int { get }
+    /// Binary uploads (`POST /images/{camera}`) in progress at once (0: no images in this build),
+    /// and the largest upload in bytes (`--image-max-bytes` may lower it).
+    static var imageTransferCount: Int { get }
+    static var imageBytesMax: Int { get }
 }
 
 extension Profile {
@@ -146,6 +150,8 @@ extension Profile {
     public static var thresholdOverrideCount: Int { 16 }
     public static var packQuantityCapacity: Int { 32 }
     public static var quantityNameCount: Int { 16 }
+    public static var imageTransferCount: Int { 2 }
+    public static var imageBytesMax: Int { 1024 * 1024 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

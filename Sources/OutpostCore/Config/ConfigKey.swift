@@ -39,9 +39,10 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case sensorEvictAfter
     case threshold
     case mqttBatch
+    case imageMaxBytes
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 34
+    public static let count = 35
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 9
@@ -65,7 +66,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     public static func sectionKeys(_ index: Int) -> StaticString {
         switch index {
         case 0: return "node_id, log_level, data_dir, command_expiry, model"
-        case 1: return "listen, listen_dtls, psk_file, source_requests_per_s, source_readings_per_s, observe_lease_s, amplification_factor"
+        case 1: return "listen, listen_dtls, psk_file, source_requests_per_s, source_readings_per_s, observe_lease_s, amplification_factor, image_max_bytes"
         case 2: return "port"
         case 3: return "size, durability, when_full"
         case 4: return "upstream, forward, rate, format"
@@ -111,6 +112,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         switch self {
         case .nodeId, .logLevel, .dataDir, .commandExpiry, .model: return 0
         case .listen, .listenDTLS, .pskFile, .sourceRequestsPerS, .sourceReadingsPerS, .observeLeaseS, .amplificationFactor: return 1
+        case .imageMaxBytes: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
         case .upstream, .forward, .uplinkRate, .uplinkFormat: return 4
@@ -159,6 +161,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .sensorOfflineAfter: return "offline_after"
         case .sensorEvictAfter: return "evict_after"
         case .threshold: return "rule"
+        case .imageMaxBytes: return "image_max_bytes"
         }
     }
 
@@ -199,6 +202,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .sensorOfflineAfter: return "--sensor-offline-after"
         case .sensorEvictAfter: return "--sensor-evict-after"
         case .threshold: return "--threshold"
+        case .imageMaxBytes: return "--image-max-bytes"
         }
     }
 

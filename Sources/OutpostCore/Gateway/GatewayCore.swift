@@ -27,7 +27,8 @@ public struct GatewayCore<P: Profile, Device: LogDevice, Link: DatagramSink>: Ga
     /// - Complexity: O(outbox events drained).
     public mutating func admit() -> LogRoom {
         if !store.enabled {
-            if server.outboxNeedsDrain { server.drainOutbox(into: &store) }
+            // An accepted image block must leave its buffer before the next block can come.
+            if server.outboxNeedsDrain || server.images.hasPendingBlock { server.drainOutbox(into: &store) }
             return .unlimited
         }
         let refusedBefore = store.refusedAppends

@@ -1,4 +1,4 @@
-/// The payload of a `quantityValue` record (docs/LOG_FORMAT.md §4.7), 11 + n + q + u bytes: a value
+/// The payload of a `quantityValue` record (docs/LOG_FORMAT.md §4.8), 11 + n + q + u bytes: a value
 /// of a quantity the gateway does not detect on, as sent (its name, its SenML unit, its value in
 /// micro-units). The record's timestamp is the value's time.
 public struct LogQuantityPayload: Sendable, Equatable, BitwiseCopyable {

@@ -89,4 +89,10 @@ public struct LogRecord: Sendable, BitwiseCopyable {
         let timestamp = timestampMs
         return withPayload { LogQuantityPayload(decoding: $0, timestampMs: timestamp) }
     }
+
+    /// The chunk in an `imageChunk` record, or nil.
+    public var imageChunk: LogImageChunkPayload? {
+        if type != .imageChunk { return nil }
+        return withPayload { LogImageChunkPayload(decoding: $0) }
+    }
 }

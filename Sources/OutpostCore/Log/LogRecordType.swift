@@ -10,8 +10,10 @@ public enum LogRecordType: UInt8, Sendable, BitwiseCopyable {
     /// A command delivered to its sensor / expired undelivered.
     case commandDelivered = 7
     case commandExpired = 8
-    // 9 is reserved (binary payload chunks).
-    /// A value of a quantity the gateway does not detect on, as sent (docs/LOG_FORMAT.md §4.7).
+    /// A chunk of a binary upload (`POST /images/{camera}`), or the end of one that did not
+    /// finish (docs/LOG_FORMAT.md §4.7).
+    case imageChunk = 9
+    /// A value of a quantity the gateway does not detect on, as sent (docs/LOG_FORMAT.md §4.8).
     case quantityValue = 10
 
     /// Lower-case name for JSON output.
@@ -25,6 +27,7 @@ public enum LogRecordType: UInt8, Sendable, BitwiseCopyable {
         case .command: return "command"
         case .commandDelivered: return "command_delivered"
         case .commandExpired: return "command_expired"
+        case .imageChunk: return "image_chunk"
         case .quantityValue: return "quantity_value"
         }
     }

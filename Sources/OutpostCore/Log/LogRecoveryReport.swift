@@ -6,8 +6,8 @@ public struct LogRecoveryReport: Sendable {
     public var erasedSegments: Int = 0
     /// Segments whose header is neither blank nor valid (damaged; treated as free).
     public var damagedHeaders: Int = 0
-    /// Valid records found, by type (index = raw value; 0 unused).
-    public var recordsByType: InlineArray<11, Int> = InlineArray(repeating: 0)
+    /// Valid records found, by type (index = raw value; 0 unused; room for types up to 15).
+    public var recordsByType: InlineArray<16, Int> = InlineArray(repeating: 0)
     /// Records lost to damage: the sequence gaps over every damaged stretch (`damage`), in any
     /// segment, the head included (not the head's torn tail, whose size in records is unknown).
     public var skippedRecords: UInt64 = 0
@@ -44,7 +44,7 @@ public struct LogRecoveryReport: Sendable {
     /// Valid records found.
     public var records: Int {
         var total = 0
-        for i in 0..<11 { total += recordsByType[i] }
+        for i in 0..<16 { total += recordsByType[i] }
         return total
     }
 

@@ -1,7 +1,7 @@
-// The quantity value record's append path (docs/LOG_FORMAT.md §4.7).
+// The quantity value record's append path (docs/LOG_FORMAT.md §4.8).
 
 extension LogStore {
-    /// Appends a value of a quantity the gateway does not detect on (§4.7); returns its sequence.
+    /// Appends a value of a quantity the gateway does not detect on (§4.8); returns its sequence.
     /// - Complexity: O(payload).
     @discardableResult
     public mutating func append(quantity value: QuantityValue) throws(LogAppendError) -> UInt64 {

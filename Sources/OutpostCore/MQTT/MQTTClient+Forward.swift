@@ -161,6 +161,7 @@ extension MQTTClient {
         case .alert, .alertCleared: return "alerts"
         case .windowSummary: return "summaries"
         case .marker: return "log"
+        case .imageChunk: return "images"
         // Never forwarded (`UplinkForwardMode.forwards`); named for completeness.
         case .command, .commandDelivered, .commandExpired: return "commands"
         }

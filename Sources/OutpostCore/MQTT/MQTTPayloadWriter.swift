@@ -129,6 +129,8 @@ public enum MQTTPayloadWriter {
                     }
                     out.byte(0x22)
                 case .boolean(let flag): out.text(flag ? "true" : "false")
+                // A data value (`vd`, an image chunk): a string field of base64url.
+                case .bytes(let string): try quotedBase64URL(string, pack: pack, out: &out)
                 default: number(value, &out, asFloat: true)
                 }
             }
@@ -205,6 +207,7 @@ public enum MQTTPayloadWriter {
             out.byte(0x22)
         case .boolean(let flag): out.text(flag ? "true" : "false")
         case .unsigned, .negative, .float: number(value, &out, asFloat: false)
+        case .bytes(let string): try quotedBase64URL(string, pack: pack, out: &out)
         default: throw .badPack
         }
     }

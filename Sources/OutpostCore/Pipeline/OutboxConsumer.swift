@@ -9,6 +9,9 @@ public protocol OutboxConsumer {
     mutating func consumeEviction(_ notice: SensorEvictionNotice)
     /// Takes one value of a quantity not detected on (drained after the outbox's events).
     mutating func consume(quantity value: QuantityValue)
+    /// Takes one chunk of a binary upload (`POST /images/{camera}`); false when it could not be
+    /// kept (the log refused it): the server then ends the transfer aborted.
+    mutating func consumeImageChunk(_ chunk: ImageChunk) -> Bool
 }
 
 extension OutboxConsumer {
@@ -17,4 +20,6 @@ extension OutboxConsumer {
     /// Consumers that only want the pipeline's events ignore quantity values.
     /// - Complexity: O(1).
     public mutating func consume(quantity value: QuantityValue) {}
+    /// Keeps nothing of an image (a consumer without a log).
+    public mutating func consumeImageChunk(_ chunk: ImageChunk) -> Bool { true }
 }

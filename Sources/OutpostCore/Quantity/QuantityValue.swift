@@ -1,5 +1,5 @@
 /// A value of a quantity the gateway does not detect on (`co2`, `voltage`, …): taken from a SenML
-/// record as sent, logged (docs/LOG_FORMAT.md §4.7) and forwarded upstream with its own name and
+/// record as sent, logged (docs/LOG_FORMAT.md §4.8) and forwarded upstream with its own name and
 /// unit, never normalised or scored.
 ///
 /// The quantity name and the unit are kept as `SensorName`s: the same 32-byte inline text of

@@ -10,6 +10,8 @@ public enum Resource: Equatable, Sendable {
     case metrics
     /// `/commands/{id}` for a known sensor: its dense index.
     case commands(Int)
+    /// `/images/{camera}`: a binary upload from a camera (any valid sensor name).
+    case image(SensorName)
     /// No such resource (or `/sensors/{id}` of an unknown sensor): 4.04.
     case notFound
 
@@ -28,6 +30,10 @@ public enum Resource: Equatable, Sendable {
             if first.valueEquals("sensors") {
                 guard let name = SensorName(second.value.uint8.span), let index = sensors.find(name) else { return .notFound }
                 return .sensor(index)
+            }
+            if first.valueEquals("images") {
+                guard let camera = SensorName(second.value.uint8.span) else { return .notFound }
+                return .image(camera)
             }
             if first.valueEquals("commands") {
                 guard let name = SensorName(second.value.uint8.span), let index = sensors.find(name) else { return .notFound }

@@ -129,6 +129,8 @@ extension Server {
         case .notFound: return 7
         // Never sent in blocks (a command fits in one datagram); a key of its own all the same.
         case .commands: return 8
+        // Never sent in blocks (POST only).
+        case .image: return 9
         case .sensor(let index): return 16 + index
         }
     }

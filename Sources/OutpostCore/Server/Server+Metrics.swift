@@ -124,6 +124,15 @@ extension Server {
             family(&w, "outpost_uplink_records_rejected_total", "counter", "Log records the upstream refused for good, set aside behind a marker.")
             sample(&w, "outpost_uplink_records_rejected_total", nil, nil, storeStatus.uplink.counters.recordsRejected)
         }
+        // A constant branch: a profile without images (low) leaves these lines out.
+        if P.imageTransferCount > 0 {
+            family(&w, "outpost_image_bytes_total", "counter", "Image bytes accepted (POST /images, logged block by block).")
+            sample(&w, "outpost_image_bytes_total", nil, nil, c.imageBytes)
+            family(&w, "outpost_images_total", "counter", "Image transfers ended, by outcome (expired: of the aborted, for going idle).")
+            sample(&w, "outpost_images_total", "outcome", "completed", c.imagesCompleted)
+            sample(&w, "outpost_images_total", "outcome", "aborted", c.imagesAborted)
+            sample(&w, "outpost_images_total", "outcome", "expired", c.imagesExpired)
+        }
         family(&w, "outpost_tick_latency_seconds", "histogram", "Duration of one loop tick.")
         var cumulative: UInt64 = 0
         for i in 0...MetricsHistogram.bucketCount {

@@ -27,6 +27,11 @@ extension Server {
         case .readings:
             if message.code != .post { return replyError(exchange, .methodNotAllowed, "POST only") }
             return postReadings(exchange)
+        case .image(let camera):
+            // A constant branch in a profile without images: the upload path folds away.
+            if P.imageTransferCount == 0 || images.limitBytes == 0 { return replyError(exchange, .notFound, "no images here") }
+            if message.code != .post { return replyError(exchange, .methodNotAllowed, "POST only") }
+            return postImage(exchange, camera: camera)
         case .commands(let index):
             return commandRequest(index, exchange)
         default:

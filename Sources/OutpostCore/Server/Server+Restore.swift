@@ -18,6 +18,13 @@ extension Server {
     /// - Complexity: O(1) expected (one sensor lookup).
     public mutating func restore(_ record: LogRecord, pass: RestorePass, nowMs: Int64) {
         switch record.type {
+        case .imageChunk:
+            if pass != .originals || P.imageTransferCount == 0 { return }
+            guard let chunk = record.imageChunk else {
+                counters.restoreSkipped &+= 1
+                return
+            }
+            images.restore(chunk)
         case .reading:
             if pass != .originals { return }
             guard let payload = record.reading else {

@@ -27,6 +27,9 @@ extension Server {
         duplicates.expire(nowMs: nowMs, limit: Server.expiryPerTick)
         ledger.expire(nowMs: nowMs, limit: Server.ledgerExpiryPerTick)
         counters.block1Expired &+= UInt64(bitPattern: (block1.expire(nowMs: nowMs)).wide)
+        if P.imageTransferCount > 0 {
+            counters.imagesExpired &+= UInt64(bitPattern: images.expire(nowMs: nowMs).wide)
+        }
         snapshots.expire(nowMs: nowMs)
         counters.observersRemoved &+= UInt64(bitPattern: (observers.expire(nowMs: nowMs)).wide)
         if observers.count > 0 {
@@ -48,6 +51,7 @@ extension Server {
             guard let value = quantityQueue.popFirst() else { break }
             consumer.consume(quantity: value)
         }
+        if P.imageTransferCount > 0 { drainImages(into: &consumer) }
         for _ in 0..<P.Outbox.capacityEvents {
             guard let event = pipeline.outbox.popFirst() else { return }
             let slot: Int

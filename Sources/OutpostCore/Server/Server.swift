@@ -29,6 +29,8 @@ public struct Server<P: Profile> {
     /// Every state-changing request of the last EXCHANGE_LIFETIME, compactly (the rated load's worth).
     public internal(set) var ledger: DuplicateLedger
     public internal(set) var block1: Block1Reassembly
+    /// Binary uploads in progress (`POST /images/{camera}`) and the one block not yet logged.
+    public internal(set) var images: ImageTransferTable
     public internal(set) var observers: ObserverTable
     public internal(set) var alertHistory: ServerAlertHistory
     /// Scratch for rendered response bodies (Block2 slices them) and for notifications.
@@ -132,6 +134,8 @@ public struct Server<P: Profile> {
             arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerBuckets: Server.duplicateOwnerBuckets)
         ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount, ownerBuckets: Server.duplicateOwnerBuckets)
         block1 = Block1Reassembly(arena: &arena, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
+        images = ImageTransferTable(
+            arena: &arena, slotCount: P.imageTransferCount, bufferBytes: P.maxDatagramBytes, limitBytes: P.imageBytesMax)
         observers = ObserverTable(arena: &arena, capacity: P.observerCount)
         alertHistory = ServerAlertHistory(arena: &arena, capacity: P.recentAlertCount)
         body = UnsafeMutableRawBufferPointer(arena.carve(P.responseBodyBytes, of: UInt8(0)))
@@ -162,6 +166,7 @@ public struct Server<P: Profile> {
             after: bytes, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerBuckets: duplicateOwnerBuckets)
         bytes = DuplicateLedger.arenaBytes(after: bytes, capacity: P.duplicateRecordCount, ownerBuckets: duplicateOwnerBuckets)
         bytes = Block1Reassembly.arenaBytes(after: bytes, slotCount: P.block1SlotCount, slotBytes: P.block1SlotBytes)
+        bytes = ImageTransferTable.arenaBytes(after: bytes, slotCount: P.imageTransferCount, bufferBytes: P.maxDatagramBytes)
         bytes = ObserverTable.arenaBytes(after: bytes, capacity: P.observerCount)
         bytes = ServerAlertHistory.arenaBytes(after: bytes, capacity: P.recentAlertCount)
         bytes = Arena.bytes(after: bytes, P.responseBodyBytes, of: UInt8.self)

@@ -116,4 +116,11 @@ public struct ServerCounters: BitwiseCopyable, Sendable {
     public var restoreSkipped: UInt64 = 0
 
     public init() {}
+    /// Image blocks accepted (`POST /images/{camera}`), their bytes, transfers completed, transfers
+    /// ended aborted (their abort record logged), of which for going idle.
+    public var imageBlocks: UInt64 = 0
+    public var imageBytes: UInt64 = 0
+    public var imagesCompleted: UInt64 = 0
+    public var imagesAborted: UInt64 = 0
+    public var imagesExpired: UInt64 = 0
 }

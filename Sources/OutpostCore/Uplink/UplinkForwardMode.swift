@@ -2,8 +2,8 @@
 public enum UplinkForwardMode: UInt8, BitwiseCopyable, Sendable {
     /// Every record of the log: readings, alerts, window summaries, markers.
     case raw = 0
-    /// Window summaries, alerts and markers; readings (and quantity values, readings of quantities
-    /// not detected on) are skipped (the cursor still passes them).
+    /// Window summaries, alerts, markers and image chunks; readings (and quantity values, readings
+    /// of quantities not detected on) are skipped (the cursor still passes them).
     case summaries = 1
     /// Alerts only.
     case alerts = 2

@@ -486,6 +486,7 @@ private struct StressRun {
             case .command: if record.command == nil { throw fail("command \(record.sequence) does not decode") }
             case .commandDelivered, .commandExpired: if record.commandEnd == nil { throw fail("command end \(record.sequence) does not decode") }
             case .quantityValue: if record.quantity == nil { throw fail("quantity value \(record.sequence) does not decode") }
+            case .imageChunk: if record.imageChunk == nil { throw fail("image chunk \(record.sequence) does not decode") }
             case .marker:
                 guard let marker = record.marker else { throw fail("marker \(record.sequence) does not decode") }
                 if marker.code == LogMarkerPayload.readingsDropped || marker.code == LogMarkerPayload.alertsDropped {

@@ -130,7 +130,7 @@ struct UplinkPackRecord {
     /// The records of a SenML-CBOR pack.
     static func decodePack(_ bytes: [UInt8]) throws -> [UplinkPackRecord] {
         guard case .array(let items) = try UplinkCBORValue.decode(bytes) else { throw UplinkCBORValue.DecodeError() }
-        let labels: [Int64: String] = [-1: "bver", -2: "bn", -3: "bt", -4: "bu", -5: "bv", 0: "n", 1: "u", 2: "v", 3: "vs", 4: "vb", 6: "t"]
+        let labels: [Int64: String] = [-1: "bver", -2: "bn", -3: "bt", -4: "bu", -5: "bv", 0: "n", 1: "u", 2: "v", 3: "vs", 4: "vb", 6: "t", 8: "vd"]
         return try items.map { item in
             guard case .map(let pairs) = item else { throw UplinkCBORValue.DecodeError() }
             var fields: [String: UplinkCBORValue] = [:]

@@ -66,6 +66,20 @@ public struct CBORWriter {
         count += bytes.count
     }
 
+    /// Appends a byte string (major 2).
+    public mutating func byteString(_ bytes: UnsafeRawBufferPointer) {
+        let start = count
+        head(major: 2, argument: UInt64(bitPattern: (bytes.count).wide))
+        if count == start { return }  // the head did not fit
+        if limit - count < bytes.count {
+            count = start
+            overflowed = true
+            return
+        }
+        for i in 0..<bytes.count { buffer[count + i] = bytes[i] }
+        count += bytes.count
+    }
+
     /// Appends a text string from a static ASCII/UTF-8 string.
     public mutating func text(_ value: StaticString) {
         text(UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))

@@ -65,6 +65,11 @@ public struct SenMLEncoder {
             if let payload = record.marker { ok = true; encodeMarker(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
         case .quantityValue:
             if let payload = record.quantity { ok = true; encodeQuantity(payload, sequence: record.sequence) }
+        case .imageChunk:
+            if let payload = record.imageChunk {
+                ok = true
+                record.withPayload { encodeImageChunk(payload, bytes: $0, sequence: record.sequence, timestampMs: record.timestampMs) }
+            }
         case .command, .commandDelivered, .commandExpired:
             // Never forwarded (`UplinkForwardMode.forwards`): skipped if asked.
             ok = false

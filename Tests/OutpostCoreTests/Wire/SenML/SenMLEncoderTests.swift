@@ -299,6 +299,9 @@ final class SenMLEncoderTests: XCTestCase {
             records.append(TestRecords.quantity("s5", name: name, unit: unit, valueMicro: micro))
         }
         records.append(TestRecords.quantity("s5", name: SensorName("count"), unit: nil, valueMicro: -7))
+        records.append(SenMLEncoderImageTests.chunk([0xFF, 0xD8, 0x00]))
+        records.append(SenMLEncoderImageTests.chunk([0xD9], flags: LogImageChunkPayload.flagLast))
+        records.append(SenMLEncoderImageTests.chunk([], flags: LogImageChunkPayload.flagAborted))
         for i in records.indices { records[i].sequence = UInt64(i + 1) }
         let (bytes, outcomes) = pack(records, node: "n0de:#1", capacity: 65_536)
         XCTAssertTrue(outcomes.allSatisfy { $0 == .appended })
