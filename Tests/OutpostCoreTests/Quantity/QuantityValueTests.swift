@@ -165,7 +165,7 @@ final class QuantityValueTests: XCTestCase {
         XCTAssertEqual(record.timestampMs, value.timestampMs)
         XCTAssertEqual(record.quantity?.value, value)
         XCTAssertNil(record.reading)
-        XCTAssertEqual(store.recovery.recordsByType.count, 11)
+        XCTAssertEqual(store.recovery.recordsByType.count, 16)
     }
 
     // MARK: - Uplink
