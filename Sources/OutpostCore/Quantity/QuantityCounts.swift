@@ -19,6 +19,13 @@ public struct QuantityCounts {
         counts = arena.carve(capacity, of: UInt64(0))
     }
 
+    /// A table of no entries (a profile without the path).
+    /// - Complexity: O(1).
+    public init() {
+        names = UnsafeMutableBufferPointer(start: nil, count: 0)
+        counts = UnsafeMutableBufferPointer(start: nil, count: 0)
+    }
+
     /// Arena bytes the table carves after `offset`.
     /// - Complexity: O(1).
     public static func arenaBytes(after offset: Int, capacity: Int) -> Int {

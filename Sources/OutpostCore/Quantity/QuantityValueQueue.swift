@@ -12,6 +12,12 @@ public struct QuantityValueQueue {
         slots = arena.carve(capacity, of: QuantityValue.empty)
     }
 
+    /// An empty queue of no slots (a profile without the path).
+    /// - Complexity: O(1).
+    public init() {
+        slots = UnsafeMutableBufferPointer(start: nil, count: 0)
+    }
+
     /// Arena bytes the queue carves after `offset`.
     /// - Complexity: O(1).
     public static func arenaBytes(after offset: Int, capacity: Int) -> Int {

@@ -127,9 +127,16 @@ public struct Server<P: Profile> {
         self.identity = identity
         sensorRecords = arena.carve(P.sensorCapacity, of: ServerSensorRecord.empty)
         packReadings = arena.carve(P.packReadingCapacity, of: Reading(sensor: SensorName(), timestampMs: 0))
-        packQuantities = arena.carve(P.packQuantityCapacity, of: QuantityValue.empty)
-        quantityQueue = QuantityValueQueue(arena: &arena, capacity: Server.quantityQueueCount)
-        quantityCounts = QuantityCounts(arena: &arena, capacity: P.packQuantityCapacity > 0 ? P.quantityNameCount : 0)
+        // (A profile without room for them carves nothing: folded away, no code in its firmware.)
+        if P.packQuantityCapacity > 0 {
+            packQuantities = arena.carve(P.packQuantityCapacity, of: QuantityValue.empty)
+            quantityQueue = QuantityValueQueue(arena: &arena, capacity: Server.quantityQueueCount)
+            quantityCounts = QuantityCounts(arena: &arena, capacity: P.quantityNameCount)
+        } else {
+            packQuantities = UnsafeMutableBufferPointer(start: nil, count: 0)
+            quantityQueue = QuantityValueQueue()
+            quantityCounts = QuantityCounts()
+        }
         duplicates = DuplicateTable(
             arena: &arena, capacity: P.duplicateEntryCount, responseBytes: P.duplicateResponseBytes, ownerBuckets: Server.duplicateOwnerBuckets)
         ledger = DuplicateLedger(arena: &arena, capacity: P.duplicateRecordCount, ownerBuckets: Server.duplicateOwnerBuckets)

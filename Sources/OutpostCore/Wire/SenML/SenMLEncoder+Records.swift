@@ -156,7 +156,13 @@ extension SenMLEncoder {
     /// A value of a quantity not detected on, as it was sent: `sensor/<quantity>` with its own
     /// `u` (when it had one) and `v` (an integer when whole, else a float64 of the micro-units /
     /// 10⁶), `t`, `seq`.
-    mutating func encodeQuantity(_ payload: LogQuantityPayload, sequence: UInt64) {
+    /// Not inlined into `append`: the uplink's batch loop inlines `append`, and this path stays
+    /// one call there (in the low firmware, which never writes such records, a few bytes).
+    /// - Returns: false when the payload does not decode (nothing written).
+    @inline(never)
+    mutating func encodeQuantity(_ record: LogRecord) -> Bool {
+        guard let payload = record.quantity else { return false }
+        let sequence = record.sequence
         let value = payload.value
         beginRecord(value.sensor, quantity: value.name)
         if let unit = value.unit {
@@ -171,5 +177,6 @@ extension SenMLEncoder {
             writer.float64(Double(value.valueMicro) / 1_000_000)
         }
         endRecord(sequence: sequence, timestampMs: value.timestampMs)
+        return true
     }
 }

@@ -64,7 +64,7 @@ public struct SenMLEncoder {
         case .marker:
             if let payload = record.marker { ok = true; encodeMarker(payload, sequence: record.sequence, timestampMs: record.timestampMs) }
         case .quantityValue:
-            if let payload = record.quantity { ok = true; encodeQuantity(payload, sequence: record.sequence) }
+            ok = encodeQuantity(record)
         case .imageChunk:
             if let payload = record.imageChunk {
                 ok = true
