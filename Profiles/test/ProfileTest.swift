@@ -22,9 +22,6 @@ public enum ProfileTest: Profile {
     }
     // A model file (`--model`) taken at run time: the baked 10-tree forest (524 nodes) and a little more; two slots of 8.6 KiB.
     public static var modelCapacity: ModelCapacity { ModelCapacity(trees: 16, nodes: 1_024, features: 8) }
-    // Learning on the board in the process tests: a small window, trees that fit the 1 024-node slot.
-    public static let retrainSampleCount = 256
-    public static let retrainTreeCount = 16
     // 68 KiB: the low profile's 64 KiB plus the command queue, its event ring and observers
     // (about 0.8 KiB at the test sizes); the test profile carries every table, small, and was
     // within a few bytes of 64 KiB before the queue moved into the server.

@@ -36,6 +36,11 @@ struct Outpost {
         if Arguments.matches(1, "--self-test") {
             return SelfTest.run(arena: &arena, out: &out)
         }
+        #if !OUTPOST_PROFILE_LOW
+        if Arguments.matches(1, "--bench-retrain") {
+            return RetrainBench.run(arena: &arena, out: &out, err: &err)
+        }
+        #endif
         if Arguments.matches(1, "replay") {
             // `replay FILE.csv [--model MODEL.opm]`: the model file runs instead of the baked one.
             let withModel = Arguments.count == 5 && Arguments.matches(3, "--model")
@@ -169,6 +174,7 @@ enum Help {
         out.line("  --version          print version, profile and architecture")
         out.line("  --profile-info     print the profile's constants and static memory footprint")
         out.line("  --self-test        run the built-in checks (prints 'N passed, M failed')")
+        out.line("  --bench-retrain    time one on-board retrain at the profile's sizes (high, test)")
         out.line("  replay FILE.csv    feed recorded readings (outpost-tool gen columns; - for stdin)")
         out.line("                     through the pipeline; writes alerts and window summaries")
         out.line("                     as JSON lines to standard output; --model FILE after it")

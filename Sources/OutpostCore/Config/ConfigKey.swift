@@ -38,9 +38,12 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case sensorOfflineAfter
     case sensorEvictAfter
     case threshold
+    case retrainEvery
+    case retrainWindow
+    case retrainSeed
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 33
+    public static let count = 36
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 9
@@ -63,7 +66,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// The keys of section `index`, for the "unknown key" message.
     public static func sectionKeys(_ index: Int) -> StaticString {
         switch index {
-        case 0: return "node_id, log_level, data_dir, command_expiry, model"
+        case 0: return "node_id, log_level, data_dir, command_expiry, model, retrain_every, retrain_window, retrain_seed"
         case 1: return "listen, listen_dtls, psk_file, source_requests_per_s, source_readings_per_s, observe_lease_s, amplification_factor"
         case 2: return "port"
         case 3: return "size, durability, when_full"
@@ -108,7 +111,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// Index of the key's section (see `sectionName`).
     public var section: Int {
         switch self {
-        case .nodeId, .logLevel, .dataDir, .commandExpiry, .model: return 0
+        case .nodeId, .logLevel, .dataDir, .commandExpiry, .model, .retrainEvery, .retrainWindow, .retrainSeed: return 0
         case .listen, .listenDTLS, .pskFile, .sourceRequestsPerS, .sourceReadingsPerS, .observeLeaseS, .amplificationFactor: return 1
         case .serial: return 2
         case .logSize, .durability, .whenFull: return 3
@@ -157,6 +160,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .sensorOfflineAfter: return "offline_after"
         case .sensorEvictAfter: return "evict_after"
         case .threshold: return "rule"
+        case .retrainEvery: return "retrain_every"
+        case .retrainWindow: return "retrain_window"
+        case .retrainSeed: return "retrain_seed"
         }
     }
 
@@ -196,6 +202,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .sensorOfflineAfter: return "--sensor-offline-after"
         case .sensorEvictAfter: return "--sensor-evict-after"
         case .threshold: return "--threshold"
+        case .retrainEvery: return "--retrain-every"
+        case .retrainWindow: return "--retrain-window"
+        case .retrainSeed: return "--retrain-seed"
         }
     }
 

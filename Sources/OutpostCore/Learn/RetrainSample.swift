@@ -27,8 +27,9 @@ public struct RetrainSample {
     public internal(set) var featureCount = 0
     /// Without a running model: the core quantities the rows take (bit `Feature.rawValue`).
     var coreMask: UInt8 = 0
-    /// While a forest is built from the rows, none is added (the builder reads them in place).
-    public var frozen = false
+    /// No row is added while frozen: until learning is turned on, and while a forest is built
+    /// from the rows (the builder reads them in place).
+    public var frozen = true
     /// Rows offered while sampling (kept or not), for `/health`; stops at UInt32.max.
     public internal(set) var offered: UInt32 = 0
 
@@ -79,6 +80,5 @@ public struct RetrainSample {
         next = 0
         featureCount = 0
         coreMask = 0
-        frozen = false
     }
 }

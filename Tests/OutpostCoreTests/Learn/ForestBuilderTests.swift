@@ -20,6 +20,7 @@ final class ForestBuilderTests: XCTestCase {
             base.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
             arena = Arena(base: base, sizeBytes: bytes)
             sample = RetrainSample(arena: &arena, capacity: rows, featureCapacity: features)
+            sample.frozen = false
             builder = ForestBuilder(arena: &arena, sampleCapacity: rows, treeCount: trees, nodeCapacity: nodes)
             let imageBytes = builder.imageBytesMax(features: features)
             image = UnsafeMutableRawBufferPointer(arena.carve(imageBytes, of: UInt8(0)))
@@ -146,6 +147,7 @@ final class ForestBuilderTests: XCTestCase {
         let model = try XCTUnwrap(bench.model)
         var sample = RetrainSample(arena: &bench.arena, capacity: 100, featureCapacity: 32)
         sample.reset(window: 10)
+        sample.frozen = false
         var v = FeatureVector()
         v[.temperature] = 21_000
         sample.observe(v, forest: model)

@@ -1,0 +1,65 @@
+#if !OUTPOST_PROFILE_LOW
+import CHAL
+import OutpostCore
+
+/// `outpost --bench-retrain`: one on-board retrain at this profile's sizes (`ForestBuilder`:
+/// `retrainTreeCount` trees from `retrainSampleCount` readings of three quantities), timed on the
+/// machine it runs on, best of 5. Prints `retrain_ms_<profile> MS` and `retrain_nodes N`.
+///
+/// Everything is carved before `chal_startup_complete`, which starts a preloaded malloc counter
+/// (scripts/bench.sh runs the aarch64 firmware under qemu with one), and `chal_shutdown_begin`
+/// stops it after the builds: the count covers exactly the five builds. The sample is the one of
+/// outpost-bench's `retrain_ms_high` (uniform readings from LearnRandom seed 3).
+enum RetrainBench {
+    static func run(arena: inout Arena, out: inout Console, err: inout Console) -> Int32 {
+        typealias P = ActiveProfile
+        if P.retrainSampleCount == 0 {
+            err.line("outpost: --bench-retrain: this profile does not learn on the board (retrainSampleCount 0)")
+            return 2
+        }
+        var sample = RetrainSample(arena: &arena, capacity: P.retrainSampleCount, featureCapacity: P.modelCapacity.features)
+        var builder = ForestBuilder(arena: &arena, sampleCapacity: P.retrainSampleCount, treeCount: P.retrainTreeCount, nodeCapacity: P.modelCapacity.nodes)
+        let image = UnsafeMutableRawBufferPointer(arena.carve(builder.imageBytesMax(features: P.modelCapacity.features), of: UInt8(0)))
+        sample.frozen = false
+        var random = LearnRandom(seed: 3, stream: 99)
+        // One reading per sample row.
+        for _ in 0..<P.retrainSampleCount {
+            var v = FeatureVector()
+            v[.temperature] = 18_000 &+ Int32(truncatingIfNeeded: random.below(4_000))
+            v[.humidity] = 45_000 &+ Int32(truncatingIfNeeded: random.below(10_000))
+            v[.pressure] = 1_010_000 &+ Int32(truncatingIfNeeded: random.below(6_000))
+            sample.observe(v, forest: nil)
+        }
+        chal_startup_complete()
+        var bestNs = Int64.max
+        var built = true
+        // Five timed builds, each with its own seed.
+        for seed: UInt64 in 1...5 {
+            let start = chal_monotonic_ns()
+            built = builder.build(sample: sample, into: image, profile: P.name, seed: seed) && built
+            let elapsed = chal_monotonic_ns() &- start
+            if elapsed < bestNs { bestNs = elapsed }
+        }
+        chal_shutdown_begin()
+        if !built {
+            err.line("outpost: --bench-retrain: a build did not finish")
+            return 1
+        }
+        out.reserve(96)
+        out.writer.text("retrain_ms_")
+        out.writer.text(P.name)
+        out.writer.byte(0x20)
+        let micros = bestNs / 1_000
+        out.writer.integer(micros / 1_000)
+        out.writer.byte(0x2E)
+        let fraction = micros % 1_000
+        if fraction < 100 { out.writer.byte(0x30) }
+        if fraction < 10 { out.writer.byte(0x30) }
+        out.writer.integer(fraction)
+        out.writer.text("\nretrain_nodes ")
+        out.writer.integer(builder.nodeCount.wide)
+        out.writer.byte(0x0A)
+        return 0
+    }
+}
+#endif
