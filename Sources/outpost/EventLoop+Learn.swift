@@ -6,7 +6,7 @@ import OutpostCore
 // at start-up; each tick runs one bounded slice of a build, and a finished model is swapped in whole.
 
 extension EventLoop {
-    /// Carves the model slots (unless `--model` did) and the builder, and turns sampling on.
+    /// Carves the model slots (unless `--model` did), the builder and the sample ring, and turns sampling on.
     mutating func setUpLearning(flags: DaemonFlags, arena: inout Arena, err: inout Console) {
         precondition(P.retrainSampleCount > 0 && flags.retrainEveryS > 0, "learning is refused by the flags in a profile that does not learn")
         if model.slots == nil { model.slots = ModelSlots(arena: &arena, capacity: P.modelCapacity) }
@@ -14,7 +14,7 @@ extension EventLoop {
         let learning = ModelLearner(
             P.self, arena: &arena, everyMs: flags.retrainEveryS &* 1_000, window: Int(truncatingIfNeeded: flags.retrainWindow),
             seed: UInt64(bitPattern: flags.retrainSeed), nowMs: nowMs)
-        server.pipeline.startLearning(learning)
+        server.pipeline.startLearning(learning, arena: &arena)
         learner = learning
         err.always(.notice, reserving: 160)
         err.writer.text("outpost: learning on the board every ")

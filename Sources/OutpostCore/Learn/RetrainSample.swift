@@ -33,6 +33,15 @@ public struct RetrainSample {
     /// Rows offered while sampling (kept or not), for `/health`; stops at UInt32.max.
     public internal(set) var offered: UInt32 = 0
 
+    /// No ring: samples nothing (before learning is set up, and in a profile that does not learn).
+    public init() {
+        capacity = 0
+        featureCapacity = 0
+        window = 1
+        rows = nil
+        entries = nil
+    }
+
     /// Carves the ring and the feature table (nothing for a capacity of 0).
     /// - Complexity: O(1) in a zeroed arena.
     public init(arena: inout Arena, capacity: Int, featureCapacity: Int) {

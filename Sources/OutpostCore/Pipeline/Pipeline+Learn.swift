@@ -2,10 +2,19 @@
 // model slot that is not in use; the finished model passes every check of a model file
 // (`ModelSlots.take`) and is swapped in whole by `install`, like a file on SIGHUP.
 extension Pipeline {
-    /// Turns sampling on with `learner`'s window (off when it has no period).
-    /// - Complexity: O(1).
-    public mutating func startLearning(_ learner: ModelLearner) {
+    /// Carves the sample ring (`retrainSampleCount` rows of the model capacity's inputs) the
+    /// first time, and turns sampling on with `learner`'s window (off when it has no period).
+    /// - Complexity: O(1) in a zeroed arena.
+    public mutating func startLearning(_ learner: ModelLearner, arena: inout Arena) {
         if P.retrainSampleCount == 0 { return }
+        if !retrainSample.enabled && learner.everyMs > 0 {
+            retrainSample = RetrainSample(arena: &arena, capacity: P.retrainSampleCount, featureCapacity: P.modelCapacity.features)
+        }
+        restartSample(learner)
+    }
+
+    /// Empties the sample and keeps `learner`'s window from now on.
+    mutating func restartSample(_ learner: ModelLearner) {
         retrainSample.reset(window: learner.window)
         retrainSample.frozen = learner.everyMs <= 0
         model.learnState = learner.everyMs > 0 ? .sampling : .off
@@ -17,7 +26,7 @@ extension Pipeline {
     public mutating func restartLearning(_ learner: inout ModelLearner) {
         if P.retrainSampleCount == 0 || learner.everyMs <= 0 { return }
         learner.builder.cancel()
-        startLearning(learner)
+        restartSample(learner)
     }
 
     /// One tick of the learner: starts the scheduled build when it is due (or counts it skipped

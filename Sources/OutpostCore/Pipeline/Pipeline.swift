@@ -51,9 +51,9 @@ public struct Pipeline<P: Profile> {
     /// Silence (gateway clock) after which a sensor whose offline alert is raised may give its
     /// index to a new sensor when the table is full; 0: never (`Pipeline+Evict`).
     public var sensorEvictAfterMs: Int64 = Pipeline.defaultSensorEvictAfterMs
-    /// Recent readings judged normal, for the on-board learner (`Pipeline+Learn`); nothing in a
-    /// profile whose `retrainSampleCount` is 0. Frozen (sampling nothing) until learning is on.
-    public var retrainSample: RetrainSample
+    /// Recent readings judged normal, for the on-board learner (`Pipeline+Learn`): carved by
+    /// `startLearning` only when learning is on (like the model slots), empty otherwise.
+    public var retrainSample = RetrainSample()
 
     /// Builds the pipeline in `arena`, which must hold `arenaBytesRequired` bytes.
     public init(arena: inout Arena) {
@@ -77,7 +77,6 @@ public struct Pipeline<P: Profile> {
         if let forest { settings.anomalyThresholdQ16 = Int32(truncatingIfNeeded: min(forest.thresholdScoreQ16, 65_535)) }
         alerts = AlertEngine(arena: &arena, sensorCapacity: capacity, settings: settings)
         outbox = P.Outbox()
-        retrainSample = RetrainSample(arena: &arena, capacity: P.retrainSampleCount, featureCapacity: P.modelCapacity.features)
         // Paired with `arenaBytesRequired`: the footprint we state is the footprint we carve.
         precondition(arena.usedBytes - start <= Pipeline.arenaBytesRequired, "arena accounting out of step")
     }
@@ -89,7 +88,6 @@ public struct Pipeline<P: Profile> {
         bytes = ThresholdDetector.arenaBytes(after: bytes, sensorCapacity: capacity, overrideCapacity: P.thresholdOverrideCount)
         bytes = WindowStore.arenaBytes(after: bytes, windows: P.windows, sensorCapacity: capacity)
         bytes = AlertEngine.arenaBytes(after: bytes, sensorCapacity: capacity)
-        bytes = RetrainSample.arenaBytes(after: bytes, capacity: P.retrainSampleCount, featureCapacity: P.modelCapacity.features)
         return bytes
     }
 
