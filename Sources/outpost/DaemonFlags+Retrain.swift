@@ -1,5 +1,6 @@
 #if !OUTPOST_PROFILE_LOW
 import OutpostCore
+import OutpostProfiles
 
 extension DaemonFlags {
     /// `--retrain-every`, `--retrain-window`, `--retrain-seed` (docs/CONFIG.md): refused in a

@@ -1,10 +1,12 @@
 #if !OUTPOST_PROFILE_LOW
 import CHAL
 import OutpostCore
+import OutpostProfiles
 
 /// `outpost --bench-retrain`: one on-board retrain at this profile's sizes (`ForestBuilder`:
 /// `retrainTreeCount` trees from `retrainSampleCount` readings of three quantities), timed on the
-/// machine it runs on, best of 5. Prints `retrain_ms_<profile> MS` and `retrain_nodes N`.
+/// machine it runs on, best of 5 (seeds 1...5). Prints `retrain_ms_<profile> MS`, and the
+/// last build's `retrain_nodes N` and `retrain_crc32c 0x…`.
 ///
 /// Everything is carved before `chal_startup_complete`, which starts a preloaded malloc counter
 /// (scripts/bench.sh runs the aarch64 firmware under qemu with one), and `chal_shutdown_begin`
@@ -58,6 +60,9 @@ enum RetrainBench {
         out.writer.integer(fraction)
         out.writer.text("\nretrain_nodes ")
         out.writer.integer(builder.nodeCount.wide)
+        // The last build (seed 5), whose bytes outpost-bench's build of the same sample and seed equals.
+        out.writer.text("\nretrain_crc32c ")
+        DaemonModel.writeHex(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(image)[0..<builder.byteCount])), &out.writer)
         out.writer.byte(0x0A)
         return 0
     }

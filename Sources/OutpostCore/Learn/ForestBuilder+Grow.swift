@@ -75,6 +75,7 @@ extension ForestBuilder {
     }
 
     /// Drops a build under way (its image is left half written and unused).
+    /// - Complexity: O(1).
     public mutating func cancel() { phase = .idle }
 
     /// Draws tree `tree`'s ψ rows (the first ψ of `order` after a partial shuffle) and queues its root.

@@ -79,6 +79,7 @@ public struct ForestBuilder {
     }
 
     /// Arena bytes `init` carves after `usedBytes` bytes.
+    /// - Complexity: O(1).
     public static func arenaBytes(after usedBytes: Int, sampleCapacity: Int, treeCount: Int) -> Int {
         if sampleCapacity == 0 || treeCount == 0 { return usedBytes }
         let first = Arena.bytes(after: usedBytes, sampleCapacity, of: UInt16.self)
@@ -87,6 +88,7 @@ public struct ForestBuilder {
 
     /// Bytes of the largest image: a version 2 header, `features` entries, the tree table and
     /// `nodeCapacity` nodes.
+    /// - Complexity: O(1).
     public func imageBytesMax(features: Int) -> Int {
         ForestModel.profileHeaderSizeBytes + features * ForestModel.featureEntrySizeBytes + treeCount * 4
             + nodeCapacity * ForestModel.nodeSizeBytes + ForestModel.trailerSizeBytes

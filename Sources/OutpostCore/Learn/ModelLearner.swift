@@ -32,6 +32,7 @@ public struct ModelLearner {
     }
 
     /// Arena bytes `init` carves after `usedBytes` bytes.
+    /// - Complexity: O(1).
     public static func arenaBytes<P: Profile>(_: P.Type, after usedBytes: Int) -> Int {
         ForestBuilder.arenaBytes(after: usedBytes, sampleCapacity: P.retrainSampleCount, treeCount: P.retrainTreeCount)
     }

@@ -60,6 +60,7 @@ public struct RetrainSample {
     }
 
     /// Arena bytes `init` carves after `usedBytes` bytes.
+    /// - Complexity: O(1).
     public static func arenaBytes(after usedBytes: Int, capacity: Int, featureCapacity: Int) -> Int {
         if capacity == 0 || featureCapacity == 0 { return usedBytes }
         let ring = Arena.bytes(after: usedBytes, capacity * featureCapacity, of: Int32.self)
@@ -70,12 +71,14 @@ public struct RetrainSample {
     public var enabled: Bool { rows != nil }
 
     /// Row `index` (0..<count) of the ring, `featureCapacity` apart.
+    /// - Complexity: O(1).
     public func row(_ index: Int) -> UnsafePointer<Int32> {
         precondition(index >= 0 && index < count, "row out of the sample")
         return UnsafePointer(rows! + index &* featureCapacity)
     }
 
     /// The feature entries of the rows: `featureCount × 20` bytes.
+    /// - Complexity: O(1).
     public var featureEntries: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: entries.map { UnsafeRawPointer($0) }, count: featureCount * ForestModel.featureEntrySizeBytes)
     }
