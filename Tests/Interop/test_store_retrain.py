@@ -30,6 +30,16 @@ def ensure_high():
     return os.access(HIGH_BIN, os.X_OK)
 
 
+class Client(Peer):
+    """A peer whose socket is closed at the end of a `with` block."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.socket.close()
+
+
 class HighDaemon(Daemon):
     """The daemon helper on the high firmware, whatever OUTPOST_BIN is."""
 
@@ -43,13 +53,13 @@ class HighDaemon(Daemon):
 
 
 def post_normal(peer, sensor, rng):
-    """One reading of all five quantities near a quiet room's values (CON, must be 2.04)."""
+    """One reading of all five quantities in the ranges the baked models were trained on (CON, must be 2.04)."""
     pack = [
-        {"bn": sensor + ":", "n": "temperature", "u": "Cel", "v": round(21.0 + rng.uniform(-0.5, 0.5), 2)},
-        {"n": "humidity", "u": "%RH", "v": round(45.0 + rng.uniform(-2, 2), 2)},
-        {"n": "pressure", "u": "Pa", "v": round(101325 + rng.uniform(-80, 80), 1)},
-        {"n": "vibration", "u": "m/s2", "v": round(0.2 + rng.uniform(-0.05, 0.05), 3)},
-        {"n": "power_consumption", "u": "W", "v": round(50 + rng.uniform(-3, 3), 2)},
+        {"bn": sensor + ":", "n": "temperature", "u": "Cel", "v": round(rng.uniform(20, 30), 2)},
+        {"n": "humidity", "u": "%RH", "v": round(rng.uniform(40, 70), 2)},
+        {"n": "pressure", "u": "Pa", "v": round(rng.uniform(100500, 102000), 1)},
+        {"n": "vibration", "u": "m/s2", "v": round(rng.uniform(0.3, 0.7), 3)},
+        {"n": "power_consumption", "u": "W", "v": round(rng.uniform(80, 120), 2)},
     ]
     reply = peer.exchange(request(CON, POST, peer.next_mid(), "/readings", token=os.urandom(4),
                                   payload=json.dumps(pack).encode(), content_format=110))
@@ -73,14 +83,14 @@ def wait_model(peer, predicate, timeout):
 class RetrainTest(unittest.TestCase):
     def feed(self, daemon, count, seed=11):
         rng = random.Random(seed)
-        with Peer(daemon.port) as peer:
+        with Client(daemon.port) as peer:
             for i in range(count):
                 post_normal(peer, "room-%d" % (i % 4), rng)
 
     def test_learned_model_is_swapped_in(self):
         with HighDaemon("--retrain-every", "3", "--retrain-window", "200", "--retrain-seed", "7") as daemon:
             self.assertTrue(daemon.wait_log(r"learning on the board every 3 s from the last 200 normal readings \(seed 7\)"))
-            with Peer(daemon.port) as peer:
+            with Client(daemon.port) as peer:
                 before = model(peer)
                 self.assertEqual(before["origin"], "baked")
                 self.assertEqual(before["learn"], "sampling")
@@ -115,7 +125,7 @@ class RetrainTest(unittest.TestCase):
 
     def test_too_few_samples_keep_the_running_model(self):
         with HighDaemon("--retrain-every", "1") as daemon:
-            with Peer(daemon.port) as peer:
+            with Client(daemon.port) as peer:
                 self.feed(daemon, 10)
                 state = wait_model(peer, lambda m: m["learn_skipped"] >= 1, 10)
                 self.assertEqual(state["learn"], "too few samples")
@@ -132,7 +142,7 @@ class RetrainTest(unittest.TestCase):
                 self.feed(daemon, 120, seed=21)
                 if time.time() - started > 4:
                     self.skipTest("feeding took longer than the first period: the samples would differ")
-                with Peer(daemon.port) as peer:
+                with Client(daemon.port) as peer:
                     learned = wait_model(peer, lambda m: m["origin"] == "learned", 20)
                     self.assertEqual(learned["origin"], "learned")
                     crcs.append((learned["crc32c"], learned["learned_samples"]))
@@ -141,11 +151,12 @@ class RetrainTest(unittest.TestCase):
 
     def test_off_and_bad_values(self):
         with HighDaemon("--retrain-every", "0") as daemon:
-            with Peer(daemon.port) as peer:
+            with Client(daemon.port) as peer:
                 self.assertEqual(model(peer)["learn"], "off")
             self.assertEqual(daemon.stop(), 0)
-        for flags, message in [(["--retrain-window", "10"], "--retrain-window"), (["--retrain-every", "90000"], "--retrain-every"),
-                               (["--retrain-window", "1001"], "--retrain-window"), (["--retrain-seed", "x"], "--retrain-seed")]:
+        for flags, message in [(["--retrain-window", "10"], "wants a row count, 64 to"),
+                               (["--retrain-every", "90000"], "wants seconds, 0 (no learning on the board) to 86400"),
+                               (["--retrain-window", "1001"], "wants a row count, 64 to"), (["--retrain-seed", "x"], "wants a seed")]:
             run = subprocess.run([HIGH_BIN, "--listen", "127.0.0.1:0"] + flags, capture_output=True, text=True, timeout=30 * SCALE)
             self.assertEqual(run.returncode, 2, (flags, run.stderr))
             self.assertIn(message, run.stderr)
