@@ -13,6 +13,38 @@ import OutpostProfiles
 /// stops it after the builds: the count covers exactly the five builds. The sample is the one of
 /// outpost-bench's `retrain_ms_high` (uniform readings from LearnRandom seed 3).
 enum RetrainBench {
+    /// CRC-32C of the image built from `fill`'s 1 000 rows with seed 5 at the high profile's sizes
+    /// (100 trees, 32 768 nodes): the same on x86_64 (outpost-bench, ForestBuilderTests) and on
+    /// the boards (`--self-test` under qemu), which proves the build is the same everywhere.
+    static let goldenCRC: UInt32 = 0x4867_4BC7
+
+    /// The benchmark's sample: 1 000 readings of temperature, humidity and pressure, uniform in
+    /// 18–22 °C, 45–55 %RH, 1010–1016 hPa, from LearnRandom(seed 3, stream 99).
+    static func fill(_ sample: inout RetrainSample) {
+        sample.frozen = false
+        var random = LearnRandom(seed: 3, stream: 99)
+        // One reading per sample row.
+        for _ in 0..<sample.capacity {
+            var v = FeatureVector()
+            v[.temperature] = 18_000 &+ Int32(truncatingIfNeeded: random.below(4_000))
+            v[.humidity] = 45_000 &+ Int32(truncatingIfNeeded: random.below(10_000))
+            v[.pressure] = 1_010_000 &+ Int32(truncatingIfNeeded: random.below(6_000))
+            sample.observe(v, forest: nil)
+        }
+    }
+
+    /// The golden build (`goldenCRC`) on this machine; true when the profile does not learn.
+    static func checkGolden(_ arena: inout Arena) -> Bool {
+        typealias P = ActiveProfile
+        if P.retrainSampleCount < 1_000 || P.retrainTreeCount != 100 { return true }
+        var sample = RetrainSample(arena: &arena, capacity: 1_000, featureCapacity: 3)
+        var builder = ForestBuilder(arena: &arena, sampleCapacity: 1_000, treeCount: 100, nodeCapacity: 32_768)
+        let image = UnsafeMutableRawBufferPointer(arena.carve(builder.imageBytesMax(features: 3), of: UInt8(0)))
+        fill(&sample)
+        guard builder.build(sample: sample, into: image, profile: "high", seed: 5) else { return false }
+        return CRC32C.checksum(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(image)[0..<builder.byteCount])) == goldenCRC
+    }
+
     static func run(arena: inout Arena, out: inout Console, err: inout Console) -> Int32 {
         typealias P = ActiveProfile
         if P.retrainSampleCount == 0 {
@@ -22,16 +54,7 @@ enum RetrainBench {
         var sample = RetrainSample(arena: &arena, capacity: P.retrainSampleCount, featureCapacity: P.modelCapacity.features)
         var builder = ForestBuilder(arena: &arena, sampleCapacity: P.retrainSampleCount, treeCount: P.retrainTreeCount, nodeCapacity: P.modelCapacity.nodes)
         let image = UnsafeMutableRawBufferPointer(arena.carve(builder.imageBytesMax(features: P.modelCapacity.features), of: UInt8(0)))
-        sample.frozen = false
-        var random = LearnRandom(seed: 3, stream: 99)
-        // One reading per sample row.
-        for _ in 0..<P.retrainSampleCount {
-            var v = FeatureVector()
-            v[.temperature] = 18_000 &+ Int32(truncatingIfNeeded: random.below(4_000))
-            v[.humidity] = 45_000 &+ Int32(truncatingIfNeeded: random.below(10_000))
-            v[.pressure] = 1_010_000 &+ Int32(truncatingIfNeeded: random.below(6_000))
-            sample.observe(v, forest: nil)
-        }
+        fill(&sample)
         chal_startup_complete()
         var bestNs = Int64.max
         var built = true

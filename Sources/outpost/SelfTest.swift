@@ -11,6 +11,9 @@ enum SelfTest {
         tally.check(&out, "forest golden vectors and CRC", checkGoldenForest(&arena))
         tally.check(&out, "baked model of this profile", checkBakedModel())
         tally.check(&out, "pipeline: thresholds, alerts, windows", checkPipeline(&arena))
+        #if !OUTPOST_PROFILE_LOW
+        if ActiveProfile.retrainSampleCount > 0 { tally.check(&out, "on-board forest build (golden CRC)", RetrainBench.checkGolden(&arena)) }
+        #endif
         out.reserve(64)
         out.writer.integer(tally.passed.wide)
         out.writer.text(" passed, ")

@@ -81,10 +81,10 @@ extension ForestBuilder {
     /// Draws tree `tree`'s ψ rows (the first ψ of `order` after a partial shuffle) and queues its root.
     mutating func startTree() {
         let order = self.order!
-        random = LearnRandom(seed: seed, stream: UInt64(truncatingIfNeeded: tree))
+        random = LearnRandom(seed: seed, stream: UInt64(bitPattern: tree.wide))
         // ψ rounds.
         for position in 0..<psi {
-            let pick = position &+ Int(truncatingIfNeeded: random.below(UInt64(truncatingIfNeeded: rowCount &- position)))
+            let pick = position &+ Int(truncatingIfNeeded: Int64(bitPattern: random.below(UInt64(bitPattern: (rowCount &- position).wide))))
             let held = order[position]
             order[position] = order[pick]
             order[pick] = held
@@ -135,7 +135,7 @@ extension ForestBuilder {
             writeLeaf(index, depth: depth, size: size)
             return
         }
-        var pick = Int(truncatingIfNeeded: random.below(UInt64(truncatingIfNeeded: candidates)))
+        var pick = Int(truncatingIfNeeded: Int64(bitPattern: random.below(UInt64(bitPattern: candidates.wide))))
         var feature = 0
         // The pick-th feature not constant here.
         for f in 0..<featureCount where lows[f] < highs[f] {
@@ -145,10 +145,10 @@ extension ForestBuilder {
             }
             pick &-= 1
         }
-        let spanLow = Int64(lows[feature])
-        let span = UInt64(truncatingIfNeeded: Int64(highs[feature]) &- spanLow)
+        let spanLow = lows[feature].wide
+        let span = UInt64(bitPattern: highs[feature].wide &- spanLow)
         // A threshold in [low, high − 1]: both sides get a row.
-        let threshold = Int32(truncatingIfNeeded: spanLow &+ Int64(truncatingIfNeeded: random.below(span)))
+        let threshold = Int32(truncatingIfNeeded: spanLow &+ Int64(bitPattern: random.below(span)))
         var boundary = low
         for position in low..<high {
             let row = rows + Int(truncatingIfNeeded: order[position]) &* rowStride
@@ -175,7 +175,7 @@ extension ForestBuilder {
         let node = nodeOffset(index)
         storeUInt16(ForestModel.leafFeature, at: node)
         storeUInt16(0, at: node &+ 2)
-        let h = Int64(depth) &* 65536 &+ Int64(PathLength.cQ16(size))
+        let h = depth.wide &* 65536 &+ PathLength.cQ16(size).wide
         storeInt32(Int32(truncatingIfNeeded: h), at: node &+ 4)
         nodeCount &+= 1
         if stackCount == 0 { tree &+= 1 }

@@ -73,7 +73,7 @@ extension ForestBuilder {
     mutating func finishThreshold() {
         let sums = pathSums!
         let n = rowCount
-        let k = min(n, Int(truncatingIfNeeded: (UInt64(contaminationQ16) &* UInt64(truncatingIfNeeded: n) &+ 32768) &>> 16))
+        let k = min(n, Int(truncatingIfNeeded: (contaminationQ16.wide &* n.wide &+ 32768) &>> 16))
         var threshold: Int64
         if k == 0 {
             var least = Int64.max

@@ -20,7 +20,7 @@ public enum PathLength {
         precondition(n >= 0 && n <= 65535, "sample count out of 0...65535")
         if n <= 1 { return 0 }
         if n == 2 { return 65536 }
-        let m = UInt64(truncatingIfNeeded: n)
+        let m = UInt64(bitPattern: n.wide)
         let lnQ30 = (log2Q30(m - 1) &* ln2Q30) &>> 30
         let ratioQ30 = ((2 &* (m - 1)) &<< 30) / m
         let cQ30 = 2 &* (lnQ30 &+ gammaQ30) &- ratioQ30
@@ -34,7 +34,7 @@ public enum PathLength {
     /// - Complexity: O(1): 30 rounds.
     static func log2Q30(_ m: UInt64) -> UInt64 {
         precondition(m >= 1 && m < 0x1_0000_0000, "log2Q30 takes 1 ≤ m < 2^32")
-        let whole = UInt64(truncatingIfNeeded: 63 &- m.leadingZeroBitCount)
+        let whole = UInt64(bitPattern: (63 &- m.leadingZeroBitCount).wide)
         // x = m / 2^whole in Q30: below 2^31, so x² fits 64 bits.
         var x = whole <= 30 ? m &<< (30 &- whole) : m &>> (whole &- 30)
         var fraction: UInt64 = 0

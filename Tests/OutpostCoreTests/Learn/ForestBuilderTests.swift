@@ -166,6 +166,24 @@ final class ForestBuilderTests: XCTestCase {
         XCTAssertEqual(sample.row(0)[0], 21_000, "a frozen sample takes no row")
     }
 
+    /// The build of outpost-bench's `retrain_ms_high` and the firmware's `--self-test` (uniform
+    /// rows from LearnRandom(3, 99), seed 5): its CRC-32C is the same on every machine
+    /// (Sources/outpost/RetrainBench.swift `goldenCRC`, checked under qemu by the self-test).
+    func testGoldenImage() {
+        let bench = Bench(rows: 1_000, features: 3, trees: 100, nodes: 32_768)
+        var random = LearnRandom(seed: 3, stream: 99)
+        for _ in 0..<1_000 {
+            var v = FeatureVector()
+            v[.temperature] = 18_000 + Int32(random.below(4_000))
+            v[.humidity] = 45_000 + Int32(random.below(10_000))
+            v[.pressure] = 1_010_000 + Int32(random.below(6_000))
+            bench.sample.observe(v, forest: nil)
+        }
+        XCTAssertTrue(bench.builder.build(sample: bench.sample, into: bench.image, profile: "high", seed: 5))
+        XCTAssertEqual(bench.builder.nodeCount, 19_790)
+        XCTAssertEqual(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bench.image)[0..<bench.builder.byteCount])), 0x4867_4BC7)
+    }
+
     func testBuildAllocatesNothing() {
         let bench = makeHigh()
         // Warm-up outside the count (lazily initialised globals).
