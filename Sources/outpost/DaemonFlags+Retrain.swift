@@ -16,7 +16,7 @@ extension DaemonFlags {
             }
             retrainEveryS = seconds
         case .retrainWindow:
-            guard let rows = ConfigValue.count(value), rows >= Int64(ForestBuilder.minimumRows), rows <= Int64(truncatingIfNeeded: capacity) else {
+            guard let rows = ConfigValue.count(value), rows >= ForestBuilder.minimumRows.wide, rows <= capacity.wide else {
                 return Refusal(reason: "wants a row count, 64 to the profile's retrainSampleCount (1000 on high)")
             }
             retrainWindow = rows

@@ -102,7 +102,7 @@ struct DaemonFlags {
     /// (`retrainSampleCount` > 0), else 0 and refused when set.
     var retrainEveryS: Int64 = ActiveProfile.retrainSampleCount > 0 ? 300 : 0
     /// `--retrain-window`: rows of recent normal readings a learned forest is built from.
-    var retrainWindow: Int64 = Int64(truncatingIfNeeded: min(1_000, ActiveProfile.retrainSampleCount))
+    var retrainWindow: Int64 = min(1_000, ActiveProfile.retrainSampleCount).wide
     /// `--retrain-seed`: the first build's seed (build n uses seed + n − 1).
     var retrainSeed: Int64 = 1
     /// Largest `--retrain-every`: a day.

@@ -26,9 +26,9 @@ enum RetrainBench {
         // One reading per sample row.
         for _ in 0..<sample.capacity {
             var v = FeatureVector()
-            v[.temperature] = 18_000 &+ Int32(truncatingIfNeeded: random.below(4_000))
-            v[.humidity] = 45_000 &+ Int32(truncatingIfNeeded: random.below(10_000))
-            v[.pressure] = 1_010_000 &+ Int32(truncatingIfNeeded: random.below(6_000))
+            v[.temperature] = 18_000 &+ Int32(truncatingIfNeeded: Int64(bitPattern: random.below(4_000)))
+            v[.humidity] = 45_000 &+ Int32(truncatingIfNeeded: Int64(bitPattern: random.below(10_000)))
+            v[.pressure] = 1_010_000 &+ Int32(truncatingIfNeeded: Int64(bitPattern: random.below(6_000)))
             sample.observe(v, forest: nil)
         }
     }

@@ -1,4 +1,5 @@
 import OutpostCore
+import OutpostProfiles
 
 /// `outpost --self-test`: built-in checks of the core on the machine it runs on (the firmware's
 /// smoke test under qemu and on a board). Prints one line per check and `N passed, M failed`.
