@@ -50,6 +50,31 @@ for entry in $(sed -n 's/^FIRMWARE_BUDGETS := //p' Makefile); do
     fi
 done
 
+# One on-board retrain of the high profile (100 trees from 1 000 readings) on the aarch64 firmware
+# under qemu-user (`outpost --bench-retrain`, best of 5), with the malloc counter preloaded (built
+# for aarch64): retrain_allocations_high_qemu_aarch64 counts every heap allocation of the builds.
+# qemu-user translates the code, so the time is the emulator's, not a board's; the x86_64 figure
+# is outpost-bench's retrain_ms_high.
+retrain_fw="build/firmware/aarch64-high/outpost"
+if [ -x "$retrain_fw" ] && command -v qemu-aarch64-static > /dev/null && command -v aarch64-linux-gnu-gcc > /dev/null; then
+    echo "bench: on-board retrain under qemu-aarch64 ($retrain_fw --bench-retrain)"
+    preload="$PWD/$OUT/libmalloc_preload-aarch64.so"
+    report="$PWD/$OUT/retrain-aarch64.malloc"
+    rm -f "$report"
+    if aarch64-linux-gnu-gcc -shared -fPIC -O2 Sources/CMallocCounter/malloc_counter.c Tests/Interop/tools/malloc_preload.c \
+            -ISources/CMallocCounter/include -o "$preload" \
+        && retrain_out=$(timeout 300 qemu-aarch64-static -L /usr/aarch64-linux-gnu -E LD_PRELOAD="$preload" \
+            -E OUTPOST_MALLOC_REPORT="$report" "$retrain_fw" --bench-retrain) \
+        && grep -q '^allocations_after_startup ' "$report"; then
+        echo "retrain_ms_high_qemu_aarch64 $(sed -n 's/^retrain_ms_high //p' <<< "$retrain_out")" >> "$OUT/figures.txt"
+        echo "retrain_allocations_high_qemu_aarch64 $(sed -n 's/^allocations_after_startup //p' "$report")" >> "$OUT/figures.txt"
+    else
+        echo "retrain_ms_high_qemu_aarch64 missing the run failed ($retrain_fw --bench-retrain under qemu-aarch64-static)" >> "$OUT/figures.txt"
+    fi
+else
+    echo "retrain_ms_high_qemu_aarch64 missing no aarch64 high firmware, qemu-aarch64-static or aarch64-linux-gnu-gcc" >> "$OUT/figures.txt"
+fi
+
 # The UDP figures (ingest vs the raw recvmmsg ceiling, packs, CON RTT, firmware RSS under load).
 if [ -x scripts/bench-udp.sh ]; then
     echo "bench: UDP figures (scripts/bench-udp.sh)"

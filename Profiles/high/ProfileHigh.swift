@@ -14,6 +14,9 @@ public enum ProfileHigh: Profile {
     }
     // A model file (`--model`) taken at run time: twice the baked 100-tree forest (12 108 nodes); two slots of 257 KiB.
     public static var modelCapacity: ModelCapacity { ModelCapacity(trees: 200, nodes: 32_768, features: 32) }
+    // Learning on the board (`--retrain-every`): 1000 rows of 32 inputs (125 KiB) and 100 trees of ψ = 256.
+    public static let retrainSampleCount = 1_000
+    public static let retrainTreeCount = 100
     public static let footprintLimitBytes = 4 * 1024 * 1024
     // The platform's static arena (6 MiB): Makefile, Package.swift and CHAL repeat it (ProfileFactsTests).
     public static let arenaBytes = 6_291_456

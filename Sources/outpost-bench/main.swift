@@ -3,7 +3,7 @@
 // build/bench/results.json. Progress and notes go to standard error.
 //
 // Options: --readings N (default 100 000), --repetitions N (default 5), --log-dir DIR (default build/bench),
-// --only log|server|pipeline (only those figures, for iterating on them; the default runs everything).
+// --only log|server|pipeline|retrain (only those figures, for iterating on them; the default runs everything).
 import OutpostCore
 import OutpostProfiles
 
@@ -48,8 +48,8 @@ let logDirectory: String = {
 let only: String? = {
     let arguments = CommandLine.arguments
     guard let at = arguments.firstIndex(of: "--only") else { return nil }
-    guard at + 1 < arguments.count, ["log", "server", "pipeline"].contains(arguments[at + 1]) else {
-        fatalError("outpost-bench: --only takes: log, server, pipeline")
+    guard at + 1 < arguments.count, ["log", "server", "pipeline", "retrain"].contains(arguments[at + 1]) else {
+        fatalError("outpost-bench: --only takes: log, server, pipeline, retrain")
     }
     return arguments[at + 1]
 }()
@@ -58,6 +58,8 @@ if only == "pipeline" {
     // The pipeline figures alone: quick before/after comparisons of a change to the data path.
     benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+} else if only == "retrain" {
+    RetrainBench.run(repetitions: repetitions, into: &report)
 } else if only == "server" {
     ServerBench.run(ProfileMedium.self, datagramCount: readingCount, repetitions: repetitions, into: &report)
 } else if only == nil {
@@ -66,6 +68,7 @@ if only == "pipeline" {
     benchPipeline(ProfileHigh.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     benchPipeline(ProfileTest.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     ForestBench.run(repetitions: repetitions, into: &report)
+    RetrainBench.run(repetitions: repetitions, into: &report)
     ServerBench.run(ProfileMedium.self, datagramCount: readingCount, repetitions: repetitions, into: &report)
 }
 if only == nil || only == "log" { LogBench.run(directory: logDirectory, repetitions: min(repetitions, 3), into: &report) }

@@ -97,6 +97,9 @@ enum Daemon {
             loop.closeAll()
             return 2
         }
+        #if !OUTPOST_PROFILE_LOW
+        if ActiveProfile.retrainSampleCount > 0 && flags.retrainEveryS > 0 { loop.setUpLearning(flags: flags, arena: &arena, err: &err) }
+        #endif
         if flags.hasUpstream {
             err.always(.notice, reserving: 256)
             err.writer.text("outpost: uplink to ")

@@ -57,6 +57,9 @@ extension DaemonFlags {
         case .sensorOfflineAfter: return sensorOfflineAfterS != other.sensorOfflineAfterS
         case .sensorEvictAfter: return sensorEvictAfterS != other.sensorEvictAfterS
         case .imageMaxBytes: return imageMaxBytes != other.imageMaxBytes
+        case .retrainEvery: return retrainEveryS != other.retrainEveryS
+        case .retrainWindow: return retrainWindow != other.retrainWindow
+        case .retrainSeed: return retrainSeed != other.retrainSeed
         case .threshold:
             if thresholdCount != other.thresholdCount { return true }
             for i in 0..<thresholdCount where !DaemonFlags.same(thresholds[i], other.thresholds[i]) { return true }

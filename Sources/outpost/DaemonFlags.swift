@@ -103,6 +103,15 @@ struct DaemonFlags {
     /// `--image-max-bytes`: the largest upload to `/images/{camera}` (-1: the profile's
     /// `imageBytesMax`; 0: images refused).
     var imageMaxBytes: Int64 = -1
+    /// `--retrain-every` in seconds (0: no learning on the board): 300 where the profile learns
+    /// (`retrainSampleCount` > 0), else 0 and refused when set.
+    var retrainEveryS: Int64 = ActiveProfile.retrainSampleCount > 0 ? 300 : 0
+    /// `--retrain-window`: rows of recent normal readings a learned forest is built from.
+    var retrainWindow: Int64 = min(1_000, ActiveProfile.retrainSampleCount).wide
+    /// `--retrain-seed`: the first build's seed (build n uses seed + n − 1).
+    var retrainSeed: Int64 = 1
+    /// Largest `--retrain-every`: a day.
+    static let retrainEveryMaxS: Int64 = 86_400
     /// `--threshold` rules (the first `thresholdCount`), in the order given. The low profile takes
     /// none (its copies of the options would carry 1.5 KiB more, and their code 4 KiB).
     #if OUTPOST_PROFILE_LOW
@@ -337,6 +346,12 @@ struct DaemonFlags {
                 return Refusal(reason: "wants seconds, 1 to 604800")
             }
             commandExpiryS = seconds
+        case .retrainEvery, .retrainWindow, .retrainSeed:
+            #if OUTPOST_PROFILE_LOW
+            return Refusal(reason: "is not in this build (the low profile runs no forest: thresholds only)")
+            #else
+            return setRetrain(key, value)
+            #endif
         case .model:
             if !ActiveProfile.modelCapacity.allowsModel { return Refusal(reason: "is not in this build (the low profile runs no forest: thresholds only)") }
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a model file (a path of 1 to 400 bytes)") }

@@ -26,6 +26,9 @@ extension EventLoop {
 
     /// Reads, checks and installs the file (`DaemonModel.load`), counting it for `/health`.
     mutating func loadModel(nowMs: Int64, level: LogLevel, log: inout Console) -> Bool {
+        #if !OUTPOST_PROFILE_LOW
+        restartLearning()
+        #endif
         guard let forest = model.load(level: level, log: &log) else {
             server.pipeline.model.count(taken: false)
             return false

@@ -36,6 +36,10 @@ struct EventLoop<P: Profile> {
     var notifier = ServiceNotifier()
     /// The model file (`--model`) and its two arena slots (EventLoop+Model.swift); inert without it.
     var model = DaemonModel()
+    #if !OUTPOST_PROFILE_LOW
+    /// Learning on the board (`--retrain-every`, EventLoop+Learn.swift); nil when off.
+    var learner: ModelLearner? = nil
+    #endif
 
     var server: Server<P> {
         get { gateway.core.server }
@@ -216,6 +220,9 @@ struct EventLoop<P: Profile> {
         if pollSet[0].revents != 0 { readSignals() }
         takeReadiness()
         gateway.tick(clock: &clock)
+        #if !OUTPOST_PROFILE_LOW
+        if P.retrainSampleCount > 0 && learner != nil { learnTick(nowMs: chal_wall_ms(), log: &log) }
+        #endif
         // After the commit: the answers show what this tick made durable, and a command's 202 leaves
         // only once the tick that queued it has committed (see DaemonAttachment).
         if gateway.attachment.web.enabled {
@@ -245,6 +252,10 @@ struct EventLoop<P: Profile> {
     /// retry of the log file.
     func pollTimeoutMs(nowMs: Int64) -> Int32 {
         var timeout = EventLoop.tickIntervalMs.wide
+        #if !OUTPOST_PROFILE_LOW
+        // A build under way goes on at once: each tick does one bounded slice of it.
+        if P.retrainSampleCount > 0, let learner, learner.builder.phase == .growing || learner.builder.phase == .scoring { timeout = 0 }
+        #endif
         if let deadline = gateway.wakeDeadlineMs(nowMs: nowMs) { timeout = min(timeout, max(0, deadline - nowMs)) }
         if gateway.core.store.enabled && gateway.core.store.source == nil { timeout = min(timeout, max(0, files.reopenAtMs - nowMs)) }
         return Int32(truncatingIfNeeded: timeout)

@@ -36,6 +36,11 @@ struct Outpost {
         if Arguments.matches(1, "--self-test") {
             return SelfTest.run(arena: &arena, out: &out)
         }
+        #if !OUTPOST_PROFILE_LOW
+        if Arguments.matches(1, "--bench-retrain") {
+            return RetrainBench.run(arena: &arena, out: &out, err: &err)
+        }
+        #endif
         if Arguments.matches(1, "replay") {
             // `replay FILE.csv [--model MODEL.opm]`: the model file runs instead of the baked one.
             let withModel = Arguments.count == 5 && Arguments.matches(3, "--model")
@@ -62,6 +67,9 @@ enum Help {
         out.line("               [--http [HOST:]PORT [--http-token-file FILE]] [--command-expiry S] [--model FILE]")
         out.line("               [--sensor-offline-after SECONDS] [--sensor-evict-after SECONDS]")
         out.line("               [--threshold 'PATTERN QUANTITY FIELD=VALUE...']...")
+        #if !OUTPOST_PROFILE_LOW
+        out.line("               [--retrain-every SECONDS] [--retrain-window N] [--retrain-seed N]")
+        #endif
         out.line("       outpost COMMAND")
         out.line("")
         out.line("Outpost edge runtime daemon (this build's profile is shown by --version).")
@@ -154,6 +162,13 @@ enum Help {
         out.line("                       (docs/MODEL_FORMAT.md, version 2) made for this profile")
         out.line("                       by outpost-tool train or import; SIGHUP reads it again")
         out.line("                       and swaps it in whole (a bad file keeps the running one)")
+        #if !OUTPOST_PROFILE_LOW
+        out.line("  --retrain-every SECONDS  learn the forest on the board from recent normal")
+        out.line("                       readings this often (high profile; default 300; 0: off)")
+        out.line("  --retrain-window N   rows of recent normal readings a learned forest is built")
+        out.line("                       from (64 to 1000; default 1000)")
+        out.line("  --retrain-seed N     seed of the first learned forest (default 1)")
+        #endif
         out.line("  --sensor-offline-after SECONDS")
         out.line("                       silence before a sensor's offline alert (default 300)")
         out.line("  --sensor-evict-after SECONDS")
@@ -173,6 +188,9 @@ enum Help {
         out.line("  --version          print version, profile and architecture")
         out.line("  --profile-info     print the profile's constants and static memory footprint")
         out.line("  --self-test        run the built-in checks (prints 'N passed, M failed')")
+        #if !OUTPOST_PROFILE_LOW
+        out.line("  --bench-retrain    time one on-board retrain at the profile's sizes (high)")
+        #endif
         out.line("  replay FILE.csv    feed recorded readings (outpost-tool gen columns; - for stdin)")
         out.line("                     through the pipeline; writes alerts and window summaries")
         out.line("                     as JSON lines to standard output; --model FILE after it")

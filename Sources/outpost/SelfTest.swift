@@ -1,4 +1,5 @@
 import OutpostCore
+import OutpostProfiles
 
 /// `outpost --self-test`: built-in checks of the core on the machine it runs on (the firmware's
 /// smoke test under qemu and on a board). Prints one line per check and `N passed, M failed`.
@@ -11,6 +12,9 @@ enum SelfTest {
         tally.check(&out, "forest golden vectors and CRC", checkGoldenForest(&arena))
         tally.check(&out, "baked model of this profile", checkBakedModel())
         tally.check(&out, "pipeline: thresholds, alerts, windows", checkPipeline(&arena))
+        #if !OUTPOST_PROFILE_LOW
+        if ActiveProfile.retrainSampleCount > 0 { tally.check(&out, "on-board forest build (golden CRC)", RetrainBench.checkGolden(&arena)) }
+        #endif
         out.reserve(64)
         out.writer.integer(tally.passed.wide)
         out.writer.text(" passed, ")

@@ -22,6 +22,11 @@ public protocol Profile {
     /// The largest model file (`--model`) the build takes at run time, in two arena slots
     /// (`ModelSlots`); `.none` (the default): no model file.
     static var modelCapacity: ModelCapacity { get }
+    /// Rows of recent normal readings the on-board learner keeps (`RetrainSample`); 0 (the
+    /// default): no learning on the board, and none of its code or memory in the build.
+    static var retrainSampleCount: Int { get }
+    /// Trees of a forest learned on the board (at most `modelCapacity.trees`).
+    static var retrainTreeCount: Int { get }
     /// The most static RAM the core state may take (asserted by a test).
     static var footprintLimitBytes: Int { get }
     /// Size of the platform's static arena (CHAL's `.bss` region, carved once at start-up): the core
@@ -147,6 +152,8 @@ extension Profile {
     public static var commandSlotCount: Int { 16 }
     public static var commandPayloadBytes: Int { 128 }
     public static var modelCapacity: ModelCapacity { .none }
+    public static var retrainSampleCount: Int { 0 }
+    public static var retrainTreeCount: Int { 0 }
     public static var thresholdOverrideCount: Int { 16 }
     public static var packQuantityCapacity: Int { 32 }
     public static var quantityNameCount: Int { 16 }

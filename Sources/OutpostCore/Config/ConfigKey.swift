@@ -40,9 +40,12 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     case threshold
     case mqttBatch
     case imageMaxBytes
+    case retrainEvery
+    case retrainWindow
+    case retrainSeed
 
     /// Number of keys (raw values are 0..<count).
-    public static let count = 35
+    public static let count = 38
 
     /// The sections of the file, in the order docs/CONFIG.md lists them.
     public static let sectionCount = 9
@@ -65,7 +68,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// The keys of section `index`, for the "unknown key" message.
     public static func sectionKeys(_ index: Int) -> StaticString {
         switch index {
-        case 0: return "node_id, log_level, data_dir, command_expiry, model"
+        case 0: return "node_id, log_level, data_dir, command_expiry, model, retrain_every, retrain_window, retrain_seed"
         case 1: return "listen, listen_dtls, psk_file, source_requests_per_s, source_readings_per_s, observe_lease_s, amplification_factor, image_max_bytes"
         case 2: return "port"
         case 3: return "size, durability, when_full"
@@ -110,7 +113,7 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
     /// Index of the key's section (see `sectionName`).
     public var section: Int {
         switch self {
-        case .nodeId, .logLevel, .dataDir, .commandExpiry, .model: return 0
+        case .nodeId, .logLevel, .dataDir, .commandExpiry, .model, .retrainEvery, .retrainWindow, .retrainSeed: return 0
         case .listen, .listenDTLS, .pskFile, .sourceRequestsPerS, .sourceReadingsPerS, .observeLeaseS, .amplificationFactor: return 1
         case .imageMaxBytes: return 1
         case .serial: return 2
@@ -162,6 +165,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .sensorEvictAfter: return "evict_after"
         case .threshold: return "rule"
         case .imageMaxBytes: return "image_max_bytes"
+        case .retrainEvery: return "retrain_every"
+        case .retrainWindow: return "retrain_window"
+        case .retrainSeed: return "retrain_seed"
         }
     }
 
@@ -203,6 +209,9 @@ public enum ConfigKey: UInt8, BitwiseCopyable, Sendable, Equatable {
         case .sensorEvictAfter: return "--sensor-evict-after"
         case .threshold: return "--threshold"
         case .imageMaxBytes: return "--image-max-bytes"
+        case .retrainEvery: return "--retrain-every"
+        case .retrainWindow: return "--retrain-window"
+        case .retrainSeed: return "--retrain-seed"
         }
     }
 

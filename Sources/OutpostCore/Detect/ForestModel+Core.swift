@@ -7,15 +7,31 @@ extension ForestModel {
     ///
     /// - Complexity: O(featureCount) for the conversion, plus `score(inputs:)`.
     public func score(core: FeatureVector) -> ForestScore? {
-        guard allCore, core.presentMask & coreMask == coreMask else { return nil }
         var inputs = InlineArray<64, Int32>(repeating: 0)
-        for i in 0..<featureCount {
-            let value = core.values[Int(truncatingIfNeeded: coreCode[i])]
-            inputs[i] = ForestModel.scaleCoreValue(value, by: coreScale[i])
+        var mutable = inputs.mutableSpan
+        let built = mutable.withUnsafeMutableBufferPointer { buffer in
+            self.inputs(core: core, into: buffer.baseAddress!)
         }
+        guard built else { return nil }
         return inputs.span.withUnsafeBufferPointer { buffer in
             score(inputs: buffer.baseAddress!)
         }
+    }
+
+    /// The model's input row for a reading: `featureCount` model-scaled values written to `row`.
+    /// False (nothing meaningful written) when an input the model reads is absent or not a core
+    /// feature. The one place a reading becomes forest inputs: scoring and the on-board learner's
+    /// sample (`RetrainSample`) both go through it, so a learned model reads what the running one does.
+    ///
+    /// - Complexity: O(featureCount).
+    @inline(__always)
+    public func inputs(core: FeatureVector, into row: UnsafeMutablePointer<Int32>) -> Bool {
+        guard allCore, core.presentMask & coreMask == coreMask else { return false }
+        for i in 0..<featureCount {
+            let value = core.values[Int(truncatingIfNeeded: coreCode[i])]
+            row[i] = ForestModel.scaleCoreValue(value, by: coreScale[i])
+        }
+        return true
     }
 
     /// `value × scale` saturated to Int32 when `scale` > 0, `⌊value / −scale⌋` when `scale` < 0

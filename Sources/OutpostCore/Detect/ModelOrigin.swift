@@ -6,6 +6,8 @@ public enum ModelOrigin: UInt8, BitwiseCopyable, Sendable {
     case baked = 1
     /// A model file (`--model`), read at start-up or on SIGHUP.
     case file = 2
+    /// Learned on the board from recent normal readings (`--retrain-every`).
+    case learned = 3
 
     /// The name `/health` shows.
     public var name: StaticString {
@@ -13,6 +15,7 @@ public enum ModelOrigin: UInt8, BitwiseCopyable, Sendable {
         case .none: return "none"
         case .baked: return "baked"
         case .file: return "file"
+        case .learned: return "learned"
         }
     }
 }

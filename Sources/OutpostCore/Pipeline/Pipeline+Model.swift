@@ -15,11 +15,12 @@ extension Pipeline {
     @inline(__always)
     public static var forestPossible: Bool { P.modelCapacity.allowsModel || P.modelBytes != nil }
 
-    /// Where the running forest came from: the profile's baked bytes, or anything else (a model
-    /// file in an arena slot).
+    /// Where the running forest came from: the profile's baked bytes, a model learned on the
+    /// board, or a model file (both in an arena slot).
     /// - Complexity: O(1).
     public var modelOrigin: ModelOrigin {
         guard let forest else { return .none }
-        return UnsafeRawPointer(forest.base) == P.modelBytes?.baseAddress ? .baked : .file
+        if UnsafeRawPointer(forest.base) == P.modelBytes?.baseAddress { return .baked }
+        return model.learnedSamples > 0 ? .learned : .file
     }
 }

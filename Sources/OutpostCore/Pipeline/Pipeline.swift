@@ -51,6 +51,9 @@ public struct Pipeline<P: Profile> {
     /// Silence (gateway clock) after which a sensor whose offline alert is raised may give its
     /// index to a new sensor when the table is full; 0: never (`Pipeline+Evict`).
     public var sensorEvictAfterMs: Int64 = Pipeline.defaultSensorEvictAfterMs
+    /// Recent readings judged normal, for the on-board learner (`Pipeline+Learn`): carved by
+    /// `startLearning` only when learning is on (like the model slots), empty otherwise.
+    public var retrainSample = RetrainSample()
 
     /// Builds the pipeline in `arena`, which must hold `arenaBytesRequired` bytes.
     public init(arena: inout Arena) {
@@ -132,6 +135,10 @@ public struct Pipeline<P: Profile> {
             if status < .warning { status = .warning }
         }
         if verdict.criticalFeature != nil { status = .alert }
+        // Folded at compile time: a profile that does not learn links none of the sampling.
+        if P.retrainSampleCount > 0 && status == .normal && !anomaly {
+            retrainSample.observe(reading.features, forest: forest)
+        }
         let processed = ProcessedReading(
             sensorSlot: UInt16(truncatingIfNeeded: sensor), status: status, anomaly: anomaly,
             scoreQ16: score?.scoreQ16 ?? 0, timestampMs: reading.timestampMs, features: reading.features,

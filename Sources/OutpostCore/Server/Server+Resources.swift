@@ -33,7 +33,7 @@ extension Server {
         w.integer(pipeline.sensors.capacity.wide)
         w.key("observers")
         w.integer(observers.count.wide)
-        renderModelStatus(into: &w)
+        renderModelStatus(into: &w, nowMs: nowMs)
         w.key("counters")
         w.beginMap()
         let c = counters
@@ -73,10 +73,11 @@ extension Server {
         w.endMap()
     }
 
-    /// The `model` member of `/health` (profiles with a forest): the running forest's origin (none, baked, file), its
-    /// identity (CRC-32C trailer and counts), when it was taken and the model files taken or refused.
+    /// The `model` member of `/health` (profiles with a forest): the running forest's origin (none, baked, file,
+    /// learned), its identity (CRC-32C trailer and counts), when it was taken and its age, the model files taken
+    /// or refused, and in a profile that learns on the board the learner's state and counts.
     /// - Complexity: O(1)
-    func renderModelStatus<W: ResourceWriter>(into w: inout W) {
+    func renderModelStatus<W: ResourceWriter>(into w: inout W, nowMs: Int64) {
         // A profile without a forest (low) has no model to show, and links none of this.
         if !Pipeline<P>.forestPossible { return }
         let m = pipeline.model
@@ -95,8 +96,20 @@ extension Server {
         w.integer((forest?.featureCount ?? 0).wide)
         w.key("loaded_s")
         w.integer(m.loadedS.wide)
+        // The baked model runs since start-up.
+        w.key("age_ms")
+        w.integer(Server.milliseconds(from: m.installedMs == 0 ? identity.startMs : m.installedMs, to: nowMs))
         counter(&w, "files_taken", UInt64(bitPattern: m.filesTaken.wide))
         counter(&w, "files_refused", UInt64(bitPattern: m.filesRefused.wide))
+        // Folded at compile time: only a profile that learns on the board shows the learner.
+        if P.retrainSampleCount > 0 {
+            w.key("learn")
+            w.string(m.learnState.name)
+            counter(&w, "learned_samples", UInt64(bitPattern: m.learnedSamples.wide))
+            counter(&w, "learned_models", UInt64(bitPattern: m.learnedModels.wide))
+            counter(&w, "learn_skipped", UInt64(bitPattern: m.learnSkipped.wide))
+            counter(&w, "sample_rows", UInt64(bitPattern: pipeline.retrainSample.count.wide))
+        }
         w.endMap()
     }
 

@@ -86,7 +86,7 @@ final class ConfigParserTests: XCTestCase {
     func testEveryErrorNamesFileLineAndWhy() {
         let cases: [(String, String)] = [
             ("[colours]\n", "site.conf:1: unknown section (sections: daemon, coap, serial, log, uplink, http, mqtt, sensors, thresholds): '[colours]'"),
-            ("[daemon]\n\ncolour = red\n", "site.conf:3: unknown key 'colour' in [daemon] (its keys: node_id, log_level, data_dir, command_expiry, model)"),
+            ("[daemon]\n\ncolour = red\n", "site.conf:3: unknown key 'colour' in [daemon] (its keys: node_id, log_level, data_dir, command_expiry, model, retrain_every, retrain_window, retrain_seed)"),
             ("[uplink]\nlisten = 127.0.0.1:1\n", "site.conf:2: unknown key 'listen' in [uplink] (its keys: upstream, forward, rate, format)"),
             ("node_id = x\n", "site.conf:1: key before any [section]: 'node_id'"),
             ("[daemon]\nnode_id x\n", "site.conf:2: expected 'key = value', '[section]' or a '#' comment"),
