@@ -92,6 +92,9 @@ public protocol Profile {
     static var commandPayloadBytes: Int { get }
     /// Threshold rules per quantity and sensor-name pattern (`--threshold`) the profile holds.
     static var thresholdOverrideCount: Int { get }
+    /// Sensors the pipeline keeps a `SensorContext` for (the history behind a model's context
+    /// inputs, `ContextKind`): 0 leaves the store and its code out of the build.
+    static var contextSensorCount: Int { get }
 }
 
 extension Profile {
@@ -129,6 +132,9 @@ extension Profile {
     public static var commandPayloadBytes: Int { 128 }
     public static var modelCapacity: ModelCapacity { .none }
     public static var thresholdOverrideCount: Int { 16 }
+    /// Every sensor when the profile takes model files with context inputs, else none (a baked
+    /// model is format version 1: no context inputs).
+    public static var contextSensorCount: Int { modelCapacity.contextInputs ? sensorCapacity : 0 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).
