@@ -42,8 +42,12 @@ extension FeatureContext {
     ///
     /// Welford's update with weight 1/n, n = min(count + 1, horizonCount): mean += d/n and
     /// variance += (d × (d − d/n) − variance)/n, in integers (division truncates toward zero),
-    /// d in Q4 and the product taken back to core units² (>> 8). d is clipped to ±clipSigma σ after
-    /// the warm-up.
+    /// d in Q4 and the product taken back to core units² (>> 8). After the warm-up d is clipped
+    /// to ±`clipSigma` σ for the mean and to ±`varianceClipSigmaHalves`/2 σ for the variance.
+    /// Why two limits: a deviation clipped at c σ moves the variance toward c² σ², so any c > 1
+    /// makes σ grow during a long anomaly (by (1 + (c² − 1)/64) per reading) and the anomaly
+    /// fade from the z-scores; at 1.5 σ a 30-reading anomaly widens σ by about a third, while a
+    /// real change of the sensor's noise is still learnt within a few horizons.
     ///
     /// - Complexity: O(1).
     @inline(__always)
@@ -55,16 +59,19 @@ extension FeatureContext {
             variance = 0
             return
         }
-        var deviation = FeatureContext.clamp(clamped &* 16 &- meanQ4.wide, 0xFFFF_FFFF)
+        let deviation = FeatureContext.clamp(clamped &* 16 &- meanQ4.wide, 0xFFFF_FFFF)
+        var forMean = deviation
+        var forVariance = deviation
         if count >= FeatureContext.warmUpCount {
-            deviation = FeatureContext.clamp(deviation, FeatureContext.clipSigma &* sigmaQ4)
+            let sigma = sigmaQ4
+            forMean = FeatureContext.clamp(deviation, FeatureContext.clipSigma &* sigma)
+            forVariance = FeatureContext.clamp(deviation, FeatureContext.varianceClipSigmaHalves &* sigma / 2)
         }
         let n = Int64(min(count, FeatureContext.horizonCount - 1)) &+ 1
-        let step = deviation / n
         // The mean moves toward a value within ±2^31 (Q4): it stays in Int32.
-        meanQ4 = Int32(truncatingIfNeeded: meanQ4.wide &+ step)
-        // |deviation| < 2^32: the product is below 2^64 as unsigned, taken back to Q0.
-        let product = Int64(bitPattern: (deviation.magnitude &* (deviation &- step).magnitude) &>> 8)
+        meanQ4 = Int32(truncatingIfNeeded: meanQ4.wide &+ forMean / n)
+        // |forVariance| < 2^32: the product is below 2^64 as unsigned, taken back to Q0.
+        let product = Int64(bitPattern: (forVariance.magnitude &* (forVariance &- forVariance / n).magnitude) &>> 8)
         var next = Int64(variance) &+ (product &- Int64(variance)) / n
         if next < 0 { next = 0 }
         variance = next > Int64(UInt32.max) ? UInt32.max : UInt32(truncatingIfNeeded: next)

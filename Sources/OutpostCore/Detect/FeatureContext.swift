@@ -12,8 +12,8 @@
 ///
 /// The mean and variance are cumulative for the first `horizonCount` values and then
 /// exponentially weighted with α = 1/`horizonCount`. After `warmUpCount` values a deviation is
-/// clipped to ±`clipSigma` σ before it is folded in, so an anomaly lasting a few dozen readings
-/// does not become the sensor's normal: the mean still follows a lasting change, by at most
+/// clipped before it is folded in (`fold`), so an anomaly lasting a few dozen readings does not
+/// become the sensor's normal: the mean still follows a lasting change, by at most
 /// `clipSigma` σ / `horizonCount` per reading.
 ///
 /// Why 12 bytes: the medium profile's 1 MiB footprint had about 68 bytes per sensor to spare, so
@@ -34,8 +34,10 @@ public struct FeatureContext: BitwiseCopyable, Sendable {
     public static let horizonCount: UInt8 = 64
     /// Values seen before the z-score is anything but 0 (the variance of fewer is too rough).
     public static let warmUpCount: UInt8 = 8
-    /// Deviations beyond this many σ are folded in as this many σ (after the warm-up).
-    public static let clipSigma: Int64 = 4
+    /// Deviations beyond this many σ move the mean as this many σ (after the warm-up).
+    public static let clipSigma: Int64 = 3
+    /// Deviations beyond this many half σ (1.5 σ) count in the variance as that many (after the warm-up).
+    public static let varianceClipSigmaHalves: Int64 = 3
     /// The smallest σ a z-score divides by: one core unit (16 in Q4), so a constant sensor gives
     /// large but finite z-scores.
     public static let sigmaFloorQ4: Int64 = 16
