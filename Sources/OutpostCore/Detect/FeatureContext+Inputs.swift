@@ -31,11 +31,21 @@ extension FeatureContext {
         }
     }
 
-    /// The running σ in Q4 (4 × the bits of the variance's square root), at least `sigmaFloorQ4`.
+    /// The running σ in Q4 (⌊√(variance × 256)⌋), at least `sigmaFloorQ4`.
+    ///
+    /// Why a floating-point root: the operand is below 2^40, exact as a Double, and IEEE 754's
+    /// square root is correctly rounded on every target, so the floor (checked and corrected by
+    /// integer squares) is the same bits everywhere; it is a few times faster than 32 rounds of
+    /// the bitwise root, and the z-score needs one per input.
     /// - Complexity: O(1).
     @inline(__always)
     public var sigmaQ4: Int64 {
-        max(FeatureContext.squareRoot(UInt64(variance) &<< 8), FeatureContext.sigmaFloorQ4)
+        let operand = Int64(variance) &<< 8
+        var root = Int64(Double(operand).squareRoot())
+        // At most one step either way: the rounded root of an exact operand is within 1 of the floor.
+        if root &* root > operand { root &-= 1 }
+        if (root &+ 1) &* (root &+ 1) <= operand { root &+= 1 }
+        return max(root, FeatureContext.sigmaFloorQ4)
     }
 
     /// Folds `value` (core units) into the history, which held `count` values before it.

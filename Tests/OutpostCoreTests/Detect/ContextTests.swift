@@ -99,6 +99,19 @@ final class ContextTests: XCTestCase {
             XCTAssertEqual(FeatureContext.squareRoot(value), root, "\(value)")
         }
         XCTAssertEqual(FeatureContext.squareRoot(UInt64.max), 4_294_967_295)
+        // σ (the floating-point root, corrected) equals the bitwise root for every variance.
+        var generator = SystemRandomNumberGenerator()
+        for variance in [UInt32(0), 1, 255, 256, 65_535, 65_536, UInt32.max, UInt32.max - 1] + (0..<2_000).map({ _ in UInt32.random(in: 0...UInt32.max, using: &generator) }) {
+            let context = FeatureContext(meanQ4: 0, variance: variance, previous: 0)
+            XCTAssertEqual(context.sigmaQ4, max(FeatureContext.squareRoot(UInt64(variance) << 8), FeatureContext.sigmaFloorQ4), "\(variance)")
+        }
+        for k in UInt64(1)..<UInt64(1 << 16) where (k * k) >> 8 < UInt64(UInt32.max) {
+            // Perfect squares and their neighbours, where a rounded root could be off by one.
+            for variance in [(k * k) >> 8, ((k * k) >> 8) + 1] {
+                let context = FeatureContext(meanQ4: 0, variance: UInt32(variance), previous: 0)
+                XCTAssertEqual(context.sigmaQ4, max(FeatureContext.squareRoot(variance << 8), FeatureContext.sigmaFloorQ4))
+            }
+        }
     }
 
     // MARK: the format
