@@ -83,14 +83,18 @@ struct SimulatedSensor {
         var vibration = false
         var power = false
         let drawn = random.below(4)
+        // "Multiple" draws one of the four combinations of at least two kinds. It is drawn whenever
+        // the first draw says "multiple", forced kind or not, so a forced kind leaves the random
+        // stream (and so every anomaly's start and length) as it would be without it; a forced
+        // "multiple" over another first draw takes combination `drawn` instead of drawing.
+        let combination = drawn == 3 ? random.below(4) : drawn
         let forced: Int? = kind.flatMap { name in GeneratorOptions.anomalyKinds.firstIndex(of: name) }
         switch forced ?? drawn {
         case 0: temperature = true
         case 1: vibration = true
         case 2: power = true
         default:
-            // "Multiple": one of the four combinations of at least two kinds.
-            switch random.below(4) {
+            switch combination {
             case 0: temperature = true; vibration = true
             case 1: temperature = true; power = true
             case 2: vibration = true; power = true
