@@ -69,6 +69,7 @@ if only == "pipeline" {
     // The pipeline figures alone: quick before/after comparisons of a change to the data path.
     benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+    benchPipeline(ProfileHigh.self, readingCount: readingCount, repetitions: repetitions, into: &report)
 } else if only == "server" {
     ServerBench.run(ProfileMedium.self, datagramCount: readingCount, repetitions: repetitions, into: &report)
 } else if only == nil {

@@ -40,7 +40,7 @@ extension FeatureContext {
     /// - Complexity: O(1).
     @inline(__always)
     public var sigmaQ4: Int64 {
-        let operand = Int64(variance) &<< 8
+        let operand = variance.wide &<< 8
         var root = Int64(Double(operand).squareRoot())
         // At most one step either way: the rounded root of an exact operand is within 1 of the floor.
         if root &* root > operand { root &-= 1 }
@@ -77,14 +77,14 @@ extension FeatureContext {
             forMean = FeatureContext.clamp(deviation, FeatureContext.clipSigma &* sigma)
             forVariance = FeatureContext.clamp(deviation, FeatureContext.varianceClipSigmaHalves &* sigma / 2)
         }
-        let n = Int64(min(count, FeatureContext.horizonCount - 1)) &+ 1
+        let n = min(count, FeatureContext.horizonCount - 1).wide &+ 1
         // The mean moves toward a value within ±2^31 (Q4): it stays in Int32.
         meanQ4 = Int32(truncatingIfNeeded: meanQ4.wide &+ forMean / n)
         // |forVariance| < 2^32: the product is below 2^64 as unsigned, taken back to Q0.
         let product = Int64(bitPattern: (forVariance.magnitude &* (forVariance &- forVariance / n).magnitude) &>> 8)
-        var next = Int64(variance) &+ (product &- Int64(variance)) / n
+        var next = variance.wide &+ (product &- variance.wide) / n
         if next < 0 { next = 0 }
-        variance = next > Int64(UInt32.max) ? UInt32.max : UInt32(truncatingIfNeeded: next)
+        variance = next > 4_294_967_295 ? UInt32.max : UInt32(truncatingIfNeeded: next)
     }
 
     /// `value` clamped to ±`limit` (`limit` ≥ 0).
