@@ -17,6 +17,9 @@ enum GenCommand {
                                     one, 0...1 (default 0.05; the long-run anomalous share is then
                                     about 60% at 1 reading/s)
           --anomaly-mean-s S        mean anomaly length in seconds, exponential (default 30)
+          --anomaly-kind KIND       only anomalies of one kind: temperature, vibration, power or
+                                    multiple (default: each kind equally likely); the same random
+                                    draws, only the kind is forced (docs/DETECTION.md)
           --out FILE                output file (default standard output)
           --help                    this text
 
@@ -25,7 +28,7 @@ enum GenCommand {
     static func run(_ arguments: [String], stdout: TextSink, stderr: TextSink) throws(ToolError) {
         let parsed = try CommandArguments(
             command: "gen", arguments: arguments,
-            valueOptions: ["sensors", "duration", "rate", "seed", "start-ms", "anomaly-probability", "anomaly-mean-s", "out"])
+            valueOptions: ["sensors", "duration", "rate", "seed", "start-ms", "anomaly-probability", "anomaly-mean-s", "anomaly-kind", "out"])
         if parsed.wantsHelp {
             stdout.write(help)
             return
@@ -38,6 +41,12 @@ enum GenCommand {
         options.startMs = Int64(try parsed.integer("start-ms", default: Int(options.startMs), in: 0...(1 << 50)))
         options.anomalyStartProbability = try parsed.number("anomaly-probability", default: options.anomalyStartProbability, in: 0...1)
         options.anomalyMeanDurationS = try parsed.number("anomaly-mean-s", default: options.anomalyMeanDurationS, in: 0...1e9, excludingLowerBound: true)
+        if let kind = parsed.string("anomaly-kind") {
+            if !GeneratorOptions.anomalyKinds.contains(kind) {
+                throw ToolError("gen: --anomaly-kind: '\(kind)' is not a kind (\(GeneratorOptions.anomalyKinds.joined(separator: ", ")))")
+            }
+            options.anomalyKind = kind
+        }
         let rows = Double(options.stepCount) * Double(options.sensors)
         if rows > 2e9 { throw ToolError("gen: \(Int(rows)) rows requested; the limit is 2e9") }
         let generator = SensorGenerator(options: options)

@@ -14,6 +14,11 @@ public struct GeneratorOptions: Equatable {
     public var anomalyStartProbability = 0.05
     /// Mean length of an anomaly in seconds (exponentially distributed).
     public var anomalyMeanDurationS: Double = 30
+    /// Only anomalies of this kind (`temperature`, `vibration`, `power`, `multiple`), or every kind
+    /// equally likely when nil. The random draws are the same either way; only the kind is forced.
+    public var anomalyKind: String? = nil
+    /// The kinds `anomalyKind` takes.
+    public static let anomalyKinds = ["temperature", "vibration", "power", "multiple"]
     /// Every n-th sensor (`sensor-005`, `sensor-010`, ... for 5) is mains powered: empty battery.
     public var mainsPoweredEvery = 5
 

@@ -45,9 +45,11 @@ public final class LoadedModel {
         case .badMagic:
             return ToolError("\(name): not an Outpost model file (bad magic, expected \"OPIF\")")
         case .unsupportedVersion(let version):
-            return ToolError("\(name): unsupported model format version \(version) (this build reads versions \(ForestModel.formatVersion) and \(ForestModel.profileFormatVersion))")
+            return ToolError("\(name): unsupported model format version \(version) (this build reads versions \(ForestModel.formatVersion), \(ForestModel.profileFormatVersion) and \(ForestModel.contextFormatVersion))")
         case .badChecksum:
             return ToolError("\(name): model checksum mismatch (CRC-32C): the file is damaged")
+        case .unknownContextKind(let feature, let kind):
+            return ToolError("\(name): model feature \(feature) asks for context kind \(kind), which this build does not know (0 value, 1 z, 2 rate, 3...5 lag1...lag3; docs/MODEL_FORMAT.md, version 3)")
         case .malformed:
             return ToolError("\(name): malformed model file (breaks a rule of docs/MODEL_FORMAT.md)")
         }
@@ -61,7 +63,7 @@ public final class LoadedModel {
             let code = forest.featureCoreCode(index)
             return ModelFeature(
                 column: ModelFeature.column(coreCode: code, storedName: stored),
-                decimals: forest.featureDecimals(index), coreCode: code)
+                decimals: forest.featureDecimals(index), coreCode: code, context: forest.featureContextKind(index))
         }
     }
 
@@ -93,8 +95,11 @@ public final class LoadedModel {
         return result
     }
 
-    /// Finds the model's input columns in `table` and converts every row to fixed point.
+    /// Finds the model's input columns in `table` and converts every row to fixed point. A model
+    /// with context inputs reads the table as readings (`ContextRows`): each row through the
+    /// daemon's CSV parser and the core's `inputRow` with its sensor's history, as the board does.
     public func inputs(from table: CSVTable) throws(ToolError) -> [Int32] {
+        if forest.usesContext { return try ContextRows.inputs(forest: forest, table: table) }
         let features = self.features
         var columns: [Int] = []
         for feature in features { columns.append(try table.columnIndex(feature.column)) }

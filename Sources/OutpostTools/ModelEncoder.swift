@@ -20,8 +20,9 @@ public enum ModelEncoder {
         public static let never = Threshold(scoreQ16: 65536, pathSum: -1)
     }
 
-    /// The model file's bytes, CRC-32C trailer included: version 2 with `profile` (1 to 16
-    /// printable ASCII bytes, checked by `validateProfile`), else version 1.
+    /// The model file's bytes, CRC-32C trailer included: version 3 when an input is a context
+    /// input (it needs `profile`), else version 2 with `profile` (1 to 16 printable ASCII bytes,
+    /// checked by `validateProfile`), else version 1.
     /// - Complexity: O(nodes + trees + features).
     public static func encode(forest: TrainedForest, features: [ModelFeature], threshold: Threshold, profile: String? = nil) -> [UInt8] {
         precondition(features.count == forest.featureCount, "one feature entry per input")
@@ -32,7 +33,10 @@ public enum ModelEncoder {
         bytes.reserveCapacity(ForestModel.headerSizeBytes + 20 * features.count + 4 * forest.roots.count + 8 * forest.nodes.count + 4)
         // Header, 40 bytes.
         bytes.append(contentsOf: Array("OPIF".utf8))
-        appendLittleEndian(profile == nil ? ForestModel.formatVersion : ForestModel.profileFormatVersion, to: &bytes)
+        let context = features.contains { $0.context != .value }
+        precondition(!context || profile != nil, "a model with context inputs (version 3) names its profile")
+        let version = context ? ForestModel.contextFormatVersion : profile == nil ? ForestModel.formatVersion : ForestModel.profileFormatVersion
+        appendLittleEndian(version, to: &bytes)
         appendLittleEndian(UInt16(profile == nil ? ForestModel.headerSizeBytes : ForestModel.profileHeaderSizeBytes), to: &bytes)
         appendLittleEndian(UInt16(features.count), to: &bytes)
         appendLittleEndian(UInt16(forest.roots.count), to: &bytes)
@@ -53,7 +57,8 @@ public enum ModelEncoder {
         for feature in features {
             bytes.append(UInt8(bitPattern: Int8(feature.decimals)))
             bytes.append(feature.coreCode)
-            bytes.append(contentsOf: [0, 0])
+            bytes.append(feature.context.rawValue)  // version 3's context kind; 0 in versions 1 and 2
+            bytes.append(0)
             bytes.append(contentsOf: feature.nameField)
         }
         // Tree table.

@@ -9,15 +9,25 @@ public struct ModelFeature: Equatable {
     public var decimals: Int
     /// `Feature.rawValue` of the core feature with this column name, or 0xFF for another column.
     public var coreCode: UInt8
+    /// What the input takes from the column: its value, or a feature of the sensor's history
+    /// (format version 3; only for core features).
+    public var context: ContextKind = .value
 
     /// Bytes of the name field in the model's feature table.
     public static let nameSizeBytes = 16
 
-    public init(column: String, decimals: Int, coreCode: UInt8) {
+    public init(column: String, decimals: Int, coreCode: UInt8, context: ContextKind = .value) {
         precondition(decimals >= -9 && decimals <= 9, "decimals out of range")
+        precondition(context == .value || Int(coreCode) < SensorContext.featureSlots, "context inputs are for core features")
         self.column = column
         self.decimals = decimals
         self.coreCode = coreCode
+        self.context = context
+    }
+
+    /// How the tools name the input: the column, with `:kind` for a context input (`temperature:z`).
+    public var displayName: String {
+        context == .value ? column : column + ":" + context.name.description
     }
 
     /// A feature for `column`, with the core code looked up from the column name.

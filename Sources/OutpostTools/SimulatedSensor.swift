@@ -57,7 +57,7 @@ struct SimulatedSensor {
     mutating func read(atMs timestampMs: Int64, options: GeneratorOptions) -> Reading {
         if let running = anomaly, timestampMs >= running.endMs { anomaly = nil }
         if anomaly == nil && random.chance(options.anomalyStartProbability) {
-            anomaly = startAnomaly(atMs: timestampMs, meanDurationS: options.anomalyMeanDurationS)
+            anomaly = startAnomaly(atMs: timestampMs, meanDurationS: options.anomalyMeanDurationS, kind: options.anomalyKind)
         }
         let offsets = anomaly ?? Anomaly(endMs: 0, temperatureOffsetC: 0, vibrationOffsetMPerS2: 0, powerOffsetW: 0)
         let reading = Reading(
@@ -75,19 +75,26 @@ struct SimulatedSensor {
     }
 
     /// Draws a new anomaly: temperature (±10–20 °C), vibration (+2–5 m/s²), power (±30–60 W), or
-    /// several of them at once (two or all three), each kind equally likely.
-    mutating func startAnomaly(atMs timestampMs: Int64, meanDurationS: Double) -> Anomaly {
+    /// several of them at once (two or all three), each kind equally likely; `kind` forces one
+    /// (`GeneratorOptions.anomalyKind`) after the same draws.
+    mutating func startAnomaly(atMs timestampMs: Int64, meanDurationS: Double, kind: String? = nil) -> Anomaly {
         let durationMs = max(1, Int64((random.exponential(mean: meanDurationS) * 1000).rounded()))
         var temperature = false
         var vibration = false
         var power = false
-        switch random.below(4) {
+        let drawn = random.below(4)
+        // "Multiple" draws one of the four combinations of at least two kinds. It is drawn whenever
+        // the first draw says "multiple", forced kind or not, so a forced kind leaves the random
+        // stream (and so every anomaly's start and length) as it would be without it; a forced
+        // "multiple" over another first draw takes combination `drawn` instead of drawing.
+        let combination = drawn == 3 ? random.below(4) : drawn
+        let forced: Int? = kind.flatMap { name in GeneratorOptions.anomalyKinds.firstIndex(of: name) }
+        switch forced ?? drawn {
         case 0: temperature = true
         case 1: vibration = true
         case 2: power = true
         default:
-            // "Multiple": one of the four combinations of at least two kinds.
-            switch random.below(4) {
+            switch combination {
             case 0: temperature = true; vibration = true
             case 1: temperature = true; power = true
             case 2: vibration = true; power = true

@@ -1,3 +1,5 @@
+import OutpostCore
+
 /// `outpost-tool train`: fits an Isolation Forest to CSV columns and writes a model file.
 enum TrainCommand {
     static let defaultFeatures = ["temperature", "humidity", "pressure", "vibration", "power_consumption"]
@@ -22,6 +24,13 @@ enum TrainCommand {
           --threshold S           or: a fixed score threshold, 0 < S <= 1
           --profile NAME          the profile the model is for (low, medium, high, test): written
                                   into the file (format v2), checked by the daemon's --model
+          --context KINDS         context inputs from each sensor's own history, beside the values
+                                  (format v3, needs --profile; docs/DETECTION.md): a list of
+                                  z (deviation from the sensor's running mean in its σ), rate (change
+                                  per second), lag1 (the previous value), each for every feature or
+                                  as FEATURE:KIND for one (temperature:z). The input needs the columns
+                                  of outpost-tool gen; rows are read per sensor in file order with the
+                                  core's code, as the board reads them
           --help                  this text
 
         """
@@ -39,7 +48,7 @@ enum TrainCommand {
     static func run(_ arguments: [String], stdout: TextSink, stderr: TextSink) throws(ToolError) {
         let parsed = try CommandArguments(
             command: "train", arguments: arguments,
-            valueOptions: ["input", "out", "features", "trees", "sample-size", "seed", "contamination", "threshold", "profile"])
+            valueOptions: ["input", "out", "features", "trees", "sample-size", "seed", "contamination", "threshold", "profile", "context"])
         if parsed.wantsHelp {
             stdout.write(help)
             return
@@ -71,10 +80,51 @@ enum TrainCommand {
         }
         let profile = parsed.string("profile")
         if let profile { try ModelEncoder.validateProfile(profile, command: "train") }
+        var context: [ContextInput] = []
+        if let list = parsed.string("context") {
+            context = try contextInputs(list, columns: columns)
+            if profile == nil { throw ToolError("train: --context writes model format version 3, which names its profile: give --profile") }
+            if columns.count + context.count > 64 { throw ToolError("train: \(columns.count + context.count) inputs with --context; a model takes at most 64") }
+        }
         let table = try CSVTable.load(input)
-        let result = try train(table: table, columns: columns, options: options, decision: decision, profile: profile)
+        let result = try train(table: table, columns: columns, options: options, decision: decision, profile: profile, context: context)
         try FileBytes.writeAtomically(result.bytes, to: out)
         stderr.write(summary(result, table: table, options: options, decision: decision, out: out))
+    }
+
+    /// One context input: the column (a core feature) and what it takes from the sensor's history.
+    struct ContextInput: Equatable {
+        var column: String
+        var kind: ContextKind
+    }
+
+    /// The context kinds `train` takes by name.
+    static let contextKinds: [ContextKind] = [.zScore, .rate, .lag1]
+
+    /// Parses `--context`: `KIND` for every column of `columns`, `COLUMN:KIND` for one; in the
+    /// order given, each column's kinds after all the values.
+    static func contextInputs(_ list: String, columns: [String]) throws(ToolError) -> [ContextInput] {
+        var inputs: [ContextInput] = []
+        for item in list.split(separator: ",", omittingEmptySubsequences: false).map({ String($0).trimmingSpaces }) {
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count <= 2, let kindName = parts.last, !kindName.isEmpty,
+                let kind = contextKinds.first(where: { $0.name.description == kindName })
+            else {
+                throw ToolError("train: --context: '\(item)' is not a context input (z, rate, lag1, or FEATURE:KIND such as temperature:z)")
+            }
+            let targets = parts.count == 2 ? [parts[0]] : columns
+            for column in targets {
+                if !columns.contains(column) { throw ToolError("train: --context: '\(column)' is not one of the features (\(columns.joined(separator: ",")))") }
+                let code = ModelFeature.coreCode(forColumn: column)
+                if Int(code) >= SensorContext.featureSlots {
+                    throw ToolError("train: --context: '\(column)' is not a quantity the core keeps history for (\(defaultFeatures.joined(separator: ", ")))")
+                }
+                let input = ContextInput(column: column, kind: kind)
+                if inputs.contains(input) { throw ToolError("train: --context: \(column):\(kindName) is listed twice") }
+                inputs.append(input)
+            }
+        }
+        return inputs
     }
 
     /// How the threshold is chosen.
@@ -86,9 +136,14 @@ enum TrainCommand {
     /// Trains on `columns` of `table` and calibrates the threshold with the core evaluator.
     /// - Complexity: O(trees × ψ log ψ × F + rows × trees × depth).
     static func train(
-        table: CSVTable, columns: [String], options: IsolationForestTrainer.Options, decision: Decision, profile: String? = nil
+        table: CSVTable, columns: [String], options: IsolationForestTrainer.Options, decision: Decision, profile: String? = nil,
+        context: [ContextInput] = []
     ) throws(ToolError) -> Result {
         if table.rowCount < 2 { throw ToolError("\(table.name): \(table.rowCount) data rows; training needs at least 2") }
+        if !context.isEmpty {
+            let (features, inputs) = try contextMatrix(table: table, columns: columns, context: context)
+            return try fit(table: table, features: features, inputs: inputs, options: options, decision: decision, profile: profile)
+        }
         // Every column must exist before any value is read, so a missing one is reported first.
         var indices: [Int] = []
         for column in columns { indices.append(try table.columnIndex(column)) }
@@ -104,12 +159,53 @@ enum TrainCommand {
             features.append(ModelFeature(column: column, decimals: decimals))
         }
         let inputs = try FixedInputs.matrix(table: table, columns: indices, decimals: features.map(\.decimals))
+        return try fit(table: table, features: features, inputs: inputs, options: options, decision: decision, profile: profile)
+    }
+
+    /// The inputs of a model with context inputs: the values of `columns` then `context`, each
+    /// row made by the core from the table's readings per sensor (`ContextRows.coreValues`), then
+    /// scaled to decimals chosen from the data as for values (at most 3: the core has no more)
+    /// with the core's own conversion (`ForestModel.scaleCoreValue`). So the matrix is what
+    /// `ForestModel.inputRow` gives the trained model on the board.
+    /// - Complexity: O(rows × inputs).
+    static func contextMatrix(table: CSVTable, columns: [String], context: [ContextInput]) throws(ToolError) -> ([ModelFeature], [Int32]) {
+        for column in columns where Int(ModelFeature.coreCode(forColumn: column)) >= SensorContext.featureSlots {
+            throw ToolError("train: --context: feature '\(column)' is not a core quantity; a model with context inputs reads readings (the columns of outpost-tool gen)")
+        }
+        var drafts: [ModelFeature] = columns.map { ModelFeature(column: $0, decimals: 3) }
+        drafts += context.map { ModelFeature(column: $0.column, decimals: 3, coreCode: ModelFeature.coreCode(forColumn: $0.column), context: $0.kind) }
+        let readings = try ContextRows.readings(table: table)
+        let raw = try ContextRows.coreValues(features: drafts, readings: readings, name: table.name, lines: { table.line(ofRow: $0) })
+        let width = drafts.count
+        var features: [ModelFeature] = []
+        for (i, draft) in drafts.enumerated() {
+            var maxAbs = 0.0
+            for row in 0..<readings.count { maxAbs = max(maxAbs, abs(Double(raw[row * width + i])) / 1000) }
+            guard let decimals = FixedPointScale.decimals(maxAbs: maxAbs) else {
+                throw ToolError("\(table.name) (input '\(draft.displayName)'): values up to \(maxAbs) are too large for the model's fixed point")
+            }
+            var feature = draft
+            feature.decimals = min(decimals, 3)
+            features.append(feature)
+        }
+        var inputs = raw
+        for i in 0..<width {
+            let scale = ForestModel.coreScale(decimals: features[i].decimals)
+            for row in 0..<readings.count { inputs[row * width + i] = ForestModel.scaleCoreValue(raw[row * width + i], by: scale) }
+        }
+        return (features, inputs)
+    }
+
+    /// Grows the forest on `inputs` (row-major, one column per feature) and calibrates its threshold.
+    static func fit(
+        table: CSVTable, features: [ModelFeature], inputs: [Int32], options: IsolationForestTrainer.Options, decision: Decision, profile: String?
+    ) throws(ToolError) -> Result {
         let forest = IsolationForestTrainer.train(inputs: inputs, rowCount: table.rowCount, featureCount: features.count, options: options)
         if forest.nodes.count > 1 << 24 {
             throw ToolError("train: \(forest.nodes.count) nodes exceed the format's limit of 2^24; use fewer trees or a smaller sample size")
         }
         // Calibrate with the core evaluator on a draft (same trees, threshold not yet known).
-        let draft = try LoadedModel(bytes: ModelEncoder.encode(forest: forest, features: features, threshold: .never), name: "<trained model>")
+        let draft = try LoadedModel(bytes: ModelEncoder.encode(forest: forest, features: features, threshold: .never, profile: profile), name: "<trained model>")
         let threshold: ModelEncoder.Threshold
         switch decision {
         case .score(let s):
@@ -125,7 +221,7 @@ enum TrainCommand {
     }
 
     static func summary(_ result: Result, table: CSVTable, options: IsolationForestTrainer.Options, decision: Decision, out: String) -> String {
-        let featureList = result.features.map { "\($0.column) (\($0.decimals) decimals)" }.joined(separator: ", ")
+        let featureList = result.features.map { "\($0.displayName) (\($0.decimals) decimals)" }.joined(separator: ", ")
         let how: String
         switch decision {
         case .contamination(let q): how = "contamination \(q)"

@@ -14,9 +14,10 @@ struct PipelineBench<P: Profile> {
     /// Events drained in one run.
     var drained: Int
 
-    /// Runs the benchmark `repetitions` times over `readings`, each on a freshly built pipeline.
+    /// Runs the benchmark `repetitions` times over `readings`, each on a freshly built pipeline
+    /// running its baked model, or `model` (installed before the clock starts) when given.
     /// - Complexity: O(repetitions × readings × forest cost).
-    static func run(readings: BenchReadings, repetitions: Int) -> PipelineBench<P> {
+    static func run(readings: BenchReadings, repetitions: Int, model: UnsafeRawBufferPointer? = nil) -> PipelineBench<P> {
         precondition(readings.buffer.count % P.batchSize == 0, "readings must fill whole batches")
         precondition(repetitions > 0 && repetitions <= 1_000, "repetitions out of range")
         let arenaBytes = Pipeline<P>.arenaBytesRequired
@@ -30,6 +31,7 @@ struct PipelineBench<P: Profile> {
             // Building the pipeline (carving and clearing its tables) is start-up work: not timed.
             var arena = Arena(base: arenaBase, sizeBytes: arenaBytes)
             var pipeline = Pipeline<P>(arena: &arena)
+            install(model, &pipeline)
             let startNs = chal_monotonic_ns()
             (accepted, drained) = feed(&pipeline, readings)
             bestNs = min(bestNs, chal_monotonic_ns() - startNs)
@@ -40,6 +42,7 @@ struct PipelineBench<P: Profile> {
         // instantiated on first use) done by the first run.
         var arena = Arena(base: arenaBase, sizeBytes: arenaBytes)
         var pipeline = Pipeline<P>(arena: &arena)
+        install(model, &pipeline)
         malloc_counter_start()
         let counted = feed(&pipeline, readings)
         let allocations = malloc_counter_stop()
@@ -49,6 +52,13 @@ struct PipelineBench<P: Profile> {
             nsPerReading: Double(bestNs) / count,
             allocationsPerReading: Double(allocations) / count,
             accepted: accepted, drained: drained)
+    }
+
+    /// Installs the model in `bytes` (checked when it was made), if any.
+    static func install(_ bytes: UnsafeRawBufferPointer?, _ pipeline: inout Pipeline<P>) {
+        guard let bytes else { return }
+        guard let model = try? ForestModel(bytes: bytes) else { preconditionFailure("bench model does not load") }
+        pipeline.install(model, nowMs: 0)
     }
 
     /// Feeds every reading; returns how many were accepted and how many events were drained.

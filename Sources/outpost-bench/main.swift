@@ -34,6 +34,17 @@ func benchPipeline<P: Profile>(_: P.Type, readingCount: Int, repetitions: Int, i
         + "\(result.drained) events drained, forest \(P.modelBytes == nil ? "none" : "baked")")
     report.add("pipeline_ns_per_reading_" + name, result.nsPerReading)
     report.add("allocations_per_reading_" + name, result.allocationsPerReading)
+    // The same readings with context inputs (a z-score and a rate per quantity) on the same trees.
+    guard Pipeline<P>.contextPossible, let model = ContextModel.make(from: P.modelBytes, profile: P.name) else {
+        report.missing("pipeline_ns_per_reading_" + name + "_context", reason: "profile keeps no context (no forest)")
+        return
+    }
+    defer { model.deallocate() }
+    let context = PipelineBench<P>.run(readings: readings, repetitions: repetitions, model: UnsafeRawBufferPointer(model))
+    precondition(context.accepted == result.accepted, "the runs did different work")
+    report.add("pipeline_ns_per_reading_" + name + "_context", context.nsPerReading)
+    report.add("allocations_per_reading_" + name + "_context", context.allocationsPerReading)
+    report.add("context_cost_ratio_" + name, context.nsPerReading / result.nsPerReading)
 }
 
 let readingCount = option("--readings", 100_000)
@@ -58,6 +69,7 @@ if only == "pipeline" {
     // The pipeline figures alone: quick before/after comparisons of a change to the data path.
     benchPipeline(ProfileLow.self, readingCount: readingCount, repetitions: repetitions, into: &report)
     benchPipeline(ProfileMedium.self, readingCount: readingCount, repetitions: repetitions, into: &report)
+    benchPipeline(ProfileHigh.self, readingCount: readingCount, repetitions: repetitions, into: &report)
 } else if only == "retrain" {
     RetrainBench.run(repetitions: repetitions, into: &report)
 } else if only == "server" {

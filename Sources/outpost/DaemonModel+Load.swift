@@ -70,9 +70,15 @@ extension DaemonModel {
         case .unsupportedVersion(let version):
             w.text("unsupported model format version ")
             w.integer(Int(truncatingIfNeeded: version).wide)
-            w.text(" (this build reads versions 1 and 2)")
+            w.text(" (this build reads versions 1, 2 and 3)")
         case .badChecksum: w.text("model checksum mismatch (CRC-32C): the file is damaged")
         case .malformed: w.text("malformed model file (breaks a rule of docs/MODEL_FORMAT.md)")
+        case .unknownContextKind(let feature, let kind):
+            w.text("model feature ")
+            w.integer(Int(truncatingIfNeeded: feature).wide)
+            w.text(" asks for context kind ")
+            w.integer(Int(truncatingIfNeeded: kind).wide)
+            w.text(", which this build does not know (0 value, 1 z, 2 rate, 3...5 lag1...lag3)")
         }
     }
 

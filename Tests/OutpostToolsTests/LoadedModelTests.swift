@@ -39,10 +39,10 @@ final class LoadedModelTests: XCTestCase {
     func testUnknownVersion() {
         let dir = TemporaryDirectory()
         var bytes = validModel()
-        bytes[4] = 3
+        bytes[4] = 4
         let run = scoreWith(bytes, dir: dir)
         XCTAssertEqual(run.code, 2)
-        XCTAssertEqual(run.stderr, "outpost-tool: \(run.path): unsupported model format version 3 (this build reads versions 1 and 2)\n")
+        XCTAssertEqual(run.stderr, "outpost-tool: \(run.path): unsupported model format version 4 (this build reads versions 1, 2 and 3)\n")
     }
 
     func testBadChecksum() {

@@ -114,6 +114,9 @@ public protocol Profile {
     /// and the largest upload in bytes (`--image-max-bytes` may lower it).
     static var imageTransferCount: Int { get }
     static var imageBytesMax: Int { get }
+    /// Sensors the pipeline keeps a `SensorContext` for (the history behind a model's context
+    /// inputs, `ContextKind`): 0 leaves the store and its code out of the build.
+    static var contextSensorCount: Int { get }
 }
 
 extension Profile {
@@ -159,6 +162,9 @@ extension Profile {
     public static var quantityNameCount: Int { 16 }
     public static var imageTransferCount: Int { 2 }
     public static var imageBytesMax: Int { 1024 * 1024 }
+    /// Every sensor when the profile takes model files with context inputs, else none (a baked
+    /// model is format version 1: no context inputs).
+    public static var contextSensorCount: Int { modelCapacity.contextInputs ? sensorCapacity : 0 }
 }
 
 /// The queue between the pipeline and its consumers (log, uplink, replay output).

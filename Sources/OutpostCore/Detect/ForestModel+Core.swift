@@ -37,7 +37,7 @@ extension ForestModel {
     /// `value × scale` saturated to Int32 when `scale` > 0, `⌊value / −scale⌋` when `scale` < 0
     /// (Int32.min standing for a divisor of 2^31, see `coreScale(decimals:)`).
     @inline(__always)
-    static func scaleCoreValue(_ value: Int32, by scale: Int32) -> Int32 {
+    public static func scaleCoreValue(_ value: Int32, by scale: Int32) -> Int32 {
         precondition(scale != 0)
         if scale == 1 { return value }
         let wide = value.wide

@@ -1,6 +1,6 @@
 extension ForestModel {
-    /// Validates `bytes` against every rule of docs/MODEL_FORMAT.md (format version 1, or 2 with
-    /// the profile name after the 40 bytes version 1 shares) and reads the header. The bytes are borrowed and must outlive the model.
+    /// Validates `bytes` against every rule of docs/MODEL_FORMAT.md (format version 1; 2 with
+    /// the profile name after the 40 bytes version 1 shares; 3 with a context kind per input) and reads the header. The bytes are borrowed and must outlive the model.
     ///
     /// Checks run in the documented order, so each defect maps to one error: length, magic,
     /// version, counts, exact size, CRC-32C, then every field, feature entry, tree range and node.
@@ -15,7 +15,7 @@ extension ForestModel {
         let magic = ForestModel.loadUInt32(base, 0)
         guard magic == 0x4649_504F else { throw .badMagic }  // "OPIF" little-endian
         let version = ForestModel.loadUInt16(base, 4)
-        guard version == ForestModel.formatVersion || version == ForestModel.profileFormatVersion else {
+        guard version >= ForestModel.formatVersion && version <= ForestModel.contextFormatVersion else {
             throw .unsupportedVersion(version)
         }
         let expectedHeaderSize = version == ForestModel.formatVersion ? ForestModel.headerSizeBytes : ForestModel.profileHeaderSizeBytes
@@ -51,8 +51,8 @@ extension ForestModel {
         guard sampleSize >= 2, flags == 0, reserved == 0, cPsiQ16 >= 65536, thresholdScoreQ16 <= 65536 else {
             throw .malformed
         }
-        // Version 2: the profile the model was made for, named like a feature.
-        if version == ForestModel.profileFormatVersion && !ForestModel.isValidName(base + ForestModel.headerSizeBytes) {
+        // Versions 2 and 3: the profile the model was made for, named like a feature.
+        if version != ForestModel.formatVersion && !ForestModel.isValidName(base + ForestModel.headerSizeBytes) {
             throw .malformed
         }
 
@@ -60,14 +60,26 @@ extension ForestModel {
         var coreCode = InlineArray<64, UInt8>(repeating: ForestModel.notCoreFeature)
         var coreMask: UInt8 = 0
         var allCore = true
+        var usesContext = false
         for i in 0..<featureCount {
             let entry = featuresOffset + i * ForestModel.featureEntrySizeBytes
             let decimals = ForestModel.loadInt8(base, entry)
             let code = ForestModel.loadUInt8(base, entry + 1)
+            // Version 3 names a context kind in the first reserved byte; versions 1 and 2 keep both 0.
+            let kind = ForestModel.loadUInt8(base, entry + 2)
+            if version == ForestModel.contextFormatVersion && kind > ContextKind.rawLimit {
+                throw .unknownContextKind(feature: UInt16(truncatingIfNeeded: i), kind: kind)
+            }
             guard decimals >= -9, decimals <= 9, code <= 4 || code == ForestModel.notCoreFeature,
-                ForestModel.loadUInt16(base, entry + 2) == 0,
+                kind == 0 || version == ForestModel.contextFormatVersion,
+                ForestModel.loadUInt8(base, entry + 3) == 0,
                 ForestModel.isValidName(base + (entry + 4))
             else { throw .malformed }
+            if kind != 0 {
+                // History is kept for the core's quantities only.
+                guard Int(truncatingIfNeeded: code) < SensorContext.featureSlots else { throw .malformed }
+                usesContext = true
+            }
             coreScale[i] = ForestModel.coreScale(decimals: Int(decimals))
             coreCode[i] = code
             if code == ForestModel.notCoreFeature {
@@ -106,6 +118,7 @@ extension ForestModel {
         self.coreCode = coreCode
         self.coreMask = coreMask
         self.allCore = allCore
+        self.usesContext = usesContext
     }
 
     /// Walks the tree occupying nodes `[start, end)` in pre-order and returns its deepest leaf's
@@ -180,7 +193,7 @@ extension ForestModel {
     /// Why Int32 suffices: multipliers are at most 10^6. Divisors above 2^31 (10^10...10^12) give
     /// the same floor for every Int32 value as 2^31 does (0 for v ≥ 0, −1 for v < 0), so they are
     /// stored as Int32.min, i.e. −2^31.
-    static func coreScale(decimals: Int) -> Int32 {
+    public static func coreScale(decimals: Int) -> Int32 {
         precondition(decimals >= -9 && decimals <= 9)
         let exponent = decimals - 3
         var power: Int64 = 1

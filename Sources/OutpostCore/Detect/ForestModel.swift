@@ -25,9 +25,9 @@ public struct ForestModel {
     // Version, offsets and checksum are read from the bytes rather than stored: the model sits in
     // the pipeline of every profile, whose footprint is counted to the byte.
 
-    /// The format version of the bytes: 1, or 2 (which names the profile).
+    /// The format version of the bytes: 1, 2 (which names the profile) or 3 (which adds context inputs).
     public var version: UInt16 { ForestModel.loadUInt16(base, 4) }
-    /// Byte offset of the feature table (the header's size: 40 in version 1, 56 in version 2).
+    /// Byte offset of the feature table (the header's size: 40 in version 1, 56 in versions 2 and 3).
     var featuresOffset: Int { Int(truncatingIfNeeded: ForestModel.loadUInt16(base, 6)) }
     /// Size of the model in bytes, trailer included.
     public var byteCount: Int {
@@ -54,6 +54,9 @@ public struct ForestModel {
     @usableFromInline let coreMask: UInt8
     /// True when every model input is a core feature, i.e. `score(core:)` can run at all.
     @usableFromInline let allCore: Bool
+    /// True when some input is not the reading's value but a feature of the sensor's history
+    /// (format version 3, `ContextKind`): the pipeline then scores with `score(core:timestampMs:context:)`.
+    public let usesContext: Bool
 
     /// Largest feature count of the format; the size of the per-feature tables.
     public static let featureLimit = 64
@@ -81,11 +84,14 @@ public struct ForestModel {
     public static let formatVersion: UInt16 = 1
     /// Format version 2: version 1 plus the name of the profile the model was made for.
     public static let profileFormatVersion: UInt16 = 2
+    /// Format version 3: version 2 plus a context kind per input (`ContextKind`, the byte at
+    /// relative offset 2 of a feature entry).
+    public static let contextFormatVersion: UInt16 = 3
 
     /// The profile the model names (16 bytes of ASCII, NUL padded, borrowed from the model), or
     /// nil for a version 1 model, which names none.
     public var profileName: UnsafeRawBufferPointer? {
-        if version != ForestModel.profileFormatVersion { return nil }
+        if version == ForestModel.formatVersion { return nil }
         return UnsafeRawBufferPointer(start: base + ForestModel.headerSizeBytes, count: 16)
     }
 

@@ -1,7 +1,7 @@
 extension ModelCapacity {
     /// The counts of a model file's header against the capacity, before the file is validated:
     /// a file too large for the slot is refused with the count that does not fit rather than as
-    /// truncated. Nil when the counts fit or the bytes are not a version 1 or 2 header (the full
+    /// truncated. Nil when the counts fit or the bytes are not a version 1, 2 or 3 header (the full
     /// validation then names the defect).
     ///
     /// - Complexity: O(1).
@@ -9,7 +9,7 @@ extension ModelCapacity {
         guard let base = bytes.baseAddress, bytes.count >= 20 else { return nil }
         let version = ForestModel.loadUInt16(base, 4)
         guard ForestModel.loadUInt32(base, 0) == 0x4649_504F,
-            version == ForestModel.formatVersion || version == ForestModel.profileFormatVersion
+            version >= ForestModel.formatVersion && version <= ForestModel.contextFormatVersion
         else { return nil }
         let features = Int(truncatingIfNeeded: ForestModel.loadUInt16(base, 8))
         let trees = Int(truncatingIfNeeded: ForestModel.loadUInt16(base, 10))
@@ -26,9 +26,9 @@ extension ModelCapacity {
         return nil
     }
 
-    /// A validated model against this build: it must name `profile` (format version 2), fit the
-    /// capacity, and every input must be one of the core's quantities, its name (cut to the
-    /// format's 16 bytes) and its code agreeing.
+    /// A validated model against this build: it must name `profile` (format version 2 or 3), fit
+    /// the capacity, and every input must be one of the core's quantities, its name (cut to the
+    /// format's 16 bytes) and its code agreeing; a context input needs a build that keeps context.
     ///
     /// - Complexity: O(featureCount).
     public func check(_ model: ForestModel, profile: StaticString) -> ModelMismatch? {
@@ -40,6 +40,7 @@ extension ModelCapacity {
             guard let feature = Feature(rawValue: code), ModelCapacity.nameField(model.featureName(i), equals: feature.name) else {
                 return .unknownFeature(index: i)
             }
+            if model.featureContextKind(i) != .value && !contextInputs { return .contextNotInBuild(index: i) }
         }
         return nil
     }

@@ -8,18 +8,22 @@ public struct ModelCapacity: Equatable, Sendable {
     public var nodes: Int
     /// Most inputs (features).
     public var features: Int
+    /// Whether inputs may be context features (`ContextKind`, format version 3): the pipeline then
+    /// keeps a `SensorContext` per sensor (`Profile.contextSensorCount`).
+    public var contextInputs: Bool
 
-    public init(trees: Int, nodes: Int, features: Int) {
+    public init(trees: Int, nodes: Int, features: Int, contextInputs: Bool = true) {
         precondition(trees >= 0 && trees <= ForestModel.treeLimit, "tree capacity out of the format's range")
         precondition(nodes >= trees && nodes <= ForestModel.nodeLimit, "node capacity out of the format's range")
         precondition(features >= 0 && features <= ForestModel.featureLimit, "feature capacity out of the format's range")
         self.trees = trees
         self.nodes = nodes
         self.features = features
+        self.contextInputs = contextInputs && trees > 0 && features > 0
     }
 
     /// No model file at all (the thresholds-only profiles).
-    public static var none: ModelCapacity { ModelCapacity(trees: 0, nodes: 0, features: 0) }
+    public static var none: ModelCapacity { ModelCapacity(trees: 0, nodes: 0, features: 0, contextInputs: false) }
 
     /// True when the profile takes a model file.
     public var allowsModel: Bool { trees > 0 && features > 0 }

@@ -11,4 +11,6 @@ public enum ModelError: Error, Equatable, Sendable {
     /// Any other broken rule: counts out of range, trailing bytes, bad feature entries, a node or
     /// tree shape that could make the evaluator read out of bounds.
     case malformed
+    /// Format version 3: input `feature` names a context kind this build does not know.
+    case unknownContextKind(feature: UInt16, kind: UInt8)
 }

@@ -34,6 +34,17 @@ extension ModelMismatch {
                 w.text(Feature.at(raw)!.name)
             }
             w.text(")")
+        case .contextNotInBuild(let index):
+            w.text("model feature ")
+            w.integer(index.wide)
+            w.text(" '")
+            ModelMismatch.writeName(file, at: ForestModel.profileHeaderSizeBytes + index * ForestModel.featureEntrySizeBytes + 4, into: &w)
+            w.text("' is a context input (")
+            let kind = file[ForestModel.profileHeaderSizeBytes + index * ForestModel.featureEntrySizeBytes + 2]
+            w.text(ContextKind(rawValue: kind)?.name ?? "?")
+            w.text("), which profile ")
+            w.text(profile)
+            w.text(" does not keep")
         }
     }
 

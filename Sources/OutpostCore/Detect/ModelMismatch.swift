@@ -13,4 +13,6 @@ public enum ModelMismatch: Equatable, Sendable {
     case features(count: Int, limit: Int)
     /// Input `index` is not one of the quantities the gateway detects on (by name and code).
     case unknownFeature(index: Int)
+    /// Input `index` is a context input (z-score, rate, lag) and this build keeps no sensor history.
+    case contextNotInBuild(index: Int)
 }

@@ -13,3 +13,14 @@ extension WindowStore {
             newestMs: Int64.min, references: InlineArray(repeating: 0), referenceMask: 0)
     }
 }
+
+extension WindowStore {
+    /// The newest timestamp recorded for sensor `sensor`, `Int64.min` before its first reading:
+    /// the previous reading's time for the rate inputs of a model (`FeatureContext`).
+    /// - Complexity: O(1).
+    @inline(__always)
+    public func newestMs(sensor: Int) -> Int64 {
+        precondition(sensor >= 0 && sensor < sensorCapacity, "sensor index out of range")
+        return sensorStates[sensor].newestMs
+    }
+}

@@ -27,14 +27,15 @@ extension RetrainSample {
 
     /// Fixes the rows' inputs from the running model's feature table, or from the core
     /// quantities `features` carries (3 decimals: the core's values unchanged). False when there
-    /// is nothing to take (a model with more inputs than the ring's stride, or with inputs that
-    /// are not core quantities; a reading with no quantity).
+    /// is nothing to take (a model with more inputs than the ring's stride, with inputs that are
+    /// not core quantities, or with context inputs, whose values depend on each sensor's history
+    /// that a row of the ring does not carry; a reading with no quantity).
     /// - Complexity: O(featureCount).
     mutating func adoptInputs(_ features: FeatureVector, forest: ForestModel?) -> Bool {
         guard let entries else { return false }
         let entryBytes = ForestModel.featureEntrySizeBytes
         if let forest {
-            guard forest.allCore, forest.featureCount <= featureCapacity else { return false }
+            guard forest.allCore, !forest.usesContext, forest.featureCount <= featureCapacity else { return false }
             // The entries are copied, not borrowed: the running model's slot may be reused.
             entries.copyMemory(from: forest.base + forest.featureOffset(0), byteCount: forest.featureCount * entryBytes)
             featureCount = forest.featureCount

@@ -61,7 +61,7 @@ extension Pipeline {
     }
 
     /// Gives the longest-silent evictable index to the new sensor `name`, after resetting every
-    /// per-sensor state of the pipeline (thresholds, windows, alerts); nil when none is evictable.
+    /// per-sensor state of the pipeline (thresholds, windows, context, alerts); nil when none is evictable.
     /// State kept per index outside the pipeline (the server's records, its alert history) is the
     /// owner's to reset: `counters.sensorsEvicted` tells it that the reading's index was reused.
     /// - Complexity: that of `evictionCandidate`.
@@ -79,6 +79,7 @@ extension Pipeline {
         precondition(!hasPendingEvents(index), "an outbox event still names this index")
         detector.reset(sensor: index)
         windows.reset(sensor: index)
+        if Pipeline.contextPossible { contexts.reset(sensor: index) }
         alerts.reset(sensor: index)
         sensors.replace(index, with: name)
         counters.sensorsEvicted &+= 1

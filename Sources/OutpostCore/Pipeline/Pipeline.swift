@@ -41,6 +41,9 @@ public struct Pipeline<P: Profile> {
     public var sensors: SensorTable
     public var detector: ThresholdDetector
     public var windows: WindowStore
+    /// Each sensor's history for the running model's context inputs (empty when the profile
+    /// keeps none, `P.contextSensorCount` = 0).
+    public var contexts: ContextStore
     public var alerts: AlertEngine
     /// The running forest; replaced whole between readings by `install(_:origin:nowMs:)`.
     public internal(set) var forest: ForestModel?
@@ -62,6 +65,7 @@ public struct Pipeline<P: Profile> {
         sensors = SensorTable(arena: &arena, slotCount: P.sensorSlotCount, capacity: capacity)
         detector = ThresholdDetector(arena: &arena, rules: P.rules, sensorCapacity: capacity, overrideCapacity: P.thresholdOverrideCount)
         windows = WindowStore(arena: &arena, windows: P.windows, sensorCapacity: capacity)
+        contexts = ContextStore(arena: &arena, sensorCapacity: Pipeline.contextPossible ? P.contextSensorCount : 0)
         if let bytes = P.modelBytes {
             do {
                 forest = try ForestModel(bytes: bytes)
@@ -87,6 +91,7 @@ public struct Pipeline<P: Profile> {
         var bytes = SensorTable.arenaBytes(after: 0, slotCount: P.sensorSlotCount, capacity: capacity)
         bytes = ThresholdDetector.arenaBytes(after: bytes, sensorCapacity: capacity, overrideCapacity: P.thresholdOverrideCount)
         bytes = WindowStore.arenaBytes(after: bytes, windows: P.windows, sensorCapacity: capacity)
+        bytes = ContextStore.arenaBytes(after: bytes, sensorCapacity: Pipeline.contextPossible ? P.contextSensorCount : 0)
         bytes = AlertEngine.arenaBytes(after: bytes, sensorCapacity: capacity)
         return bytes
     }
@@ -117,6 +122,7 @@ public struct Pipeline<P: Profile> {
         case .inserted(let index):
             sensor = index
             detector.resolve(sensor: index, name: reading.sensor)
+            if Pipeline.contextPossible { contexts.reset(sensor: index) }
         case .full:
             guard let index = evict(for: reading.sensor, nowMs: arrivalMs ?? reading.timestampMs) else {
                 counters.refusedSensorTableFull &+= 1
@@ -126,8 +132,18 @@ public struct Pipeline<P: Profile> {
             detector.resolve(sensor: index, name: reading.sensor)
         }
         let verdict = detector.evaluate(sensor: sensor, timestampMs: reading.timestampMs, features: reading.features)
-        // Folded at compile time: a profile without a baked model or model slots links no forest code.
-        let score = Pipeline.forestPossible ? forest?.score(core: reading.features) : nil
+        // Folded at compile time: a profile without a baked model or model slots links no forest
+        // code, one that keeps no sensor history no context code.
+        let score: ForestScore?
+        if !Pipeline.forestPossible {
+            score = nil
+        } else if Pipeline.contextPossible && forest?.usesContext == true {
+            let context = contexts.pointer(sensor: sensor)
+            score = forest?.score(
+                core: reading.features, timestampMs: reading.timestampMs, previousMs: windows.newestMs(sensor: sensor), context: &context.pointee)
+        } else {
+            score = forest?.score(core: reading.features)
+        }
         var status = verdict.status
         let anomaly = score?.anomaly ?? false
         if anomaly {

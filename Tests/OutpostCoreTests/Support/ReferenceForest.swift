@@ -186,7 +186,7 @@ enum ModelBytes {
     static func encode(
         inputs: [ReferenceForest.Input], trees: [[RawNode]], sampleSize: UInt16, cPsiQ16: UInt32,
         thresholdScoreQ16: UInt32, pathSumThreshold: Int64, version: UInt16 = 1, flags: UInt16 = 0,
-        profile: String? = nil
+        profile: String? = nil, kinds: [UInt8] = []
     ) -> [UInt8] {
         // A profile name makes it format version 2 (56-byte header) unless the version is forced.
         let version = profile != nil && version == 1 ? 2 : version
@@ -208,10 +208,11 @@ enum ModelBytes {
             name += [UInt8](repeating: 0, count: 16 - name.count)
             out += name
         }
-        for input in inputs {
+        for (index, input) in inputs.enumerated() {
             out.append(UInt8(bitPattern: Int8(input.decimals)))
             out.append(input.coreCode)
-            out += [0, 0]
+            // Format version 3's context kind (0: the value).
+            out += [index < kinds.count ? kinds[index] : 0, 0]
             var name = Array(input.name.utf8.prefix(16))
             name += [UInt8](repeating: 0, count: 16 - name.count)
             out += name
