@@ -19,7 +19,7 @@ final class FootprintTests: XCTestCase {
     }
 
     func testLow() { check(ProfileLow.self, limitKiB: 64) }
-    func testMedium() { check(ProfileMedium.self, limitKiB: 1024) }
-    func testHigh() { check(ProfileHigh.self, limitKiB: 4096) }
-    func testTest() { check(ProfileTest.self, limitKiB: 68) }
+    func testMedium() { check(ProfileMedium.self, limitKiB: 1088) }
+    func testHigh() { check(ProfileHigh.self, limitKiB: 4160) }
+    func testTest() { check(ProfileTest.self, limitKiB: 72) }
 }
