@@ -31,7 +31,7 @@ enum CollectCommand {
           --outage START-END     seconds since start during which every datagram is dropped
                                  unanswered, as on a cut link (e.g. 10-40)
           --duration SECONDS     stop after this long (default: until SIGINT/SIGTERM)
-          --images DIR           join image chunks into DIR/<node>_<camera>_<transfer>.jpg (Content-Format
+          --images DIR           join image chunks into DIR/<node>_<logid>_<camera>_<transfer>.jpg (Content-Format
                                  22) or .bin once the last chunk came (.part until then; removed
                                  when the transfer was aborted)
           --help                 this text

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 
 /// The images of `outpost-tool collect --images DIR`: the chunks of each transfer (docs/UPLINK_FORMAT.md
-/// §3.5) written at their offsets into `DIR/<node>_<camera>_<transfer>.part`, renamed to `.jpg`
+/// §3.5) written at their offsets into `DIR/<node>_<logid>_<camera>_<transfer>.part`, renamed to `.jpg`
 /// (Content-Format 22) or `.bin` when the last chunk came, removed when the transfer was aborted.
 /// A transfer is keyed by node, log id and transfer id, so two gateways never mix.
 final class CollectImages {
@@ -31,7 +31,8 @@ final class CollectImages {
         let camera = CollectPack.unescapeName(parts.joined(separator: "/"))
         let node = CollectPack.unescapeName(record.node)
         let key = "\(node)#\(record.logID)#\(transfer)"
-        let base = directory + "/" + safe(node) + "_" + safe(camera) + "_" + String(transfer)
+        // The log id is part of the name: two logs of one node may reuse a transfer id.
+        let base = directory + "/" + safe(node) + "_" + String(record.logID) + "_" + safe(camera) + "_" + String(transfer)
         if isAbort {
             if let file = open.removeValue(forKey: key) {
                 Glibc.close(file.fd)
@@ -41,6 +42,9 @@ final class CollectImages {
             return
         }
         guard case .bytes(let data) = first.fields["vd"], let offset = first.fields["off"]?.sequence else { return }
+        guard offset <= UInt64(Int64.max - Int64(data.count)) else {
+            throw ToolError.io("\(camera) transfer \(transfer): chunk offset \(offset) is out of range")
+        }
         var file = open[key]
         if file == nil {
             let path = base + ".part"

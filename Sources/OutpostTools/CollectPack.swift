@@ -112,7 +112,11 @@ enum CollectPack {
             if parts.count >= 3 { out += ",\"sensor\":" + json(unescapeName(parts[..<(parts.count - 2)].joined(separator: "/"))) }
             return out + "}"
         }
-        if parts.count >= 2, parts.last == "image" || (parts.last == "aborted" && parts[parts.count - 2] == "image") {
+        // An image chunk carries its transfer id (`xfer`): a quantity value a sensor named `image`
+        // has none and stays a reading.
+        if parts.count >= 2, first.fields["xfer"] != nil,
+            parts.last == "image" || (parts.last == "aborted" && parts[parts.count - 2] == "image")
+        {
             let aborted = parts.last == "aborted"
             let camera = unescapeName(parts.dropLast(aborted ? 2 : 1).joined(separator: "/"))
             out += ",\"camera\":" + json(camera) + ",\"type\":\"" + (aborted ? "image_aborted" : "image_chunk") + "\",\"time\":" + time

@@ -65,6 +65,13 @@ extension EventLoop {
 extension EventLoop {
     /// A model file is about to be read into the spare slot: a build there is dropped, and the
     /// sample starts again (the new model may read other inputs).
+    /// Drops a build under way before a model file is read into its slot.
+    mutating func cancelLearningBuild() {
+        guard P.retrainSampleCount > 0, var learning = learner else { return }
+        server.pipeline.cancelBuild(&learning)
+        learner = learning
+    }
+
     mutating func restartLearning() {
         guard P.retrainSampleCount > 0, var learning = learner else { return }
         server.pipeline.restartLearning(&learning)

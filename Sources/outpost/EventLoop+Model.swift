@@ -27,12 +27,16 @@ extension EventLoop {
     /// Reads, checks and installs the file (`DaemonModel.load`), counting it for `/health`.
     mutating func loadModel(nowMs: Int64, level: LogLevel, log: inout Console) -> Bool {
         #if !OUTPOST_PROFILE_LOW
-        restartLearning()
+        cancelLearningBuild()
         #endif
         guard let forest = model.load(level: level, log: &log) else {
             server.pipeline.model.count(taken: false)
             return false
         }
+        #if !OUTPOST_PROFILE_LOW
+        // A taken file changes the inputs the sample's rows were made for.
+        restartLearning()
+        #endif
         // Between two ticks: the next reading is scored by the new model, every one before by the old.
         server.pipeline.install(forest, nowMs: nowMs)
         server.pipeline.model.count(taken: true)

@@ -159,7 +159,7 @@ enum Help {
         out.line("  --command-expiry SECONDS  a command not delivered to its sensor in this")
         out.line("                       time expires (1-604800; default 3600)")
         out.line("  --model FILE         the forest to run instead of the baked one: a model file")
-        out.line("                       (docs/MODEL_FORMAT.md, version 2) made for this profile")
+        out.line("                       (docs/MODEL_FORMAT.md, version 2 or 3) made for this profile")
         out.line("                       by outpost-tool train or import; SIGHUP reads it again")
         out.line("                       and swaps it in whole (a bad file keeps the running one)")
         #if !OUTPOST_PROFILE_LOW

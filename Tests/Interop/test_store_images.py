@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import glob
 
 from outpost_peer import SCALE, Daemon, Peer
 from test_store_uplink_strict import get_all
@@ -69,6 +70,13 @@ def vm_kib(pid, field):
 
 
 @unittest.skipUnless(TOOL, "OUTPOST_TOOL (outpost-tool, for the collector and log dump) not set")
+
+def collected_image(directory, node, tail):
+    """The file collect --images wrote for NODE's CAMERA_TRANSFER.EXT (its name holds the log id
+    between them: <node>_<logid>_<camera>_<transfer>.jpg), or None while there is none."""
+    found = glob.glob(os.path.join(directory, node + "_*_" + tail))
+    return found[0] if len(found) == 1 else None
+
 class ImageStoreTests(unittest.TestCase):
     def setUp(self):
         if not shutil.which("coap-client-notls"):
@@ -100,12 +108,12 @@ class ImageStoreTests(unittest.TestCase):
                 with open(warm, "wb") as f:
                     f.write(os.urandom(20_000))
                 self.assertNotIn("4.", upload(daemon.port, warm, "cam0"))
-                self.assertTrue(wait_for(lambda: os.path.exists(os.path.join(self.images, "gw1_cam0_1.jpg")), 30))
+                self.assertTrue(wait_for(lambda: collected_image(self.images, "gw1", "cam0_1.jpg"), 30))
                 before = vm_kib(pid, "VmHWM") if pid else 0
                 answer = upload(daemon.port, self.image, "cam1")
                 after = vm_kib(pid, "VmHWM") if pid else 0
                 self.assertNotIn("4.", answer, "the upload was refused: " + answer)
-                done = wait_for(lambda: os.path.exists(os.path.join(self.images, "gw1_cam1_2.jpg")), 30)
+                done = wait_for(lambda: collected_image(self.images, "gw1", "cam1_2.jpg"), 30)
                 peer = Peer(daemon.port)
                 try:
                     metrics = get_all(peer, "/metrics").decode()
@@ -115,7 +123,7 @@ class ImageStoreTests(unittest.TestCase):
             self.assertTrue(done, "the collector joined the image: " + collector.log())
         finally:
             collector.stop()
-        with open(os.path.join(self.images, "gw1_cam1_2.jpg"), "rb") as f:
+        with open(collected_image(self.images, "gw1", "cam1_2.jpg"), "rb") as f:
             self.assertEqual(f.read(), self.content(), "byte-identical upstream")
         self.assertEqual([n for n in os.listdir(self.images) if n.endswith(".part")], [])
         self.assertIn('outpost_images_total{outcome="completed"} 2\n', metrics)

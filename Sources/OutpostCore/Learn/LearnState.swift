@@ -10,6 +10,9 @@ public enum LearnState: UInt8, BitwiseCopyable, Sendable {
     case tooFewSamples = 3
     /// The last build's model was refused (a builder defect: the running model stayed).
     case refused = 4
+    /// The running model has context inputs (model format version 3): a sample row holds values,
+    /// not a sensor's history, so nothing is learned until a model without them runs.
+    case pausedForContext = 5
 
     /// The name `/health` shows.
     public var name: StaticString {
@@ -19,6 +22,7 @@ public enum LearnState: UInt8, BitwiseCopyable, Sendable {
         case .building: return "building"
         case .tooFewSamples: return "too few samples"
         case .refused: return "refused"
+        case .pausedForContext: return "paused: context model"
         }
     }
 }

@@ -173,8 +173,9 @@ extension LogStore {
                             lostAlerts &+= 1
                         }
                     }
-                } else if type == .reading || type == .quantityValue {
-                    // A quantity value is a reading too (of a quantity not detected on).
+                } else if type == .reading || type == .quantityValue || type == .imageChunk {
+                    // A quantity value is a reading too (of a quantity not detected on), and an
+                    // image chunk is data a client sent: the marker tells the upstream of all.
                     lostReadings &+= 1
                 } else {
                     lostOther &+= 1

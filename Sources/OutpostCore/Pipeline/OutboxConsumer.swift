@@ -7,7 +7,7 @@ public protocol OutboxConsumer {
     /// Takes one sensor eviction (its slot went to a new sensor), before the events drained with
     /// it: the log records it as a marker naming the sensor and why.
     mutating func consumeEviction(_ notice: SensorEvictionNotice)
-    /// Takes one value of a quantity not detected on (drained after the outbox's events).
+    /// Takes one value of a quantity not detected on (drained before the outbox's events, after the evictions).
     mutating func consume(quantity value: QuantityValue)
     /// Takes one chunk of a binary upload (`POST /images/{camera}`); false when it could not be
     /// kept (the log refused it): the server then ends the transfer aborted.

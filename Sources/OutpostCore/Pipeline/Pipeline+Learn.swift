@@ -29,6 +29,18 @@ extension Pipeline {
         restartSample(learner)
     }
 
+    /// A model file is about to be read into the slot that is not in use: a build under way there
+    /// is dropped (its bytes would be overwritten); the sample stays until a file is taken.
+    /// - Complexity: O(1).
+    public mutating func cancelBuild(_ learner: inout ModelLearner) {
+        if P.retrainSampleCount == 0 || learner.everyMs <= 0 { return }
+        if learner.builder.phase == .growing || learner.builder.phase == .scoring {
+            learner.builder.cancel()
+            retrainSample.frozen = false
+            model.learnState = .sampling
+        }
+    }
+
     /// One tick of the learner: starts the scheduled build when it is due (or counts it skipped
     /// when the sample is too small), else advances the build by `ModelLearner.stepBudget` units
     /// and, when it is complete, takes the model from `slots` and installs it.
@@ -40,6 +52,11 @@ extension Pipeline {
         case .idle, .done, .failed:
             if nowMs < learner.nextDueMs { return }
             learner.nextDueMs = nowMs &+ learner.everyMs
+            if forest?.usesContext == true {
+                // Nothing was sampled (`RetrainSample.adoptInputs`): not a skipped build.
+                model.learnState = .pausedForContext
+                return
+            }
             retrainSample.frozen = true
             let seed = learner.seed &+ learner.buildsStarted
             guard learner.builder.start(sample: retrainSample, into: slots.spare, profile: P.name, seed: seed) else {

@@ -1,6 +1,6 @@
 /// The queue of `QuantityValue`s between a pack's admission and the log, beside the pipeline's
 /// outbox (which carries only detected readings and alerts, so its events stay small): a ring in
-/// the arena, drained into the outbox consumer after the outbox (`Server.drainOutbox`).
+/// the arena, drained into the outbox consumer before the outbox's events (`Server.drainOutbox`).
 public struct QuantityValueQueue {
     let slots: UnsafeMutableBufferPointer<QuantityValue>
     var head = 0

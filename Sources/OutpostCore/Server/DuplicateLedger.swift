@@ -120,8 +120,8 @@ public struct DuplicateLedger {
     }
 
     /// The owner bucket of a record with `key` and `family`: the source is the key's address part
-    /// (IPv4: the address; IPv6: the hash of address, scope and port, so there a port is a
-    /// source of its own); a serial line's is -1 (not counted).
+    /// (IPv4: the address; IPv6: the hash of address and scope; the port is not part of a
+    /// source); a serial line's is -1 (not counted).
     /// - Complexity: O(1).
     @inline(__always)
     func ownerBucket(_ key: UInt64, _ family: UInt8) -> Int {
@@ -148,7 +148,9 @@ public struct DuplicateLedger {
                 | UInt32(peer.address[3])
             family = familyIPv4
         case Endpoint.kindIPv6:
-            high = peer.hash32
+            // The address and scope without the port (the port is in the low half): the high half
+            // is the record's source, which the per-source cap counts, as for IPv4.
+            high = SourceTable.key(of: peer).hash32
             family = familyIPv6
         default:
             high = peer.scopeOrLine

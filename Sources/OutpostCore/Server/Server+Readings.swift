@@ -111,7 +111,10 @@ extension Server {
         if sourceIndex >= 0 {
             // An authenticated DTLS session is held to its request bucket and its identity's
             // sensors, not to the reading rate: its throughput is the point of the session.
-            if sources.contended && !exchange.peer.isAttached && !sources.takeReadings(sourceIndex, count: result.readingCount) {
+            // A value of a quantity not detected on is a log record like a reading: it pays the
+            // same token, or a pack of such values alone would fill the log at no cost.
+            let recordCount = result.readingCount + result.quantityValueCount
+            if sources.contended && !exchange.peer.isAttached && !sources.takeReadings(sourceIndex, count: recordCount) {
                 // Above its reading rate while others compete: dropped, not refused, so it costs
                 // no answer; a CON sensor's retransmission is judged afresh.
                 counters.sourceReadingRate &+= 1
