@@ -110,6 +110,20 @@ final class PipelineLearnTests: XCTestCase {
         XCTAssertFalse(rig.pipeline.retrainSample.frozen)
     }
 
+    func testReadingAModelFileCancelsTheBuildButKeepsTheSample() {
+        let rig = Rig()
+        rig.feed(300)
+        rig.pipeline.learn(nowMs: rig.startMs + 60_000, learner: &rig.learner, slots: &rig.slots)
+        XCTAssertEqual(rig.learner.builder.phase, .growing)
+        let rows = rig.pipeline.retrainSample.count
+        // A file that is then refused: the build is gone (its slot was read into), the rows stay.
+        rig.pipeline.cancelBuild(&rig.learner)
+        XCTAssertEqual(rig.learner.builder.phase, .idle)
+        XCTAssertEqual(rig.pipeline.retrainSample.count, rows)
+        XCTAssertFalse(rig.pipeline.retrainSample.frozen)
+        XCTAssertEqual(rig.pipeline.model.learnState, .sampling)
+    }
+
     func testAScheduleAllocatesNothing() {
         let rig = Rig(everyMs: 100_000)
         rig.feed(200)

@@ -225,6 +225,31 @@ final class ServerSensorReclaimTests: XCTestCase {
         XCTAssertEqual(ledger.owners.held(ledger.ownerBucket(of: b)), 0)
     }
 
+    func testLedgerCountsAnIPv6SourceOnceWhateverItsPort() {
+        let bytes = DuplicateLedger.arenaBytes(after: 0, capacity: 8, ownerBuckets: 64) + 64
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { memory.deallocate() }
+        var arena = Arena(base: memory, sizeBytes: bytes)
+        var ledger = DuplicateLedger(arena: &arena, capacity: 8, ownerBuckets: 64)
+        var address = InlineArray<16, UInt8>(repeating: 0)
+        address[0] = 0xFD
+        address[15] = 1
+        var other = address
+        other[15] = 2
+        let ports = (0..<6).map { Endpoint(kind: Endpoint.kindIPv6, port: UInt16(40_000 + $0), address: address, scopeOrLine: 0) }
+        let b = Endpoint(kind: Endpoint.kindIPv6, port: 40_000, address: other, scopeOrLine: 0)
+        // A host rotating its source port is still one source for the cap.
+        for (i, peer) in ports.enumerated() {
+            XCTAssertEqual(ledger.ownerBucket(of: peer), ledger.ownerBucket(of: ports[0]))
+            ledger.insert(peer, messageID: UInt16(i), nowMs: 1_000, answer: .drop)
+        }
+        XCTAssertEqual(ledger.owners.held(ledger.ownerBucket(of: ports[0])), 6)
+        XCTAssertNotEqual(ledger.ownerBucket(of: b), ledger.ownerBucket(of: ports[0]))
+        // The same message id from two ports stays two exchanges.
+        ledger.insert(ports[1], messageID: 0, nowMs: 1_000, answer: .drop)
+        XCTAssertEqual(ledger.owners.held(ledger.ownerBucket(of: ports[0])), 7)
+    }
+
     func testConGetIsReadWholeInSmallBlocksUnderTheLimit() throws {
         let h = M()
         h.server.fairness.amplificationFactor = 4
