@@ -214,6 +214,12 @@ struct DaemonFlags {
             guard DaemonFlags.parseUpstream(value, into: &self) else {
                 return Refusal(reason: "wants coap://HOST:PORT/PATH, mqtt://HOST:PORT or mqtts://HOST:PORT (HOST a.b.c.d, [IPv6] or localhost; PATH up to 64 bytes)")
             }
+        #if OUTPOST_PROFILE_LOW
+        case .uplinkFormat, .mqttClientID, .mqttUser, .mqttPasswordFile, .mqttKeepAlive, .mqttBatch, .mqttPrefix,
+            .mqttCAFile, .mqttCertFile, .mqttKeyFile:
+            // Options of the MQTT uplink, which the low build leaves out (as `--upstream mqtt://`).
+            return Refusal(reason: "is not in this build (the low profile has no MQTT uplink: --upstream coap://)")
+        #else
         case .uplinkFormat:
             guard let format = MQTTPayloadFormat(name: value) else { return Refusal(reason: "wants senml-json, senml-cbor or influx") }
             uplinkFormat = format
@@ -255,6 +261,7 @@ struct DaemonFlags {
             if value.count == 0 || value.count > DaemonFlags.dataDirBytesMax { return Refusal(reason: "wants a file (a path of 1 to 400 bytes)") }
             for i in 0..<value.count where value[i] == 0 { return Refusal(reason: "wants a file (a path without NUL bytes)") }
             if key == .mqttCAFile { mqttCAFile = value } else if key == .mqttCertFile { mqttCertFile = value } else { mqttKeyFile = value }
+        #endif
         case .forward:
             guard let mode = UplinkForwardMode(name: value) else { return Refusal(reason: "wants raw, summaries or alerts") }
             forward = mode
@@ -309,10 +316,12 @@ struct DaemonFlags {
             sensorOfflineAfterS = seconds
         case .imageMaxBytes:
             if ActiveProfile.imageTransferCount == 0 { return Refusal(reason: "is not in this build (the low profile leaves images out)") }
+            #if !OUTPOST_PROFILE_LOW
             guard let bytes = ConfigValue.count(value), bytes <= ActiveProfile.imageBytesMax.wide else {
                 return Refusal(reason: "wants bytes, 0 (no images) to the profile's limit")
             }
             imageMaxBytes = bytes
+            #endif
         case .sensorEvictAfter:
             guard let seconds = ConfigValue.count(value), seconds <= DaemonFlags.sensorSilenceMaxS else {
                 return Refusal(reason: "wants seconds, 0 (never evict) to 31622400 (366 days)")
@@ -442,6 +451,8 @@ struct DaemonFlags {
             throw Failure(reason: "--upstream mqtt:// is not built into the low profile (its firmware size budget); use coap:// or a medium build", index: -1)
         }
         #endif
+        // The low build refuses every MQTT option as it is set (`set`): nothing here to check.
+        #if !OUTPOST_PROFILE_LOW
         if upstreamWantsTLS && chal_tls_available() == 0 {
             throw Failure(
                 reason: "--upstream mqtts://: this build has no TLS (mbedTLS is not linked into this profile); use mqtt:// on a trusted network",
@@ -460,6 +471,7 @@ struct DaemonFlags {
         if mqttPasswordFile.count > 0 && mqttUser.count == 0 {
             throw Failure(reason: "--mqtt-password-file ([mqtt] password_file) needs --mqtt-user ([mqtt] user): MQTT sends no password without a user name", index: -1)
         }
+        #endif
         if listenerCount == 0 {
             // The default: CoAP's port on the loopback interface.
             var address = chal_address()

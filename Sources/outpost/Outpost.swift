@@ -59,15 +59,21 @@ struct Outpost {
 enum Help {
     static func write(_ out: inout Console) {
         out.line("usage: outpost [--config FILE] [--log-level LEVEL] [--listen HOST:PORT[,OPTION]...]...")
+        #if !OUTPOST_PROFILE_LOW
         out.line("               [--listen-dtls HOST[:PORT] --psk-file FILE]")
+        #endif
         out.line("               [--serial DEVICE[@BAUD][:slip|:line]]...")
         out.line("               [--data-dir DIR [--log-size BYTES[K|M]] [--durability sync|batch|none]")
         out.line("                [--when-full drop-oldest|reject-new] [--upstream coap://HOST:PORT/PATH")
         out.line("                [--forward raw|summaries|alerts] [--uplink-rate RECORDS_PER_S]]] [--node-id NAME]")
-        out.line("               [--http [HOST:]PORT [--http-token-file FILE]] [--command-expiry S] [--model FILE]")
-        out.line("               [--sensor-offline-after SECONDS] [--sensor-evict-after SECONDS]")
-        out.line("               [--threshold 'PATTERN QUANTITY FIELD=VALUE...']...")
         #if !OUTPOST_PROFILE_LOW
+        out.line("               [--http [HOST:]PORT [--http-token-file FILE]] [--command-expiry S] [--model FILE]")
+        #else
+        out.line("               [--command-expiry S]")
+        #endif
+        out.line("               [--sensor-offline-after SECONDS] [--sensor-evict-after SECONDS]")
+        #if !OUTPOST_PROFILE_LOW
+        out.line("               [--threshold 'PATTERN QUANTITY FIELD=VALUE...']...")
         out.line("               [--retrain-every SECONDS] [--retrain-window N] [--retrain-seed N]")
         #endif
         out.line("       outpost COMMAND")
@@ -92,6 +98,7 @@ enum Help {
         out.line("                       [fe80::1%eth0]:5683), localhost:PORT; PORT 0 picks a")
         out.line("                       free port. Default 127.0.0.1:5683. Options after it:")
         out.line("                       ,read-only (GET only, else 4.03), ,allow=CIDR (repeatable)")
+        #if !OUTPOST_PROFILE_LOW
         out.line("  --listen-dtls HOST[:PORT]")
         out.line("                       serve coaps: CoAP over DTLS 1.2 with pre-shared keys")
         out.line("                       (TLS_PSK_WITH_AES_128_CCM_8 / _CCM), PORT default 5684;")
@@ -100,12 +107,15 @@ enum Help {
         out.line("                       line (# comments); an identity may post readings only for")
         out.line("                       sensors matching its patterns (NAME or PREFIX*), others get")
         out.line("                       4.03. SIGHUP reads it again (sessions then handshake anew)")
+        #endif
         out.line("  --source-requests-per-s N, --source-readings-per-s N")
         out.line("                       per source address (default 200, 1000); above: dropped")
         out.line("  --observe-lease-s N  /alerts registrations not renewed end (default 600)")
         out.line("  --amplification-factor N  GET answers (CON, NON) <= N x request (default 4, 0: off)")
+        #if !OUTPOST_PROFILE_LOW
         out.line("  --image-max-bytes N  largest POST /images/{camera} upload (default: the")
         out.line("                       profile's, medium 1 MiB; 0: images refused). Not in low")
+        #endif
         out.line("  --serial DEVICE[@BAUD][:slip|:line]")
         out.line("                       serial line; repeatable (at most 4). BAUD 9600, 19200,")
         out.line("                       38400, 57600, 115200 (default), 230400, 460800, 921600.")
@@ -139,6 +149,7 @@ enum Help {
         out.line("  --uplink-rate N      log records per second at most (default 0: unlimited)")
         out.line("  --node-id NAME       node name in /health and the uplink's SenML base name")
         out.line("                       (1-32 printable ASCII, first a letter or digit; default outpost)")
+        #if !OUTPOST_PROFILE_LOW
         out.line("  --http [HOST:]PORT   serve HTTP/1.1 there (docs/HTTP.md): the dashboard at /,")
         out.line("                       /metrics for Prometheus, /health, /ready, /api/sensors,")
         out.line("                       /api/alerts, /api/events (Server-Sent Events). A bare")
@@ -156,12 +167,15 @@ enum Help {
         out.line("  --mqtt-keepalive S (default 30), --mqtt-prefix P (default outpost)")
         out.line("  --mqtt-ca-file FILE  CA bundle for mqtts:// (default the system bundle)")
         out.line("  --mqtt-cert-file FILE --mqtt-key-file FILE   client certificate (mutual TLS)")
+        #endif
         out.line("  --command-expiry SECONDS  a command not delivered to its sensor in this")
         out.line("                       time expires (1-604800; default 3600)")
+        #if !OUTPOST_PROFILE_LOW
         out.line("  --model FILE         the forest to run instead of the baked one: a model file")
         out.line("                       (docs/MODEL_FORMAT.md, version 2 or 3) made for this profile")
         out.line("                       by outpost-tool train or import; SIGHUP reads it again")
         out.line("                       and swaps it in whole (a bad file keeps the running one)")
+        #endif
         #if !OUTPOST_PROFILE_LOW
         out.line("  --retrain-every SECONDS  learn the forest on the board from recent normal")
         out.line("                       readings this often (high profile; default 300; 0: off)")
@@ -175,6 +189,7 @@ enum Help {
         out.line("                       when the sensor table is full, a new sensor takes the slot")
         out.line("                       of the longest-silent sensor whose offline alert is raised")
         out.line("                       and that was silent this long (default 86400; 0: never)")
+        #if !OUTPOST_PROFILE_LOW
         out.line("  --threshold 'PATTERN QUANTITY FIELD=VALUE...'")
         out.line("                       a threshold rule for the sensors named PATTERN (a name, or")
         out.line("                       PREFIX*) replacing the built-in one for QUANTITY (temperature,")
@@ -183,6 +198,12 @@ enum Help {
         out.line("                       critical_above, critical_below, rate_max, hysteresis; VALUE")
         out.line("                       in Cel, %RH, Pa, m/s2, W. Repeatable (16; the most specific")
         out.line("                       pattern wins). Live on SIGHUP")
+        #else
+        // The low profile refuses these options (not in its build): one line instead of their help.
+        out.line("  not in the low profile (refused): --listen-dtls, --psk-file, --image-max-bytes,")
+        out.line("                       --http, --http-token-file, --upstream mqtt[s]://, --mqtt-*,")
+        out.line("                       --uplink-format, --model, --threshold, --retrain-*")
+        #endif
         out.line("")
         out.line("commands:")
         out.line("  --version          print version, profile and architecture")

@@ -262,6 +262,29 @@ class FlagTests(unittest.TestCase):
                 self.assertIn(expected, result.stderr.decode())
                 self.assertIn("outpost:", result.stderr.decode())
 
+    def test_mqtt_options_refused_by_profile(self):
+        """The MQTT options: the low build refuses each as it is read (no MQTT uplink in it) and its
+        --help names them in one line; other builds take them and ask for an mqtt:// upstream."""
+        version = self.run_daemon("--version").stdout.decode()
+        low = "profile=low" in version
+        help_text = self.run_daemon("--help").stdout.decode()
+        cases = [["--mqtt-batch", "4"], ["--mqtt-user", "u"], ["--uplink-format", "influx"], ["--mqtt-prefix", "p"]]
+        for args in cases:
+            with self.subTest(args=args):
+                result = self.run_daemon(*args)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                expected = "is not in this build" if low else "need --upstream mqtt://"
+                self.assertIn(expected, result.stderr.decode())
+        if low:
+            self.assertIn("not in the low profile (refused)", help_text)
+            self.assertNotIn("--mqtt-batch N", help_text)
+            result = self.run_daemon("--image-max-bytes", "100")
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertIn("is not in this build", result.stderr.decode())
+        else:
+            self.assertIn("--mqtt-batch N", help_text)
+            self.assertNotIn("not in the low profile (refused)", help_text)
+
     def test_sigint_and_sigterm_stop_cleanly(self):
         for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
             with self.subTest(signal=name), Daemon() as daemon:
