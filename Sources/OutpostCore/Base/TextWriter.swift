@@ -1,7 +1,9 @@
 /// Formats text (JSON, CSV, Prometheus, messages) into a fixed byte buffer, without allocation.
 ///
-/// Writes past the end are not performed and set `overflowed`; callers flush (or size the buffer)
-/// before that can happen, and check `overflowed` where losing text would matter.
+/// Writes past the end are not performed and set `overflowed`, and nothing is written after that
+/// until `reset` or `rewind` (so a short write after a long one that did not fit cannot splice a
+/// line together); callers flush (or size the buffer) before that can happen, and check
+/// `overflowed` where losing text would matter.
 public struct TextWriter {
     @usableFromInline let buffer: UnsafeMutableRawBufferPointer
     /// Bytes written so far.
@@ -26,6 +28,14 @@ public struct TextWriter {
         overflowed = false
     }
 
+    /// The length of the text up to and including its last newline: the whole lines written.
+    /// - Complexity: O(bytes after that newline).
+    public var wholeLinesCount: Int {
+        var end = count
+        while end > 0 && buffer[end - 1] != 0x0A { end -= 1 }
+        return end
+    }
+
     /// Forgets the text written after the first `count` bytes (a line that did not fit).
     public mutating func rewind(to count: Int) {
         precondition(count >= 0 && count <= self.count, "rewinding forward")
@@ -36,7 +46,7 @@ public struct TextWriter {
     /// Appends one byte.
     @inline(__always)
     public mutating func byte(_ value: UInt8) {
-        if count < buffer.count {
+        if !overflowed && count < buffer.count {
             buffer[count] = value
             count += 1
         } else {
@@ -52,7 +62,7 @@ public struct TextWriter {
 
     /// Appends raw bytes.
     public mutating func raw(_ source: UnsafeRawBufferPointer) {
-        if source.count > freeBytes {
+        if overflowed || source.count > freeBytes {
             overflowed = true
             return
         }

@@ -60,12 +60,7 @@ extension Server {
         w.text("\"} 1\n")
         // The reserve is sized for these families: an overflow here is a sizing error, and the
         // answer then ends at the last whole line before it.
-        if w.overflowed {
-            var end = w.count
-            while end > 0 && buffer[base + end - 1] != 0x0A { end -= 1 }
-            return base + end
-        }
-        return base + w.count
+        return base + (w.overflowed ? w.wholeLinesCount : w.count)
     }
 
     /// The log and uplink families (only those the daemon enabled).

@@ -147,7 +147,7 @@ extension Server {
             w.text("\"} ")
             w.unsigned(cumulative)
             w.byte(0x0A)
-            if w.overflowed { return mark }
+            if w.overflowed { return min(mark, w.wholeLinesCount) }
         }
         let mark = w.count
         w.text("outpost_tick_latency_seconds_sum ")
@@ -155,7 +155,8 @@ extension Server {
         w.text("\noutpost_tick_latency_seconds_count ")
         w.unsigned(tickLatency.count)
         w.byte(0x0A)
-        return w.overflowed ? mark : w.count
+        // A line that did not fit, here or earlier, is left out whole: the lines before it stand.
+        return w.overflowed ? min(mark, w.wholeLinesCount) : w.count
     }
 
     /// `# HELP` and `# TYPE` lines of a metric family.

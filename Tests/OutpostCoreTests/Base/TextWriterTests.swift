@@ -37,8 +37,27 @@ final class TextWriterTests: XCTestCase {
             w.text("de")
             w.byte(0x66)
         }
-        XCTAssertEqual(text, "abcf")
+        // Nothing after a write that did not fit: "abc" + "f" would splice two pieces together.
+        XCTAssertEqual(text, "abc")
         XCTAssertTrue(overflowed)
+    }
+
+    func testWholeLinesEndAtTheLastNewlineAndRewindWritesAgain() {
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 12, alignment: 8)
+        defer { memory.deallocate() }
+        var w = TextWriter(buffer: memory)
+        w.text("a 1\nb 22\n")
+        XCTAssertEqual(w.wholeLinesCount, 9)
+        w.text("c 333\n")
+        w.byte(0x0A)
+        XCTAssertTrue(w.overflowed)
+        XCTAssertEqual(w.count, 9, "neither the long line nor the byte after it")
+        XCTAssertEqual(w.wholeLinesCount, 9)
+        w.rewind(to: 4)
+        w.text("d\n")
+        XCTAssertFalse(w.overflowed)
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "a 1\nd\n")
+        XCTAssertEqual(w.wholeLinesCount, 6)
     }
 
     func testAlertJSONIsValidJSON() throws {
