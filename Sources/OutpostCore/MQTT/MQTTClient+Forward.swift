@@ -133,25 +133,7 @@ extension MQTTClient {
         // The pack carries the log id so a consumer keys on (node, log id, sequence).
         var encoder = SenMLEncoder(buffer: pack, nodeId: settings.nodeId, logID: currentLogID)
         if encoder.append(record) != .appended { return nil }
-        let cbor = encoder.finish()
-        switch settings.format {
-        case .senmlCBOR:
-            return cbor
-        case .senmlJSON:
-            do {
-                let count = try MQTTPayloadWriter.json(cbor, into: payload)
-                return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<count])
-            } catch {
-                return nil
-            }
-        case .influx:
-            do {
-                let count = try MQTTPayloadWriter.influx(cbor, node: settings.nodeId, logID: currentLogID, into: payload)
-                return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<count])
-            } catch {
-                return nil
-            }
-        }
+        return convertPack(encoder.finish())
     }
 
     /// The topic level of a record type (docs/MQTT.md §2).
